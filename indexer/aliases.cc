@@ -1,0 +1,2 @@
+#include "whoknows/indexer/aliases.h"
+namespace whoknows::indexer {}

@@ -1,0 +1,161 @@
+#ifndef WHOKNOWS_INDEXER_INDEX_H_
+#define WHOKNOWS_INDEXER_INDEX_H_
+
+// The durable store: a Xapian database. This header exposes plain structs
+// only; no Xapian types cross it.
+//
+// Document schema (one Xapian document per Record):
+//   terms:  Q<record id>  unique id (idempotent re-ingest)
+//           K<kind letter> kind, XS<source>, A<author key>, M<mentioned key>,
+//           T<topic>, C<community>, V<visibility>, H<thread id>, R<reply-to id>
+//           (any term over 240 bytes is replaced by its prefix + a hash),
+//           free text of title (weight 2) and text, stemmed (english), with positions.
+//   values: see ValueSlot below.  data: JSON {"title","text"}.
+// Identity table (Xapian user metadata, committed atomically with documents):
+//   "key:<identity key>" -> person id; "person:<person id>" -> JSON {name, keys}.
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "whoknows/indexer/aliases.h"
+#include "whoknows/indexer/record.h"
+
+namespace whoknows::indexer {
+
+enum ValueSlot : unsigned {
+  kSlotTimestamp = 0,   // sortable_serialise(seconds)
+  kSlotAuthor = 1,      // author identity key
+  kSlotThread = 2,
+  kSlotReplyTo = 3,
+  kSlotKind = 4,        // one letter
+  kSlotScore = 5,       // sortable_serialise(score)
+  kSlotAccepted = 6,    // "1" when accepted
+  kSlotTitle = 7,
+  kSlotCommunity = 8,
+  kSlotVisibility = 9,
+  kSlotMentions = 10,   // keys joined by '\n'
+  kSlotTopics = 11,     // topics joined by '\n'
+  kSlotId = 12,
+  kSlotSource = 13,
+  kSlotAuthorName = 14,
+};
+
+struct IndexOptions {
+  size_t commit_every = 5000;  // documents per commit (a durability point)
+};
+
+// Counts of one index run, per reason for skips.
+struct IndexSummary {
+  uint64_t read = 0;        // records delivered by readers
+  uint64_t indexed = 0;     // new documents written
+  uint64_t duplicates = 0;  // already in the index (or repeated in the input)
+  uint64_t skipped = 0;     // bad records
+  std::vector<std::pair<std::string, uint64_t>> skipped_by_reason;
+  uint64_t commits = 0;
+};
+
+// Single writer over a database directory (created when missing). Not
+// thread-safe. A second writer on the same directory gets Unavailable.
+class IndexWriter {
+ public:
+  static absl::StatusOr<std::unique_ptr<IndexWriter>> Open(const std::string& dir, const IndexOptions& options);
+  virtual ~IndexWriter() = default;
+
+  // Adds `record` unless a document with the same id exists (then counts a
+  // duplicate). Resolves the author and mention keys to persons. Commits
+  // every options.commit_every new documents.
+  virtual absl::Status Add(Record record) = 0;
+  virtual void CountBad(std::string_view reason) = 0;
+  // Merges identities; persisted with the next commit.
+  virtual absl::Status ApplyAliases(const std::vector<AliasGroup>& groups) = 0;
+  // Commits pending changes (a durability point).
+  virtual absl::Status Commit() = 0;
+  // Removes every document authored by `person_id` and its identity data;
+  // returns the number of documents removed. Commits.
+  virtual absl::StatusOr<uint64_t> ErasePerson(std::string_view person_id) = 0;
+  // Marks a person as opted out (or back in). Commits.
+  virtual absl::Status SetOptOut(std::string_view person_id, bool opted_out) = 0;
+  virtual const IndexSummary& summary() const = 0;
+};
+
+// What the engine needs about a document, with identities resolved.
+struct StoredDoc {
+  uint32_t docid = 0;  // Xapian docid (dense-ish, >= 1)
+  std::string id;
+  RecordKind kind = RecordKind::kPost;
+  std::string source;
+  std::string thread_id;
+  std::string reply_to;
+  std::string author;                 // person id ("" when unknown)
+  std::vector<std::string> mentions;  // person ids
+  int64_t timestamp = 0;
+  std::vector<std::string> topics;
+  std::string community;
+  std::string visibility;
+  int32_t score = 0;
+  bool accepted = false;
+};
+
+struct Person {
+  std::string id;
+  std::string name;
+  std::vector<std::string> keys;
+  bool opted_out = false;
+};
+
+struct SearchFilter {
+  std::vector<std::string> visibility;   // allowed visibility groups; empty = all
+  std::vector<std::string> communities;  // empty = all
+  std::vector<std::string> topics;       // any of; empty = all
+  std::vector<std::string> sources;      // empty = all
+  int64_t from = 0;                      // timestamp >= from (0 = unbounded)
+  int64_t to = 0;                        // timestamp < to (0 = unbounded)
+};
+
+struct SearchHit {
+  uint32_t docid = 0;
+  double score = 0;  // BM25
+};
+
+struct DocText {
+  std::string id, title, text, source, thread_id, community, visibility;
+  std::string author;  // person id
+  RecordKind kind = RecordKind::kPost;
+  int64_t timestamp = 0;
+};
+
+// Read access to one consistent snapshot of the database. Not thread-safe:
+// use one per thread (Reopen() moves to the newest commit).
+class IndexReader {
+ public:
+  static absl::StatusOr<std::unique_ptr<IndexReader>> Open(const std::string& dir);
+  virtual ~IndexReader() = default;
+
+  virtual absl::Status Reopen() = 0;
+  virtual uint64_t doc_count() const = 0;
+  // A token that changes with every commit (revision).
+  virtual uint64_t revision() const = 0;
+  // Visits every document in docid order.
+  virtual absl::Status ForEachDocument(const std::function<void(const StoredDoc&)>& fn) = 0;
+  // Every person in the identity table.
+  virtual absl::StatusOr<std::vector<Person>> ListPersons() = 0;
+  // Maps an identity key (or person id) to its person id; NotFound otherwise.
+  virtual absl::StatusOr<std::string> ResolvePerson(std::string_view key) = 0;
+  // BM25 top-n for free text. An empty query is InvalidArgument. A query
+  // matching nothing returns an empty vector.
+  virtual absl::StatusOr<std::vector<SearchHit>> Search(std::string_view text, const SearchFilter& filter,
+                                                        size_t n) = 0;
+  virtual absl::StatusOr<DocText> GetDoc(uint32_t docid) = 0;
+  // A short snippet of the doc's text around the query terms.
+  virtual std::string Snippet(const DocText& doc, std::string_view query, size_t length) = 0;
+};
+
+}  // namespace whoknows::indexer
+
+#endif  // WHOKNOWS_INDEXER_INDEX_H_

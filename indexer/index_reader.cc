@@ -1,0 +1,2 @@
+#include "whoknows/indexer/index.h"
+namespace whoknows::indexer {}

@@ -1,0 +1,2 @@
+#include "whoknows/indexer/readers.h"
+namespace whoknows::indexer {}  // TODO: implemented by the jsonl reader work

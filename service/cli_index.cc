@@ -1,0 +1,1 @@
+#include "whoknows/service/cli.h"

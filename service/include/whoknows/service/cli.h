@@ -1,0 +1,3 @@
+#ifndef WHOKNOWS_SERVICE_CLI_H_
+#define WHOKNOWS_SERVICE_CLI_H_
+#endif
