@@ -1,2 +1,286 @@
+#include <xapian.h>
+
+#include <algorithm>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/strings/str_format.h"
+#include "whoknows/base/status_macros.h"
 #include "whoknows/indexer/index.h"
-namespace whoknows::indexer {}
+#include "xapian_util.h"
+
+namespace whoknows::indexer {
+namespace {
+
+using internal::GuardXapian;
+using internal::MakeTerm;
+namespace px = internal;
+
+void SplitLines(const std::string& joined, std::vector<std::string>* out) {
+  out->clear();
+  size_t start = 0;
+  while (start < joined.size()) {
+    size_t nl = joined.find('\n', start);
+    if (nl == std::string::npos) nl = joined.size();
+    if (nl > start) out->emplace_back(joined, start, nl - start);
+    start = nl + 1;
+  }
+}
+
+class XapianIndexReader final : public IndexReader {
+ public:
+  explicit XapianIndexReader(std::string dir) : dir_(std::move(dir)) {}
+
+  absl::Status Init() {
+    WK_RETURN_IF_ERROR(GuardXapian(absl::StrFormat("open %s", dir_), [&] { db_ = Xapian::Database(dir_); }));
+    return LoadIdentities();
+  }
+
+  absl::Status Reopen() override {
+    bool changed = false;
+    WK_RETURN_IF_ERROR(GuardXapian("reopen", [&] { changed = db_.reopen(); }));
+    return changed ? LoadIdentities() : absl::OkStatus();
+  }
+
+  uint64_t doc_count() const override { return db_.get_doccount(); }
+  uint64_t revision() const override { return revision_; }
+
+  absl::StatusOr<IndexStats> Stats() override {
+    IndexStats st;
+    WK_RETURN_IF_ERROR(GuardXapian("stats", [&] {
+      st.documents = db_.get_doccount();
+      auto count_prefix = [&](std::string_view prefix, std::vector<std::pair<std::string, uint64_t>>* out) {
+        uint64_t n = 0;
+        const std::string p(prefix);
+        for (auto t = db_.allterms_begin(p); t != db_.allterms_end(p); ++t) {
+          ++n;
+          if (out != nullptr) out->emplace_back((*t).substr(p.size()), t.get_termfreq());
+        }
+        return n;
+      };
+      count_prefix(px::kPrefixKind, &st.by_kind);
+      for (auto& [k, n] : st.by_kind) {
+        if (!k.empty()) k = std::string(KindName(static_cast<RecordKind>(k[0])));
+      }
+      count_prefix(px::kPrefixSource, &st.by_source);
+      st.threads = count_prefix(px::kPrefixThread, nullptr);
+      st.topics = count_prefix(px::kPrefixTopic, nullptr);
+      count_prefix(px::kPrefixCommunity, &st.communities);
+      count_prefix(px::kPrefixVisibility, &st.visibility);
+      if (st.documents > 0) {
+        st.first_timestamp = static_cast<int64_t>(Xapian::sortable_unserialise(db_.get_value_lower_bound(kSlotTimestamp)));
+        st.last_timestamp = static_cast<int64_t>(Xapian::sortable_unserialise(db_.get_value_upper_bound(kSlotTimestamp)));
+      }
+    }));
+    st.persons = persons_.size();
+    return st;
+  }
+
+  absl::Status ForEachDocument(const std::function<void(const StoredDoc&)>& fn) override {
+    return GuardXapian("scan documents", [&] {
+      StoredDoc d;
+      std::vector<std::string> mentions;
+      for (auto it = db_.postlist_begin(""); it != db_.postlist_end(""); ++it) {
+        Xapian::Document doc = db_.get_document(*it, Xapian::DOC_ASSUME_VALID);
+        FillStored(*it, doc, &d, &mentions);
+        fn(d);
+      }
+    });
+  }
+
+  absl::StatusOr<std::vector<Person>> ListPersons() override {
+    std::vector<Person> out;
+    out.reserve(persons_.size());
+    for (const auto& [id, p] : persons_) out.push_back(p);
+    std::sort(out.begin(), out.end(), [](const Person& a, const Person& b) { return a.id < b.id; });
+    return out;
+  }
+
+  absl::StatusOr<std::string> ResolvePerson(std::string_view key) override {
+    const std::string k(key);
+    if (persons_.contains(k)) return k;
+    if (auto it = key_to_person_.find(k); it != key_to_person_.end()) return it->second;
+    std::string mail = absl::StrFormat("mail:%s", key);
+    if (auto it = key_to_person_.find(mail); it != key_to_person_.end()) return it->second;
+    return absl::NotFoundError(absl::StrFormat("unknown person %s", key));
+  }
+
+  absl::StatusOr<std::vector<SearchHit>> Search(std::string_view text, const SearchFilter& filter,
+                                                size_t n) override {
+    bool blank = std::all_of(text.begin(), text.end(), [](char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; });
+    if (blank) return absl::InvalidArgumentError("empty query");
+    std::vector<SearchHit> hits;
+    WK_RETURN_IF_ERROR(GuardXapian("search", [&] {
+      Xapian::Query q = ParseQuery(text);
+      if (q.empty()) return;
+      q = ApplyFilter(q, filter);
+      Xapian::Enquire enquire(db_);
+      enquire.set_query(q);
+      enquire.set_weighting_scheme(Xapian::BM25Weight());
+      Xapian::MSet mset = enquire.get_mset(0, static_cast<Xapian::doccount>(n));
+      hits.reserve(mset.size());
+      for (auto it = mset.begin(); it != mset.end(); ++it) hits.push_back({*it, it.get_weight()});
+    }));
+    return hits;
+  }
+
+  absl::StatusOr<DocText> GetDoc(uint32_t docid) override {
+    DocText t;
+    WK_RETURN_IF_ERROR(GuardXapian(absl::StrFormat("document %d", docid), [&] {
+      Xapian::Document doc = db_.get_document(docid);
+      t.id = doc.get_value(kSlotId);
+      t.title = doc.get_value(kSlotTitle);
+      t.text = doc.get_data();
+      t.source = doc.get_value(kSlotSource);
+      t.thread_id = doc.get_value(kSlotThread);
+      t.community = doc.get_value(kSlotCommunity);
+      t.visibility = doc.get_value(kSlotVisibility);
+      t.author = PersonOf(doc.get_value(kSlotAuthor));
+      std::string k = doc.get_value(kSlotKind);
+      t.kind = k.empty() ? RecordKind::kPost : static_cast<RecordKind>(k[0]);
+      t.timestamp = static_cast<int64_t>(Xapian::sortable_unserialise(doc.get_value(kSlotTimestamp)));
+    }));
+    return t;
+  }
+
+  std::string Snippet(const DocText& doc, std::string_view query, size_t length) override {
+    // Window around the first query word found in the text (case-insensitive).
+    const std::string& text = doc.text;
+    std::string lower = AsciiLower(text);
+    size_t best = std::string::npos;
+    std::string word;
+    auto consider = [&] {
+      if (word.size() >= 3) {
+        size_t at = lower.find(word);
+        if (at < best) best = at;
+      }
+      word.clear();
+    };
+    for (char c : query) {
+      if (std::isalnum(static_cast<unsigned char>(c))) word.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
+      else consider();
+    }
+    consider();
+    size_t start = best == std::string::npos ? 0 : (best > length / 3 ? best - length / 3 : 0);
+    while (start > 0 && start < text.size() && (static_cast<unsigned char>(text[start]) & 0xC0) == 0x80) --start;
+    size_t end = std::min(text.size(), start + length);
+    while (end < text.size() && (static_cast<unsigned char>(text[end]) & 0xC0) == 0x80) ++end;
+    std::string out = text.substr(start, end - start);
+    for (char& c : out) {
+      if (c == '\n' || c == '\r' || c == '\t') c = ' ';
+    }
+    if (start > 0) out = "…" + out;
+    if (end < text.size()) out += "…";
+    return out;
+  }
+
+ private:
+  absl::Status LoadIdentities() {
+    return GuardXapian("load identities", [&] {
+      key_to_person_.clear();
+      persons_.clear();
+      const std::string kp(px::kMetaKey), pp(px::kMetaPerson);
+      for (auto it = db_.metadata_keys_begin(kp); it != db_.metadata_keys_end(kp); ++it) {
+        std::string v = db_.get_metadata(*it);
+        if (!v.empty()) key_to_person_[(*it).substr(kp.size())] = v;
+      }
+      for (auto it = db_.metadata_keys_begin(pp); it != db_.metadata_keys_end(pp); ++it) {
+        std::string v = db_.get_metadata(*it);
+        if (v.empty()) continue;
+        nlohmann::json j = nlohmann::json::parse(v, nullptr, false);
+        if (j.is_discarded()) continue;
+        Person p;
+        p.id = (*it).substr(pp.size());
+        p.name = j.value("name", "");
+        if (j.contains("keys") && j["keys"].is_array()) {
+          for (const auto& k : j["keys"]) {
+            if (k.is_string()) p.keys.push_back(k.get<std::string>());
+          }
+        }
+        p.opted_out = j.value("optout", false);
+        persons_.emplace(p.id, std::move(p));
+      }
+      revision_ = db_.get_revision();
+    });
+  }
+
+  std::string PersonOf(const std::string& key) const {
+    if (key.empty()) return key;
+    auto it = key_to_person_.find(key);
+    return it == key_to_person_.end() ? key : it->second;
+  }
+
+  void FillStored(Xapian::docid id, const Xapian::Document& doc, StoredDoc* d, std::vector<std::string>* tmp) {
+    d->docid = id;
+    d->id = doc.get_value(kSlotId);
+    std::string k = doc.get_value(kSlotKind);
+    d->kind = k.empty() ? RecordKind::kPost : static_cast<RecordKind>(k[0]);
+    d->source = doc.get_value(kSlotSource);
+    d->thread_id = doc.get_value(kSlotThread);
+    d->reply_to = doc.get_value(kSlotReplyTo);
+    d->author = PersonOf(doc.get_value(kSlotAuthor));
+    SplitLines(doc.get_value(kSlotMentions), tmp);
+    d->mentions.clear();
+    for (const std::string& m : *tmp) d->mentions.push_back(PersonOf(m));
+    d->timestamp = static_cast<int64_t>(Xapian::sortable_unserialise(doc.get_value(kSlotTimestamp)));
+    SplitLines(doc.get_value(kSlotTopics), &d->topics);
+    d->community = doc.get_value(kSlotCommunity);
+    d->visibility = doc.get_value(kSlotVisibility);
+    d->score = static_cast<int32_t>(Xapian::sortable_unserialise(doc.get_value(kSlotScore)));
+    d->accepted = doc.get_value(kSlotAccepted) == "1";
+  }
+
+  Xapian::Query ParseQuery(std::string_view text) {
+    Xapian::QueryParser qp;
+    qp.set_database(db_);
+    qp.set_stemmer(Xapian::Stem("en"));
+    qp.set_stemming_strategy(Xapian::QueryParser::STEM_SOME);
+    qp.set_default_op(Xapian::Query::OP_OR);
+    std::string q(text);
+    try {
+      return qp.parse_query(q, Xapian::QueryParser::FLAG_PHRASE | Xapian::QueryParser::FLAG_LOVEHATE);
+    } catch (const Xapian::QueryParserError&) {
+      return qp.parse_query(q, 0);
+    }
+  }
+
+  static Xapian::Query AnyOf(std::string_view prefix, const std::vector<std::string>& values) {
+    std::vector<Xapian::Query> qs;
+    qs.reserve(values.size());
+    for (const std::string& v : values) qs.emplace_back(MakeTerm(prefix, v));
+    return Xapian::Query(Xapian::Query::OP_OR, qs.begin(), qs.end());
+  }
+
+  Xapian::Query ApplyFilter(Xapian::Query q, const SearchFilter& f) {
+    std::vector<Xapian::Query> filters;
+    if (!f.visibility.empty()) filters.push_back(AnyOf(px::kPrefixVisibility, f.visibility));
+    if (!f.communities.empty()) filters.push_back(AnyOf(px::kPrefixCommunity, f.communities));
+    if (!f.topics.empty()) filters.push_back(AnyOf(px::kPrefixTopic, f.topics));
+    if (!f.sources.empty()) filters.push_back(AnyOf(px::kPrefixSource, f.sources));
+    if (f.from != 0 || f.to != 0) {
+      std::string lo = Xapian::sortable_serialise(static_cast<double>(f.from != 0 ? f.from : INT64_MIN / 2));
+      std::string hi = Xapian::sortable_serialise(static_cast<double>(f.to != 0 ? f.to - 1 : INT64_MAX / 2));
+      filters.emplace_back(Xapian::Query::OP_VALUE_RANGE, kSlotTimestamp, lo, hi);
+    }
+    for (Xapian::Query& fq : filters) q = Xapian::Query(Xapian::Query::OP_FILTER, q, fq);
+    return q;
+  }
+
+  std::string dir_;
+  Xapian::Database db_;
+  uint64_t revision_ = 0;
+  absl::flat_hash_map<std::string, std::string> key_to_person_;
+  absl::flat_hash_map<std::string, Person> persons_;
+};
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<IndexReader>> IndexReader::Open(const std::string& dir) {
+  auto r = std::make_unique<XapianIndexReader>(dir);
+  WK_RETURN_IF_ERROR(r->Init());
+  return std::unique_ptr<IndexReader>(std::move(r));
+}
+
+}  // namespace whoknows::indexer

@@ -1,2 +1,370 @@
+#include <xapian.h>
+
+#include <algorithm>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
+#include "absl/strings/str_format.h"
+#include "whoknows/base/status_macros.h"
 #include "whoknows/indexer/index.h"
-namespace whoknows::indexer {}
+#include "xapian_util.h"
+
+namespace whoknows::indexer {
+namespace {
+
+using internal::GuardXapian;
+using internal::MakeTerm;
+namespace px = internal;
+
+// Normalised display name used to merge mail identities across address
+// eras: lower case, single spaces, at least two words.
+std::string NameKey(std::string_view name) {
+  std::string out;
+  bool space = false;
+  int words = 0;
+  for (char c : name) {
+    if (c == ' ' || c == '\t' || c == '"' || c == '\'' || c == '.' || c == ',') {
+      space = !out.empty();
+      continue;
+    }
+    if (space) {
+      out.push_back(' ');
+      space = false;
+    }
+    if (out.empty() || out.back() == ' ') ++words;
+    out.push_back(c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c);
+  }
+  return words >= 2 ? out : std::string();
+}
+
+bool IsMailKey(std::string_view key) { return key.rfind("mail:", 0) == 0 || key.rfind("mailname:", 0) == 0; }
+
+struct PersonState {
+  std::string name;
+  std::vector<std::string> keys;
+  bool opted_out = false;
+};
+
+class XapianIndexWriter final : public IndexWriter {
+ public:
+  XapianIndexWriter(std::string dir, const IndexOptions& options) : dir_(std::move(dir)), options_(options) {}
+
+  absl::Status Init() {
+    WK_RETURN_IF_ERROR(GuardXapian(absl::StrFormat("open %s for writing", dir_), [&] {
+      db_ = Xapian::WritableDatabase(dir_, Xapian::DB_CREATE_OR_OPEN);
+    }));
+    termgen_.set_stemmer(Xapian::Stem("en"));
+    termgen_.set_stemming_strategy(Xapian::TermGenerator::STEM_SOME);
+    return GuardXapian("load identities", [&] { LoadIdentities(); });
+  }
+
+  ~XapianIndexWriter() override {
+    // Uncommitted work is committed by Xapian's destructor only on a clean
+    // close; we commit explicitly so a summary is accurate.
+    absl::Status s = Commit();
+    (void)s;
+  }
+
+  absl::Status Add(Record record) override {
+    ++summary_.read;
+    if (record.id.empty()) {
+      CountBad("missing-id");
+      return absl::OkStatus();
+    }
+    const std::string qterm = MakeTerm(px::kPrefixId, record.id);
+    bool exists = false;
+    WK_RETURN_IF_ERROR(GuardXapian("lookup", [&] { exists = db_.term_exists(qterm); }));
+    if (exists) {
+      ++summary_.duplicates;
+      return absl::OkStatus();
+    }
+    SanitizeUtf8(&record.title);
+    SanitizeUtf8(&record.text);
+    SanitizeUtf8(&record.author_name);
+    if (!record.author_key.empty()) Resolve(record.author_key, record.author_name);
+    for (const std::string& m : record.mentions) Resolve(m, "");
+
+    WK_RETURN_IF_ERROR(GuardXapian(absl::StrFormat("index %s", record.id), [&] { Write(record, qterm); }));
+    ++summary_.indexed;
+    if (++pending_ >= options_.commit_every) return Commit();
+    return absl::OkStatus();
+  }
+
+  void CountBad(std::string_view reason) override {
+    ++summary_.skipped;
+    ++skipped_[std::string(reason)];
+  }
+
+  absl::Status ApplyAliases(const std::vector<AliasGroup>& groups) override {
+    for (const AliasGroup& g : groups) {
+      if (g.keys.empty()) continue;
+      // The canonical person: the one already holding keys[0], else keys[0].
+      std::string target;
+      if (auto it = key_to_person_.find(g.keys[0]); it != key_to_person_.end()) {
+        target = it->second;
+      } else {
+        target = g.keys[0];
+        Bind(g.keys[0], target);
+      }
+      for (const std::string& k : g.keys) {
+        auto it = key_to_person_.find(k);
+        if (it == key_to_person_.end()) {
+          Bind(k, target);
+        } else if (it->second != target) {
+          MergeInto(it->second, target);
+        }
+      }
+      if (!g.name.empty()) {
+        persons_[target].name = g.name;
+        pinned_names_.insert(target);
+        dirty_persons_.insert(target);
+      }
+    }
+    return absl::OkStatus();
+  }
+
+  absl::Status Commit() override {
+    if (pending_ == 0 && dirty_keys_.empty() && dirty_persons_.empty() && removed_persons_.empty()) {
+      return absl::OkStatus();
+    }
+    WK_RETURN_IF_ERROR(GuardXapian("commit", [&] {
+      for (const std::string& k : dirty_keys_) {
+        auto it = key_to_person_.find(k);
+        db_.set_metadata(MakeTerm(px::kMetaKey, k), it == key_to_person_.end() ? std::string() : it->second);
+      }
+      for (const std::string& p : removed_persons_) db_.set_metadata(MakeTerm(px::kMetaPerson, p), "");
+      for (const std::string& p : dirty_persons_) {
+        auto it = persons_.find(p);
+        if (it == persons_.end()) continue;
+        nlohmann::json j;
+        j["name"] = it->second.name;
+        j["keys"] = it->second.keys;
+        if (it->second.opted_out) j["optout"] = true;
+        if (pinned_names_.contains(p)) j["pinned"] = true;
+        db_.set_metadata(MakeTerm(px::kMetaPerson, p), j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+      }
+      db_.commit();
+    }));
+    dirty_keys_.clear();
+    dirty_persons_.clear();
+    removed_persons_.clear();
+    pending_ = 0;
+    ++summary_.commits;
+    return absl::OkStatus();
+  }
+
+  absl::StatusOr<uint64_t> ErasePerson(std::string_view person_id) override {
+    auto it = persons_.find(std::string(person_id));
+    if (it == persons_.end()) {
+      return absl::NotFoundError(absl::StrFormat("unknown person %s", person_id));
+    }
+    uint64_t removed = 0;
+    const std::vector<std::string> keys = it->second.keys;
+    WK_RETURN_IF_ERROR(GuardXapian(absl::StrFormat("erase %s", person_id), [&] {
+      for (const std::string& k : keys) {
+        const std::string term = MakeTerm(px::kPrefixAuthor, k);
+        std::vector<Xapian::docid> ids;
+        for (auto p = db_.postlist_begin(term); p != db_.postlist_end(term); ++p) ids.push_back(*p);
+        for (Xapian::docid d : ids) db_.delete_document(d);
+        removed += ids.size();
+        // Mentions of the person elsewhere are personal data too: drop the
+        // mention terms and values pointing at this key.
+        const std::string mterm = MakeTerm(px::kPrefixMention, k);
+        std::vector<Xapian::docid> mids;
+        for (auto p = db_.postlist_begin(mterm); p != db_.postlist_end(mterm); ++p) mids.push_back(*p);
+        for (Xapian::docid d : mids) {
+          Xapian::Document doc = db_.get_document(d);
+          doc.remove_term(mterm);
+          std::string joined = doc.get_value(kSlotMentions), kept;
+          size_t start = 0;
+          while (start <= joined.size()) {
+            size_t nl = joined.find('\n', start);
+            if (nl == std::string::npos) nl = joined.size();
+            std::string_view one(joined.data() + start, nl - start);
+            if (!one.empty() && one != k) {
+              if (!kept.empty()) kept.push_back('\n');
+              kept.append(one);
+            }
+            start = nl + 1;
+          }
+          doc.add_value(kSlotMentions, kept);
+          db_.replace_document(d, doc);
+        }
+        key_to_person_.erase(k);
+        dirty_keys_.insert(k);
+      }
+    }));
+    persons_.erase(it);
+    removed_persons_.insert(std::string(person_id));
+    dirty_persons_.erase(std::string(person_id));
+    ++pending_;
+    WK_RETURN_IF_ERROR(Commit());
+    return removed;
+  }
+
+  absl::Status SetOptOut(std::string_view person_id, bool opted_out) override {
+    auto it = persons_.find(std::string(person_id));
+    if (it == persons_.end()) return absl::NotFoundError(absl::StrFormat("unknown person %s", person_id));
+    it->second.opted_out = opted_out;
+    dirty_persons_.insert(it->first);
+    return Commit();
+  }
+
+  const IndexSummary& summary() const override {
+    summary_.skipped_by_reason.assign(skipped_.begin(), skipped_.end());
+    return summary_;
+  }
+
+ private:
+  void LoadIdentities() {
+    const std::string kp(px::kMetaKey), pp(px::kMetaPerson);
+    for (auto it = db_.metadata_keys_begin(kp); it != db_.metadata_keys_end(kp); ++it) {
+      std::string v = db_.get_metadata(*it);
+      if (!v.empty()) key_to_person_[(*it).substr(kp.size())] = v;
+    }
+    for (auto it = db_.metadata_keys_begin(pp); it != db_.metadata_keys_end(pp); ++it) {
+      std::string v = db_.get_metadata(*it);
+      if (v.empty()) continue;
+      nlohmann::json j = nlohmann::json::parse(v, nullptr, false);
+      if (j.is_discarded()) continue;
+      PersonState st;
+      st.name = j.value("name", "");
+      if (j.contains("keys") && j["keys"].is_array()) {
+        for (const auto& k : j["keys"]) st.keys.push_back(k.get<std::string>());
+      }
+      st.opted_out = j.value("optout", false);
+      std::string id = (*it).substr(pp.size());
+      if (j.value("pinned", false)) pinned_names_.insert(id);
+      for (const std::string& k : st.keys) {
+        if (k.rfind("mail", 0) == 0 && !st.name.empty()) {
+          std::string nk = NameKey(st.name);
+          if (!nk.empty()) name_to_person_.emplace(nk, id);
+        }
+      }
+      persons_.emplace(std::move(id), std::move(st));
+    }
+  }
+
+  void Bind(const std::string& key, const std::string& person) {
+    key_to_person_[key] = person;
+    dirty_keys_.insert(key);
+    PersonState& st = persons_[person];
+    if (std::find(st.keys.begin(), st.keys.end(), key) == st.keys.end()) st.keys.push_back(key);
+    dirty_persons_.insert(person);
+  }
+
+  void MergeInto(const std::string& from, const std::string& to) {
+    if (from == to) return;
+    auto it = persons_.find(from);
+    if (it == persons_.end()) return;
+    PersonState st = std::move(it->second);
+    persons_.erase(it);
+    removed_persons_.insert(from);
+    dirty_persons_.erase(from);
+    for (const std::string& k : st.keys) Bind(k, to);
+    PersonState& dst = persons_[to];
+    if (dst.name.empty()) dst.name = st.name;
+    dst.opted_out = dst.opted_out || st.opted_out;
+  }
+
+  // Maps an identity key to its person, creating one (id = the key) or
+  // merging a mail identity into the person with the same display name.
+  void Resolve(const std::string& key, const std::string& name) {
+    auto it = key_to_person_.find(key);
+    std::string person;
+    if (it != key_to_person_.end()) {
+      person = it->second;
+    } else {
+      std::string nk = IsMailKey(key) ? NameKey(name) : std::string();
+      if (key.rfind("mailname:", 0) == 0 && nk.empty()) nk = NameKey(key.substr(9));
+      auto by_name = nk.empty() ? name_to_person_.end() : name_to_person_.find(nk);
+      person = by_name != name_to_person_.end() ? by_name->second : key;
+      Bind(key, person);
+      if (!nk.empty()) name_to_person_.emplace(nk, person);
+    }
+    if (!name.empty() && !pinned_names_.contains(person)) {
+      PersonState& st = persons_[person];
+      if (st.name != name) {
+        st.name = name;
+        dirty_persons_.insert(person);
+      }
+    }
+  }
+
+  void Write(const Record& r, const std::string& qterm) {
+    Xapian::Document doc;
+    termgen_.set_document(doc);
+    if (!r.title.empty()) {
+      termgen_.index_text(r.title, 2);
+      termgen_.increase_termpos();
+    }
+    termgen_.index_text(r.text);
+    doc.add_boolean_term(qterm);
+    const char kind = static_cast<char>(r.kind);
+    doc.add_boolean_term(MakeTerm(px::kPrefixKind, std::string_view(&kind, 1)));
+    doc.add_boolean_term(MakeTerm(px::kPrefixSource, r.source));
+    if (!r.author_key.empty()) doc.add_boolean_term(MakeTerm(px::kPrefixAuthor, r.author_key));
+    std::string mentions;
+    for (const std::string& m : r.mentions) {
+      doc.add_boolean_term(MakeTerm(px::kPrefixMention, m));
+      if (!mentions.empty()) mentions.push_back('\n');
+      mentions += m;
+    }
+    std::string topics;
+    for (const std::string& t : r.topics) {
+      doc.add_boolean_term(MakeTerm(px::kPrefixTopic, t));
+      if (!topics.empty()) topics.push_back('\n');
+      topics += t;
+    }
+    if (!r.community.empty()) doc.add_boolean_term(MakeTerm(px::kPrefixCommunity, r.community));
+    if (!r.visibility.empty()) doc.add_boolean_term(MakeTerm(px::kPrefixVisibility, r.visibility));
+    doc.add_boolean_term(MakeTerm(px::kPrefixThread, r.thread_id.empty() ? r.id : r.thread_id));
+    if (!r.reply_to.empty()) doc.add_boolean_term(MakeTerm(px::kPrefixReplyTo, r.reply_to));
+
+    doc.add_value(kSlotTimestamp, Xapian::sortable_serialise(static_cast<double>(r.timestamp)));
+    doc.add_value(kSlotAuthor, r.author_key);
+    doc.add_value(kSlotThread, r.thread_id.empty() ? r.id : r.thread_id);
+    if (!r.reply_to.empty()) doc.add_value(kSlotReplyTo, r.reply_to);
+    doc.add_value(kSlotKind, std::string(1, kind));
+    doc.add_value(kSlotScore, Xapian::sortable_serialise(r.score));
+    if (r.accepted) doc.add_value(kSlotAccepted, "1");
+    if (!r.title.empty()) doc.add_value(kSlotTitle, r.title);
+    doc.add_value(kSlotCommunity, r.community);
+    doc.add_value(kSlotVisibility, r.visibility);
+    if (!mentions.empty()) doc.add_value(kSlotMentions, mentions);
+    if (!topics.empty()) doc.add_value(kSlotTopics, topics);
+    doc.add_value(kSlotId, r.id);
+    doc.add_value(kSlotSource, r.source);
+    if (!r.author_name.empty()) doc.add_value(kSlotAuthorName, r.author_name);
+    if (!r.accepted_answer_id.empty()) doc.add_value(kSlotAcceptedAnswer, r.accepted_answer_id);
+    doc.set_data(r.text);
+    db_.add_document(doc);
+  }
+
+  std::string dir_;
+  IndexOptions options_;
+  Xapian::WritableDatabase db_;
+  Xapian::TermGenerator termgen_;
+  size_t pending_ = 0;
+  mutable IndexSummary summary_;
+  std::map<std::string, uint64_t> skipped_;
+  absl::flat_hash_map<std::string, std::string> key_to_person_;
+  absl::flat_hash_map<std::string, std::string> name_to_person_;
+  absl::flat_hash_map<std::string, PersonState> persons_;
+  absl::flat_hash_set<std::string> pinned_names_;
+  absl::flat_hash_set<std::string> dirty_keys_, dirty_persons_, removed_persons_;
+};
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<IndexWriter>> IndexWriter::Open(const std::string& dir, const IndexOptions& options) {
+  auto w = std::make_unique<XapianIndexWriter>(dir, options);
+  WK_RETURN_IF_ERROR(w->Init());
+  return std::unique_ptr<IndexWriter>(std::move(w));
+}
+
+}  // namespace whoknows::indexer

@@ -1,1 +1,295 @@
+// whoknows index | people | stats | optout | erase
+#include <CLI/CLI.hpp>
+#include <algorithm>
+#include <cstdio>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/strings/str_format.h"
+#include "absl/time/time.h"
+#include "whoknows/base/log.h"
+#include "whoknows/indexer/index.h"
+#include "whoknows/indexer/pipeline.h"
 #include "whoknows/service/cli.h"
+#include "whoknows/service/progress.h"
+
+namespace whoknows::service {
+
+std::string FormatDate(int64_t seconds) {
+  return absl::FormatTime("%Y-%m-%d", absl::FromUnixSeconds(seconds), absl::UTCTimeZone());
+}
+
+namespace {
+
+using json = nlohmann::json;
+
+void PrintJson(const json& j) {
+  std::printf("%s\n", j.dump(2, ' ', false, json::error_handler_t::replace).c_str());
+}
+
+struct IndexArgs {
+  std::string db;
+  std::vector<std::string> paths;
+  std::string community, visibility, source, aliases;
+  size_t commit_every = 5000;
+  size_t max_record_bytes = 16 << 20;
+  bool strict = false, json = false, quiet = false;
+};
+
+int RunIndex(const IndexArgs& a) {
+  indexer::PipelineOptions opt;
+  opt.read.community = a.community;
+  opt.read.visibility = a.visibility;
+  opt.read.source = a.source;
+  opt.read.max_record_bytes = a.max_record_bytes;
+  opt.index.commit_every = a.commit_every;
+  opt.aliases_file = a.aliases;
+  std::map<std::string, uint64_t> shown;
+  opt.on_bad = [&](const SourcePos& pos, std::string_view reason, const absl::Status& status) {
+    uint64_t& n = shown[std::string(reason)];
+    if (++n <= 5) {
+      LogWarning("skipped %s (%s): %s", pos.ToString(), reason, status.message());
+    } else if (n == 6) {
+      LogWarning("more '%s' records skipped; see the summary", reason);
+    }
+  };
+  Progress progress("index");
+  if (!a.quiet) {
+    opt.on_progress = [&](std::string_view file, uint64_t done, uint64_t total, uint64_t records) {
+      progress.Update(file, done, total, records);
+    };
+  }
+  absl::StatusOr<indexer::PipelineResult> r = indexer::IndexPaths(a.db, a.paths, opt);
+  if (!r.ok()) {
+    LogError("index failed: %s", r.status().ToString());
+    return 1;
+  }
+  const indexer::IndexSummary& s = r->summary;
+  if (!a.quiet) progress.Finish(s.read + s.skipped);
+  for (const auto& [path, err] : r->failed_paths) LogError("cannot read %s: %s", path, err);
+  if (a.json) {
+    json j{{"read", s.read + s.skipped}, {"indexed", s.indexed}, {"duplicates", s.duplicates},
+           {"skipped", s.skipped}, {"commits", s.commits}};
+    json reasons = json::object();
+    for (const auto& [reason, n] : s.skipped_by_reason) reasons[reason] = n;
+    j["skipped_by_reason"] = reasons;
+    json failed = json::array();
+    for (const auto& [path, err] : r->failed_paths) failed.push_back({{"path", path}, {"error", err}});
+    j["failed_paths"] = failed;
+    PrintJson(j);
+  } else {
+    std::printf("read %llu, indexed %llu new, %llu duplicates, %llu skipped\n",
+                static_cast<unsigned long long>(s.read + s.skipped), static_cast<unsigned long long>(s.indexed),
+                static_cast<unsigned long long>(s.duplicates), static_cast<unsigned long long>(s.skipped));
+    for (const auto& [reason, n] : s.skipped_by_reason) {
+      std::printf("  skipped %-20s %llu\n", reason.c_str(), static_cast<unsigned long long>(n));
+    }
+  }
+  if (!r->failed_paths.empty()) return 2;
+  if (a.strict && s.skipped > 0) return 3;
+  return 0;
+}
+
+struct PersonRow {
+  indexer::Person person;
+  uint64_t docs = 0;
+  int64_t first = 0, last = 0;
+};
+
+int RunPeople(const std::string& db, bool as_json, size_t limit) {
+  auto reader = indexer::IndexReader::Open(db);
+  if (!reader.ok()) {
+    LogError("%s", reader.status().ToString());
+    return 1;
+  }
+  auto persons = (*reader)->ListPersons();
+  if (!persons.ok()) {
+    LogError("%s", persons.status().ToString());
+    return 1;
+  }
+  absl::flat_hash_map<std::string, size_t> index;
+  std::vector<PersonRow> rows;
+  rows.reserve(persons->size());
+  for (indexer::Person& p : *persons) {
+    index[p.id] = rows.size();
+    rows.push_back({std::move(p)});
+  }
+  absl::Status s = (*reader)->ForEachDocument([&](const indexer::StoredDoc& d) {
+    auto it = index.find(d.author);
+    if (it == index.end()) return;
+    PersonRow& row = rows[it->second];
+    ++row.docs;
+    if (row.first == 0 || d.timestamp < row.first) row.first = d.timestamp;
+    row.last = std::max(row.last, d.timestamp);
+  });
+  if (!s.ok()) {
+    LogError("%s", s.ToString());
+    return 1;
+  }
+  std::sort(rows.begin(), rows.end(), [](const PersonRow& a, const PersonRow& b) {
+    return a.docs != b.docs ? a.docs > b.docs : a.person.id < b.person.id;
+  });
+  if (limit > 0 && rows.size() > limit) rows.resize(limit);
+  if (as_json) {
+    json arr = json::array();
+    for (const PersonRow& r : rows) {
+      arr.push_back({{"id", r.person.id}, {"name", r.person.name}, {"aliases", r.person.keys},
+                     {"documents", r.docs}, {"first_active", r.docs ? FormatDate(r.first) : ""},
+                     {"last_active", r.docs ? FormatDate(r.last) : ""}, {"opted_out", r.person.opted_out}});
+    }
+    PrintJson(json{{"persons", arr}});
+  } else {
+    std::printf("%-45s %-28s %6s  %-10s  %-10s  %s\n", "PERSON", "NAME", "DOCS", "FIRST", "LAST", "ALIASES");
+    for (const PersonRow& r : rows) {
+      std::string aliases;
+      for (const std::string& k : r.person.keys) {
+        if (k == r.person.id) continue;
+        if (!aliases.empty()) aliases += ", ";
+        aliases += k;
+      }
+      std::printf("%-45s %-28s %6llu  %-10s  %-10s  %s%s\n", r.person.id.c_str(), r.person.name.c_str(),
+                  static_cast<unsigned long long>(r.docs), r.docs ? FormatDate(r.first).c_str() : "-",
+                  r.docs ? FormatDate(r.last).c_str() : "-", aliases.c_str(), r.person.opted_out ? " (opted out)" : "");
+    }
+  }
+  return 0;
+}
+
+int RunStats(const std::string& db, bool as_json) {
+  auto reader = indexer::IndexReader::Open(db);
+  if (!reader.ok()) {
+    LogError("%s", reader.status().ToString());
+    return 1;
+  }
+  auto st = (*reader)->Stats();
+  if (!st.ok()) {
+    LogError("%s", st.status().ToString());
+    return 1;
+  }
+  auto pairs = [](const std::vector<std::pair<std::string, uint64_t>>& v) {
+    json o = json::object();
+    for (const auto& [k, n] : v) o[k] = n;
+    return o;
+  };
+  if (as_json) {
+    PrintJson(json{{"documents", st->documents},
+                   {"by_kind", pairs(st->by_kind)},
+                   {"by_source", pairs(st->by_source)},
+                   {"persons", st->persons},
+                   {"threads", st->threads},
+                   {"topics", st->topics},
+                   {"communities", pairs(st->communities)},
+                   {"visibility", pairs(st->visibility)},
+                   {"first_date", st->documents ? FormatDate(st->first_timestamp) : ""},
+                   {"last_date", st->documents ? FormatDate(st->last_timestamp) : ""}});
+    return 0;
+  }
+  std::printf("documents   %llu\n", static_cast<unsigned long long>(st->documents));
+  for (const auto& [k, n] : st->by_kind) std::printf("  %-40s %llu\n", k.c_str(), static_cast<unsigned long long>(n));
+  std::printf("sources\n");
+  for (const auto& [k, n] : st->by_source) std::printf("  %-40s %llu\n", k.c_str(), static_cast<unsigned long long>(n));
+  std::printf("persons     %llu\nthreads     %llu\ntopics      %llu\n", static_cast<unsigned long long>(st->persons),
+              static_cast<unsigned long long>(st->threads), static_cast<unsigned long long>(st->topics));
+  std::printf("communities\n");
+  for (const auto& [k, n] : st->communities) std::printf("  %-40s %llu\n", k.c_str(), static_cast<unsigned long long>(n));
+  std::printf("visibility\n");
+  for (const auto& [k, n] : st->visibility) std::printf("  %-40s %llu\n", k.c_str(), static_cast<unsigned long long>(n));
+  if (st->documents) {
+    std::printf("dates       %s .. %s\n", FormatDate(st->first_timestamp).c_str(), FormatDate(st->last_timestamp).c_str());
+  }
+  return 0;
+}
+
+int RunOptOutOrErase(const std::string& db, const std::string& person, bool erase, bool undo, bool as_json) {
+  std::string id = person;
+  {
+    auto reader = indexer::IndexReader::Open(db);
+    if (!reader.ok()) {
+      LogError("%s", reader.status().ToString());
+      return 1;
+    }
+    auto resolved = (*reader)->ResolvePerson(person);
+    if (!resolved.ok()) {
+      LogError("%s", resolved.status().ToString());
+      return 1;
+    }
+    id = *resolved;
+  }
+  auto writer = indexer::IndexWriter::Open(db, {});
+  if (!writer.ok()) {
+    LogError("%s", writer.status().ToString());
+    return 1;
+  }
+  if (erase) {
+    auto n = (*writer)->ErasePerson(id);
+    if (!n.ok()) {
+      LogError("%s", n.status().ToString());
+      return 1;
+    }
+    if (as_json) PrintJson(json{{"person", id}, {"erased_documents", *n}});
+    else std::printf("erased %s: %llu documents removed\n", id.c_str(), static_cast<unsigned long long>(*n));
+    return 0;
+  }
+  absl::Status s = (*writer)->SetOptOut(id, !undo);
+  if (!s.ok()) {
+    LogError("%s", s.ToString());
+    return 1;
+  }
+  if (as_json) PrintJson(json{{"person", id}, {"opted_out", !undo}});
+  else std::printf("%s is now %s\n", id.c_str(), undo ? "opted in" : "opted out");
+  return 0;
+}
+
+}  // namespace
+
+void RegisterIndexCommands(CLI::App& app, int* exit_code) {
+  auto a = std::make_shared<IndexArgs>();
+  CLI::App* index = app.add_subcommand("index", "Read conversations (Stack Exchange, mbox, Slack, JSONL) into the index");
+  index->add_option("--db", a->db, "Index directory (created when missing)")->required();
+  index->add_option("paths", a->paths, "Files or directories to read (format detected)")->required();
+  index->add_option("--community", a->community, "Community for every record (default: per source)");
+  index->add_option("--visibility", a->visibility, "internal|external|partner|public or a group (default: per source)");
+  index->add_option("--source", a->source, "Source name override");
+  index->add_option("--aliases", a->aliases, "Aliases file merging identities (one person per line)");
+  index->add_option("--commit-every", a->commit_every, "Documents per commit")->capture_default_str();
+  index->add_option("--max-record-bytes", a->max_record_bytes, "Skip records larger than this")->capture_default_str();
+  index->add_flag("--strict", a->strict, "Exit non-zero when any record is skipped");
+  index->add_flag("--json", a->json, "Print the summary as JSON");
+  index->add_flag("--quiet", a->quiet, "No progress output");
+  index->callback([a, exit_code] { *exit_code = RunIndex(*a); });
+
+  auto db = std::make_shared<std::string>();
+  auto as_json = std::make_shared<bool>(false);
+  auto limit = std::make_shared<size_t>(0);
+  CLI::App* people = app.add_subcommand("people", "List persons with aliases, document counts and activity");
+  people->add_option("--db", *db, "Index directory")->required();
+  people->add_option("--limit", *limit, "Show at most this many (0 = all)");
+  people->add_flag("--json", *as_json, "JSON output");
+  people->callback([db, as_json, limit, exit_code] { *exit_code = RunPeople(*db, *as_json, *limit); });
+
+  auto sdb = std::make_shared<std::string>();
+  auto sjson = std::make_shared<bool>(false);
+  CLI::App* stats = app.add_subcommand("stats", "Documents by kind and source, people, threads, topics, dates");
+  stats->add_option("--db", *sdb, "Index directory")->required();
+  stats->add_flag("--json", *sjson, "JSON output");
+  stats->callback([sdb, sjson, exit_code] { *exit_code = RunStats(*sdb, *sjson); });
+
+  for (bool erase : {false, true}) {
+    auto odb = std::make_shared<std::string>();
+    auto person = std::make_shared<std::string>();
+    auto undo = std::make_shared<bool>(false);
+    auto ojson = std::make_shared<bool>(false);
+    CLI::App* cmd = erase ? app.add_subcommand("erase", "Remove a person's documents and identity data from the index")
+                          : app.add_subcommand("optout", "Never return a person as an expert or connection");
+    cmd->add_option("--db", *odb, "Index directory")->required();
+    cmd->add_option("--person", *person, "Person id or identity key")->required();
+    if (!erase) cmd->add_flag("--undo", *undo, "Opt the person back in");
+    cmd->add_flag("--json", *ojson, "JSON output");
+    cmd->callback([=] { *exit_code = RunOptOutOrErase(*odb, *person, erase, *undo, *ojson); });
+  }
+}
+
+}  // namespace whoknows::service

@@ -10,7 +10,7 @@
 //           T<topic>, C<community>, V<visibility>, H<thread id>, R<reply-to id>
 //           (any term over 240 bytes is replaced by its prefix + a hash),
 //           free text of title (weight 2) and text, stemmed (english), with positions.
-//   values: see ValueSlot below.  data: JSON {"title","text"}.
+//   values: see ValueSlot below.  data: the plain text.
 // Identity table (Xapian user metadata, committed atomically with documents):
 //   "key:<identity key>" -> person id; "person:<person id>" -> JSON {name, keys}.
 
@@ -44,6 +44,7 @@ enum ValueSlot : unsigned {
   kSlotId = 12,
   kSlotSource = 13,
   kSlotAuthorName = 14,
+  kSlotAcceptedAnswer = 15,  // questions: record id of the accepted answer
 };
 
 struct IndexOptions {
@@ -130,6 +131,19 @@ struct DocText {
   int64_t timestamp = 0;
 };
 
+struct IndexStats {
+  uint64_t documents = 0;
+  std::vector<std::pair<std::string, uint64_t>> by_kind;    // kind name -> count
+  std::vector<std::pair<std::string, uint64_t>> by_source;  // source -> count
+  uint64_t persons = 0;
+  uint64_t threads = 0;
+  uint64_t topics = 0;
+  std::vector<std::pair<std::string, uint64_t>> communities;  // community -> docs
+  std::vector<std::pair<std::string, uint64_t>> visibility;   // group -> docs
+  int64_t first_timestamp = 0;
+  int64_t last_timestamp = 0;
+};
+
 // Read access to one consistent snapshot of the database. Not thread-safe:
 // use one per thread (Reopen() moves to the newest commit).
 class IndexReader {
@@ -142,6 +156,7 @@ class IndexReader {
   // A token that changes with every commit (revision).
   virtual uint64_t revision() const = 0;
   // Visits every document in docid order.
+  virtual absl::StatusOr<IndexStats> Stats() = 0;
   virtual absl::Status ForEachDocument(const std::function<void(const StoredDoc&)>& fn) = 0;
   // Every person in the identity table.
   virtual absl::StatusOr<std::vector<Person>> ListPersons() = 0;

@@ -1,0 +1,155 @@
+#ifndef WHOKNOWS_SERVICE_BACKEND_H_
+#define WHOKNOWS_SERVICE_BACKEND_H_
+
+// The local query backend: indexer (Xapian) + engine (graph snapshot) glue,
+// shared by the CLI and the gRPC service. No gRPC types here.
+//
+// Thread-safe: queries run concurrently on the current snapshot (a
+// shared_ptr swapped atomically after each commit); they never wait for
+// ingest and never see half an update. Ingest/OptOut/Erase are serialised.
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "whoknows/indexer/index.h"
+#include "whoknows/indexer/record.h"
+
+namespace whoknows::service {
+
+enum class Role { kReader = 0, kIngester = 1, kAdmin = 2 };
+
+// Who is asking. `groups` are the visibility groups the caller may see
+// (e.g. "public", "internal", "partner-acme"); empty = every group (the
+// local CLI and a server without --tokens).
+struct Caller {
+  std::string name = "local";
+  std::vector<std::string> groups;
+  Role role = Role::kAdmin;
+};
+
+struct ExpertsQuery {
+  std::string text;                      // required, <= 4 KiB
+  size_t k = 10;                         // 1..1000
+  size_t offset = 0;
+  std::vector<std::string> communities;  // filters (empty = all)
+  std::vector<std::string> topics;
+  std::vector<std::string> exclude;      // person ids or identity keys
+  int64_t from = 0, to = 0;              // time window, epoch seconds (0 = open)
+};
+
+struct Evidence {
+  std::string id;        // record id
+  std::string title;     // title or first line
+  std::string snippet;
+  std::string source;
+  std::string thread_id;
+  std::string kind;      // question, answer, mail, ...
+  std::string role;      // how the person relates: author, accepted-answer, asker, thread, mentioned
+  int64_t timestamp = 0;
+  double score = 0;
+};
+
+struct ExpertResult {
+  std::string person_id;
+  std::string name;
+  double score = 0;
+  std::vector<std::pair<std::string, double>> components;  // vote, ppr, prior, ...
+  std::vector<Evidence> evidence;
+  std::vector<std::string> topics;
+  int64_t last_active = 0;
+  std::string reason;
+};
+
+struct ExpertsAnswer {
+  std::vector<ExpertResult> experts;
+  bool has_more = false;  // another page exists after offset + k
+  uint64_t documents_matched = 0;
+};
+
+struct ConnectQuery {
+  std::string person;  // person id or identity key
+  std::string about;   // optional focus text
+  size_t k = 10;
+};
+
+struct ConnectionResult {
+  std::string person_id;
+  std::string name;
+  double score = 0;
+  std::vector<std::string> mutual_contacts;      // display names
+  std::vector<std::string> shared_topics;
+  std::vector<std::string> bridged_communities;  // communities of theirs the asker is not in
+  std::string reason;
+};
+
+struct TopicStrength {
+  std::string topic;
+  double strength = 0;
+  uint64_t documents = 0;
+};
+
+struct ProfileResult {
+  std::string person_id;
+  std::string name;
+  std::vector<std::string> aliases;
+  bool opted_out = false;
+  uint64_t documents = 0;
+  int64_t first_active = 0, last_active = 0;
+  std::vector<TopicStrength> topics;
+  std::vector<Evidence> top_documents;
+  std::vector<std::pair<std::string, uint64_t>> contacts;   // name, interactions
+  std::vector<std::pair<int, uint64_t>> activity_by_year;   // year, documents
+};
+
+struct TopicResult {
+  std::string topic;
+  uint64_t documents = 0;
+  std::vector<std::pair<std::string, double>> top_people;  // name, strength
+  double trend = 0;  // docs in the last 90 days of the corpus / the 90 before (1 = flat)
+};
+
+struct IngestCounts {
+  uint64_t received = 0, indexed = 0, duplicates = 0, skipped = 0;
+  std::vector<std::pair<std::string, uint64_t>> skipped_by_reason;
+};
+
+struct BackendOptions {
+  bool writable = false;  // hold the index's single writer (server / ingest)
+  indexer::IndexOptions index;
+  size_t retrieve_n = 200;  // BM25 documents per query
+};
+
+class Backend {
+ public:
+  // Opens (and with options.writable creates) the index at `db_dir` and
+  // builds the first snapshot.
+  static absl::StatusOr<std::unique_ptr<Backend>> Open(const std::string& db_dir, const BackendOptions& options);
+  virtual ~Backend() = default;
+
+  // InvalidArgument: empty or > 4 KiB text, k == 0 or > 1000.
+  virtual absl::StatusOr<ExpertsAnswer> FindExperts(const ExpertsQuery& q, const Caller& caller) = 0;
+  // NotFound: unknown person.
+  virtual absl::StatusOr<std::vector<ConnectionResult>> SuggestConnections(const ConnectQuery& q,
+                                                                           const Caller& caller) = 0;
+  virtual absl::StatusOr<ProfileResult> GetPerson(const std::string& person, const Caller& caller) = 0;
+  virtual absl::StatusOr<std::vector<TopicResult>> ListTopics(size_t limit, const Caller& caller) = 0;
+  virtual absl::StatusOr<indexer::IndexStats> GetStats() = 0;
+  // Adds records (bad ones counted), commits, and swaps in a new snapshot
+  // before returning. FailedPrecondition when not writable.
+  virtual absl::StatusOr<IngestCounts> Ingest(std::vector<indexer::Record> records,
+                                              std::vector<std::pair<std::string, std::string>> bad) = 0;
+  virtual absl::Status OptOut(const std::string& person, bool opted_out) = 0;
+  virtual absl::StatusOr<uint64_t> Erase(const std::string& person) = 0;
+  // Number of documents / persons in the current snapshot.
+  virtual uint64_t documents() const = 0;
+  virtual uint64_t persons() const = 0;
+};
+
+}  // namespace whoknows::service
+
+#endif  // WHOKNOWS_SERVICE_BACKEND_H_
