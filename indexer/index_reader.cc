@@ -78,11 +78,15 @@ class XapianIndexReader final : public IndexReader {
     return st;
   }
 
-  absl::Status ForEachDocument(const std::function<void(const StoredDoc&)>& fn) override {
+  uint32_t last_docid() const override { return db_.get_lastdocid(); }
+
+  absl::Status ForEachDocument(const std::function<void(const StoredDoc&)>& fn, uint32_t first_docid) override {
     return GuardXapian("scan documents", [&] {
       StoredDoc d;
       std::vector<std::string> mentions;
-      for (auto it = db_.postlist_begin(""); it != db_.postlist_end(""); ++it) {
+      auto it = db_.postlist_begin("");
+      if (first_docid > 1) it.skip_to(first_docid);
+      for (; it != db_.postlist_end(""); ++it) {
         Xapian::Document doc = db_.get_document(*it, Xapian::DOC_ASSUME_VALID);
         FillStored(*it, doc, &d, &mentions);
         fn(d);

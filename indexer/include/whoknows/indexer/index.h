@@ -155,9 +155,11 @@ class IndexReader {
   virtual uint64_t doc_count() const = 0;
   // A token that changes with every commit (revision).
   virtual uint64_t revision() const = 0;
-  // Visits every document in docid order.
   virtual absl::StatusOr<IndexStats> Stats() = 0;
-  virtual absl::Status ForEachDocument(const std::function<void(const StoredDoc&)>& fn) = 0;
+  // Visits every document with docid >= first_docid, in docid order.
+  virtual absl::Status ForEachDocument(const std::function<void(const StoredDoc&)>& fn, uint32_t first_docid = 1) = 0;
+  // The highest docid in use (0 when empty).
+  virtual uint32_t last_docid() const = 0;
   // Every person in the identity table.
   virtual absl::StatusOr<std::vector<Person>> ListPersons() = 0;
   // Maps an identity key (or person id) to its person id; NotFound otherwise.

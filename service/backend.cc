@@ -1,0 +1,427 @@
+#include "whoknows/service/backend.h"
+
+#include <algorithm>
+#include <map>
+#include <mutex>
+#include <shared_mutex>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/strings/str_format.h"
+#include "absl/time/time.h"
+#include "whoknows/base/log.h"
+#include "whoknows/base/status_macros.h"
+#include "whoknows/engine/connect.h"
+#include "whoknows/engine/rank.h"
+#include "whoknows/engine/snapshot.h"
+
+namespace whoknows::service {
+namespace {
+
+constexpr size_t kMaxQueryBytes = 4096;
+constexpr size_t kMaxK = 1000;
+
+// An immutable view: the engine snapshot and the documents it was built from.
+struct State {
+  std::shared_ptr<const engine::Snapshot> snapshot;
+  std::shared_ptr<const std::vector<indexer::StoredDoc>> docs;
+  uint64_t revision = 0;
+};
+
+std::string FirstLine(const std::string& text, size_t max) {
+  size_t start = text.find_first_not_of(" \t\r\n");
+  if (start == std::string::npos) return "";
+  size_t end = text.find('\n', start);
+  std::string line = text.substr(start, end == std::string::npos ? std::string::npos : end - start);
+  if (line.size() > max) {
+    size_t cut = max;
+    while (cut > 0 && (static_cast<unsigned char>(line[cut]) & 0xC0) == 0x80) --cut;
+    line = line.substr(0, cut) + "…";
+  }
+  return line;
+}
+
+class LocalBackend final : public Backend {
+ public:
+  LocalBackend(std::string dir, const BackendOptions& options) : dir_(std::move(dir)), options_(options) {}
+
+  absl::Status Init() {
+    if (options_.writable) {
+      WK_ASSIGN_OR_RETURN(writer_, indexer::IndexWriter::Open(dir_, options_.index));
+      WK_RETURN_IF_ERROR(writer_->Commit());  // make sure the database exists on disk
+    }
+    return Refresh();
+  }
+
+  absl::StatusOr<ExpertsAnswer> FindExperts(const ExpertsQuery& q, const Caller& caller) override {
+    if (q.text.size() > kMaxQueryBytes) {
+      return absl::InvalidArgumentError(absl::StrFormat("query text is %d bytes; the limit is %d", q.text.size(), kMaxQueryBytes));
+    }
+    if (q.k == 0 || q.k > kMaxK) return absl::InvalidArgumentError(absl::StrFormat("k must be 1..%d", kMaxK));
+    std::shared_ptr<const State> state = Current();
+    ReaderLease reader(this);
+    WK_RETURN_IF_ERROR(reader.status());
+    indexer::SearchFilter filter;
+    filter.visibility = caller.groups;
+    filter.communities = q.communities;
+    filter.topics = q.topics;
+    filter.from = q.from;
+    filter.to = q.to;
+    WK_ASSIGN_OR_RETURN(std::vector<indexer::SearchHit> hits, reader->Search(q.text, filter, options_.retrieve_n));
+    ExpertsAnswer answer;
+    answer.documents_matched = hits.size();
+    if (hits.empty()) return answer;
+    engine::AskOptions opt;
+    opt.k = q.k + 1;
+    opt.offset = q.offset;
+    opt.group_mask = Mask(*state->snapshot, caller);
+    opt.topics = q.topics;
+    opt.from = q.from;
+    opt.to = q.to;
+    for (const std::string& e : q.exclude) {
+      auto p = reader->ResolvePerson(e);
+      opt.exclude_persons.push_back(p.ok() ? *p : e);
+    }
+    WK_ASSIGN_OR_RETURN(std::vector<engine::Expert> experts, engine::RankExperts(*state->snapshot, hits, opt));
+    if (experts.size() > q.k) {
+      answer.has_more = true;
+      experts.resize(q.k);
+    }
+    for (engine::Expert& e : experts) {
+      ExpertResult r;
+      r.person_id = e.id;
+      r.name = e.name;
+      r.score = e.score;
+      r.components = std::move(e.components);
+      r.topics = std::move(e.topics);
+      r.last_active = e.last_active;
+      r.reason = std::move(e.reason);
+      for (const engine::Evidence& ev : e.evidence) {
+        auto doc = reader->GetDoc(ev.docid);
+        if (!doc.ok()) continue;
+        r.evidence.push_back(MakeEvidence(*doc, reader.get(), q.text, ev.contribution, ev.role));
+      }
+      answer.experts.push_back(std::move(r));
+    }
+    return answer;
+  }
+
+  absl::StatusOr<std::vector<ConnectionResult>> SuggestConnections(const ConnectQuery& q, const Caller& caller) override {
+    if (q.k == 0 || q.k > kMaxK) return absl::InvalidArgumentError(absl::StrFormat("k must be 1..%d", kMaxK));
+    if (q.about.size() > kMaxQueryBytes) return absl::InvalidArgumentError("about text over 4 KiB");
+    if (q.person.empty()) return absl::InvalidArgumentError("person is required");
+    std::shared_ptr<const State> state = Current();
+    ReaderLease reader(this);
+    WK_RETURN_IF_ERROR(reader.status());
+    WK_ASSIGN_OR_RETURN(std::string person, reader->ResolvePerson(q.person));
+    std::vector<indexer::SearchHit> hits;
+    if (!q.about.empty()) {
+      indexer::SearchFilter filter;
+      filter.visibility = caller.groups;
+      WK_ASSIGN_OR_RETURN(hits, reader->Search(q.about, filter, options_.retrieve_n));
+    }
+    engine::ConnectOptions opt;
+    opt.k = q.k;
+    opt.group_mask = Mask(*state->snapshot, caller);
+    WK_ASSIGN_OR_RETURN(std::vector<engine::Connection> conns,
+                        engine::SuggestConnections(*state->snapshot, person, hits, opt));
+    std::vector<ConnectionResult> out;
+    for (engine::Connection& c : conns) {
+      out.push_back({c.id, c.name, c.score, std::move(c.mutual_contacts), std::move(c.shared_topics),
+                     std::move(c.communities_bridged), std::move(c.reason)});
+    }
+    return out;
+  }
+
+  absl::StatusOr<ProfileResult> GetPerson(const std::string& person, const Caller& caller) override {
+    std::shared_ptr<const State> state = Current();
+    const engine::Snapshot& snap = *state->snapshot;
+    ReaderLease reader(this);
+    WK_RETURN_IF_ERROR(reader.status());
+    WK_ASSIGN_OR_RETURN(std::string id, reader->ResolvePerson(person));
+    uint32_t p = snap.FindPerson(id);
+    if (p == engine::kNone) return absl::NotFoundError(absl::StrFormat("unknown person %s", person));
+    const engine::GroupBits mask = Mask(snap, caller);
+    ProfileResult r;
+    r.person_id = id;
+    r.name = snap.person(p).name;
+    r.opted_out = snap.person(p).opted_out;
+    std::map<int, uint64_t> years;
+    std::map<uint32_t, uint64_t> topics;
+    std::vector<uint32_t> visible;
+    for (uint32_t d : snap.PersonDocs(p)) {
+      if (!snap.DocVisible(d, mask)) continue;
+      visible.push_back(d);
+      const engine::DocInfo& di = snap.doc(d);
+      if (r.first_active == 0 || di.timestamp < r.first_active) r.first_active = di.timestamp;
+      r.last_active = std::max(r.last_active, di.timestamp);
+      ++years[absl::ToCivilYear(absl::FromUnixSeconds(di.timestamp), absl::UTCTimeZone()).year()];
+      for (uint32_t t : snap.DocTopics(d)) ++topics[t];
+    }
+    if (visible.empty() && !caller.groups.empty()) {
+      // Known only from documents the caller may not see: as if unknown.
+      return absl::NotFoundError(absl::StrFormat("unknown person %s", person));
+    }
+    r.documents = visible.size();
+    // Only identity keys when the caller sees everything; otherwise the id.
+    if (caller.groups.empty()) {
+      auto persons = reader->ListPersons();
+      if (persons.ok()) {
+        for (const indexer::Person& pp : *persons) {
+          if (pp.id == id) r.aliases = pp.keys;
+        }
+      }
+    }
+    for (const auto& [y, n] : years) r.activity_by_year.emplace_back(y, n);
+    for (const auto& [t, n] : topics) {
+      r.topics.push_back({snap.topic_name(t), static_cast<double>(n) / static_cast<double>(visible.size()), n});
+    }
+    std::sort(r.topics.begin(), r.topics.end(), [](const TopicStrength& a, const TopicStrength& b) {
+      return a.documents != b.documents ? a.documents > b.documents : a.topic < b.topic;
+    });
+    if (r.topics.size() > 15) r.topics.resize(15);
+    // Top documents: accepted answers, then score, then recency.
+    std::sort(visible.begin(), visible.end(), [&](uint32_t a, uint32_t b) {
+      const engine::DocInfo &x = snap.doc(a), &y = snap.doc(b);
+      if (x.accepted != y.accepted) return x.accepted;
+      if (x.score != y.score) return x.score > y.score;
+      return x.timestamp > y.timestamp;
+    });
+    for (size_t i = 0; i < visible.size() && r.top_documents.size() < 5; ++i) {
+      auto doc = reader->GetDoc(snap.doc(visible[i]).docid);
+      if (doc.ok()) r.top_documents.push_back(MakeEvidence(*doc, reader.get(), "", 0, "author"));
+    }
+    const engine::Graph& contacts = snap.contacts();
+    std::vector<std::pair<std::string, uint64_t>> cs;
+    for (engine::EdgeIndex e = contacts.row_begin(p); e < contacts.row_end(p); ++e) {
+      if ((contacts.mask(e) & mask) == 0) continue;
+      uint32_t other = contacts.target(e);
+      const engine::PersonInfo& oi = snap.person(other);
+      cs.emplace_back(oi.name.empty() ? oi.id : oi.name, static_cast<uint64_t>(contacts.weight(e)));
+    }
+    std::sort(cs.begin(), cs.end(), [](const auto& a, const auto& b) { return a.second != b.second ? a.second > b.second : a.first < b.first; });
+    if (cs.size() > 10) cs.resize(10);
+    r.contacts = std::move(cs);
+    return r;
+  }
+
+  absl::StatusOr<std::vector<TopicResult>> ListTopics(size_t limit, const Caller& caller) override {
+    std::shared_ptr<const State> state = Current();
+    const engine::Snapshot& snap = *state->snapshot;
+    const engine::GroupBits mask = Mask(snap, caller);
+    const int64_t end = snap.max_timestamp(), day = 86400;
+    std::vector<uint64_t> count(snap.num_topics()), recent(snap.num_topics()), before(snap.num_topics());
+    absl::flat_hash_map<uint64_t, uint32_t> people;  // (topic << 32 | person) -> docs
+    for (uint32_t d = 0; d < snap.num_docs(); ++d) {
+      if (!snap.DocVisible(d, mask)) continue;
+      const engine::DocInfo& di = snap.doc(d);
+      for (uint32_t t : snap.DocTopics(d)) {
+        ++count[t];
+        if (di.timestamp > end - 90 * day) ++recent[t];
+        else if (di.timestamp > end - 180 * day) ++before[t];
+        if (di.author != engine::kNone && !snap.person(di.author).opted_out) {
+          ++people[(static_cast<uint64_t>(t) << 32) | di.author];
+        }
+      }
+    }
+    std::vector<uint32_t> order;
+    for (uint32_t t = 0; t < snap.num_topics(); ++t) {
+      if (count[t] > 0) order.push_back(t);
+    }
+    std::sort(order.begin(), order.end(), [&](uint32_t a, uint32_t b) {
+      return count[a] != count[b] ? count[a] > count[b] : snap.topic_name(a) < snap.topic_name(b);
+    });
+    if (limit > 0 && order.size() > limit) order.resize(limit);
+    std::vector<TopicResult> out;
+    absl::flat_hash_map<uint32_t, size_t> slot;
+    for (uint32_t t : order) {
+      slot[t] = out.size();
+      TopicResult r;
+      r.topic = snap.topic_name(t);
+      r.documents = count[t];
+      r.trend = static_cast<double>(recent[t] + 1) / static_cast<double>(before[t] + 1);
+      out.push_back(std::move(r));
+    }
+    for (const auto& [key, n] : people) {
+      auto it = slot.find(static_cast<uint32_t>(key >> 32));
+      if (it == slot.end()) continue;
+      const engine::PersonInfo& pi = snap.person(static_cast<uint32_t>(key & 0xffffffffu));
+      out[it->second].top_people.emplace_back(pi.name.empty() ? pi.id : pi.name, n);
+    }
+    for (TopicResult& r : out) {
+      std::sort(r.top_people.begin(), r.top_people.end(),
+                [](const auto& a, const auto& b) { return a.second != b.second ? a.second > b.second : a.first < b.first; });
+      if (r.top_people.size() > 3) r.top_people.resize(3);
+    }
+    return out;
+  }
+
+  absl::StatusOr<indexer::IndexStats> GetStats() override {
+    ReaderLease reader(this);
+    WK_RETURN_IF_ERROR(reader.status());
+    return reader->Stats();
+  }
+
+  absl::StatusOr<IngestCounts> Ingest(std::vector<indexer::Record> records,
+                                      std::vector<std::pair<std::string, std::string>> bad) override {
+    if (writer_ == nullptr) return absl::FailedPreconditionError("this backend is read-only");
+    std::lock_guard<std::mutex> lock(write_mu_);
+    const indexer::IndexSummary before = writer_->summary();
+    for (const auto& b : bad) writer_->CountBad(b.first);
+    for (indexer::Record& r : records) WK_RETURN_IF_ERROR(writer_->Add(std::move(r)));
+    WK_RETURN_IF_ERROR(writer_->Commit());
+    const indexer::IndexSummary& after = writer_->summary();
+    IngestCounts c;
+    c.received = records.size() + bad.size();
+    c.indexed = after.indexed - before.indexed;
+    c.duplicates = after.duplicates - before.duplicates;
+    c.skipped = after.skipped - before.skipped;
+    std::map<std::string, uint64_t> reasons;
+    for (const auto& b : bad) ++reasons[b.first];
+    c.skipped_by_reason.assign(reasons.begin(), reasons.end());
+    WK_RETURN_IF_ERROR(RefreshLocked(/*full=*/false));
+    return c;
+  }
+
+  absl::Status OptOut(const std::string& person, bool opted_out) override {
+    if (writer_ == nullptr) return absl::FailedPreconditionError("this backend is read-only");
+    std::lock_guard<std::mutex> lock(write_mu_);
+    std::string id;
+    {
+      ReaderLease reader(this);
+      WK_RETURN_IF_ERROR(reader.status());
+      WK_ASSIGN_OR_RETURN(id, reader->ResolvePerson(person));
+    }
+    WK_RETURN_IF_ERROR(writer_->SetOptOut(id, opted_out));
+    return RefreshLocked(/*full=*/true);
+  }
+
+  absl::StatusOr<uint64_t> Erase(const std::string& person) override {
+    if (writer_ == nullptr) return absl::FailedPreconditionError("this backend is read-only");
+    std::lock_guard<std::mutex> lock(write_mu_);
+    std::string id;
+    {
+      ReaderLease reader(this);
+      WK_RETURN_IF_ERROR(reader.status());
+      WK_ASSIGN_OR_RETURN(id, reader->ResolvePerson(person));
+    }
+    WK_ASSIGN_OR_RETURN(uint64_t n, writer_->ErasePerson(id));
+    WK_RETURN_IF_ERROR(RefreshLocked(/*full=*/true));
+    return n;
+  }
+
+  uint64_t documents() const override { return Current()->snapshot->num_docs(); }
+  uint64_t persons() const override { return Current()->snapshot->num_persons(); }
+
+ private:
+  // Checks out a reader at (at least) the current revision; returns it on destruction.
+  class ReaderLease {
+   public:
+    explicit ReaderLease(LocalBackend* b) : b_(b) {
+      {
+        std::lock_guard<std::mutex> lock(b_->pool_mu_);
+        if (!b_->pool_.empty()) {
+          reader_ = std::move(b_->pool_.back());
+          b_->pool_.pop_back();
+        }
+      }
+      if (reader_ == nullptr) {
+        auto r = indexer::IndexReader::Open(b_->dir_);
+        if (!r.ok()) {
+          status_ = r.status();
+          return;
+        }
+        reader_ = std::move(*r);
+      } else if (reader_->revision() < b_->Current()->revision) {
+        status_ = reader_->Reopen();
+      }
+    }
+    ~ReaderLease() {
+      if (reader_ == nullptr || !status_.ok()) return;
+      std::lock_guard<std::mutex> lock(b_->pool_mu_);
+      b_->pool_.push_back(std::move(reader_));
+    }
+    const absl::Status& status() const { return status_; }
+    indexer::IndexReader* operator->() { return reader_.get(); }
+    indexer::IndexReader* get() { return reader_.get(); }
+
+   private:
+    LocalBackend* b_;
+    std::unique_ptr<indexer::IndexReader> reader_;
+    absl::Status status_;
+  };
+
+  std::shared_ptr<const State> Current() const {
+    std::shared_lock<std::shared_mutex> lock(state_mu_);
+    return state_;
+  }
+
+  static engine::GroupBits Mask(const engine::Snapshot& snap, const Caller& caller) {
+    return caller.groups.empty() ? engine::kAllGroups : snap.GroupMask(caller.groups);
+  }
+
+  Evidence MakeEvidence(const indexer::DocText& doc, indexer::IndexReader* reader, const std::string& query,
+                        double score, const std::string& role) {
+    Evidence ev;
+    ev.id = doc.id;
+    ev.title = doc.title.empty() ? FirstLine(doc.text, 100) : doc.title;
+    ev.snippet = query.empty() ? FirstLine(doc.text, 200) : reader->Snippet(doc, query, 200);
+    ev.source = doc.source;
+    ev.thread_id = doc.thread_id;
+    ev.kind = std::string(indexer::KindName(doc.kind));
+    ev.role = role;
+    ev.timestamp = doc.timestamp;
+    ev.score = score;
+    return ev;
+  }
+
+  absl::Status Refresh() {
+    std::lock_guard<std::mutex> lock(write_mu_);
+    return RefreshLocked(/*full=*/true);
+  }
+
+  // Builds a new snapshot from the index and swaps it in. Incremental mode
+  // reads only documents added since the last snapshot (ingest appends).
+  absl::Status RefreshLocked(bool full) {
+    WK_ASSIGN_OR_RETURN(std::unique_ptr<indexer::IndexReader> reader, indexer::IndexReader::Open(dir_));
+    std::shared_ptr<const State> old = Current();
+    auto docs = std::make_shared<std::vector<indexer::StoredDoc>>();
+    uint32_t first = 1;
+    if (!full && old != nullptr && old->docs != nullptr) {
+      *docs = *old->docs;
+      first = docs->empty() ? 1 : docs->back().docid + 1;
+    }
+    WK_RETURN_IF_ERROR(reader->ForEachDocument([&](const indexer::StoredDoc& d) { docs->push_back(d); }, first));
+    WK_ASSIGN_OR_RETURN(std::vector<indexer::Person> persons, reader->ListPersons());
+    WK_ASSIGN_OR_RETURN(std::shared_ptr<const engine::Snapshot> snap, engine::BuildSnapshot(*docs, persons));
+    auto state = std::make_shared<State>();
+    state->snapshot = std::move(snap);
+    state->docs = std::move(docs);
+    state->revision = reader->revision();
+    {
+      std::unique_lock<std::shared_mutex> lock(state_mu_);
+      state_ = std::move(state);
+    }
+    std::lock_guard<std::mutex> lock(pool_mu_);
+    pool_.push_back(std::move(reader));
+    return absl::OkStatus();
+  }
+
+  std::string dir_;
+  BackendOptions options_;
+  std::unique_ptr<indexer::IndexWriter> writer_;
+  std::mutex write_mu_;
+  mutable std::shared_mutex state_mu_;
+  std::shared_ptr<const State> state_;
+  std::mutex pool_mu_;
+  std::vector<std::unique_ptr<indexer::IndexReader>> pool_;
+};
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<Backend>> Backend::Open(const std::string& db_dir, const BackendOptions& options) {
+  auto b = std::make_unique<LocalBackend>(db_dir, options);
+  WK_RETURN_IF_ERROR(b->Init());
+  return std::unique_ptr<Backend>(std::move(b));
+}
+
+}  // namespace whoknows::service

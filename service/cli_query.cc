@@ -1,0 +1,266 @@
+// whoknows ask | connect | profile | topics, over a local --db or a --server.
+#include <CLI/CLI.hpp>
+#include <cstdio>
+#include <nlohmann/json.hpp>
+
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "absl/time/time.h"
+#include "whoknows/base/log.h"
+#include "whoknows/service/backend.h"
+#include "whoknows/service/cli.h"
+#include "whoknows/service/remote.h"
+
+namespace whoknows::service {
+
+namespace {
+RemoteConnector& Connector() {
+  static RemoteConnector* c = new RemoteConnector();
+  return *c;
+}
+}  // namespace
+
+void SetRemoteConnector(RemoteConnector connector) { Connector() = std::move(connector); }
+
+absl::StatusOr<std::unique_ptr<Backend>> ConnectRemote(const RemoteTarget& target) {
+  if (!Connector()) return absl::UnimplementedError("this binary was built without the gRPC client");
+  return Connector()(target);
+}
+
+namespace {
+
+using json = nlohmann::json;
+
+struct Target {
+  std::string db;
+  RemoteTarget remote;
+  bool as_json = false;
+};
+
+void AddTargetOptions(CLI::App* cmd, Target* t) {
+  cmd->add_option("--db", t->db, "Index directory (local)");
+  cmd->add_option("--server", t->remote.address, "Ask a whoknows server at HOST:PORT instead of --db");
+  cmd->add_option("--token", t->remote.token, "Bearer token for --server");
+  cmd->add_option("--ca", t->remote.ca_file, "CA certificate (PEM) for a TLS --server");
+  cmd->add_flag("--json", t->as_json, "JSON output");
+}
+
+absl::StatusOr<std::unique_ptr<Backend>> Open(const Target& t) {
+  if (!t.remote.address.empty()) return ConnectRemote(t.remote);
+  if (t.db.empty()) return absl::InvalidArgumentError("give --db DIR or --server HOST:PORT");
+  return Backend::Open(t.db, {});
+}
+
+void Print(const json& j) { std::printf("%s\n", j.dump(2, ' ', false, json::error_handler_t::replace).c_str()); }
+
+int Fail(const absl::Status& s) {
+  LogError("%s", s.ToString());
+  return s.code() == absl::StatusCode::kInvalidArgument || s.code() == absl::StatusCode::kNotFound ? 2 : 1;
+}
+
+json EvidenceJson(const Evidence& e) {
+  return {{"id", e.id},       {"title", e.title},   {"snippet", e.snippet}, {"date", FormatDate(e.timestamp)},
+          {"source", e.source}, {"thread", e.thread_id}, {"kind", e.kind},   {"role", e.role},
+          {"score", e.score}};
+}
+
+int64_t ParseDate(const std::string& s) {
+  if (s.empty()) return 0;
+  absl::Time t;
+  std::string err;
+  if (absl::ParseTime("%Y-%m-%d", s, absl::UTCTimeZone(), &t, &err)) return absl::ToUnixSeconds(t);
+  return -1;
+}
+
+struct AskArgs {
+  Target t;
+  std::string text, from, to;
+  size_t k = 10, offset = 0;
+  std::vector<std::string> communities, topics, exclude;
+};
+
+int RunAsk(const AskArgs& a) {
+  ExpertsQuery q;
+  q.text = a.text;
+  q.k = a.k;
+  q.offset = a.offset;
+  q.communities = a.communities;
+  q.topics = a.topics;
+  q.exclude = a.exclude;
+  q.from = ParseDate(a.from);
+  q.to = ParseDate(a.to);
+  if (q.from < 0 || q.to < 0) return Fail(absl::InvalidArgumentError("--from/--to must be YYYY-MM-DD"));
+  auto backend = Open(a.t);
+  if (!backend.ok()) return Fail(backend.status());
+  auto ans = (*backend)->FindExperts(q, Caller{});
+  if (!ans.ok()) return Fail(ans.status());
+  if (a.t.as_json) {
+    json experts = json::array();
+    for (const ExpertResult& e : ans->experts) {
+      json comps = json::object();
+      for (const auto& [name, v] : e.components) comps[name] = v;
+      json ev = json::array();
+      for (const Evidence& x : e.evidence) ev.push_back(EvidenceJson(x));
+      experts.push_back({{"person", e.person_id}, {"name", e.name}, {"score", e.score}, {"components", comps},
+                         {"evidence", ev}, {"topics", e.topics}, {"last_active", FormatDate(e.last_active)},
+                         {"reason", e.reason}});
+    }
+    Print({{"query", a.text}, {"experts", experts}, {"has_more", ans->has_more},
+           {"documents_matched", ans->documents_matched}});
+    return 0;
+  }
+  if (ans->experts.empty()) {
+    std::printf("nobody found for \"%s\"\n", a.text.c_str());
+    return 0;
+  }
+  int rank = static_cast<int>(a.offset);
+  for (const ExpertResult& e : ans->experts) {
+    std::printf("%2d. %s (%s)  score %.3f  last active %s\n", ++rank, e.name.c_str(), e.person_id.c_str(), e.score,
+                FormatDate(e.last_active).c_str());
+    std::printf("    why: %s\n", e.reason.c_str());
+    if (!e.topics.empty()) std::printf("    topics: %s\n", absl::StrJoin(e.topics, ", ").c_str());
+    std::string comps;
+    for (const auto& [name, v] : e.components) comps += absl::StrFormat("%s=%.3f ", name, v);
+    std::printf("    components: %s\n", comps.c_str());
+    for (size_t i = 0; i < e.evidence.size() && i < 3; ++i) {
+      const Evidence& x = e.evidence[i];
+      std::printf("    - [%s, %s, %s] %s\n      %s\n", x.role.c_str(), x.kind.c_str(), FormatDate(x.timestamp).c_str(),
+                  x.title.c_str(), x.snippet.c_str());
+    }
+  }
+  if (ans->has_more) std::printf("(more: --offset %zu)\n", a.offset + a.k);
+  return 0;
+}
+
+struct ConnectArgs {
+  Target t;
+  std::string person, about;
+  size_t k = 10;
+};
+
+int RunConnect(const ConnectArgs& a) {
+  auto backend = Open(a.t);
+  if (!backend.ok()) return Fail(backend.status());
+  auto res = (*backend)->SuggestConnections({a.person, a.about, a.k}, Caller{});
+  if (!res.ok()) return Fail(res.status());
+  if (a.t.as_json) {
+    json arr = json::array();
+    for (const ConnectionResult& c : *res) {
+      arr.push_back({{"person", c.person_id}, {"name", c.name}, {"score", c.score}, {"mutual_contacts", c.mutual_contacts},
+                     {"shared_topics", c.shared_topics}, {"bridged_communities", c.bridged_communities},
+                     {"reason", c.reason}});
+    }
+    Print({{"person", a.person}, {"about", a.about}, {"connections", arr}});
+    return 0;
+  }
+  if (res->empty()) std::printf("no suggestions for %s\n", a.person.c_str());
+  int rank = 0;
+  for (const ConnectionResult& c : *res) {
+    std::printf("%2d. %s (%s)  score %.4f\n    why: %s\n", ++rank, c.name.c_str(), c.person_id.c_str(), c.score,
+                c.reason.c_str());
+    if (!c.mutual_contacts.empty()) std::printf("    mutual contacts: %s\n", absl::StrJoin(c.mutual_contacts, ", ").c_str());
+    if (!c.shared_topics.empty()) std::printf("    shared topics: %s\n", absl::StrJoin(c.shared_topics, ", ").c_str());
+    if (!c.bridged_communities.empty()) {
+      std::printf("    bridges: %s\n", absl::StrJoin(c.bridged_communities, ", ").c_str());
+    }
+  }
+  return 0;
+}
+
+int RunProfile(const Target& t, const std::string& person) {
+  auto backend = Open(t);
+  if (!backend.ok()) return Fail(backend.status());
+  auto p = (*backend)->GetPerson(person, Caller{});
+  if (!p.ok()) return Fail(p.status());
+  if (t.as_json) {
+    json topics = json::array(), docs = json::array(), contacts = json::array(), years = json::array();
+    for (const TopicStrength& x : p->topics) topics.push_back({{"topic", x.topic}, {"strength", x.strength}, {"documents", x.documents}});
+    for (const Evidence& e : p->top_documents) docs.push_back(EvidenceJson(e));
+    for (const auto& [name, n] : p->contacts) contacts.push_back({{"name", name}, {"interactions", n}});
+    for (const auto& [y, n] : p->activity_by_year) years.push_back({{"year", y}, {"documents", n}});
+    Print({{"person", p->person_id}, {"name", p->name}, {"aliases", p->aliases}, {"opted_out", p->opted_out},
+           {"documents", p->documents}, {"first_active", FormatDate(p->first_active)},
+           {"last_active", FormatDate(p->last_active)}, {"topics", topics}, {"top_documents", docs},
+           {"contacts", contacts}, {"activity", years}});
+    return 0;
+  }
+  std::printf("%s (%s)%s\n", p->name.c_str(), p->person_id.c_str(), p->opted_out ? " [opted out]" : "");
+  if (!p->aliases.empty()) std::printf("aliases: %s\n", absl::StrJoin(p->aliases, ", ").c_str());
+  std::printf("documents: %llu, active %s .. %s\n", static_cast<unsigned long long>(p->documents),
+              FormatDate(p->first_active).c_str(), FormatDate(p->last_active).c_str());
+  std::printf("topics:\n");
+  for (const TopicStrength& x : p->topics) std::printf("  %-30s %5llu docs  %.2f\n", x.topic.c_str(), static_cast<unsigned long long>(x.documents), x.strength);
+  std::printf("top documents:\n");
+  for (const Evidence& e : p->top_documents) std::printf("  [%s %s] %s\n", e.kind.c_str(), FormatDate(e.timestamp).c_str(), e.title.c_str());
+  std::printf("contacts:\n");
+  for (const auto& [name, n] : p->contacts) std::printf("  %-30s %llu\n", name.c_str(), static_cast<unsigned long long>(n));
+  std::printf("activity:\n");
+  for (const auto& [y, n] : p->activity_by_year) std::printf("  %d %s %llu\n", y, std::string(std::min<uint64_t>(n / 5 + 1, 60), '#').c_str(), static_cast<unsigned long long>(n));
+  return 0;
+}
+
+int RunTopics(const Target& t, size_t limit) {
+  auto backend = Open(t);
+  if (!backend.ok()) return Fail(backend.status());
+  auto topics = (*backend)->ListTopics(limit, Caller{});
+  if (!topics.ok()) return Fail(topics.status());
+  if (t.as_json) {
+    json arr = json::array();
+    for (const TopicResult& r : *topics) {
+      json people = json::array();
+      for (const auto& [name, s] : r.top_people) people.push_back({{"name", name}, {"documents", s}});
+      arr.push_back({{"topic", r.topic}, {"documents", r.documents}, {"top_people", people}, {"trend", r.trend}});
+    }
+    Print({{"topics", arr}});
+    return 0;
+  }
+  std::printf("%-32s %8s %7s  %s\n", "TOPIC", "DOCS", "TREND", "TOP PEOPLE");
+  for (const TopicResult& r : *topics) {
+    std::vector<std::string> names;
+    for (const auto& [name, s] : r.top_people) names.push_back(name);
+    std::printf("%-32s %8llu %6.2fx  %s\n", r.topic.c_str(), static_cast<unsigned long long>(r.documents), r.trend,
+                absl::StrJoin(names, ", ").c_str());
+  }
+  return 0;
+}
+
+}  // namespace
+
+void RegisterQueryCommands(CLI::App& app, int* exit_code) {
+  auto a = std::make_shared<AskArgs>();
+  CLI::App* ask = app.add_subcommand("ask", "Who knows about TEXT? Ranked people with evidence and reasons");
+  AddTargetOptions(ask, &a->t);
+  ask->add_option("text", a->text, "What you want to know about")->required();
+  ask->add_option("--k", a->k, "Number of people")->capture_default_str();
+  ask->add_option("--offset", a->offset, "Skip this many (paging)");
+  ask->add_option("--community", a->communities, "Only documents of these communities");
+  ask->add_option("--topic", a->topics, "Only documents with any of these topics/tags/hashtags");
+  ask->add_option("--exclude", a->exclude, "Never return these people");
+  ask->add_option("--from", a->from, "Only documents on or after YYYY-MM-DD");
+  ask->add_option("--to", a->to, "Only documents before YYYY-MM-DD");
+  ask->callback([a, exit_code] { *exit_code = RunAsk(*a); });
+
+  auto c = std::make_shared<ConnectArgs>();
+  CLI::App* connect = app.add_subcommand("connect", "Who should PERSON connect with? People not yet in touch, with reasons");
+  AddTargetOptions(connect, &c->t);
+  connect->add_option("--person", c->person, "Person id or identity key")->required();
+  connect->add_option("--about", c->about, "Focus on people who know about this");
+  connect->add_option("--k", c->k, "Number of people")->capture_default_str();
+  connect->callback([c, exit_code] { *exit_code = RunConnect(*c); });
+
+  auto pt = std::make_shared<Target>();
+  auto person = std::make_shared<std::string>();
+  CLI::App* profile = app.add_subcommand("profile", "A person's topics, top evidence, contacts and activity");
+  AddTargetOptions(profile, pt.get());
+  profile->add_option("--person", *person, "Person id or identity key")->required();
+  profile->callback([pt, person, exit_code] { *exit_code = RunProfile(*pt, *person); });
+
+  auto tt = std::make_shared<Target>();
+  auto limit = std::make_shared<size_t>(30);
+  CLI::App* topics = app.add_subcommand("topics", "Topics with document counts, top people and recent trend");
+  AddTargetOptions(topics, tt.get());
+  topics->add_option("--limit", *limit, "Show at most this many (0 = all)")->capture_default_str();
+  topics->callback([tt, limit, exit_code] { *exit_code = RunTopics(*tt, *limit); });
+}
+
+}  // namespace whoknows::service

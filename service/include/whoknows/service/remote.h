@@ -1,0 +1,30 @@
+#ifndef WHOKNOWS_SERVICE_REMOTE_H_
+#define WHOKNOWS_SERVICE_REMOTE_H_
+
+// The CLI's query commands talk to a Backend: a local one over --db, or a
+// remote one over gRPC (--server). The gRPC side lives in whoknows_server and
+// registers its connector at start-up, so service_core needs no gRPC.
+
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "whoknows/service/backend.h"
+
+namespace whoknows::service {
+
+struct RemoteTarget {
+  std::string address;  // host:port
+  std::string token;    // bearer token, optional
+  std::string ca_file;  // PEM of the CA for TLS; empty = insecure channel
+};
+
+using RemoteConnector = std::function<absl::StatusOr<std::unique_ptr<Backend>>(const RemoteTarget&)>;
+
+void SetRemoteConnector(RemoteConnector connector);
+absl::StatusOr<std::unique_ptr<Backend>> ConnectRemote(const RemoteTarget& target);
+
+}  // namespace whoknows::service
+
+#endif  // WHOKNOWS_SERVICE_REMOTE_H_
