@@ -1,2 +1,183 @@
 #include "whoknows/indexer/aliases.h"
-namespace whoknows::indexer {}
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/status/status.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_replace.h"
+#include "whoknows/indexer/input.h"
+#include "whoknows/indexer/record.h"
+
+namespace whoknows::indexer {
+namespace {
+
+// Aliases files are small hand-written lists; anything bigger is a mistake.
+constexpr size_t kMaxAliasesFileBytes = 64 << 20;
+
+std::string_view Trim(std::string_view s) {
+  while (!s.empty() && absl::ascii_isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
+  while (!s.empty() && absl::ascii_isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
+  return s;
+}
+
+// Splits on any of `seps`; with skip_empty, empty pieces are dropped.
+std::vector<std::string_view> Split(std::string_view s, std::string_view seps, bool skip_empty) {
+  std::vector<std::string_view> out;
+  size_t start = 0;
+  for (size_t i = 0; i <= s.size(); ++i) {
+    if (i == s.size() || seps.find(s[i]) != std::string_view::npos) {
+      if (!skip_empty || i > start) out.push_back(s.substr(start, i - start));
+      start = i + 1;
+    }
+  }
+  return out;
+}
+
+bool IsWordAt(std::string_view s) { return s == "at" || s == "AT" || s == "At"; }
+
+// A key without any "prefix:" that names a mail address ("a@b.org" or "a at b.org").
+bool LooksLikeBareAddress(std::string_view key) {
+  if (key.find(':') != std::string_view::npos) return false;
+  if (key.find('@') != std::string_view::npos) return true;
+  const std::string lower = AsciiLower(key);
+  return lower.find(" at ") != std::string::npos;
+}
+
+}  // namespace
+
+std::string NormalizeMailAddress(std::string_view address) {
+  std::string_view s = Trim(address);
+  // Strip any number of enclosing '<' '>' (and the spaces between them).
+  while (!s.empty() && (s.front() == '<' || absl::ascii_isspace(static_cast<unsigned char>(s.front())))) {
+    s.remove_prefix(1);
+  }
+  // ... and a trailing '.' (sentence punctuation copied with the address).
+  while (!s.empty() &&
+         (s.back() == '>' || s.back() == '.' || absl::ascii_isspace(static_cast<unsigned char>(s.back())))) {
+    s.remove_suffix(1);
+  }
+  std::string out = AsciiLower(s);
+  // Pipermail writes "user at host"; only the exact " at " word is undone
+  // (no "dot"), so we never guess at an address.
+  if (out.find('@') == std::string::npos) {
+    out = absl::StrReplaceAll(out, {{" at ", "@"}});
+  }
+  return out;
+}
+
+std::string NormalizeIdentityKey(std::string_view key) {
+  std::string_view k = Trim(key);
+  if (std::string_view(k).starts_with("mail:")) {
+    return absl::StrFormat("mail:%s", NormalizeMailAddress(k.substr(5)));
+  }
+  if (std::string_view(k).starts_with("mailto:")) {
+    return absl::StrFormat("mail:%s", NormalizeMailAddress(k.substr(7)));
+  }
+  if (std::string_view(k).starts_with("mailname:")) {
+    // The mbox reader's display-name keys: ASCII lower-case, single spaces.
+    std::string out = "mailname:";
+    bool space = false;
+    for (char c : Trim(k.substr(9))) {
+      if (absl::ascii_isspace(static_cast<unsigned char>(c))) {
+        space = true;
+        continue;
+      }
+      if (space) out.push_back(' ');
+      space = false;
+      out.push_back(absl::ascii_tolower(static_cast<unsigned char>(c)));
+    }
+    return out;
+  }
+  if (LooksLikeBareAddress(k)) {
+    return absl::StrFormat("mail:%s", NormalizeMailAddress(k));
+  }
+  return std::string(k);
+}
+
+absl::StatusOr<std::vector<AliasGroup>> ParseAliases(std::string_view content, std::string_view file_name) {
+  std::vector<AliasGroup> groups;
+  // key -> line it was first seen on (a key may belong to one person only).
+  absl::flat_hash_map<std::string, int64_t> seen;
+  if (std::string_view(content).starts_with("\xEF\xBB\xBF")) content.remove_prefix(3);  // UTF-8 BOM
+  int64_t line_no = 0;
+  for (std::string_view raw : Split(content, "\n", false)) {
+    ++line_no;
+    auto error = [&](const std::string& what) {
+      return absl::InvalidArgumentError(absl::StrFormat("%s:%d: %s", file_name, line_no, what));
+    };
+    std::string_view line = raw;
+    if (size_t hash = line.find('#'); hash != std::string_view::npos) line = line.substr(0, hash);
+    line = Trim(line);
+    if (line.empty()) continue;
+
+    AliasGroup group;
+    std::string_view keys_part = line;
+    if (size_t eq = line.find('='); eq != std::string_view::npos) {
+      group.name = std::string(Trim(line.substr(0, eq)));
+      keys_part = line.substr(eq + 1);
+      if (group.name.empty()) return error("empty display name before '='");
+      if (keys_part.find('=') != std::string_view::npos) return error("more than one '='");
+    }
+    // With a comma anywhere, keys are comma-separated and may contain spaces
+    // ("mailname:John Smith"); otherwise they are whitespace-separated.
+    std::vector<std::string> keys;
+    if (keys_part.find(',') != std::string_view::npos) {
+      for (std::string_view k : Split(keys_part, ",", false)) {
+        k = Trim(k);
+        if (k.empty()) return error("empty key between commas");
+        keys.emplace_back(k);
+      }
+    } else {
+      std::vector<std::string_view> tokens = Split(keys_part, " \t\r", true);
+      // Re-join "user at host" (three tokens) into one address.
+      for (size_t i = 0; i < tokens.size(); ++i) {
+        if (IsWordAt(tokens[i])) {
+          return error(absl::StrFormat("'%s' without an address around it", tokens[i]));
+        }
+        if (i + 2 < tokens.size() && IsWordAt(tokens[i + 1])) {
+          keys.push_back(absl::StrFormat("%s at %s", tokens[i], tokens[i + 2]));
+          i += 2;
+        } else {
+          keys.emplace_back(tokens[i]);
+        }
+      }
+    }
+    if (keys.empty()) return error("no identity keys");
+    for (const std::string& k : keys) {
+      std::string key = NormalizeIdentityKey(k);
+      size_t colon = key.find(':');
+      if (colon == std::string::npos || colon == 0) {
+        return error(absl::StrFormat("key \"%s\" is neither an identity key (prefix:value) nor an e-mail address", k));
+      }
+      if (colon + 1 == key.size() || key == "mail:@" || std::string_view(key).ends_with("@") ||
+          (std::string_view(key).starts_with("mail:") && (key.find('@') == std::string::npos || key[5] == '@'))) {
+        return error(absl::StrFormat("key \"%s\" is empty or not a complete address", k));
+      }
+      auto [it, inserted] = seen.emplace(key, line_no);
+      if (!inserted) {
+        if (it->second == line_no) continue;  // repeated on the same line: harmless
+        return error(absl::StrFormat("key \"%s\" already belongs to the person on line %d", key, it->second));
+      }
+      group.keys.push_back(std::move(key));
+    }
+    groups.push_back(std::move(group));
+  }
+  return groups;
+}
+
+absl::StatusOr<std::vector<AliasGroup>> LoadAliasesFile(const std::string& path) {
+  absl::StatusOr<std::unique_ptr<InputFile>> in = InputFile::Open(path);
+  if (!in.ok()) return in.status();
+  absl::StatusOr<std::string> content = (*in)->ReadAll(kMaxAliasesFileBytes);
+  if (!content.ok()) return content.status();
+  return ParseAliases(*content, path);
+}
+
+}  // namespace whoknows::indexer
