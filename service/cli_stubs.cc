@@ -4,7 +4,4 @@
 #include "whoknows/service/cli.h"
 
 namespace whoknows::service {
-void RegisterQueryCommands(CLI::App&, int*) {}
-void RegisterEvalCommand(CLI::App&, int*) {}
-void RegisterServeCommand(CLI::App&, int*) {}
 }  // namespace whoknows::service

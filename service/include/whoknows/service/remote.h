@@ -25,6 +25,9 @@ using RemoteConnector = std::function<absl::StatusOr<std::unique_ptr<Backend>>(c
 void SetRemoteConnector(RemoteConnector connector);
 absl::StatusOr<std::unique_ptr<Backend>> ConnectRemote(const RemoteTarget& target);
 
+// Installs the gRPC connector (defined in whoknows_server).
+void InstallGrpcRemoteConnector();
+
 }  // namespace whoknows::service
 
 #endif  // WHOKNOWS_SERVICE_REMOTE_H_

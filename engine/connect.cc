@@ -1,0 +1,243 @@
+#include "whoknows/engine/connect.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "rank_internal.h"
+
+namespace whoknows::engine {
+namespace {
+
+// (topic, visible docs) of person p, sorted by topic.
+std::vector<std::pair<uint32_t, uint32_t>> VisibleTopics(const Snapshot& s, uint32_t p, GroupBits mask) {
+  std::vector<uint32_t> ts;
+  for (uint32_t d : s.PersonDocs(p)) {
+    if (!s.DocVisible(d, mask)) continue;
+    for (uint32_t t : s.DocTopics(d)) ts.push_back(t);
+  }
+  std::sort(ts.begin(), ts.end());
+  std::vector<std::pair<uint32_t, uint32_t>> out;
+  for (uint32_t t : ts) {
+    if (!out.empty() && out.back().first == t) {
+      ++out.back().second;
+    } else {
+      out.emplace_back(t, 1);
+    }
+  }
+  return out;
+}
+
+std::vector<uint32_t> VisibleCommunities(const Snapshot& s, uint32_t p, GroupBits mask) {
+  std::vector<uint32_t> cs;
+  for (uint32_t d : s.PersonDocs(p)) {
+    if (s.DocVisible(d, mask) && s.doc(d).community != kNone) cs.push_back(s.doc(d).community);
+  }
+  std::sort(cs.begin(), cs.end());
+  cs.erase(std::unique(cs.begin(), cs.end()), cs.end());
+  return cs;
+}
+
+}  // namespace
+
+std::vector<uint32_t> ContactsOf(const Snapshot& s, uint32_t p, GroupBits mask) {
+  std::vector<uint32_t> out;
+  if (p >= s.num_persons()) return out;
+  const Graph& g = s.contacts();
+  for (EdgeIndex e = g.row_begin(p); e < g.row_end(p); ++e) {
+    if (g.mask(e) & mask) out.push_back(g.target(e));
+  }
+  return out;
+}
+
+namespace {
+
+// Calls fn(z) for each visible common neighbour of a and b (rows are sorted).
+template <typename Fn>
+void ForCommon(const Snapshot& s, uint32_t a, uint32_t b, GroupBits mask, Fn fn) {
+  if (a >= s.num_persons() || b >= s.num_persons()) return;
+  const Graph& g = s.contacts();
+  EdgeIndex i = g.row_begin(a), ie = g.row_end(a), j = g.row_begin(b), je = g.row_end(b);
+  while (i < ie && j < je) {
+    const VertexId x = g.target(i), y = g.target(j);
+    if (x < y) {
+      ++i;
+    } else if (y < x) {
+      ++j;
+    } else {
+      if ((g.mask(i) & mask) && (g.mask(j) & mask)) fn(x);
+      ++i;
+      ++j;
+    }
+  }
+}
+
+}  // namespace
+
+double CommonNeighbors(const Snapshot& s, uint32_t a, uint32_t b, GroupBits mask) {
+  double n = 0;
+  ForCommon(s, a, b, mask, [&](uint32_t) { n += 1; });
+  return n;
+}
+
+double AdamicAdar(const Snapshot& s, uint32_t a, uint32_t b, GroupBits mask) {
+  double sum = 0;
+  ForCommon(s, a, b, mask, [&](uint32_t z) {
+    const double deg = s.contacts().VisibleOutDegree(z, mask);
+    if (deg > 1) sum += 1.0 / std::log(deg);
+  });
+  return sum;
+}
+
+absl::StatusOr<std::vector<Connection>> SuggestConnections(const Snapshot& s, std::string_view person_id,
+                                                           std::span<const indexer::SearchHit> about_hits,
+                                                           const ConnectOptions& o) {
+  const uint32_t me = s.FindPerson(person_id);
+  if (me == kNone) return absl::NotFoundError(absl::StrFormat("connect: unknown person '%s'", person_id));
+  if (!std::isfinite(o.beta) || o.beta < 0 || !(o.w_graph >= 0) || !(o.w_about >= 0)) {
+    return absl::InvalidArgumentError("connect: beta and weights must be finite and >= 0");
+  }
+  const GroupBits mask = o.group_mask;
+  const uint32_t P = s.num_persons();
+
+  std::vector<uint8_t> blocked(P, 0);  // 1 = never suggest
+  blocked[me] = 1;
+  const std::vector<uint32_t> my_contacts = ContactsOf(s, me, mask);
+  for (uint32_t c : my_contacts) blocked[c] = 1;
+  for (const std::string& id : o.exclude_persons) {
+    const uint32_t p = s.FindPerson(id);
+    if (p != kNone) blocked[p] = 1;
+  }
+  for (uint32_t p = 0; p < P; ++p) blocked[p] |= s.person(p).opted_out;
+
+  std::vector<std::pair<uint32_t, double>> graph_scores;  // (person, raw)
+  const char* graph_name = "ppr";
+  if (o.method == ConnectMethod::kWhoknows) {
+    PprWorkspace& ws = internal::ThreadPprWorkspace();
+    PprOptions po = o.ppr;
+    po.group_mask = mask;
+    const Seed seed{s.PersonVertex(me), 1.0};
+    if (absl::Status st = ForwardPush(s.graph(), std::span<const Seed>(&seed, 1), po, &ws); !st.ok()) return st;
+    for (VertexId v : ws.touched) {
+      if (v >= P || blocked[v] || ws.reserve[v] <= 0) continue;
+      const double deg = std::max(1.0f, ws.degree[v]);
+      graph_scores.emplace_back(v, ws.reserve[v] / std::pow(deg, o.beta));
+    }
+  } else {
+    graph_name = o.method == ConnectMethod::kAdamicAdar ? "adamic-adar" : "common-neighbors";
+    std::vector<double> acc(P, 0.0);
+    std::vector<uint32_t> seen;
+    const Graph& g = s.contacts();
+    for (uint32_t c : my_contacts) {
+      const double deg_c = g.VisibleOutDegree(c, mask);
+      const double add = o.method == ConnectMethod::kAdamicAdar ? (deg_c > 1 ? 1.0 / std::log(deg_c) : 0.0) : 1.0;
+      for (EdgeIndex e = g.row_begin(c); e < g.row_end(c); ++e) {
+        const uint32_t z = g.target(e);
+        if (!(g.mask(e) & mask) || blocked[z]) continue;
+        if (acc[z] == 0) seen.push_back(z);
+        acc[z] += add;
+      }
+    }
+    for (uint32_t z : seen) {
+      if (acc[z] > 0) graph_scores.emplace_back(z, acc[z]);
+    }
+  }
+
+  // About: voting scores for the about text.
+  std::vector<double> about(P, 0.0);
+  double max_about = 0;
+  if (!about_hits.empty()) {
+    AskOptions ao = o.about;
+    ao.group_mask = mask;
+    for (const auto& [p, v] : VoteScores(s, about_hits, ao)) {
+      about[p] = v;
+      max_about = std::max(max_about, v);
+    }
+  }
+  double max_graph = 0;
+  for (const auto& [p, v] : graph_scores) max_graph = std::max(max_graph, v);
+  std::vector<double> graph_dense(P, 0.0);
+  for (const auto& [p, v] : graph_scores) graph_dense[p] = v;
+
+  struct Scored {
+    uint32_t p;
+    double score, graph, about;
+  };
+  std::vector<Scored> scored;
+  for (const auto& [p, v] : graph_scores) {
+    const double ga = max_graph > 0 ? v / max_graph : 0;
+    const double ab = max_about > 0 ? about[p] / max_about : 0;
+    scored.push_back({p, o.w_graph * ga + (max_about > 0 ? o.w_about * ab : 0), ga, ab});
+  }
+  if (max_about > 0) {
+    for (uint32_t p = 0; p < P; ++p) {
+      if (about[p] > 0 && graph_dense[p] == 0 && !blocked[p]) {
+        scored.push_back({p, o.w_about * about[p] / max_about, 0, about[p] / max_about});
+      }
+    }
+  }
+  auto better = [&](const Scored& a, const Scored& b) {
+    return a.score > b.score || (a.score == b.score && s.person(a.p).id < s.person(b.p).id);
+  };
+  const size_t want = std::min(scored.size(), o.k);
+  std::partial_sort(scored.begin(), scored.begin() + static_cast<std::ptrdiff_t>(want), scored.end(), better);
+  scored.resize(want);
+
+  const auto my_topics = VisibleTopics(s, me, mask);
+  const auto my_communities = VisibleCommunities(s, me, mask);
+  std::vector<Connection> out;
+  for (const Scored& x : scored) {
+    if (x.score <= 0) continue;
+    Connection c;
+    c.person = x.p;
+    c.id = s.person(x.p).id;
+    c.name = s.person(x.p).name;
+    c.score = x.score;
+    c.components = {{graph_name, x.graph}, {"about", x.about}};
+    int mutual = 0;  // opted-out people are not named or counted
+    ForCommon(s, me, x.p, mask, [&](uint32_t z) {
+      if (s.person(z).opted_out) return;
+      ++mutual;
+      if (c.mutual_contacts.size() < o.max_reasons) c.mutual_contacts.push_back(s.person(z).name);
+    });
+    // Shared topics, strongest (min of both counts) first.
+    const auto their = VisibleTopics(s, x.p, mask);
+    std::vector<std::pair<uint32_t, uint32_t>> shared;
+    for (size_t i = 0, j = 0; i < my_topics.size() && j < their.size();) {
+      if (my_topics[i].first < their[j].first) {
+        ++i;
+      } else if (their[j].first < my_topics[i].first) {
+        ++j;
+      } else {
+        shared.emplace_back(my_topics[i].first, std::min(my_topics[i].second, their[j].second));
+        ++i;
+        ++j;
+      }
+    }
+    std::sort(shared.begin(), shared.end(), [&](const auto& a, const auto& b) {
+      return a.second > b.second || (a.second == b.second && s.topic_name(a.first) < s.topic_name(b.first));
+    });
+    for (size_t i = 0; i < shared.size() && i < o.max_reasons; ++i) c.shared_topics.push_back(s.topic_name(shared[i].first));
+    for (uint32_t com : VisibleCommunities(s, x.p, mask)) {
+      if (c.communities_bridged.size() >= o.max_reasons) break;
+      if (!std::binary_search(my_communities.begin(), my_communities.end(), com)) {
+        c.communities_bridged.push_back(s.community_name(com));
+      }
+    }
+    std::vector<std::string> parts;
+    if (mutual > 0) {
+      parts.push_back(absl::StrFormat("%d mutual contact%s (%s)", mutual, mutual == 1 ? "" : "s",
+                                      absl::StrJoin(c.mutual_contacts, ", ")));
+    }
+    if (!c.shared_topics.empty()) parts.push_back("shared topics: " + absl::StrJoin(c.shared_topics, ", "));
+    if (!c.communities_bridged.empty()) parts.push_back("bridges: " + absl::StrJoin(c.communities_bridged, ", "));
+    if (x.about > 0) parts.push_back("knows about the requested subject");
+    if (parts.empty()) parts.push_back("close in the discussion graph");
+    c.reason = absl::StrJoin(parts, "; ");
+    out.push_back(std::move(c));
+  }
+  return out;
+}
+
+}  // namespace whoknows::engine

@@ -1,0 +1,237 @@
+#include "whoknows/engine/ppr.h"
+
+#include <algorithm>
+#include <cmath>
+#include <functional>
+
+#include "absl/strings/str_format.h"
+
+namespace whoknows::engine {
+namespace {
+
+absl::Status CheckArgs(const Graph& graph, std::span<const Seed> seeds, double alpha, double* total) {
+  if (!(alpha > 0 && alpha <= 1)) return absl::InvalidArgumentError(absl::StrFormat("ppr: alpha %g not in (0, 1]", alpha));
+  if (seeds.empty()) return absl::InvalidArgumentError("ppr: no seeds");
+  *total = 0;
+  for (const Seed& s : seeds) {
+    if (s.vertex >= graph.num_vertices()) {
+      return absl::InvalidArgumentError(
+          absl::StrFormat("ppr: seed vertex %d >= num_vertices %d", s.vertex, graph.num_vertices()));
+    }
+    if (!std::isfinite(s.weight) || s.weight < 0) {
+      return absl::InvalidArgumentError(absl::StrFormat("ppr: seed weight %g", s.weight));
+    }
+    *total += s.weight;
+  }
+  if (!(*total > 0)) return absl::InvalidArgumentError("ppr: seed weights sum to 0");
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+void PprWorkspace::Prepare(VertexId n) {
+  if (reserve.size() == n) return;
+  reserve.assign(n, 0.0f);
+  residual.assign(n, 0.0f);
+  degree.assign(n, -1.0f);
+  touched.clear();
+  queue.clear();
+}
+
+void PprWorkspace::Reset() {
+  for (VertexId v : touched) {
+    reserve[v] = 0.0f;
+    residual[v] = 0.0f;
+    degree[v] = -1.0f;
+  }
+  touched.clear();
+  queue.clear();
+  seeds.clear();
+  pushes = 0;
+  truncated = false;
+}
+
+absl::Status ForwardPush(const Graph& graph, std::span<const Seed> seeds, const PprOptions& options,
+                         PprWorkspace* ws) {
+  double total = 0;
+  if (absl::Status s = CheckArgs(graph, seeds, options.alpha, &total); !s.ok()) return s;
+  if (!(options.r_max > 0)) return absl::InvalidArgumentError("ppr: r_max must be > 0");
+  ws->Prepare(graph.num_vertices());
+  ws->Reset();
+
+  const GroupBits caller = options.group_mask;
+  const int64_t* vtime = options.vertex_time;
+  const int64_t t_from = options.time_from, t_to = options.time_to;
+  const bool by_time = vtime != nullptr && (t_from != 0 || t_to != 0);
+  const bool all = graph.CoversAll(caller) && !by_time;
+  const EdgeIndex* rowstart = graph.rowstart();
+  const VertexId* cols = graph.columns();
+  const EdgeProps* props = graph.props();
+  const float alpha = static_cast<float>(options.alpha);
+  const double r_max = options.r_max;
+  float* reserve = ws->reserve.data();
+  float* residual = ws->residual.data();
+  float* degree = ws->degree.data();
+
+  auto edge_ok = [&](EdgeIndex e) {
+    if (!(props[e].mask & caller)) return false;
+    if (!by_time) return true;
+    const int64_t t = vtime[cols[e]];
+    return t == kTimeless || (t >= t_from && (t_to == 0 || t < t_to));
+  };
+  // Marks v touched and caches its visible degree.
+  auto touch = [&](VertexId v) {
+    if (degree[v] < 0) {
+      if (all) {
+        degree[v] = graph.out_weight(v);
+      } else {
+        double sum = 0;
+        for (EdgeIndex e = rowstart[v]; e < rowstart[v + 1]; ++e) {
+          if (edge_ok(e)) sum += props[e].weight;
+        }
+        degree[v] = static_cast<float>(sum);
+      }
+      ws->touched.push_back(v);
+    }
+  };
+  auto threshold = [&](VertexId v) { return static_cast<float>(r_max * std::max(degree[v], 1.0f)); };
+
+  for (const Seed& s : seeds) {
+    if (s.weight <= 0) continue;
+    ws->seeds.emplace_back(s.weight / total, s.vertex);
+    touch(s.vertex);
+    residual[s.vertex] += static_cast<float>(s.weight / total);
+  }
+  for (VertexId v : ws->touched) {  // each distinct seed once
+    if (residual[v] >= threshold(v)) ws->queue.push_back(v);
+  }
+
+  auto add = [&](VertexId v, float amount) {
+    touch(v);
+    const float before = residual[v];
+    const float after = before + amount;
+    residual[v] = after;
+    const float t = threshold(v);
+    if (before < t && after >= t) ws->queue.push_back(v);
+  };
+
+  size_t head = 0;
+  std::vector<VertexId>& queue = ws->queue;
+  while (head < queue.size()) {
+    if (options.max_pushes && ws->pushes >= options.max_pushes) {
+      ws->truncated = true;
+      break;
+    }
+    const VertexId u = queue[head++];
+    if (head > 65536 && head * 2 > queue.size()) {  // keep the FIFO's memory bounded
+      queue.erase(queue.begin(), queue.begin() + static_cast<std::ptrdiff_t>(head));
+      head = 0;
+    }
+    const float r = residual[u];
+    residual[u] = 0.0f;
+    reserve[u] += alpha * r;
+    ++ws->pushes;
+    const float rest = (1.0f - alpha) * r;
+    const float d = degree[u];
+    if (d <= 0) {  // dangling: back to the seed distribution
+      for (const auto& [w, s] : ws->seeds) add(s, static_cast<float>(rest * w));
+      continue;
+    }
+    const float scale = rest / d;
+    const EdgeIndex end = rowstart[u + 1];
+    if (all) {
+      for (EdgeIndex e = rowstart[u]; e < end; ++e) add(cols[e], scale * props[e].weight);
+    } else {
+      for (EdgeIndex e = rowstart[u]; e < end; ++e) {
+        if (edge_ok(e)) add(cols[e], scale * props[e].weight);
+      }
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::vector<double>> PowerIteration(const Graph& graph, std::span<const Seed> seeds,
+                                                   const PowerIterationOptions& options) {
+  double total = 0;
+  if (absl::Status s = CheckArgs(graph, seeds, options.alpha, &total); !s.ok()) return s;
+  const VertexId n = graph.num_vertices();
+  const GroupBits caller = options.group_mask;
+  std::vector<double> s(n, 0.0), p(n, 0.0), next(n, 0.0), deg(n, 0.0);
+  for (const Seed& seed : seeds) s[seed.vertex] += seed.weight / total;
+  for (VertexId v = 0; v < n; ++v) {
+    double sum = 0;
+    for (EdgeIndex e = graph.row_begin(v); e < graph.row_end(v); ++e) {
+      if (graph.mask(e) & caller) sum += graph.weight(e);
+    }
+    deg[v] = sum;
+  }
+  p = s;
+  const double alpha = options.alpha;
+  for (int it = 0; it < options.max_iterations; ++it) {
+    double dangling = 0;
+    for (VertexId v = 0; v < n; ++v) next[v] = 0;
+    for (VertexId u = 0; u < n; ++u) {
+      if (p[u] == 0) continue;
+      if (deg[u] <= 0) {
+        dangling += p[u];
+        continue;
+      }
+      const double scale = p[u] / deg[u];
+      for (EdgeIndex e = graph.row_begin(u); e < graph.row_end(u); ++e) {
+        if (graph.mask(e) & caller) next[graph.target(e)] += scale * graph.weight(e);
+      }
+    }
+    double diff = 0;
+    for (VertexId v = 0; v < n; ++v) {
+      const double x = alpha * s[v] + (1 - alpha) * (next[v] + dangling * s[v]);
+      diff += std::abs(x - p[v]);
+      p[v] = x;
+    }
+    if (diff < options.tolerance) break;
+  }
+  return p;
+}
+
+std::vector<std::pair<VertexId, double>> TopK(PprWorkspace* ws, size_t k, VertexId begin, VertexId end) {
+  // Min-heap on (score, -id): the root is the weakest kept entry.
+  auto better = [](const std::pair<float, VertexId>& a, const std::pair<float, VertexId>& b) {
+    return a.first > b.first || (a.first == b.first && a.second < b.second);
+  };
+  auto& heap = ws->heap;
+  heap.clear();
+  if (k == 0) return {};
+  for (VertexId v : ws->touched) {
+    if (v < begin || v >= end) continue;
+    const float x = ws->reserve[v];
+    if (x <= 0) continue;
+    if (heap.size() < k) {
+      heap.emplace_back(x, v);
+      std::push_heap(heap.begin(), heap.end(), better);
+    } else if (better({x, v}, heap.front())) {
+      std::pop_heap(heap.begin(), heap.end(), better);
+      heap.back() = {x, v};
+      std::push_heap(heap.begin(), heap.end(), better);
+    }
+  }
+  std::sort_heap(heap.begin(), heap.end(), better);
+  std::vector<std::pair<VertexId, double>> out;
+  out.reserve(heap.size());
+  for (const auto& [x, v] : heap) out.emplace_back(v, x);
+  return out;
+}
+
+std::vector<std::pair<VertexId, double>> TopK(std::span<const double> scores, size_t k) {
+  std::vector<std::pair<VertexId, double>> all;
+  all.reserve(scores.size());
+  for (size_t v = 0; v < scores.size(); ++v) {
+    if (scores[v] > 0) all.emplace_back(static_cast<VertexId>(v), scores[v]);
+  }
+  const size_t n = std::min(k, all.size());
+  std::partial_sort(all.begin(), all.begin() + static_cast<std::ptrdiff_t>(n), all.end(), [](const auto& a, const auto& b) {
+    return a.second > b.second || (a.second == b.second && a.first < b.first);
+  });
+  all.resize(n);
+  return all;
+}
+
+}  // namespace whoknows::engine

@@ -1,0 +1,456 @@
+#include "whoknows/engine/rank.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "absl/time/time.h"
+#include "rank_internal.h"
+
+namespace whoknows::engine {
+namespace internal {
+
+const char* RoleName(Role r) {
+  switch (r) {
+    case Role::kAnswer: return "answer";
+    case Role::kAccepted: return "accepted-answer";
+    case Role::kQuestion: return "question";
+    case Role::kAuthor: return "author";
+    case Role::kMention: return "mention";
+    case Role::kThread: return "thread";
+  }
+  return "?";
+}
+
+void VoteScratch::Prepare(uint32_t persons) {
+  if (vote.size() != persons) {
+    vote.assign(persons, 0.0);
+    excluded.assign(persons, 0);
+    touched.clear();
+    excluded_list.clear();
+  }
+}
+
+void VoteScratch::Reset() {
+  for (uint32_t p : touched) vote[p] = 0;
+  for (uint32_t p : excluded_list) excluded[p] = 0;
+  touched.clear();
+  excluded_list.clear();
+  contributions.clear();
+  hit_docs.clear();
+}
+
+VoteScratch& ThreadVoteScratch() {
+  thread_local VoteScratch scratch;
+  return scratch;
+}
+
+PprWorkspace& ThreadPprWorkspace() {
+  thread_local PprWorkspace ws;
+  return ws;
+}
+
+bool DocFilter::Passes(const Snapshot& s, uint32_t d) const {
+  if (!Visible(s, d)) return false;
+  if (!topic_filter) return true;
+  for (uint32_t t : s.DocTopics(d)) {
+    if (std::binary_search(topics.begin(), topics.end(), t)) return true;
+  }
+  return false;
+}
+
+DocFilter MakeFilter(const Snapshot& s, GroupBits mask, int64_t from, int64_t to, std::span<const std::string> topics) {
+  DocFilter f;
+  f.mask = mask;
+  f.from = from;
+  f.to = to;
+  f.topic_filter = !topics.empty();
+  for (const std::string& t : topics) {
+    const uint32_t idx = s.FindTopic(t);
+    if (idx != kNone) f.topics.push_back(idx);
+  }
+  std::sort(f.topics.begin(), f.topics.end());
+  return f;
+}
+
+int64_t LastVisibleActivity(const Snapshot& s, uint32_t p, const DocFilter& filter) {
+  const auto docs = s.PersonDocs(p);
+  for (size_t i = docs.size(); i-- > 0;) {
+    if (filter.Visible(s, docs[i])) return s.doc(docs[i]).timestamp;
+  }
+  return 0;
+}
+
+void Vote(const Snapshot& s, std::span<const indexer::SearchHit> hits, const AskOptions& o, const DocFilter& filter,
+          VoteScratch* sc) {
+  sc->Prepare(s.num_persons());
+  sc->Reset();
+  auto exclude = [&](uint32_t p) {
+    if (p != kNone && !sc->excluded[p]) {
+      sc->excluded[p] = 1;
+      sc->excluded_list.push_back(p);
+    }
+  };
+  for (const std::string& id : o.exclude_persons) exclude(s.FindPerson(id));
+
+  const int64_t now = o.now != 0 ? o.now : s.max_timestamp();
+  auto decay = [&](uint32_t d) { return o.use_decay ? Decay(s.doc(d).timestamp, now, o.half_life_days) : 1.0; };
+
+  // Hit docs that pass, deduplicated (best score kept).
+  double best = 0;
+  for (const indexer::SearchHit& h : hits) {
+    const uint32_t d = s.DocIndex(h.docid);
+    if (d == kNone || !filter.Passes(s, d) || !std::isfinite(h.score)) continue;
+    sc->hit_docs.emplace_back(d, std::max(h.score, 0.0));
+    best = std::max(best, h.score);
+  }
+  std::sort(sc->hit_docs.begin(), sc->hit_docs.end(),
+            [](const auto& a, const auto& b) { return a.first < b.first || (a.first == b.first && a.second > b.second); });
+  sc->hit_docs.erase(std::unique(sc->hit_docs.begin(), sc->hit_docs.end(),
+                                 [](const auto& a, const auto& b) { return a.first == b.first; }),
+                     sc->hit_docs.end());
+
+  for (auto& [d, score] : sc->hit_docs) {
+    const double norm = best > 0 ? score / best : 1.0;
+    score = norm * decay(d);  // the doc's seed mass for PPR
+    sc->roles.clear();
+    sc->role_kinds.clear();
+    auto offer = [&](uint32_t p, double w, Role role) {
+      if (p == kNone || w <= 0 || sc->excluded[p] || s.person(p).opted_out) return;
+      for (size_t i = 0; i < sc->roles.size(); ++i) {
+        if (sc->roles[i].first == p) {
+          if (w > sc->roles[i].second) {
+            sc->roles[i].second = w;
+            sc->role_kinds[i] = role;
+          }
+          return;
+        }
+      }
+      sc->roles.emplace_back(p, w);
+      sc->role_kinds.push_back(role);
+    };
+    const DocInfo& di = s.doc(d);
+    const double dd = decay(d);
+    using indexer::RecordKind;
+    if (di.kind == RecordKind::kAnswer) {
+      offer(di.author, norm * dd * (o.w_answer + (di.accepted ? o.w_accepted : 0.0)),
+            di.accepted ? Role::kAccepted : Role::kAnswer);
+    } else if (di.kind == RecordKind::kQuestion) {
+      offer(di.author, norm * dd * o.w_asker, Role::kQuestion);
+    } else {
+      offer(di.author, norm * dd * o.w_author, Role::kAuthor);
+    }
+    for (uint32_t m : s.DocMentions(d)) offer(m, norm * dd * o.w_mention, Role::kMention);
+    if (o.w_thread > 0) {
+      size_t seen = 0;
+      for (uint32_t e : s.ThreadDocs(di.thread)) {
+        if (e == d) continue;
+        if (++seen > o.max_thread_docs) break;
+        const DocInfo& ei = s.doc(e);
+        if (ei.author == kNone || !filter.Visible(s, e)) continue;
+        const bool acc = ei.accepted && ei.kind == RecordKind::kAnswer;
+        offer(ei.author, norm * decay(e) * o.w_thread * (acc ? 1.0 + o.w_accepted : 1.0), Role::kThread);
+      }
+    }
+    for (size_t i = 0; i < sc->roles.size(); ++i) {
+      const auto [p, amount] = sc->roles[i];
+      if (sc->vote[p] == 0) sc->touched.push_back(p);
+      sc->vote[p] += amount;
+      sc->contributions.push_back({p, d, amount, sc->role_kinds[i]});
+    }
+  }
+}
+
+}  // namespace internal
+
+using internal::Contribution;
+using internal::Role;
+
+std::string_view MethodName(Method m) {
+  switch (m) {
+    case Method::kWhoknows: return "whoknows";
+    case Method::kPopularity: return "popularity";
+    case Method::kBm25Voting: return "bm25-voting";
+    case Method::kNoPpr: return "whoknows-no-ppr";
+    case Method::kNoDecay: return "whoknows-no-decay";
+    case Method::kNoThread: return "whoknows-no-thread";
+    case Method::kNoPrior: return "whoknows-no-prior";
+  }
+  return "?";
+}
+
+std::vector<Method> AllMethods() {
+  return {Method::kWhoknows, Method::kPopularity, Method::kBm25Voting, Method::kNoPpr,
+          Method::kNoDecay,  Method::kNoThread,   Method::kNoPrior};
+}
+
+absl::StatusOr<Method> ParseMethod(std::string_view name) {
+  for (Method m : AllMethods()) {
+    if (MethodName(m) == name) return m;
+  }
+  return absl::InvalidArgumentError(absl::StrFormat("unknown method '%s'", name));
+}
+
+AskOptions WithMethod(AskOptions o, Method method) {
+  o.method = method;
+  switch (method) {
+    case Method::kWhoknows:
+    case Method::kPopularity:
+      break;
+    case Method::kBm25Voting:
+      o.w_ppr = 0;
+      o.use_decay = false;
+      o.w_prior = 0;
+      o.w_thread = 0;
+      break;
+    case Method::kNoPpr: o.w_ppr = 0; break;
+    case Method::kNoDecay: o.use_decay = false; break;
+    case Method::kNoThread: o.w_thread = 0; break;
+    case Method::kNoPrior: o.w_prior = 0; break;
+  }
+  return o;
+}
+
+std::string FormatDate(int64_t t) {
+  return absl::FormatTime("%Y-%m-%d", absl::FromUnixSeconds(t), absl::UTCTimeZone());
+}
+
+namespace {
+
+absl::Status CheckOptions(const AskOptions& o) {
+  for (double w : {o.w_answer, o.w_accepted, o.w_asker, o.w_author, o.w_mention, o.w_thread, o.w_vote, o.w_ppr,
+                   o.w_prior}) {
+    if (!std::isfinite(w) || w < 0) return absl::InvalidArgumentError("ask: weights must be finite and >= 0");
+  }
+  if (o.use_decay && !(o.half_life_days > 0)) return absl::InvalidArgumentError("ask: half_life_days must be > 0");
+  if (!(o.ppr.alpha > 0 && o.ppr.alpha <= 1) || !(o.ppr.r_max > 0)) {
+    return absl::InvalidArgumentError("ask: ppr alpha must be in (0, 1] and r_max > 0");
+  }
+  return absl::OkStatus();
+}
+
+// Activity for the prior: answers + accepted + replies among visible docs in the window.
+double Activity(const Snapshot& s, uint32_t p, const internal::DocFilter& f) {
+  double n = 0;
+  for (uint32_t d : s.PersonDocs(p)) {
+    if (!f.Visible(s, d)) continue;
+    const DocInfo& di = s.doc(d);
+    if (di.kind == indexer::RecordKind::kAnswer) {
+      n += 1 + (di.accepted ? 1 : 0);
+    } else if (di.kind != indexer::RecordKind::kQuestion && di.parent != kNone) {
+      n += 1;
+    }
+  }
+  return n;
+}
+
+}  // namespace
+
+std::vector<std::pair<uint32_t, double>> VoteScores(const Snapshot& s, std::span<const indexer::SearchHit> hits,
+                                                    const AskOptions& o) {
+  internal::VoteScratch& sc = internal::ThreadVoteScratch();
+  const internal::DocFilter filter = internal::MakeFilter(s, o.group_mask, o.from, o.to, o.topics);
+  internal::Vote(s, hits, o, filter, &sc);
+  std::vector<std::pair<uint32_t, double>> out;
+  for (uint32_t p : sc.touched) out.emplace_back(p, sc.vote[p]);
+  std::sort(out.begin(), out.end(),
+            [](const auto& a, const auto& b) { return a.second > b.second || (a.second == b.second && a.first < b.first); });
+  return out;
+}
+
+absl::StatusOr<std::vector<Expert>> RankExperts(const Snapshot& s, std::span<const indexer::SearchHit> hits,
+                                                const AskOptions& in) {
+  if (absl::Status st = CheckOptions(in); !st.ok()) return st;
+  const AskOptions o = WithMethod(in, in.method);
+  if (o.method == Method::kPopularity) {
+    PopularityOptions po;
+    po.k = o.k;
+    po.offset = o.offset;
+    po.group_mask = o.group_mask;
+    po.from = o.from;
+    po.to = o.to;
+    po.exclude_persons = o.exclude_persons;
+    return RankByPopularity(s, po);
+  }
+  internal::VoteScratch& sc = internal::ThreadVoteScratch();
+  const internal::DocFilter filter = internal::MakeFilter(s, o.group_mask, o.from, o.to, o.topics);
+  internal::Vote(s, hits, o, filter, &sc);
+  if (sc.hit_docs.empty()) return std::vector<Expert>{};
+
+  // --- propagation
+  PprWorkspace& ws = internal::ThreadPprWorkspace();
+  bool have_ppr = false;
+  if (o.w_ppr > 0) {
+    std::vector<Seed> seeds;
+    double vote_total = 0, doc_total = 0;
+    for (uint32_t p : sc.touched) vote_total += sc.vote[p];
+    for (const auto& [d, m] : sc.hit_docs) doc_total += m;
+    for (uint32_t p : sc.touched) {
+      if (sc.vote[p] > 0) seeds.push_back({s.PersonVertex(p), 0.5 * sc.vote[p] / vote_total});
+    }
+    for (const auto& [d, m] : sc.hit_docs) {
+      if (m > 0) seeds.push_back({s.DocVertex(d), 0.5 * m / doc_total});
+    }
+    if (!seeds.empty()) {
+      PprOptions po = o.ppr;
+      po.group_mask = o.group_mask;
+      po.vertex_time = s.vertex_time();
+      po.time_from = o.from;
+      po.time_to = o.to;
+      if (absl::Status st = ForwardPush(s.graph(), seeds, po, &ws); !st.ok()) return st;
+      have_ppr = true;
+    }
+  }
+
+  // --- candidates
+  std::vector<uint32_t> cand(sc.touched.begin(), sc.touched.end());
+  if (have_ppr) {
+    for (VertexId v : ws.touched) {
+      if (v < s.num_persons() && ws.reserve[v] > 0 && sc.vote[v] == 0) cand.push_back(v);
+    }
+  }
+  cand.erase(std::remove_if(cand.begin(), cand.end(),
+                            [&](uint32_t p) { return sc.excluded[p] || s.person(p).opted_out; }),
+             cand.end());
+  double max_vote = 0, max_ppr = 0, max_act = 0;
+  std::vector<double> act(cand.size(), 0.0);
+  for (size_t i = 0; i < cand.size(); ++i) {
+    const uint32_t p = cand[i];
+    max_vote = std::max(max_vote, sc.vote[p]);
+    if (have_ppr) max_ppr = std::max(max_ppr, static_cast<double>(ws.reserve[p]));
+    if (o.w_prior > 0) {
+      act[i] = std::log1p(Activity(s, p, filter));
+      max_act = std::max(max_act, act[i]);
+    }
+  }
+  struct Scored {
+    uint32_t p;
+    double score, vote, ppr, prior, vote_raw, ppr_raw;
+  };
+  std::vector<Scored> scored;
+  scored.reserve(cand.size());
+  for (size_t i = 0; i < cand.size(); ++i) {
+    const uint32_t p = cand[i];
+    Scored x{p, 0, 0, 0, 0, sc.vote[p], have_ppr ? static_cast<double>(ws.reserve[p]) : 0.0};
+    x.vote = max_vote > 0 ? x.vote_raw / max_vote : 0;
+    x.ppr = max_ppr > 0 ? x.ppr_raw / max_ppr : 0;
+    x.prior = max_act > 0 ? act[i] / max_act : 0;
+    x.score = o.w_vote * x.vote + o.w_ppr * x.ppr + o.w_prior * x.prior;
+    if (x.score > 0) scored.push_back(x);
+  }
+  auto better = [&](const Scored& a, const Scored& b) {
+    return a.score > b.score || (a.score == b.score && s.person(a.p).id < s.person(b.p).id);
+  };
+  const size_t want = std::min(scored.size(), o.offset + o.k);
+  std::partial_sort(scored.begin(), scored.begin() + static_cast<std::ptrdiff_t>(want), scored.end(), better);
+  if (o.offset >= want) return std::vector<Expert>{};
+
+  // Contributions grouped by person for evidence.
+  std::vector<Contribution>& contrib = sc.contributions;
+  std::sort(contrib.begin(), contrib.end(), [](const Contribution& a, const Contribution& b) {
+    return a.person < b.person || (a.person == b.person && (a.amount > b.amount || (a.amount == b.amount && a.doc < b.doc)));
+  });
+  std::vector<Expert> out;
+  std::vector<std::pair<uint32_t, uint32_t>> topic_counts;
+  for (size_t i = o.offset; i < want; ++i) {
+    const Scored& x = scored[i];
+    const PersonInfo& info = s.person(x.p);
+    Expert e;
+    e.person = x.p;
+    e.id = info.id;
+    e.name = info.name;
+    e.score = x.score;
+    e.components = {{"vote", x.vote}, {"ppr", x.ppr}, {"prior", x.prior}, {"vote_raw", x.vote_raw}, {"ppr_raw", x.ppr_raw}};
+    e.last_active = internal::LastVisibleActivity(s, x.p, filter);
+    auto lo = std::lower_bound(contrib.begin(), contrib.end(), x.p,
+                               [](const Contribution& c, uint32_t p) { return c.person < p; });
+    int answered = 0, accepted = 0, asked = 0, wrote = 0, threads = 0, mentioned = 0;
+    topic_counts.clear();
+    for (auto it = lo; it != contrib.end() && it->person == x.p; ++it) {
+      if (e.evidence.size() < o.max_evidence) {
+        e.evidence.push_back({s.doc(it->doc).docid, it->amount, internal::RoleName(it->role)});
+      }
+      switch (it->role) {
+        case Role::kAccepted: ++accepted; [[fallthrough]];
+        case Role::kAnswer: ++answered; break;
+        case Role::kQuestion: ++asked; break;
+        case Role::kAuthor: ++wrote; break;
+        case Role::kThread: ++threads; break;
+        case Role::kMention: ++mentioned; break;
+      }
+      for (uint32_t t : s.DocTopics(it->doc)) {
+        auto tc = std::find_if(topic_counts.begin(), topic_counts.end(), [&](const auto& q) { return q.first == t; });
+        if (tc == topic_counts.end()) {
+          topic_counts.emplace_back(t, 1);
+        } else {
+          ++tc->second;
+        }
+      }
+    }
+    std::sort(topic_counts.begin(), topic_counts.end(), [&](const auto& a, const auto& b) {
+      return a.second > b.second || (a.second == b.second && s.topic_name(a.first) < s.topic_name(b.first));
+    });
+    for (size_t t = 0; t < topic_counts.size() && t < o.max_topics; ++t) e.topics.push_back(s.topic_name(topic_counts[t].first));
+
+    std::vector<std::string> parts;
+    if (answered) {
+      parts.push_back(accepted ? absl::StrFormat("answered %d matching question%s (%d accepted)", answered,
+                                                 answered == 1 ? "" : "s", accepted)
+                               : absl::StrFormat("answered %d matching question%s", answered, answered == 1 ? "" : "s"));
+    }
+    if (wrote) parts.push_back(absl::StrFormat("wrote %d matching message%s", wrote, wrote == 1 ? "" : "s"));
+    if (asked) parts.push_back(absl::StrFormat("asked %d matching question%s", asked, asked == 1 ? "" : "s"));
+    if (threads) parts.push_back(absl::StrFormat("took part in %d matching thread%s", threads, threads == 1 ? "" : "s"));
+    if (mentioned) parts.push_back(absl::StrFormat("mentioned in %d matching document%s", mentioned, mentioned == 1 ? "" : "s"));
+    if (parts.empty()) parts.push_back("connected to the matching discussions");
+    std::string reason = absl::StrJoin(parts, ", ");
+    if (e.last_active != 0) absl::StrAppend(&reason, ", last active ", FormatDate(e.last_active));
+    if (!e.topics.empty()) absl::StrAppend(&reason, "; topics: ", absl::StrJoin(e.topics, ", "));
+    e.reason = std::move(reason);
+    out.push_back(std::move(e));
+  }
+  return out;
+}
+
+std::vector<Expert> RankByPopularity(const Snapshot& s, const PopularityOptions& o) {
+  const internal::DocFilter filter = internal::MakeFilter(s, o.group_mask, o.from, o.to, {});
+  std::vector<uint8_t> excluded(s.num_persons(), 0);
+  for (const std::string& id : o.exclude_persons) {
+    const uint32_t p = s.FindPerson(id);
+    if (p != kNone) excluded[p] = 1;
+  }
+  std::vector<std::pair<uint32_t, uint32_t>> counts;  // (person, messages)
+  for (uint32_t p = 0; p < s.num_persons(); ++p) {
+    if (excluded[p] || s.person(p).opted_out) continue;
+    uint32_t n = 0;
+    for (uint32_t d : s.PersonDocs(p)) {
+      const auto kind = s.doc(d).kind;
+      if (kind == indexer::RecordKind::kQuestion || kind == indexer::RecordKind::kComment) continue;
+      n += filter.Visible(s, d);
+    }
+    if (n > 0) counts.emplace_back(p, n);
+  }
+  const size_t want = std::min(counts.size(), o.offset + o.k);
+  std::partial_sort(counts.begin(), counts.begin() + static_cast<std::ptrdiff_t>(want), counts.end(),
+                    [&](const auto& a, const auto& b) {
+                      return a.second > b.second || (a.second == b.second && s.person(a.first).id < s.person(b.first).id);
+                    });
+  std::vector<Expert> out;
+  for (size_t i = o.offset; i < want; ++i) {
+    const auto [p, n] = counts[i];
+    Expert e;
+    e.person = p;
+    e.id = s.person(p).id;
+    e.name = s.person(p).name;
+    e.score = n;
+    e.components = {{"messages", static_cast<double>(n)}};
+    e.last_active = internal::LastVisibleActivity(s, p, filter);
+    e.reason = absl::StrFormat("%d answers/messages", n);
+    if (e.last_active != 0) absl::StrAppend(&e.reason, ", last active ", FormatDate(e.last_active));
+    out.push_back(std::move(e));
+  }
+  return out;
+}
+
+}  // namespace whoknows::engine

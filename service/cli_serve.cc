@@ -1,0 +1,96 @@
+// `whoknows serve`: the gRPC server over a writable Backend.
+//
+// SIGINT/SIGTERM are blocked before any thread starts and collected by one
+// sigwait thread, which calls Server::Shutdown(grace): new calls are refused,
+// in-flight calls (and Ingest commits) finish, then the process exits 0.
+
+#include <pthread.h>
+#include <signal.h>
+
+#include <CLI/CLI.hpp>
+#include <cstdio>
+#include <memory>
+#include <string>
+#include <thread>
+
+#include "whoknows/base/log.h"
+#include "whoknows/service/backend.h"
+#include "whoknows/service/cli.h"
+#include "whoknows/service/server.h"
+
+namespace whoknows::service {
+namespace {
+
+struct ServeArgs {
+  std::string db;
+  ServerOptions server;
+  double grace_seconds = 10;
+};
+
+int RunServe(const ServeArgs& args) {
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);  // inherited by every thread started below
+
+  if (args.server.tokens_file.empty() && !IsLoopbackAddress(args.server.listen)) {
+    LogError("refusing to listen on non-loopback %s without --tokens", args.server.listen);
+    return 2;
+  }
+  BackendOptions bopts;
+  bopts.writable = true;
+  absl::StatusOr<std::unique_ptr<Backend>> backend = Backend::Open(args.db, bopts);
+  if (!backend.ok()) {
+    LogError("%s: %s", args.db, backend.status().ToString());
+    return 1;
+  }
+  absl::StatusOr<std::unique_ptr<Server>> server = Server::Start(backend->get(), args.server);
+  if (!server.ok()) {
+    LogError("serve: %s", server.status().ToString());
+    return server.status().code() == absl::StatusCode::kInvalidArgument ? 2 : 1;
+  }
+  LogInfo("whoknows serving %s on %s (%s, %s): %d documents, %d persons", args.db, (*server)->address(),
+          args.server.tls_cert_file.empty() ? "plaintext" : "TLS",
+          args.server.tokens_file.empty() ? "no auth, loopback only" : "bearer tokens", (*backend)->documents(),
+          (*backend)->persons());
+  std::printf("listening on %s\n", (*server)->address().c_str());
+  std::fflush(stdout);
+
+  Server* srv = server->get();
+  const double grace = args.grace_seconds;
+  std::thread signal_thread([signals, srv, grace] {
+    int sig = 0;
+    if (sigwait(&signals, &sig) == 0) {
+      LogInfo("signal %d: shutting down (grace %.1f s)", sig, grace);
+    }
+    srv->Shutdown(grace);
+  });
+  srv->Wait();
+  signal_thread.join();
+  server->reset();  // before the backend it uses
+  LogInfo("server stopped");
+  return 0;
+}
+
+}  // namespace
+
+void RegisterServeCommand(CLI::App& app, int* exit_code) {
+  auto a = std::make_shared<ServeArgs>();
+  a->server.listen = "127.0.0.1:7878";
+  CLI::App* serve = app.add_subcommand("serve", "Serve the index over gRPC (whoknows.v1.WhoKnows, health, reflection)");
+  serve->add_option("--db", a->db, "Index directory (created when missing)")->required();
+  serve->add_option("--listen", a->server.listen, "HOST:PORT to listen on; port 0 = any free port")
+      ->capture_default_str();
+  serve->add_option("--tls-cert", a->server.tls_cert_file, "PEM certificate chain (TLS with --tls-key)");
+  serve->add_option("--tls-key", a->server.tls_key_file, "PEM private key");
+  serve->add_option("--tokens", a->server.tokens_file,
+                    "Bearer tokens file: '<token> <name> <reader|ingester|admin> <group,...|*>' per line");
+  serve->add_option("--grace", a->grace_seconds, "Seconds in-flight calls may take after SIGTERM/SIGINT")
+      ->capture_default_str();
+  serve->add_option("--ingest-batch", a->server.ingest_batch, "Ingest messages per commit within a stream")
+      ->capture_default_str();
+  serve->callback([a, exit_code] { *exit_code = RunServe(*a); });
+}
+
+}  // namespace whoknows::service

@@ -1,0 +1,222 @@
+#include "whoknows/service/grpc_client.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cstdint>
+#include <cstdio>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/str_format.h"
+#include "grpcpp/client_context.h"
+#include "grpcpp/create_channel.h"
+#include "grpcpp/security/credentials.h"
+#include "nlohmann/json.hpp"
+#include "status_convert.h"
+#include "whoknows/service/tokens.h"
+#include "whoknows/v1/whoknows.grpc.pb.h"
+
+namespace whoknows::service {
+
+struct RemoteClient::Impl {
+  std::shared_ptr<grpc::Channel> channel;
+  std::unique_ptr<v1::WhoKnows::Stub> stub;
+  std::string token;
+
+  void Prepare(grpc::ClientContext* ctx, double timeout) const {
+    if (!token.empty()) ctx->AddMetadata("authorization", "Bearer " + token);
+    ctx->set_deadline(std::chrono::system_clock::now() +
+                      std::chrono::microseconds(static_cast<int64_t>(timeout * 1e6)));
+  }
+};
+
+namespace {
+
+absl::StatusOr<std::string> ReadWholeFile(const std::string& path) {
+  std::FILE* f = std::fopen(path.c_str(), "rb");
+  if (f == nullptr) return absl::NotFoundError(absl::StrFormat("%s: cannot open", path));
+  std::string out;
+  char buf[8192];
+  size_t n;
+  while ((n = std::fread(buf, 1, sizeof(buf), f)) > 0) out.append(buf, n);
+  std::fclose(f);
+  return out;
+}
+
+absl::StatusOr<v1::Message> JsonToMessage(const std::string& text) {
+  nlohmann::json j = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (j.is_discarded() || !j.is_object()) return absl::InvalidArgumentError("not a JSON object");
+  v1::Message m;
+  auto str = [&](const char* key, std::string* out) -> bool {
+    auto it = j.find(key);
+    if (it == j.end() || it->is_null()) return true;
+    if (!it->is_string()) return false;
+    *out = it->get<std::string>();
+    return true;
+  };
+  auto list = [&](const char* key, google::protobuf::RepeatedPtrField<std::string>* out) -> bool {
+    auto it = j.find(key);
+    if (it == j.end() || it->is_null()) return true;
+    if (!it->is_array()) return false;
+    for (const auto& e : *it) {
+      if (!e.is_string()) return false;
+      out->Add(e.get<std::string>());
+    }
+    return true;
+  };
+  bool ok = str("id", m.mutable_id()) && str("source", m.mutable_source()) && str("kind", m.mutable_kind()) &&
+            str("author", m.mutable_author()) && str("author_name", m.mutable_author_name()) &&
+            str("title", m.mutable_title()) && str("text", m.mutable_text()) && str("thread", m.mutable_thread()) &&
+            str("reply_to", m.mutable_reply_to()) && str("community", m.mutable_community()) &&
+            str("visibility", m.mutable_visibility()) && list("mentions", m.mutable_mentions()) &&
+            list("tags", m.mutable_tags());
+  if (!ok) return absl::InvalidArgumentError("a field has the wrong type");
+  if (auto it = j.find("timestamp"); it != j.end() && !it->is_null()) {
+    if (!it->is_number_integer()) return absl::InvalidArgumentError("timestamp must be integer seconds");
+    m.set_timestamp(it->get<int64_t>());
+  }
+  if (auto it = j.find("score"); it != j.end() && !it->is_null()) {
+    if (!it->is_number_integer()) return absl::InvalidArgumentError("score must be an integer");
+    m.set_score(it->get<int32_t>());
+  }
+  if (auto it = j.find("accepted"); it != j.end() && !it->is_null()) {
+    if (!it->is_boolean()) return absl::InvalidArgumentError("accepted must be a boolean");
+    m.set_accepted(it->get<bool>());
+  }
+  return m;
+}
+
+}  // namespace
+
+RemoteClient::RemoteClient(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+RemoteClient::~RemoteClient() = default;
+
+absl::StatusOr<std::unique_ptr<RemoteClient>> RemoteClient::Connect(const std::string& address,
+                                                                    const std::string& token,
+                                                                    const std::string& ca_file) {
+  if (address.empty()) return absl::InvalidArgumentError("no server address");
+  std::shared_ptr<grpc::ChannelCredentials> creds;
+  if (!ca_file.empty()) {
+    absl::StatusOr<std::string> pem = ReadWholeFile(ca_file);
+    if (!pem.ok()) return pem.status();
+    grpc::SslCredentialsOptions ssl;
+    ssl.pem_root_certs = *std::move(pem);
+    creds = grpc::SslCredentials(ssl);
+  } else {
+    creds = grpc::InsecureChannelCredentials();
+  }
+  auto impl = std::make_unique<Impl>();
+  impl->channel = grpc::CreateChannel(address, creds);
+  impl->stub = v1::WhoKnows::NewStub(impl->channel);
+  impl->token = token;
+  return std::unique_ptr<RemoteClient>(new RemoteClient(std::move(impl)));
+}
+
+absl::StatusOr<ExpertsAnswer> RemoteClient::FindExperts(const ExpertsQuery& q) {
+  v1::FindExpertsRequest req;
+  req.set_text(q.text);
+  req.set_k(static_cast<uint32_t>(std::min<size_t>(q.k, UINT32_MAX)));
+  for (const std::string& s : q.communities) req.add_communities(s);
+  for (const std::string& s : q.topics) req.add_topics(s);
+  for (const std::string& s : q.exclude) req.add_exclude(s);
+  req.mutable_window()->set_from(q.from);
+  req.mutable_window()->set_to(q.to);
+  if (q.offset > 0) req.set_page_token(EncodePageToken(q.offset, QueryFingerprint(q)));
+  v1::FindExpertsResponse resp;
+  grpc::ClientContext ctx;
+  impl_->Prepare(&ctx, timeout_seconds_);
+  grpc::Status s = impl_->stub->FindExperts(&ctx, req, &resp);
+  if (!s.ok()) return FromGrpcStatus(s);
+  return FromProto(resp);
+}
+
+absl::StatusOr<std::vector<ConnectionResult>> RemoteClient::SuggestConnections(const ConnectQuery& q) {
+  v1::SuggestConnectionsRequest req;
+  req.set_person(q.person);
+  req.set_about(q.about);
+  req.set_k(static_cast<uint32_t>(std::min<size_t>(q.k, UINT32_MAX)));
+  v1::SuggestConnectionsResponse resp;
+  grpc::ClientContext ctx;
+  impl_->Prepare(&ctx, timeout_seconds_);
+  grpc::Status s = impl_->stub->SuggestConnections(&ctx, req, &resp);
+  if (!s.ok()) return FromGrpcStatus(s);
+  return FromProto(resp);
+}
+
+absl::StatusOr<ProfileResult> RemoteClient::GetPerson(const std::string& person) {
+  v1::GetPersonRequest req;
+  req.set_person(person);
+  v1::GetPersonResponse resp;
+  grpc::ClientContext ctx;
+  impl_->Prepare(&ctx, timeout_seconds_);
+  grpc::Status s = impl_->stub->GetPerson(&ctx, req, &resp);
+  if (!s.ok()) return FromGrpcStatus(s);
+  return FromProto(resp);
+}
+
+absl::StatusOr<std::vector<TopicResult>> RemoteClient::ListTopics(size_t limit) {
+  v1::ListTopicsRequest req;
+  req.set_limit(static_cast<uint32_t>(std::min<size_t>(limit, UINT32_MAX)));
+  v1::ListTopicsResponse resp;
+  grpc::ClientContext ctx;
+  impl_->Prepare(&ctx, timeout_seconds_);
+  grpc::Status s = impl_->stub->ListTopics(&ctx, req, &resp);
+  if (!s.ok()) return FromGrpcStatus(s);
+  return FromProto(resp);
+}
+
+absl::StatusOr<indexer::IndexStats> RemoteClient::GetStats() {
+  v1::GetStatsRequest req;
+  v1::GetStatsResponse resp;
+  grpc::ClientContext ctx;
+  impl_->Prepare(&ctx, timeout_seconds_);
+  grpc::Status s = impl_->stub->GetStats(&ctx, req, &resp);
+  if (!s.ok()) return FromGrpcStatus(s);
+  return FromProto(resp);
+}
+
+absl::Status RemoteClient::OptOut(const std::string& person, bool opted_out) {
+  v1::OptOutRequest req;
+  req.set_person(person);
+  req.set_opted_out(opted_out);
+  v1::OptOutResponse resp;
+  grpc::ClientContext ctx;
+  impl_->Prepare(&ctx, timeout_seconds_);
+  return FromGrpcStatus(impl_->stub->OptOut(&ctx, req, &resp));
+}
+
+absl::StatusOr<uint64_t> RemoteClient::Erase(const std::string& person) {
+  v1::EraseRequest req;
+  req.set_person(person);
+  v1::EraseResponse resp;
+  grpc::ClientContext ctx;
+  impl_->Prepare(&ctx, timeout_seconds_);
+  grpc::Status s = impl_->stub->Erase(&ctx, req, &resp);
+  if (!s.ok()) return FromGrpcStatus(s);
+  return resp.documents_removed();
+}
+
+absl::StatusOr<IngestCounts> RemoteClient::Ingest(const std::vector<std::string>& json_messages) {
+  std::vector<v1::Message> messages;
+  messages.reserve(json_messages.size());
+  for (size_t i = 0; i < json_messages.size(); ++i) {
+    absl::StatusOr<v1::Message> m = JsonToMessage(json_messages[i]);
+    if (!m.ok()) return absl::InvalidArgumentError(absl::StrFormat("message %d: %s", i + 1, m.status().message()));
+    messages.push_back(*std::move(m));
+  }
+  v1::IngestResponse resp;
+  grpc::ClientContext ctx;
+  impl_->Prepare(&ctx, timeout_seconds_);
+  std::unique_ptr<grpc::ClientWriter<v1::Message>> writer = impl_->stub->Ingest(&ctx, &resp);
+  for (const v1::Message& m : messages) {
+    if (!writer->Write(m)) break;  // the server ended the call; Finish() tells why
+  }
+  writer->WritesDone();
+  grpc::Status s = writer->Finish();
+  if (!s.ok()) return FromGrpcStatus(s);
+  return FromProto(resp);
+}
+
+}  // namespace whoknows::service

@@ -1,0 +1,248 @@
+#include "whoknows/engine/rank.h"
+
+#include <algorithm>
+
+#include "fixtures.h"
+#include "gtest/gtest.h"
+#include "whoknows/base/testing.h"
+
+namespace whoknows::engine {
+namespace {
+
+using testing::Corpus;
+using testing::kDay;
+using testing::kT0;
+
+std::vector<std::string> Ids(const std::vector<Expert>& experts) {
+  std::vector<std::string> ids;
+  for (const Expert& e : experts) ids.push_back(e.id);
+  return ids;
+}
+
+const Expert* Find(const std::vector<Expert>& experts, const std::string& id) {
+  for (const Expert& e : experts) {
+    if (e.id == id) return &e;
+  }
+  return nullptr;
+}
+
+double Component(const Expert& e, const std::string& name) {
+  for (const auto& [n, v] : e.components) {
+    if (n == name) return v;
+  }
+  return -1;
+}
+
+class RankTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    c_.Person("p:alice", "Alice");
+    c_.Person("p:bob", "Bob");
+    c_.Person("p:carol", "Carol");
+    c_.Person("p:dave", "Dave");
+    c_.Person("p:erin", "Erin", /*opted_out=*/true);
+    c_.Person("p:ivan", "Ivan");
+    q1_ = c_.Question("q1", "p:dave", kT0, {"neural-networks"});
+    a1_ = c_.Answer("a1", "q1", "p:alice", kT0 + kDay, /*accepted=*/true);
+    a2_ = c_.Answer("a2", "q1", "p:bob", kT0 + kDay);
+    e1_ = c_.Answer("e1", "q1", "p:erin", kT0 + kDay);
+    // Carol answered long ago, Bob recently; equal BM25.
+    q2_ = c_.Question("q2", "p:dave", kT0 - 5 * 365 * kDay, {"backprop"});
+    a3_ = c_.Answer("a3", "q2", "p:carol", kT0 - 5 * 365 * kDay);
+    q3_ = c_.Question("q3", "p:dave", kT0 + 10 * kDay, {"backprop"});
+    a4_ = c_.Answer("a4", "q3", "p:bob", kT0 + 10 * kDay);
+    // Internal: Ivan is known only from internal docs.
+    q4_ = c_.Question("q4", "p:alice", kT0 + 20 * kDay, {"backprop", "secret-project"}, "internal");
+    a5_ = c_.Answer("a5", "q4", "p:ivan", kT0 + 21 * kDay, true, "internal");
+    ASSERT_OK_AND_ASSIGN(snap_, BuildSnapshot(c_.docs, c_.persons));
+  }
+  Corpus c_;
+  uint32_t q1_, a1_, a2_, e1_, q2_, a3_, q3_, a4_, q4_, a5_;
+  std::shared_ptr<const Snapshot> snap_;
+};
+
+TEST_F(RankTest, AcceptedAnswererWinsAndOptedOutNeverReturned) {
+  const std::vector<indexer::SearchHit> hits = {{q1_, 10}, {a1_, 8}, {a2_, 8}, {e1_, 9.5}};
+  ASSERT_OK_AND_ASSIGN(auto experts, RankExperts(*snap_, hits, {}));
+  ASSERT_GE(experts.size(), 2u);
+  EXPECT_EQ(experts[0].id, "p:alice");
+  EXPECT_EQ(experts[1].id, "p:bob");
+  EXPECT_EQ(Find(experts, "p:erin"), nullptr);
+  // Evidence and reason.
+  ASSERT_FALSE(experts[0].evidence.empty());
+  EXPECT_EQ(experts[0].evidence[0].docid, a1_);
+  EXPECT_EQ(experts[0].evidence[0].role, "accepted-answer");
+  EXPECT_NE(experts[0].reason.find("answered 1 matching question (1 accepted)"), std::string::npos)
+      << experts[0].reason;
+  EXPECT_NE(experts[0].reason.find("neural-networks"), std::string::npos);
+  EXPECT_EQ(experts[0].topics, std::vector<std::string>({"neural-networks"}));
+  EXPECT_GT(Component(experts[0], "vote"), Component(experts[1], "vote"));
+  EXPECT_DOUBLE_EQ(Component(experts[0], "vote"), 1.0);
+  for (const Expert& e : experts) EXPECT_GT(e.score, 0);
+}
+
+TEST_F(RankTest, RetrievedQuestionVotesForItsAnswerersThroughTheThread) {
+  const std::vector<indexer::SearchHit> hits = {{q1_, 10}};
+  ASSERT_OK_AND_ASSIGN(auto experts, RankExperts(*snap_, hits, {}));
+  ASSERT_GE(experts.size(), 3u);
+  EXPECT_EQ(experts[0].id, "p:alice");  // thread vote with the accepted bonus
+  const Expert* dave = Find(experts, "p:dave");
+  const Expert* bob = Find(experts, "p:bob");
+  ASSERT_NE(dave, nullptr);
+  ASSERT_NE(bob, nullptr);
+  EXPECT_GT(Component(*bob, "vote_raw"), Component(*dave, "vote_raw"));  // 0.5 > asker 0.3
+  EXPECT_EQ(bob->evidence[0].role, "thread");
+  // Without thread votes, only the asker is voted for.
+  AskOptions o;
+  o.method = Method::kNoThread;
+  ASSERT_OK_AND_ASSIGN(auto no_thread, RankExperts(*snap_, hits, o));
+  ASSERT_FALSE(no_thread.empty());
+  EXPECT_EQ(no_thread[0].id, "p:dave");
+  o.method = Method::kBm25Voting;
+  ASSERT_OK_AND_ASSIGN(auto voting, RankExperts(*snap_, hits, o));
+  EXPECT_EQ(Ids(voting), std::vector<std::string>({"p:dave"}));
+}
+
+TEST_F(RankTest, StaleExpertDecaysBelowRecentOne) {
+  const std::vector<indexer::SearchHit> hits = {{a3_, 5}, {a4_, 5}};
+  AskOptions o;
+  o.w_ppr = 0;
+  o.w_prior = 0;
+  o.w_thread = 0;
+  ASSERT_OK_AND_ASSIGN(auto experts, RankExperts(*snap_, hits, o));
+  ASSERT_EQ(experts.size(), 2u);
+  EXPECT_EQ(experts[0].id, "p:bob");
+  EXPECT_EQ(experts[1].id, "p:carol");
+  // Carol's answer is 5 years + 10 days older; half-life 2 years.
+  EXPECT_NEAR(Component(experts[1], "vote_raw") / Component(experts[0], "vote_raw"),
+              std::exp2(-(5 * 365.0 + 10) / 730.0), 1e-9);
+  // No decay: a tie, broken by id.
+  o.use_decay = false;
+  ASSERT_OK_AND_ASSIGN(auto flat, RankExperts(*snap_, hits, o));
+  ASSERT_EQ(flat.size(), 2u);
+  EXPECT_DOUBLE_EQ(flat[0].score, flat[1].score);
+  // Time window: only docs before q3 count, so only carol remains.
+  AskOptions w;
+  w.to = kT0 + 5 * kDay;
+  ASSERT_OK_AND_ASSIGN(auto windowed, RankExperts(*snap_, hits, w));
+  for (const Expert& e : windowed) {
+    for (const Evidence& ev : e.evidence) EXPECT_NE(ev.docid, a4_);
+  }
+  ASSERT_FALSE(windowed.empty());
+  EXPECT_EQ(windowed[0].id, "p:carol");
+}
+
+TEST_F(RankTest, PersonKnownOnlyFromInternalDocsNeverAppearsForPublicCaller) {
+  const std::vector<indexer::SearchHit> hits = {{q4_, 10}, {a5_, 9}, {a4_, 5}, {a3_, 4}, {q2_, 3}, {q3_, 3}};
+  const std::vector<std::string> pub = {"public"};
+  AskOptions o;
+  o.group_mask = snap_->GroupMask(pub);
+  o.k = 100;
+  ASSERT_OK_AND_ASSIGN(auto experts, RankExperts(*snap_, hits, o));
+  ASSERT_FALSE(experts.empty());
+  EXPECT_EQ(Find(experts, "p:ivan"), nullptr);
+  for (const Expert& e : experts) {
+    for (const Evidence& ev : e.evidence) {
+      EXPECT_NE(ev.docid, q4_);
+      EXPECT_NE(ev.docid, a5_);
+    }
+    for (const std::string& t : e.topics) EXPECT_NE(t, "secret-project");
+    EXPECT_EQ(e.reason.find("secret-project"), std::string::npos);
+    // last_active comes from visible docs only (alice's newest is internal q4).
+    if (e.id == "p:alice") {
+      EXPECT_EQ(e.last_active, kT0 + kDay);
+    }
+  }
+  // With internal access Ivan is found, and ranks first (accepted answer).
+  o.group_mask = kAllGroups;
+  ASSERT_OK_AND_ASSIGN(auto all, RankExperts(*snap_, hits, o));
+  ASSERT_FALSE(all.empty());
+  EXPECT_EQ(all[0].id, "p:ivan");
+  // A caller who sees nothing gets nothing.
+  o.group_mask = 0;
+  ASSERT_OK_AND_ASSIGN(auto none, RankExperts(*snap_, hits, o));
+  EXPECT_TRUE(none.empty());
+}
+
+TEST_F(RankTest, FiltersExcludeAndPaging) {
+  const std::vector<indexer::SearchHit> hits = {{q1_, 10}, {a1_, 8}, {a2_, 8}, {a3_, 6}, {a4_, 6}};
+  AskOptions o;
+  o.exclude_persons = {"p:alice"};
+  ASSERT_OK_AND_ASSIGN(auto experts, RankExperts(*snap_, hits, o));
+  EXPECT_EQ(Find(experts, "p:alice"), nullptr);
+  o = AskOptions();
+  o.topics = {"backprop"};
+  ASSERT_OK_AND_ASSIGN(auto topical, RankExperts(*snap_, hits, o));
+  ASSERT_FALSE(topical.empty());
+  for (const Expert& e : topical) {
+    for (const Evidence& ev : e.evidence) EXPECT_TRUE(ev.docid == a3_ || ev.docid == a4_) << ev.docid;
+  }
+  o = AskOptions();
+  o.k = 1;
+  ASSERT_OK_AND_ASSIGN(auto first, RankExperts(*snap_, hits, o));
+  o.offset = 1;
+  ASSERT_OK_AND_ASSIGN(auto second, RankExperts(*snap_, hits, o));
+  o = AskOptions();
+  o.k = 2;
+  ASSERT_OK_AND_ASSIGN(auto both, RankExperts(*snap_, hits, o));
+  ASSERT_EQ(first.size(), 1u);
+  ASSERT_EQ(second.size(), 1u);
+  ASSERT_EQ(both.size(), 2u);
+  EXPECT_EQ(first[0].id, both[0].id);
+  EXPECT_EQ(second[0].id, both[1].id);
+  // Unknown docids and an empty hit list are fine.
+  const std::vector<indexer::SearchHit> junk = {{999, 1}};
+  ASSERT_OK_AND_ASSIGN(auto nothing, RankExperts(*snap_, junk, {}));
+  EXPECT_TRUE(nothing.empty());
+  o.w_vote = -1;
+  EXPECT_EQ(RankExperts(*snap_, hits, o).status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+TEST_F(RankTest, PprPropagatesToConnectedPeople) {
+  // Only q3 is a hit; PPR reaches beyond the voters through the graph.
+  const std::vector<indexer::SearchHit> hits = {{a4_, 5}};
+  AskOptions o;
+  o.k = 10;
+  ASSERT_OK_AND_ASSIGN(auto experts, RankExperts(*snap_, hits, o));
+  ASSERT_FALSE(experts.empty());
+  EXPECT_EQ(experts[0].id, "p:bob");
+  const Expert* dave = Find(experts, "p:dave");  // asker of q3: thread vote
+  ASSERT_NE(dave, nullptr);
+  const Expert* carol = Find(experts, "p:carol");  // shares the backprop topic only
+  ASSERT_NE(carol, nullptr);
+  EXPECT_EQ(Component(*carol, "vote_raw"), 0);
+  EXPECT_GT(Component(*carol, "ppr"), 0);
+  EXPECT_NE(carol->reason.find("connected"), std::string::npos);
+  o.method = Method::kNoPpr;
+  ASSERT_OK_AND_ASSIGN(auto no_ppr, RankExperts(*snap_, hits, o));
+  EXPECT_EQ(Find(no_ppr, "p:carol"), nullptr);
+}
+
+TEST_F(RankTest, PopularityBaselineCountsAnswersBeforeTheSplit) {
+  PopularityOptions o;
+  ASSERT_OK_AND_ASSIGN(Method m, ParseMethod("popularity"));
+  EXPECT_EQ(m, Method::kPopularity);
+  auto top = RankByPopularity(*snap_, o);
+  ASSERT_GE(top.size(), 3u);
+  EXPECT_EQ(top[0].id, "p:bob");  // 2 answers
+  EXPECT_EQ(Find(top, "p:erin"), nullptr);
+  EXPECT_EQ(Find(top, "p:dave"), nullptr);  // questions do not count
+  o.to = kT0 + 5 * kDay;
+  const std::vector<std::string> pub = {"public"};
+  o.group_mask = snap_->GroupMask(pub);
+  top = RankByPopularity(*snap_, o);
+  EXPECT_EQ(Ids(top), std::vector<std::string>({"p:alice", "p:bob", "p:carol"}));
+  // Through RankExperts with the method set.
+  AskOptions ao;
+  ao.method = Method::kPopularity;
+  ASSERT_OK_AND_ASSIGN(auto via, RankExperts(*snap_, {}, ao));
+  EXPECT_EQ(via[0].id, "p:bob");
+  for (Method method : AllMethods()) {
+    ASSERT_OK_AND_ASSIGN(Method parsed, ParseMethod(MethodName(method)));
+    EXPECT_EQ(parsed, method);
+  }
+  EXPECT_FALSE(ParseMethod("bogus").ok());
+}
+
+}  // namespace
+}  // namespace whoknows::engine
