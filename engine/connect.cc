@@ -150,7 +150,10 @@ absl::StatusOr<std::vector<Connection>> SuggestConnections(const Snapshot& s, st
   if (!about_hits.empty()) {
     AskOptions ao = o.about;
     ao.group_mask = mask;
+    // Normalise over people who can be suggested: the asker's contacts often
+    // know the subject best and would otherwise squash everyone else.
     for (const auto& [p, v] : VoteScores(s, about_hits, ao)) {
+      if (blocked[p]) continue;
       about[p] = v;
       max_about = std::max(max_about, v);
     }
@@ -165,7 +168,10 @@ absl::StatusOr<std::vector<Connection>> SuggestConnections(const Snapshot& s, st
     double score, graph, about;
   };
   std::vector<Scored> scored;
+  const bool focused = !about_hits.empty();
   for (const auto& [p, v] : graph_scores) {
+    // With an about text, only people who know about it are suggested.
+    if (focused && about[p] <= 0) continue;
     const double ga = max_graph > 0 ? v / max_graph : 0;
     const double ab = max_about > 0 ? about[p] / max_about : 0;
     scored.push_back({p, o.w_graph * ga + (max_about > 0 ? o.w_about * ab : 0), ga, ab});

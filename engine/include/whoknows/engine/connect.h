@@ -29,7 +29,8 @@ struct ConnectOptions {
   GroupBits group_mask = kAllGroups;
   double beta = 0.5;    // popularity discount: ppr / degree^beta
   double w_graph = 1.0;  // weight of the normalised graph score
-  double w_about = 1.0;  // weight of the normalised vote for `about_hits` (when given)
+  double w_about = 1.0;  // weight of the normalised vote for `about_hits`; when about_hits is
+                         // non-empty only people with a positive vote are suggested
   PprOptions ppr{.alpha = 0.15, .r_max = 1e-6};  // group_mask comes from group_mask above
   AskOptions about;  // voting weights/filters for about_hits (its group_mask is overridden)
   std::vector<std::string> exclude_persons;
