@@ -18,17 +18,6 @@ using internal::GuardXapian;
 using internal::MakeTerm;
 namespace px = internal;
 
-void SplitLines(const std::string& joined, std::vector<std::string>* out) {
-  out->clear();
-  size_t start = 0;
-  while (start < joined.size()) {
-    size_t nl = joined.find('\n', start);
-    if (nl == std::string::npos) nl = joined.size();
-    if (nl > start) out->emplace_back(joined, start, nl - start);
-    start = nl + 1;
-  }
-}
-
 class XapianIndexReader final : public IndexReader {
  public:
   explicit XapianIndexReader(std::string dir) : dir_(std::move(dir)) {}
@@ -83,12 +72,12 @@ class XapianIndexReader final : public IndexReader {
   absl::Status ForEachDocument(const std::function<void(const StoredDoc&)>& fn, uint32_t first_docid) override {
     return GuardXapian("scan documents", [&] {
       StoredDoc d;
-      std::vector<std::string> mentions;
+      px::DocMeta meta;
       auto it = db_.postlist_begin("");
       if (first_docid > 1) it.skip_to(first_docid);
       for (; it != db_.postlist_end(""); ++it) {
         Xapian::Document doc = db_.get_document(*it, Xapian::DOC_ASSUME_VALID);
-        FillStored(*it, doc, &d, &mentions);
+        FillStored(*it, doc, &d, &meta);
         fn(d);
       }
     });
@@ -134,16 +123,17 @@ class XapianIndexReader final : public IndexReader {
     DocText t;
     WK_RETURN_IF_ERROR(GuardXapian(absl::StrFormat("document %d", docid), [&] {
       Xapian::Document doc = db_.get_document(docid);
-      t.id = doc.get_value(kSlotId);
-      t.title = doc.get_value(kSlotTitle);
+      px::DocMeta m;
+      px::UnpackMeta(doc.get_value(kSlotMeta), &m);
+      t.id = std::move(m.id);
+      t.title = std::move(m.title);
       t.text = doc.get_data();
-      t.source = doc.get_value(kSlotSource);
-      t.thread_id = doc.get_value(kSlotThread);
-      t.community = doc.get_value(kSlotCommunity);
-      t.visibility = doc.get_value(kSlotVisibility);
-      t.author = PersonOf(doc.get_value(kSlotAuthor));
-      std::string k = doc.get_value(kSlotKind);
-      t.kind = k.empty() ? RecordKind::kPost : static_cast<RecordKind>(k[0]);
+      t.source = std::move(m.source);
+      t.thread_id = std::move(m.thread_id);
+      t.community = std::move(m.community);
+      t.visibility = std::move(m.visibility);
+      t.author = PersonOf(m.author_key);
+      t.kind = static_cast<RecordKind>(m.kind);
       t.timestamp = static_cast<int64_t>(Xapian::sortable_unserialise(doc.get_value(kSlotTimestamp)));
     }));
     return t;
@@ -216,24 +206,23 @@ class XapianIndexReader final : public IndexReader {
     return it == key_to_person_.end() ? key : it->second;
   }
 
-  void FillStored(Xapian::docid id, const Xapian::Document& doc, StoredDoc* d, std::vector<std::string>* tmp) {
+  void FillStored(Xapian::docid id, const Xapian::Document& doc, StoredDoc* d, px::DocMeta* m) {
     d->docid = id;
-    d->id = doc.get_value(kSlotId);
-    std::string k = doc.get_value(kSlotKind);
-    d->kind = k.empty() ? RecordKind::kPost : static_cast<RecordKind>(k[0]);
-    d->source = doc.get_value(kSlotSource);
-    d->thread_id = doc.get_value(kSlotThread);
-    d->reply_to = doc.get_value(kSlotReplyTo);
-    d->author = PersonOf(doc.get_value(kSlotAuthor));
-    SplitLines(doc.get_value(kSlotMentions), tmp);
+    if (!px::UnpackMeta(doc.get_value(kSlotMeta), m)) *m = px::DocMeta();
+    d->id = std::move(m->id);
+    d->kind = static_cast<RecordKind>(m->kind);
+    d->source = std::move(m->source);
+    d->thread_id = std::move(m->thread_id);
+    d->reply_to = std::move(m->reply_to);
+    d->author = PersonOf(m->author_key);
     d->mentions.clear();
-    for (const std::string& m : *tmp) d->mentions.push_back(PersonOf(m));
+    for (const std::string& k : m->mentions) d->mentions.push_back(PersonOf(k));
     d->timestamp = static_cast<int64_t>(Xapian::sortable_unserialise(doc.get_value(kSlotTimestamp)));
-    SplitLines(doc.get_value(kSlotTopics), &d->topics);
-    d->community = doc.get_value(kSlotCommunity);
-    d->visibility = doc.get_value(kSlotVisibility);
-    d->score = static_cast<int32_t>(Xapian::sortable_unserialise(doc.get_value(kSlotScore)));
-    d->accepted = doc.get_value(kSlotAccepted) == "1";
+    d->topics = std::move(m->topics);
+    d->community = std::move(m->community);
+    d->visibility = std::move(m->visibility);
+    d->score = m->score;
+    d->accepted = m->accepted;
   }
 
   Xapian::Query ParseQuery(std::string_view text) {

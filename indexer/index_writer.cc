@@ -179,19 +179,11 @@ class XapianIndexWriter final : public IndexWriter {
         for (Xapian::docid d : mids) {
           Xapian::Document doc = db_.get_document(d);
           doc.remove_term(mterm);
-          std::string joined = doc.get_value(kSlotMentions), kept;
-          size_t start = 0;
-          while (start <= joined.size()) {
-            size_t nl = joined.find('\n', start);
-            if (nl == std::string::npos) nl = joined.size();
-            std::string_view one(joined.data() + start, nl - start);
-            if (!one.empty() && one != k) {
-              if (!kept.empty()) kept.push_back('\n');
-              kept.append(one);
-            }
-            start = nl + 1;
+          px::DocMeta m;
+          if (px::UnpackMeta(doc.get_value(kSlotMeta), &m)) {
+            m.mentions.erase(std::remove(m.mentions.begin(), m.mentions.end(), k), m.mentions.end());
+            doc.add_value(kSlotMeta, px::PackMeta(m));
           }
-          doc.add_value(kSlotMentions, kept);
           db_.replace_document(d, doc);
         }
         key_to_person_.erase(k);
@@ -308,39 +300,31 @@ class XapianIndexWriter final : public IndexWriter {
     doc.add_boolean_term(MakeTerm(px::kPrefixKind, std::string_view(&kind, 1)));
     doc.add_boolean_term(MakeTerm(px::kPrefixSource, r.source));
     if (!r.author_key.empty()) doc.add_boolean_term(MakeTerm(px::kPrefixAuthor, r.author_key));
-    std::string mentions;
-    for (const std::string& m : r.mentions) {
-      doc.add_boolean_term(MakeTerm(px::kPrefixMention, m));
-      if (!mentions.empty()) mentions.push_back('\n');
-      mentions += m;
-    }
-    std::string topics;
-    for (const std::string& t : r.topics) {
-      doc.add_boolean_term(MakeTerm(px::kPrefixTopic, t));
-      if (!topics.empty()) topics.push_back('\n');
-      topics += t;
-    }
+    for (const std::string& m : r.mentions) doc.add_boolean_term(MakeTerm(px::kPrefixMention, m));
+    for (const std::string& t : r.topics) doc.add_boolean_term(MakeTerm(px::kPrefixTopic, t));
     if (!r.community.empty()) doc.add_boolean_term(MakeTerm(px::kPrefixCommunity, r.community));
     if (!r.visibility.empty()) doc.add_boolean_term(MakeTerm(px::kPrefixVisibility, r.visibility));
     doc.add_boolean_term(MakeTerm(px::kPrefixThread, r.thread_id.empty() ? r.id : r.thread_id));
     if (!r.reply_to.empty()) doc.add_boolean_term(MakeTerm(px::kPrefixReplyTo, r.reply_to));
 
     doc.add_value(kSlotTimestamp, Xapian::sortable_serialise(static_cast<double>(r.timestamp)));
-    doc.add_value(kSlotAuthor, r.author_key);
-    doc.add_value(kSlotThread, r.thread_id.empty() ? r.id : r.thread_id);
-    if (!r.reply_to.empty()) doc.add_value(kSlotReplyTo, r.reply_to);
-    doc.add_value(kSlotKind, std::string(1, kind));
-    doc.add_value(kSlotScore, Xapian::sortable_serialise(r.score));
-    if (r.accepted) doc.add_value(kSlotAccepted, "1");
-    if (!r.title.empty()) doc.add_value(kSlotTitle, r.title);
-    doc.add_value(kSlotCommunity, r.community);
-    doc.add_value(kSlotVisibility, r.visibility);
-    if (!mentions.empty()) doc.add_value(kSlotMentions, mentions);
-    if (!topics.empty()) doc.add_value(kSlotTopics, topics);
-    doc.add_value(kSlotId, r.id);
-    doc.add_value(kSlotSource, r.source);
-    if (!r.author_name.empty()) doc.add_value(kSlotAuthorName, r.author_name);
-    if (!r.accepted_answer_id.empty()) doc.add_value(kSlotAcceptedAnswer, r.accepted_answer_id);
+    px::DocMeta m;
+    m.id = r.id;
+    m.kind = kind;
+    m.source = r.source;
+    m.thread_id = r.thread_id.empty() ? r.id : r.thread_id;
+    m.reply_to = r.reply_to;
+    m.author_key = r.author_key;
+    m.author_name = r.author_name;
+    m.community = r.community;
+    m.visibility = r.visibility;
+    m.title = r.title;
+    m.accepted_answer_id = r.accepted_answer_id;
+    m.score = r.score;
+    m.accepted = r.accepted;
+    m.mentions = r.mentions;
+    m.topics = r.topics;
+    doc.add_value(kSlotMeta, px::PackMeta(m));
     doc.set_data(r.text);
     db_.add_document(doc);
   }

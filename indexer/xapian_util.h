@@ -10,6 +10,8 @@
 #include <string>
 #include <string_view>
 #include <utility>
+#include <vector>
+#include <cstdint>
 
 #include "absl/hash/hash.h"
 #include "absl/status/status.h"
@@ -63,6 +65,87 @@ inline constexpr std::string_view kPrefixCommunity = "C";
 inline constexpr std::string_view kPrefixVisibility = "V";
 inline constexpr std::string_view kPrefixThread = "H";
 inline constexpr std::string_view kPrefixReplyTo = "R";
+
+// The record fields kept in the kSlotMeta value: length-prefixed strings.
+struct DocMeta {
+  std::string id, source, thread_id, reply_to, author_key, author_name, community, visibility, title,
+      accepted_answer_id;
+  char kind = 'p';
+  int32_t score = 0;
+  bool accepted = false;
+  std::vector<std::string> mentions, topics;
+};
+
+inline void PutVarint(std::string* out, uint64_t v) {
+  while (v >= 0x80) {
+    out->push_back(static_cast<char>((v & 0x7f) | 0x80));
+    v >>= 7;
+  }
+  out->push_back(static_cast<char>(v));
+}
+inline bool GetVarint(std::string_view* in, uint64_t* v) {
+  *v = 0;
+  for (int shift = 0; shift < 64 && !in->empty(); shift += 7) {
+    const auto b = static_cast<unsigned char>(in->front());
+    in->remove_prefix(1);
+    *v |= static_cast<uint64_t>(b & 0x7f) << shift;
+    if ((b & 0x80) == 0) return true;
+  }
+  return false;
+}
+inline void PutString(std::string* out, std::string_view s) {
+  PutVarint(out, s.size());
+  out->append(s);
+}
+inline bool GetString(std::string_view* in, std::string* s) {
+  uint64_t n;
+  if (!GetVarint(in, &n) || n > in->size()) return false;
+  s->assign(in->data(), n);
+  in->remove_prefix(n);
+  return true;
+}
+
+inline std::string PackMeta(const DocMeta& m) {
+  std::string out;
+  out.reserve(128 + m.title.size());
+  out.push_back(1);  // format version
+  out.push_back(m.kind);
+  out.push_back(m.accepted ? 1 : 0);
+  PutVarint(&out, (static_cast<uint64_t>(m.score) << 1) ^ static_cast<uint64_t>(m.score >> 31));  // zigzag
+  for (const std::string* f : {&m.id, &m.source, &m.thread_id, &m.reply_to, &m.author_key, &m.author_name,
+                               &m.community, &m.visibility, &m.title, &m.accepted_answer_id}) {
+    PutString(&out, *f);
+  }
+  for (const std::vector<std::string>* v : {&m.mentions, &m.topics}) {
+    PutVarint(&out, v->size());
+    for (const std::string& x : *v) PutString(&out, x);
+  }
+  return out;
+}
+
+// Returns false for a blob this version cannot read.
+inline bool UnpackMeta(std::string_view in, DocMeta* m) {
+  if (in.size() < 3 || in[0] != 1) return false;
+  m->kind = in[1];
+  m->accepted = in[2] != 0;
+  in.remove_prefix(3);
+  uint64_t z;
+  if (!GetVarint(&in, &z)) return false;
+  m->score = static_cast<int32_t>((z >> 1) ^ (~(z & 1) + 1));
+  for (std::string* f : {&m->id, &m->source, &m->thread_id, &m->reply_to, &m->author_key, &m->author_name,
+                         &m->community, &m->visibility, &m->title, &m->accepted_answer_id}) {
+    if (!GetString(&in, f)) return false;
+  }
+  for (std::vector<std::string>* v : {&m->mentions, &m->topics}) {
+    uint64_t n;
+    if (!GetVarint(&in, &n) || n > in.size()) return false;
+    v->resize(n);
+    for (std::string& x : *v) {
+      if (!GetString(&in, &x)) return false;
+    }
+  }
+  return true;
+}
 
 inline constexpr std::string_view kMetaKey = "key:";        // identity key -> person id
 inline constexpr std::string_view kMetaPerson = "person:";  // person id -> JSON

@@ -10,7 +10,8 @@
 //           T<topic>, C<community>, V<visibility>, H<thread id>, R<reply-to id>
 //           (any term over 240 bytes is replaced by its prefix + a hash),
 //           free text of title (weight 2) and text, stemmed (english), with positions.
-//   values: see ValueSlot below.  data: the plain text.
+//   values: the timestamp (sortable) and one packed blob of the record's other
+//   fields (one value stream per document instead of fifteen).  data: the plain text.
 // Identity table (Xapian user metadata, committed atomically with documents):
 //   "key:<identity key>" -> person id; "person:<person id>" -> JSON {name, keys}.
 
@@ -29,22 +30,8 @@
 namespace whoknows::indexer {
 
 enum ValueSlot : unsigned {
-  kSlotTimestamp = 0,   // sortable_serialise(seconds)
-  kSlotAuthor = 1,      // author identity key
-  kSlotThread = 2,
-  kSlotReplyTo = 3,
-  kSlotKind = 4,        // one letter
-  kSlotScore = 5,       // sortable_serialise(score)
-  kSlotAccepted = 6,    // "1" when accepted
-  kSlotTitle = 7,
-  kSlotCommunity = 8,
-  kSlotVisibility = 9,
-  kSlotMentions = 10,   // keys joined by '\n'
-  kSlotTopics = 11,     // topics joined by '\n'
-  kSlotId = 12,
-  kSlotSource = 13,
-  kSlotAuthorName = 14,
-  kSlotAcceptedAnswer = 15,  // questions: record id of the accepted answer
+  kSlotTimestamp = 0,  // sortable_serialise(seconds): time-window filters
+  kSlotMeta = 1,       // every other field of the record, packed (indexer-private format)
 };
 
 struct IndexOptions {
