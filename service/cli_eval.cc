@@ -1,0 +1,118 @@
+// whoknows eval TASK PATH... [--split-fraction 0.8] [--json] [--max-queries N] [--validate]
+#include <CLI/CLI.hpp>
+#include <cstdio>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "absl/strings/numbers.h"
+#include "whoknows/base/log.h"
+#include "whoknows/service/cli.h"
+#include "whoknows/service/eval.h"
+
+namespace whoknows::service {
+namespace {
+
+struct EvalArgs {
+  std::string task;
+  std::vector<std::string> paths;
+  double split_fraction = 0.8;
+  size_t max_queries = 0;
+  size_t retrieve_n = 200;
+  size_t depth = 100;
+  size_t max_query_bytes = 4096;
+  std::string temp_dir;
+  std::vector<std::string> params;
+  int tune_rounds = 3;
+  bool json = false, validate = false, quiet = false;
+};
+
+int RunEvalCommand(const EvalArgs& a) {
+  absl::StatusOr<EvalTask> task = ParseEvalTask(a.task);
+  if (!task.ok()) {
+    LogError("%s", task.status().message());
+    return 2;
+  }
+  EvalOptions o;
+  o.split_fraction = a.split_fraction;
+  o.max_queries = a.max_queries;
+  o.retrieve_n = a.retrieve_n;
+  o.depth = a.depth;
+  o.max_query_bytes = a.max_query_bytes;
+  o.temp_dir = a.temp_dir;
+  o.tune_rounds = a.tune_rounds;
+  for (const std::string& kv : a.params) {
+    const size_t eq = kv.find('=');
+    double value = 0;
+    if (eq == std::string::npos || !absl::SimpleAtod(kv.substr(eq + 1), &value)) {
+      LogError("eval: --param wants NAME=VALUE, got '%s'", kv);
+      return 2;
+    }
+    if (absl::Status s = SetEvalParam(std::string_view(kv).substr(0, eq), value, &o.ask, &o.connect); !s.ok()) {
+      LogError("eval: %s", s.message());
+      return 2;
+    }
+  }
+  if (!a.quiet) o.log = [](const std::string& line) { LogInfo("%s", line); };
+  if (a.validate) {
+    absl::StatusOr<TuneResult> r = TuneOnValidation(*task, a.paths, o);
+    if (!r.ok()) {
+      LogError("eval: %s", r.status().ToString());
+      return 1;
+    }
+    if (a.json) {
+      std::printf("%s\n", TuneResultToJson(*r).dump(2).c_str());
+    } else {
+      std::printf("%s", FormatTuneResult(*r).c_str());
+    }
+    return 0;
+  }
+  absl::StatusOr<EvalReport> r = RunEval(*task, a.paths, o);
+  if (!r.ok()) {
+    LogError("eval: %s", r.status().ToString());
+    return 1;
+  }
+  if (a.json) {
+    std::printf("%s\n", EvalReportToJson(*r).dump(2, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
+  } else {
+    std::printf("%s", FormatEvalReport(*r).c_str());
+  }
+  return 0;
+}
+
+}  // namespace
+
+void RegisterEvalCommand(CLI::App& app, int* exit_code) {
+  auto a = std::make_shared<EvalArgs>();
+  CLI::App* cmd = app.add_subcommand(
+      "eval",
+      "Evaluate ranking methods on a time split of real data: routing (Stack Exchange), replies (mail, "
+      "Slack), connect (any)");
+  cmd->add_option("task", a->task, "routing | replies | connect")->required();
+  cmd->add_option("paths", a->paths, "Data sets, each split on its own (file or directory)")->required();
+  cmd->add_option("--split-fraction", a->split_fraction,
+                  "Split at the timestamp at this fraction of each data set's records")
+      ->capture_default_str();
+  cmd->add_option("--max-queries", a->max_queries,
+                  "At most N test cases per data set, sampled deterministically (0 = all)")
+      ->capture_default_str();
+  cmd->add_option("--retrieve-n", a->retrieve_n, "BM25 documents per query")->capture_default_str();
+  cmd->add_option("--depth", a->depth, "Ranking depth per method (MRR is MRR@depth)")->capture_default_str();
+  cmd->add_option("--max-query-bytes", a->max_query_bytes, "Query text (title + body) is cut to this many bytes")
+      ->capture_default_str();
+  cmd->add_option("--temp-dir", a->temp_dir, "Where the temporary indexes go (default $TMPDIR or /tmp)");
+  cmd->add_option("--param", a->params,
+                  "Override a weight for every whoknows method, NAME=VALUE (repeatable): half_life_days, "
+                  "w_thread, w_ppr, w_asker, w_prior, ppr.alpha, connect.beta, connect.ppr.alpha");
+  cmd->add_option("--tune-rounds", a->tune_rounds,
+                  "With --validate: coordinate-ascent rounds (0 = just score the current weights)")
+      ->capture_default_str();
+  cmd->add_flag("--validate", a->validate,
+                "Tune weights on a validation split carved from each training period (never the test split)");
+  cmd->add_flag("--json", a->json, "JSON output");
+  cmd->add_flag("--quiet", a->quiet, "No progress on stderr");
+  cmd->callback([a, exit_code] { *exit_code = RunEvalCommand(*a); });
+}
+
+}  // namespace whoknows::service

@@ -1,0 +1,855 @@
+#include "whoknows/service/eval.h"
+
+#include <stdlib.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <system_error>
+#include <utility>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/time/time.h"
+#include "whoknows/base/status_macros.h"
+#include "whoknows/engine/metrics.h"
+#include "whoknows/engine/snapshot.h"
+#include "whoknows/indexer/index.h"
+#include "whoknows/indexer/readers.h"
+
+namespace whoknows::service {
+namespace {
+
+namespace fs = std::filesystem;
+using engine::kNone;
+using indexer::Record;
+using indexer::RecordKind;
+
+constexpr uint32_t kNoRecord = 0xffffffffu;
+
+void Log(const EvalOptions& o, const std::string& line) {
+  if (o.log) o.log(line);
+}
+
+std::string Date(int64_t t) {
+  return absl::FormatTime("%Y-%m-%d %H:%M:%S", absl::FromUnixSeconds(t), absl::UTCTimeZone());
+}
+
+uint64_t Fnv1a(std::string_view s) {
+  uint64_t h = 1469598103934665603ull;
+  for (unsigned char c : s) {
+    h ^= c;
+    h *= 1099511628211ull;
+  }
+  return h;
+}
+
+// A directory removed (recursively) when this goes away.
+class TempDir {
+ public:
+  static absl::StatusOr<std::unique_ptr<TempDir>> Make(const std::string& parent_in) {
+    std::string parent = parent_in;
+    if (parent.empty()) {
+      const char* t = std::getenv("TMPDIR");
+      parent = (t != nullptr && *t != '\0') ? t : "/tmp";
+    }
+    std::string tmpl = parent + "/whoknows-eval-XXXXXX";
+    if (mkdtemp(tmpl.data()) == nullptr) {
+      return absl::UnavailableError(absl::StrFormat("cannot create a temporary directory under %s", parent));
+    }
+    return std::unique_ptr<TempDir>(new TempDir(std::move(tmpl)));
+  }
+  ~TempDir() {
+    std::error_code ec;
+    fs::remove_all(path_, ec);
+  }
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  const std::string& path() const { return path_; }
+
+ private:
+  explicit TempDir(std::string p) : path_(std::move(p)) {}
+  std::string path_;
+};
+
+class CollectSink final : public indexer::RecordSink {
+ public:
+  explicit CollectSink(const EvalOptions* o) : o_(o) {}
+  absl::Status OnRecord(Record record) override {
+    if (record.id.empty() || !seen_.insert(record.id).second) {
+      ++duplicates_;
+      return absl::OkStatus();
+    }
+    records_.push_back(std::move(record));
+    return absl::OkStatus();
+  }
+  void OnBadRecord(const SourcePos&, std::string_view, const absl::Status&) override { ++bad_; }
+  void OnProgress(std::string_view file, uint64_t done, uint64_t total) override {
+    if (o_ == nullptr || !o_->log) return;
+    const auto now = std::chrono::steady_clock::now();
+    if (std::string(file) == last_file_ && now - last_ < std::chrono::seconds(5)) return;
+    last_ = now;
+    last_file_ = std::string(file);
+    o_->log(absl::StrFormat("eval: reading %s  %.0f%%  %d records", file,
+                            total ? 100.0 * static_cast<double>(done) / static_cast<double>(total) : 0.0,
+                            records_.size()));
+  }
+
+  std::vector<Record> records_;
+  uint64_t bad_ = 0;
+  uint64_t duplicates_ = 0;
+
+ private:
+  const EvalOptions* o_;
+  absl::flat_hash_set<std::string> seen_;
+  std::chrono::steady_clock::time_point last_{};
+  std::string last_file_;
+};
+
+absl::StatusOr<std::vector<Record>> Load(const std::string& path, uint64_t* bad, const EvalOptions* o) {
+  CollectSink sink(o);
+  WK_RETURN_IF_ERROR(indexer::ReadAny(path, indexer::ReadOptions{}, &sink));
+  if (bad != nullptr) *bad = sink.bad_;
+  std::vector<Record> records = std::move(sink.records_);
+  if (records.empty()) return absl::InvalidArgumentError(absl::StrFormat("%s: no records", path));
+  std::stable_sort(records.begin(), records.end(), [](const Record& a, const Record& b) {
+    return a.timestamp != b.timestamp ? a.timestamp < b.timestamp : a.id < b.id;
+  });
+  return records;
+}
+
+// The writer's display-name key for mail identities (index_writer.cc NameKey):
+// lower-cased words, quotes/dots/commas as spaces; "" unless >= 2 words.
+std::string NameKey(std::string_view name) {
+  std::string out;
+  bool space = false;
+  int words = 0;
+  for (char c : name) {
+    if (c == ' ' || c == '\t' || c == '"' || c == '\'' || c == '.' || c == ',') {
+      space = !out.empty();
+      continue;
+    }
+    if (space) {
+      out.push_back(' ');
+      space = false;
+    }
+    if (out.empty() || out.back() == ' ') ++words;
+    out.push_back(c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c);
+  }
+  return words >= 2 ? out : std::string();
+}
+
+bool IsMailKey(std::string_view key) { return key.starts_with("mail:") || key.starts_with("mailname:"); }
+
+// Cuts `s` to at most `n` bytes at a UTF-8 boundary.
+std::string Truncate(std::string s, size_t n) {
+  if (s.size() <= n) return s;
+  size_t cut = n;
+  while (cut > 0 && (static_cast<unsigned char>(s[cut]) & 0xC0) == 0x80) --cut;
+  s.resize(cut);
+  return s;
+}
+
+struct Case {
+  std::string key;    // sampling key: the query record id, or the person id
+  std::string query;  // routing / replies
+  int64_t now = 0;
+  std::vector<std::string> exclude;  // person ids
+  std::vector<std::string> truth;    // person ids
+  std::string person;                // connect
+  std::vector<indexer::SearchHit> hits;
+};
+
+struct Sums {
+  size_t n = 0;
+  double rr = 0, p1 = 0, n3 = 0, n10 = 0, h10 = 0;
+  void Add(std::span<const std::string> ranked, std::span<const std::string> truth) {
+    ++n;
+    rr += engine::ReciprocalRank(ranked, truth);
+    p1 += engine::PrecisionAt(ranked, truth, 1);
+    n3 += engine::NdcgAt(ranked, truth, 3);
+    n10 += engine::NdcgAt(ranked, truth, 10);
+    h10 += engine::HitsAt(ranked, truth, 10);
+  }
+  void Merge(const Sums& o) {
+    n += o.n;
+    rr += o.rr;
+    p1 += o.p1;
+    n3 += o.n3;
+    n10 += o.n10;
+    h10 += o.h10;
+  }
+  MethodResult Mean(std::string method) const {
+    MethodResult r;
+    r.method = std::move(method);
+    if (n == 0) return r;
+    const double d = static_cast<double>(n);
+    r.mrr = rr / d;
+    r.p_at_1 = p1 / d;
+    r.ndcg_at_3 = n3 / d;
+    r.ndcg_at_10 = n10 / d;
+    r.hits_at_10 = h10 / d;
+    return r;
+  }
+};
+
+// Methods of a task, by name.
+std::vector<std::string> MethodNames(EvalTask task) {
+  if (task == EvalTask::kConnect) return {"common-neighbors", "adamic-adar", "popularity", "whoknows"};
+  std::vector<std::string> out;
+  for (engine::Method m : engine::AllMethods()) out.emplace_back(engine::MethodName(m));
+  return out;
+}
+
+// One data set's split: the training index and snapshot, and the test cases.
+class Prepared {
+ public:
+  static absl::StatusOr<std::unique_ptr<Prepared>> Build(EvalTask task, const std::string& name,
+                                                         std::span<const Record> records, double fraction,
+                                                         const EvalOptions& o, bool keep);
+
+  // Runs one method over every case with the given options.
+  absl::StatusOr<Sums> Run(const std::string& method, const engine::AskOptions& ask,
+                           const engine::ConnectOptions& connect) const;
+
+  EvalTask task_ = EvalTask::kRouting;
+  std::string name_;
+  std::unique_ptr<TempDir> dir_;
+  std::unique_ptr<indexer::IndexReader> reader_;
+  std::shared_ptr<const engine::Snapshot> snap_;
+  std::vector<Case> cases_;
+  size_t candidates_ = 0;
+  int64_t split_ = 0;
+  size_t records_ = 0, train_ = 0, test_ = 0;
+  const EvalOptions* o_ = nullptr;
+
+ private:
+  absl::Status Index(std::span<const Record> train, const std::string& dir);
+  void BuildThreads(std::span<const Record> records);
+  // Person id of an identity key ("" when unknown before the split).
+  std::string Resolve(const std::string& key, const std::string& name);
+  bool Active(const std::string& pid) const {
+    if (pid.empty()) return false;
+    const uint32_t p = snap_->FindPerson(pid);
+    return p != kNone && snap_->person(p).doc_count > 0;
+  }
+  void MakeRoutingCases(std::span<const Record> records, size_t first_test);
+  void MakeRepliesCases(std::span<const Record> records, size_t first_test);
+  void MakeConnectCases(std::span<const Record> records, size_t first_test);
+
+  std::vector<uint32_t> parent_, root_;
+  absl::flat_hash_map<std::string_view, uint32_t> by_id_;
+  absl::flat_hash_map<std::string, std::string> resolved_;      // key -> person id ("" unknown)
+  absl::flat_hash_map<std::string, std::string> name_person_;   // NameKey -> person id
+};
+
+absl::Status Prepared::Index(std::span<const Record> train, const std::string& dir) {
+  indexer::IndexOptions io;
+  io.commit_every = 1u << 30;  // one commit at the end
+  WK_ASSIGN_OR_RETURN(std::unique_ptr<indexer::IndexWriter> w, indexer::IndexWriter::Open(dir, io));
+  auto last = std::chrono::steady_clock::now();
+  for (size_t i = 0; i < train.size(); ++i) {
+    WK_RETURN_IF_ERROR(w->Add(train[i]));
+    if (o_->log && (i & 1023) == 0 && std::chrono::steady_clock::now() - last > std::chrono::seconds(10)) {
+      last = std::chrono::steady_clock::now();
+      Log(*o_, absl::StrFormat("eval: %s: indexing %d/%d", name_, i, train.size()));
+    }
+  }
+  return w->Commit();
+}
+
+void Prepared::BuildThreads(std::span<const Record> records) {
+  const uint32_t n = static_cast<uint32_t>(records.size());
+  by_id_.reserve(n);
+  for (uint32_t i = 0; i < n; ++i) by_id_.emplace(records[i].id, i);
+  auto find = [&](const std::string& id) -> uint32_t {
+    if (id.empty()) return kNoRecord;
+    auto it = by_id_.find(id);
+    return it == by_id_.end() ? kNoRecord : it->second;
+  };
+  parent_.assign(n, kNoRecord);
+  for (uint32_t i = 0; i < n; ++i) {
+    uint32_t p = find(records[i].reply_to);
+    if (p == i) p = kNoRecord;
+    if (p == kNoRecord) {
+      p = find(records[i].thread_id);
+      if (p == i) p = kNoRecord;
+    }
+    parent_[i] = p;
+  }
+  root_.assign(n, kNoRecord);
+  std::vector<uint32_t> path;
+  for (uint32_t i = 0; i < n; ++i) {
+    if (root_[i] != kNoRecord) continue;
+    path.clear();
+    uint32_t x = i;
+    // Walk up; a cycle (or a very long chain) ends at the record where it is noticed.
+    while (root_[x] == kNoRecord && parent_[x] != kNoRecord && path.size() <= n) {
+      path.push_back(x);
+      x = parent_[x];
+      if (std::find(path.end() - std::min<size_t>(path.size(), 64), path.end(), x) != path.end()) break;
+    }
+    const uint32_t r = root_[x] != kNoRecord ? root_[x] : x;
+    root_[x] = r;
+    for (uint32_t y : path) root_[y] = r;
+  }
+}
+
+std::string Prepared::Resolve(const std::string& key, const std::string& name) {
+  if (key.empty()) return "";
+  auto it = resolved_.find(key);
+  if (it != resolved_.end()) return it->second;
+  std::string pid;
+  absl::StatusOr<std::string> r = reader_->ResolvePerson(key);
+  if (r.ok()) {
+    pid = *r;
+  } else if (IsMailKey(key)) {
+    std::string nk = NameKey(name);
+    if (nk.empty() && key.starts_with("mailname:")) nk = NameKey(key.substr(9));
+    if (auto n = name_person_.find(nk); !nk.empty() && n != name_person_.end()) pid = n->second;
+  }
+  // A name fallback depends on the name; cache only key-based answers.
+  if (r.ok() || !IsMailKey(key)) resolved_.emplace(key, pid);
+  return pid;
+}
+
+void Prepared::MakeRoutingCases(std::span<const Record> records, size_t first_test) {
+  for (size_t i = first_test; i < records.size(); ++i) {
+    const Record& q = records[i];
+    if (q.kind != RecordKind::kQuestion || q.accepted_answer_id.empty()) continue;
+    auto a = by_id_.find(q.accepted_answer_id);
+    if (a == by_id_.end()) continue;
+    const Record& ans = records[a->second];
+    if (ans.author_key.empty() || ans.author_key == q.author_key) continue;
+    const std::string answerer = Resolve(ans.author_key, ans.author_name);
+    if (!Active(answerer)) continue;
+    const std::string asker = Resolve(q.author_key, q.author_name);
+    if (asker == answerer) continue;
+    Case c;
+    c.key = q.id;
+    c.query = Truncate(q.title.empty() ? q.text : q.title + "\n" + q.text, o_->max_query_bytes);
+    c.now = q.timestamp;
+    if (!asker.empty()) c.exclude.push_back(asker);
+    c.truth.push_back(answerer);
+    cases_.push_back(std::move(c));
+  }
+}
+
+void Prepared::MakeRepliesCases(std::span<const Record> records, size_t first_test) {
+  absl::flat_hash_map<uint32_t, std::vector<uint32_t>> members;
+  for (size_t i = first_test; i < records.size(); ++i) {
+    if (root_[i] != i) members[root_[i]].push_back(static_cast<uint32_t>(i));
+  }
+  for (size_t i = first_test; i < records.size(); ++i) {
+    if (root_[i] != i) continue;
+    auto m = members.find(static_cast<uint32_t>(i));
+    if (m == members.end()) continue;
+    const Record& root = records[i];
+    const std::string starter = Resolve(root.author_key, root.author_name);
+    std::vector<std::string> truth;
+    for (uint32_t j : m->second) {
+      const Record& r = records[j];
+      if (r.author_key.empty() || r.author_key == root.author_key) continue;
+      std::string pid = Resolve(r.author_key, r.author_name);
+      if (pid == starter || !Active(pid)) continue;
+      if (std::find(truth.begin(), truth.end(), pid) == truth.end()) truth.push_back(std::move(pid));
+    }
+    if (truth.empty()) continue;
+    Case c;
+    c.key = root.id;
+    c.query = Truncate(root.title.empty() ? root.text : root.title + "\n" + root.text, o_->max_query_bytes);
+    c.now = root.timestamp;
+    if (!starter.empty()) c.exclude.push_back(starter);
+    c.truth = std::move(truth);
+    cases_.push_back(std::move(c));
+  }
+}
+
+void Prepared::MakeConnectCases(std::span<const Record> records, size_t first_test) {
+  const engine::Snapshot& s = *snap_;
+  absl::flat_hash_map<std::string, std::vector<std::string>> truth;
+  std::vector<std::string> order;  // persons in first-interaction order
+  auto add = [&](const std::string& a, const std::string& b) {
+    auto [it, fresh] = truth.try_emplace(a);
+    if (fresh) order.push_back(a);
+    if (std::find(it->second.begin(), it->second.end(), b) == it->second.end()) it->second.push_back(b);
+  };
+  for (size_t i = first_test; i < records.size(); ++i) {
+    const uint32_t p = parent_[i];
+    if (p == kNoRecord) continue;
+    const Record& r = records[i];
+    const Record& q = records[p];
+    if (r.author_key.empty() || q.author_key.empty() || r.author_key == q.author_key) continue;
+    const std::string a = Resolve(r.author_key, r.author_name);
+    const std::string b = Resolve(q.author_key, q.author_name);
+    if (a == b || !Active(a) || !Active(b)) continue;
+    const uint32_t pa = s.FindPerson(a), pb = s.FindPerson(b);
+    const std::vector<uint32_t> contacts = engine::ContactsOf(s, pa, engine::kAllGroups);
+    if (std::binary_search(contacts.begin(), contacts.end(), pb)) continue;  // not a first interaction
+    add(a, b);
+    add(b, a);
+  }
+  for (const std::string& pid : order) {
+    Case c;
+    c.key = pid;
+    c.person = pid;
+    c.truth = truth[pid];
+    const uint32_t p = s.FindPerson(pid);
+    c.exclude.push_back(pid);
+    for (uint32_t x : engine::ContactsOf(s, p, engine::kAllGroups)) c.exclude.push_back(s.person(x).id);
+    cases_.push_back(std::move(c));
+  }
+}
+
+absl::StatusOr<std::unique_ptr<Prepared>> Prepared::Build(EvalTask task, const std::string& name,
+                                                          std::span<const Record> records, double fraction,
+                                                          const EvalOptions& o, bool keep) {
+  auto p = std::make_unique<Prepared>();
+  p->task_ = task;
+  p->name_ = name;
+  p->o_ = &o;
+  p->records_ = records.size();
+  p->split_ = SplitTime(records, fraction);
+  const size_t first_test = static_cast<size_t>(
+      std::lower_bound(records.begin(), records.end(), p->split_,
+                       [](const Record& r, int64_t t) { return r.timestamp < t; }) -
+      records.begin());
+  p->train_ = first_test;
+  p->test_ = records.size() - first_test;
+  if (first_test == 0) {
+    return absl::InvalidArgumentError(
+        absl::StrFormat("%s: no records before the split (%s); try a larger --split-fraction", name, Date(p->split_)));
+  }
+  std::string dir;
+  if (keep) {
+    dir = o.keep_index_dir;
+    std::error_code ec;
+    fs::create_directories(dir, ec);
+  } else {
+    WK_ASSIGN_OR_RETURN(p->dir_, TempDir::Make(o.temp_dir));
+    dir = p->dir_->path();
+  }
+  Log(o, absl::StrFormat("eval: %s: split at %s: %d records before (indexed), %d after", name, Date(p->split_),
+                         p->train_, p->test_));
+  WK_RETURN_IF_ERROR(p->Index(records.first(first_test), dir));
+  WK_ASSIGN_OR_RETURN(p->reader_, indexer::IndexReader::Open(dir));
+  std::vector<indexer::StoredDoc> docs;
+  docs.reserve(first_test);
+  WK_RETURN_IF_ERROR(p->reader_->ForEachDocument([&](const indexer::StoredDoc& d) { docs.push_back(d); }));
+  WK_ASSIGN_OR_RETURN(std::vector<indexer::Person> persons, p->reader_->ListPersons());
+  WK_ASSIGN_OR_RETURN(p->snap_, engine::BuildSnapshot(docs, persons));
+  docs.clear();
+  docs.shrink_to_fit();
+
+  // Display names of training mail identities, for test-period keys the index never saw.
+  for (size_t i = 0; i < first_test; ++i) {
+    const Record& r = records[i];
+    if (!IsMailKey(r.author_key)) continue;
+    std::string nk = NameKey(r.author_name);
+    if (nk.empty() || p->name_person_.contains(nk)) continue;
+    absl::StatusOr<std::string> pid = p->reader_->ResolvePerson(r.author_key);
+    if (pid.ok()) p->name_person_.emplace(std::move(nk), *pid);
+  }
+  p->BuildThreads(records);
+  switch (task) {
+    case EvalTask::kRouting: p->MakeRoutingCases(records, first_test); break;
+    case EvalTask::kReplies: p->MakeRepliesCases(records, first_test); break;
+    case EvalTask::kConnect: p->MakeConnectCases(records, first_test); break;
+  }
+  p->by_id_.clear();  // views into `records`, which the caller may free
+  p->candidates_ = p->cases_.size();
+  if (o.max_queries > 0 && p->cases_.size() > o.max_queries) {
+    std::stable_sort(p->cases_.begin(), p->cases_.end(),
+                     [](const Case& a, const Case& b) { return Fnv1a(a.key) < Fnv1a(b.key); });
+    p->cases_.resize(o.max_queries);
+    std::stable_sort(p->cases_.begin(), p->cases_.end(), [](const Case& a, const Case& b) {
+      return a.now != b.now ? a.now < b.now : a.key < b.key;
+    });
+  }
+  if (task != EvalTask::kConnect) {
+    indexer::SearchFilter filter;
+    auto last = std::chrono::steady_clock::now();
+    for (size_t i = 0; i < p->cases_.size(); ++i) {
+      Case& c = p->cases_[i];
+      if (o.log && std::chrono::steady_clock::now() - last > std::chrono::seconds(10)) {
+        last = std::chrono::steady_clock::now();
+        Log(o, absl::StrFormat("eval: %s: searching %d/%d", name, i, p->cases_.size()));
+      }
+      if (c.query.empty()) continue;
+      absl::StatusOr<std::vector<indexer::SearchHit>> hits = p->reader_->Search(c.query, filter, o.retrieve_n);
+      if (hits.ok()) {
+        c.hits = std::move(*hits);
+      } else if (hits.status().code() != absl::StatusCode::kInvalidArgument) {
+        return hits.status();
+      }
+    }
+  }
+  Log(o, absl::StrFormat("eval: %s: %d test cases (%d before sampling), %d persons, %d docs in the snapshot", name,
+                         p->cases_.size(), p->candidates_, p->snap_->num_persons(), p->snap_->num_docs()));
+  return p;
+}
+
+absl::StatusOr<Sums> Prepared::Run(const std::string& method, const engine::AskOptions& ask,
+                                   const engine::ConnectOptions& connect) const {
+  Sums sums;
+  std::vector<std::string> ranked;
+  const engine::Snapshot& s = *snap_;
+  auto last = std::chrono::steady_clock::now();
+  for (size_t i = 0; i < cases_.size(); ++i) {
+    const Case& c = cases_[i];
+    if (o_->log && std::chrono::steady_clock::now() - last > std::chrono::seconds(10)) {
+      last = std::chrono::steady_clock::now();
+      Log(*o_, absl::StrFormat("eval: %s: %s %d/%d", name_, method, i, cases_.size()));
+    }
+    ranked.clear();
+    if (task_ == EvalTask::kConnect) {
+      if (method == "popularity") {
+        engine::PopularityOptions po;
+        po.k = o_->depth;
+        po.exclude_persons = c.exclude;
+        for (const engine::Expert& e : engine::RankByPopularity(s, po)) ranked.push_back(e.id);
+      } else {
+        engine::ConnectOptions co = connect;
+        co.k = o_->depth;
+        co.max_reasons = 0;
+        co.method = method == "whoknows"          ? engine::ConnectMethod::kWhoknows
+                    : method == "adamic-adar"     ? engine::ConnectMethod::kAdamicAdar
+                                                  : engine::ConnectMethod::kCommonNeighbors;
+        WK_ASSIGN_OR_RETURN(std::vector<engine::Connection> r, engine::SuggestConnections(s, c.person, {}, co));
+        for (const engine::Connection& x : r) ranked.push_back(x.id);
+      }
+    } else {
+      WK_ASSIGN_OR_RETURN(engine::Method m, engine::ParseMethod(method));
+      const bool baseline = m == engine::Method::kPopularity || m == engine::Method::kBm25Voting;
+      engine::AskOptions ao = baseline ? o_->baseline_ask : ask;
+      ao.method = m;
+      ao.k = o_->depth;
+      ao.offset = 0;
+      ao.now = c.now;
+      ao.exclude_persons = c.exclude;
+      ao.max_evidence = 1;
+      ao.max_topics = 0;
+      WK_ASSIGN_OR_RETURN(std::vector<engine::Expert> r, engine::RankExperts(s, c.hits, ao));
+      for (const engine::Expert& x : r) ranked.push_back(x.id);
+    }
+    sums.Add(ranked, c.truth);
+  }
+  return sums;
+}
+
+double Round4(double x) { return std::round(x * 1e4) / 1e4; }
+
+nlohmann::json MethodsJson(const std::vector<MethodResult>& methods) {
+  nlohmann::json arr = nlohmann::json::array();
+  for (const MethodResult& m : methods) {
+    arr.push_back({{"method", m.method},
+                   {"mrr", Round4(m.mrr)},
+                   {"p_at_1", Round4(m.p_at_1)},
+                   {"ndcg_at_3", Round4(m.ndcg_at_3)},
+                   {"ndcg_at_10", Round4(m.ndcg_at_10)},
+                   {"hits_at_10", Round4(m.hits_at_10)}});
+  }
+  return arr;
+}
+
+void AppendTable(const DatasetResult& d, std::string* out) {
+  absl::StrAppendFormat(out, "  %-22s %6s %7s %7s %8s %8s %8s\n", "method", "n", "MRR", "P@1", "nDCG@3", "nDCG@10",
+                        "Hits@10");
+  for (const MethodResult& m : d.methods) {
+    absl::StrAppendFormat(out, "  %-22s %6d %7.3f %7.3f %8.3f %8.3f %8.3f\n", m.method, d.n, m.mrr, m.p_at_1,
+                          m.ndcg_at_3, m.ndcg_at_10, m.hits_at_10);
+  }
+}
+
+struct Param {
+  const char* name;
+  std::vector<double> grid;
+  double* (*field_ask)(engine::AskOptions*);
+  double* (*field_connect)(engine::ConnectOptions*);
+};
+
+// The weights --validate searches (and --param sets), with their grids.
+const std::vector<Param>& TunableParams() {
+  static const std::vector<Param>* params = new std::vector<Param>{
+      {"half_life_days", {90, 180, 365, 730, 1460, 3650}, [](engine::AskOptions* a) { return &a->half_life_days; },
+       nullptr},
+      {"w_thread", {0, 0.1, 0.25, 0.5, 1.0}, [](engine::AskOptions* a) { return &a->w_thread; }, nullptr},
+      {"w_ppr", {0, 0.1, 0.3, 0.5, 1.0, 2.0}, [](engine::AskOptions* a) { return &a->w_ppr; }, nullptr},
+      {"w_asker", {0, 0.1, 0.3, 0.6, 1.0}, [](engine::AskOptions* a) { return &a->w_asker; }, nullptr},
+      {"w_prior", {0, 0.02, 0.05, 0.1, 0.2, 0.4}, [](engine::AskOptions* a) { return &a->w_prior; }, nullptr},
+      {"ppr.alpha", {0.1, 0.15, 0.25, 0.4, 0.6}, [](engine::AskOptions* a) { return &a->ppr.alpha; }, nullptr},
+      {"connect.beta", {0, 0.25, 0.5, 0.75, 1.0}, nullptr, [](engine::ConnectOptions* c) { return &c->beta; }},
+      {"connect.ppr.alpha", {0.1, 0.15, 0.25, 0.4, 0.6}, nullptr,
+       [](engine::ConnectOptions* c) { return &c->ppr.alpha; }},
+  };
+  return *params;
+}
+
+}  // namespace
+
+std::string_view EvalTaskName(EvalTask task) {
+  switch (task) {
+    case EvalTask::kRouting: return "routing";
+    case EvalTask::kReplies: return "replies";
+    case EvalTask::kConnect: return "connect";
+  }
+  return "routing";
+}
+
+absl::StatusOr<EvalTask> ParseEvalTask(std::string_view name) {
+  for (EvalTask t : {EvalTask::kRouting, EvalTask::kReplies, EvalTask::kConnect}) {
+    if (EvalTaskName(t) == name) return t;
+  }
+  return absl::InvalidArgumentError(
+      absl::StrFormat("unknown eval task '%s' (expected routing, replies or connect)", name));
+}
+
+absl::StatusOr<std::vector<Record>> LoadRecords(const std::string& path, uint64_t* bad) {
+  return Load(path, bad, nullptr);
+}
+
+int64_t SplitTime(std::span<const Record> sorted_records, double fraction) {
+  if (sorted_records.empty()) return 0;
+  const size_t n = sorted_records.size();
+  size_t i = static_cast<size_t>(std::floor(fraction * static_cast<double>(n)));
+  if (i >= n) i = n - 1;
+  return sorted_records[i].timestamp;
+}
+
+namespace {
+
+absl::Status CheckOptions(const std::vector<std::string>& paths, const EvalOptions& o) {
+  if (!(o.split_fraction > 0 && o.split_fraction < 1)) {
+    return absl::InvalidArgumentError(absl::StrFormat("--split-fraction must be in (0, 1), got %g", o.split_fraction));
+  }
+  if (paths.empty()) return absl::InvalidArgumentError("eval: no data set PATH given");
+  if (o.depth == 0 || o.retrieve_n == 0) return absl::InvalidArgumentError("eval: depth and retrieve_n must be > 0");
+  for (const std::string& p : paths) {
+    std::error_code ec;
+    if (!fs::exists(p, ec)) return absl::NotFoundError(absl::StrFormat("%s: no such file or directory", p));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<EvalReport> RunEval(EvalTask task, const std::vector<std::string>& paths, const EvalOptions& o) {
+  WK_RETURN_IF_ERROR(CheckOptions(paths, o));
+  EvalReport report;
+  report.task = task;
+  report.split_fraction = o.split_fraction;
+  const std::vector<std::string> methods = MethodNames(task);
+  std::vector<Sums> pooled(methods.size());
+  for (size_t di = 0; di < paths.size(); ++di) {
+    const std::string& path = paths[di];
+    uint64_t bad = 0;
+    Log(o, absl::StrFormat("eval: reading %s", path));
+    WK_ASSIGN_OR_RETURN(std::vector<Record> records, Load(path, &bad, &o));
+    if (bad > 0) Log(o, absl::StrFormat("eval: %s: %d bad records skipped", path, bad));
+    WK_ASSIGN_OR_RETURN(std::unique_ptr<Prepared> prep,
+                        Prepared::Build(task, path, records, o.split_fraction, o,
+                                        di == 0 && !o.keep_index_dir.empty()));
+    records.clear();
+    records.shrink_to_fit();
+    DatasetResult d;
+    d.path = path;
+    d.n = prep->cases_.size();
+    d.split_time = prep->split_;
+    d.records = prep->records_;
+    d.train_records = prep->train_;
+    d.test_records = prep->test_;
+    d.candidates = prep->candidates_;
+    for (size_t mi = 0; mi < methods.size(); ++mi) {
+      const auto t0 = std::chrono::steady_clock::now();
+      WK_ASSIGN_OR_RETURN(Sums s, prep->Run(methods[mi], o.ask, o.connect));
+      const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+      Log(o, absl::StrFormat("eval: %s: %-22s %d cases  MRR %.3f  (%.1fs)", path, methods[mi], s.n,
+                             s.n ? s.rr / static_cast<double>(s.n) : 0.0, secs));
+      d.methods.push_back(s.Mean(methods[mi]));
+      pooled[mi].Merge(s);
+    }
+    report.datasets.push_back(std::move(d));
+  }
+  report.pooled.path = "pooled";
+  report.pooled.n = pooled.empty() ? 0 : pooled[0].n;
+  for (size_t mi = 0; mi < methods.size(); ++mi) report.pooled.methods.push_back(pooled[mi].Mean(methods[mi]));
+  return report;
+}
+
+nlohmann::json EvalReportToJson(const EvalReport& r) {
+  nlohmann::json datasets = nlohmann::json::array();
+  for (const DatasetResult& d : r.datasets) {
+    datasets.push_back({{"path", d.path}, {"n", d.n}, {"methods", MethodsJson(d.methods)}});
+  }
+  return {{"task", std::string(EvalTaskName(r.task))},
+          {"datasets", datasets},
+          {"pooled", {{"n", r.pooled.n}, {"methods", MethodsJson(r.pooled.methods)}}}};
+}
+
+std::string FormatEvalReport(const EvalReport& r) {
+  std::string out;
+  absl::StrAppendFormat(&out, "whoknows eval %s (time split at fraction %.2f of each data set's records)\n",
+                        EvalTaskName(r.task), r.split_fraction);
+  switch (r.task) {
+    case EvalTask::kRouting:
+      out += "test case: a question after the split whose accepted answerer was active before it; truth: that answerer\n";
+      break;
+    case EvalTask::kReplies:
+      out += "test case: a thread started after the split; truth: its repliers (not the starter) active before it\n";
+      break;
+    case EvalTask::kConnect:
+      out += "test case: a person active before the split; truth: people they first interacted with after it\n"
+             "(interaction = one replied to the other; first = not contacts in the pre-split graph)\n";
+      break;
+  }
+  for (const DatasetResult& d : r.datasets) {
+    absl::StrAppendFormat(&out, "\n%s\n  split %s UTC; %d records: %d indexed (before), %d after; %d test cases",
+                          d.path, Date(d.split_time), d.records, d.train_records, d.test_records, d.n);
+    if (d.candidates != d.n) absl::StrAppendFormat(&out, " (sampled from %d)", d.candidates);
+    out += "\n";
+    AppendTable(d, &out);
+  }
+  if (r.datasets.size() > 1) {
+    absl::StrAppendFormat(&out, "\npooled over %d data sets (micro-average over test cases)\n", r.datasets.size());
+    AppendTable(r.pooled, &out);
+  }
+  return out;
+}
+
+// --- tuning
+
+absl::StatusOr<TuneResult> TuneOnValidation(EvalTask task, const std::vector<std::string>& paths,
+                                            const EvalOptions& o) {
+  WK_RETURN_IF_ERROR(CheckOptions(paths, o));
+  std::vector<std::unique_ptr<Prepared>> sets;
+  for (const std::string& path : paths) {
+    Log(o, absl::StrFormat("eval: reading %s", path));
+    WK_ASSIGN_OR_RETURN(std::vector<Record> records, Load(path, nullptr, &o));
+    // Only the training period: the records before this data set's test split.
+    const int64_t split = SplitTime(records, o.split_fraction);
+    const size_t train = static_cast<size_t>(
+        std::lower_bound(records.begin(), records.end(), split,
+                         [](const Record& r, int64_t t) { return r.timestamp < t; }) -
+        records.begin());
+    records.resize(train);
+    if (records.empty()) return absl::InvalidArgumentError(absl::StrFormat("%s: no training records", path));
+    WK_ASSIGN_OR_RETURN(std::unique_ptr<Prepared> prep,
+                        Prepared::Build(task, path + " [validation]", records, o.split_fraction, o, false));
+    sets.push_back(std::move(prep));
+  }
+  TuneResult result;
+  result.task = task;
+  result.ask = o.ask;
+  result.connect = o.connect;
+  for (const auto& s : sets) result.n += s->cases_.size();
+  const bool connect = task == EvalTask::kConnect;
+  result.objective_name = connect ? "hits_at_10" : "mrr";
+
+  auto objective = [&](const engine::AskOptions& ask, const engine::ConnectOptions& co) -> absl::StatusOr<double> {
+    Sums total;
+    for (const auto& s : sets) {
+      WK_ASSIGN_OR_RETURN(Sums x, s->Run("whoknows", ask, co));
+      total.Merge(x);
+    }
+    if (total.n == 0) return 0.0;
+    return (connect ? total.h10 : total.rr) / static_cast<double>(total.n);
+  };
+
+  std::vector<Param> params;
+  for (const Param& p : TunableParams()) {
+    if ((p.field_connect != nullptr) == connect) params.push_back(p);
+  }
+  auto field = [&](const Param& p, engine::AskOptions* a, engine::ConnectOptions* c) {
+    return p.field_ask != nullptr ? p.field_ask(a) : p.field_connect(c);
+  };
+  WK_ASSIGN_OR_RETURN(result.baseline, objective(result.ask, result.connect));
+  double best = result.baseline;
+  Log(o, absl::StrFormat("eval: validate %s: %d cases, start %s %.4f", EvalTaskName(task), result.n,
+                         result.objective_name, best));
+  for (int round = 0; round < o.tune_rounds; ++round) {
+    bool changed = false;
+    for (const Param& p : params) {
+      for (double v : p.grid) {
+        engine::AskOptions a = result.ask;
+        engine::ConnectOptions c = result.connect;
+        if (*field(p, &a, &c) == v) continue;
+        *field(p, &a, &c) = v;
+        WK_ASSIGN_OR_RETURN(double obj, objective(a, c));
+        result.trace.push_back({p.name, v, obj});
+        if (obj > best + 1e-9) {
+          best = obj;
+          result.ask = a;
+          result.connect = c;
+          changed = true;
+        }
+      }
+      engine::AskOptions a = result.ask;
+      engine::ConnectOptions c = result.connect;
+      Log(o, absl::StrFormat("eval: validate round %d: %s = %g (%s %.4f)", round + 1, p.name, *field(p, &a, &c),
+                             result.objective_name, best));
+    }
+    if (!changed) break;
+  }
+  result.best = best;
+  for (const Param& p : params) {
+    engine::AskOptions a = result.ask;
+    engine::ConnectOptions c = result.connect;
+    result.chosen.emplace_back(p.name, *field(p, &a, &c));
+  }
+  return result;
+}
+
+absl::Status SetEvalParam(std::string_view name, double value, engine::AskOptions* ask,
+                          engine::ConnectOptions* connect) {
+  if (!std::isfinite(value) || value < 0) {
+    return absl::InvalidArgumentError(absl::StrFormat("parameter %s: bad value %g", name, value));
+  }
+  for (const Param& p : TunableParams()) {
+    if (p.name != name) continue;
+    if (p.field_ask != nullptr) {
+      *p.field_ask(ask) = value;
+    } else {
+      *p.field_connect(connect) = value;
+    }
+    return absl::OkStatus();
+  }
+  std::string names;
+  for (const Param& p : TunableParams()) absl::StrAppend(&names, names.empty() ? "" : ", ", p.name);
+  return absl::InvalidArgumentError(absl::StrFormat("unknown parameter '%s' (known: %s)", name, names));
+}
+
+nlohmann::json TuneResultToJson(const TuneResult& r) {
+  nlohmann::json chosen = nlohmann::json::object();
+  for (const auto& [k, v] : r.chosen) chosen[k] = v;
+  nlohmann::json trace = nlohmann::json::array();
+  for (const TuneStep& s : r.trace) trace.push_back({{"param", s.param}, {"value", s.value}, {"objective", s.objective}});
+  return {{"task", std::string(EvalTaskName(r.task))},
+          {"validation_n", r.n},
+          {"objective", r.objective_name},
+          {"baseline", Round4(r.baseline)},
+          {"best", Round4(r.best)},
+          {"chosen", chosen},
+          {"trace", trace}};
+}
+
+std::string FormatTuneResult(const TuneResult& r) {
+  std::string out;
+  absl::StrAppendFormat(&out,
+                        "whoknows eval %s --validate: %d validation cases (training period only)\n"
+                        "objective: pooled whoknows %s, %.4f with the current defaults -> %.4f\n"
+                        "chosen:\n",
+                        EvalTaskName(r.task), r.n, r.objective_name, r.baseline, r.best);
+  for (const auto& [k, v] : r.chosen) absl::StrAppendFormat(&out, "  %-16s %g\n", k, v);
+  return out;
+}
+
+}  // namespace whoknows::service

@@ -1,0 +1,168 @@
+#ifndef WHOKNOWS_SERVICE_EVAL_H_
+#define WHOKNOWS_SERVICE_EVAL_H_
+
+// `whoknows eval`: offline evaluation on real data with a time split.
+//
+// Each data set (one PATH: anything indexer::ReadAny reads) is split on its
+// own: its records (de-duplicated by id) are sorted by time and the split
+// time is the timestamp at `split_fraction` of them. Records before the split
+// are indexed into a temporary Xapian database (IndexWriter), which is read
+// back (IndexReader + engine::BuildSnapshot); nothing at or after the split is
+// ever indexed. Test cases come from the records at or after the split:
+//
+//   routing  each question (kind question) at/after the split with an accepted
+//            answer whose author is active before the split (authored a
+//            document in the index) and is not the asker. Query: the
+//            question's title and body. Truth: the accepted answer's author.
+//            The asker is excluded from every ranking.
+//   replies  each thread whose root message is at/after the split. Query: the
+//            root's title and text. Truth: the people who replied in the
+//            thread (authors of its other messages), except the starter, who
+//            were active before the split. The starter is excluded.
+//   connect  each person active before the split. Truth: the people they
+//            first interacted with after the split, where an interaction is a
+//            reply (one person's message has the other's as its parent,
+//            either way) at/after the split and "first" means the two were not
+//            contacts in the pre-split snapshot (contacts = replied to each
+//            other or shared a thread). Both must be active before the split.
+//            Existing contacts and the person are excluded from rankings.
+//
+// Threads are rebuilt from the records: a message's parent is its reply_to
+// record when that exists in the data set, else its thread_id record; the
+// root is the end of that chain. Identity keys of test-period records are
+// resolved with the pre-split index (IndexReader::ResolvePerson), falling
+// back to the lower-cased display name for mail keys (as the writer merges).
+//
+// Methods are all computed in the same run on the same split:
+//   routing/replies: engine::AllMethods() (whoknows, popularity, bm25-voting,
+//   whoknows-no-<component>); connect: common-neighbors, adamic-adar,
+//   popularity, whoknows (engine::SuggestConnections).
+// Metrics per test case: reciprocal rank, P@1, nDCG@3, nDCG@10, Hits@10
+// (binary relevance over the truth set), averaged over test cases per data
+// set, and pooled over all data sets (micro-average over test cases).
+//
+// Not thread-safe; each call uses its own temporary directories (removed
+// before returning, unless keep_index_dir is set).
+
+#include <cstdint>
+#include <functional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "nlohmann/json.hpp"
+#include "whoknows/engine/connect.h"
+#include "whoknows/engine/rank.h"
+#include "whoknows/indexer/record.h"
+
+namespace whoknows::service {
+
+enum class EvalTask { kRouting, kReplies, kConnect };
+std::string_view EvalTaskName(EvalTask task);
+// InvalidArgument naming the task when unknown.
+absl::StatusOr<EvalTask> ParseEvalTask(std::string_view name);
+
+struct EvalOptions {
+  double split_fraction = 0.8;  // in (0, 1)
+  // At most this many test cases per data set (0 = all), sampled
+  // deterministically (by a hash of the case's record/person id).
+  size_t max_queries = 0;
+  size_t retrieve_n = 200;   // BM25 documents per query (as the backend)
+  size_t depth = 100;        // ranking depth per method (MRR is MRR@depth)
+  size_t max_query_bytes = 4096;  // query text is cut here (the backend's limit)
+  std::string temp_dir;      // parent of the temporary indexes; "" = $TMPDIR or /tmp
+  // When set, the (first) data set's training index is written here and kept,
+  // for inspection and tests.
+  std::string keep_index_dir;
+  engine::AskOptions ask;          // options of the whoknows* routing/replies methods
+  // Options of the baselines popularity and bm25-voting (engine defaults);
+  // tuning and --param never change them.
+  engine::AskOptions baseline_ask;
+  engine::ConnectOptions connect;  // base options for the connect whoknows method
+  // Coordinate-ascent rounds of TuneOnValidation (0 = only evaluate the
+  // starting options on the validation split).
+  int tune_rounds = 3;
+  // Progress and diagnostics lines (stderr in the CLI). May be null.
+  std::function<void(const std::string&)> log;
+};
+
+struct MethodResult {
+  std::string method;
+  double mrr = 0, p_at_1 = 0, ndcg_at_3 = 0, ndcg_at_10 = 0, hits_at_10 = 0;
+};
+
+struct DatasetResult {
+  std::string path;
+  size_t n = 0;  // test cases
+  std::vector<MethodResult> methods;
+  // Context (text output only).
+  int64_t split_time = 0;
+  size_t records = 0, train_records = 0, test_records = 0;
+  size_t candidates = 0;  // test cases before sampling
+};
+
+struct EvalReport {
+  EvalTask task = EvalTask::kRouting;
+  double split_fraction = 0.8;
+  std::vector<DatasetResult> datasets;
+  DatasetResult pooled;  // path "pooled"
+};
+
+// Runs one task over the given data sets. InvalidArgument for a bad task
+// option (fraction outside (0,1)), NotFound/InvalidArgument for a PATH that
+// cannot be read or holds no records; Internal for index failures.
+absl::StatusOr<EvalReport> RunEval(EvalTask task, const std::vector<std::string>& paths, const EvalOptions& options);
+
+// Reads one data set: every record of `path` (indexer::ReadAny), de-duplicated
+// by id (first wins), sorted by (timestamp, id). Bad records are counted in
+// *bad (may be null).
+absl::StatusOr<std::vector<indexer::Record>> LoadRecords(const std::string& path, uint64_t* bad);
+// The timestamp at `fraction` of the records' sorted timestamps.
+int64_t SplitTime(std::span<const indexer::Record> sorted_records, double fraction);
+
+// The JSON shape: {"task", "datasets": [{"path","n","methods":[{"method",
+// "mrr","p_at_1","ndcg_at_3","ndcg_at_10","hits_at_10"}]}], "pooled": {"n","methods"}}.
+nlohmann::json EvalReportToJson(const EvalReport& report);
+// A table for people.
+std::string FormatEvalReport(const EvalReport& report);
+
+// --- validation tuning (never on the test split)
+//
+// For each data set only the records before its split are used: they are
+// split again at `split_fraction` (the first part is indexed, the rest gives
+// the validation queries). Coordinate ascent (options.tune_rounds rounds,
+// stopping early when nothing changes) over a small grid per weight, starting
+// from options.ask / options.connect:
+// routing/replies: half_life_days, w_thread, w_ppr, w_asker, w_prior,
+// ppr.alpha (objective: pooled whoknows MRR); connect: connect.beta and
+// connect.ppr.alpha (objective: pooled whoknows Hits@10).
+struct TuneStep {
+  std::string param;
+  double value = 0;
+  double objective = 0;
+};
+struct TuneResult {
+  EvalTask task = EvalTask::kRouting;
+  size_t n = 0;                 // pooled validation cases
+  double baseline = 0;          // objective with the starting options
+  double best = 0;              // objective with the chosen options
+  std::string objective_name;   // "mrr" or "hits_at_10"
+  std::vector<std::pair<std::string, double>> chosen;  // param -> value
+  std::vector<TuneStep> trace;  // every grid point tried
+  engine::AskOptions ask;
+  engine::ConnectOptions connect;
+};
+absl::StatusOr<TuneResult> TuneOnValidation(EvalTask task, const std::vector<std::string>& paths,
+                                            const EvalOptions& options);
+// Sets one tunable weight by name (the names above). InvalidArgument for an
+// unknown name or a negative / non-finite value.
+absl::Status SetEvalParam(std::string_view name, double value, engine::AskOptions* ask,
+                          engine::ConnectOptions* connect);
+nlohmann::json TuneResultToJson(const TuneResult& result);
+std::string FormatTuneResult(const TuneResult& result);
+
+}  // namespace whoknows::service
+
+#endif  // WHOKNOWS_SERVICE_EVAL_H_

@@ -1,0 +1,369 @@
+// Tests for `whoknows eval` (service/eval.cc, service/cli_eval.cc) on the
+// hand-made fixtures in tests/data/eval/:
+//   hand.stackexchange.com/Posts.xml  18 posts: 12 before the split (fraction
+//       0.67 -> index 12), 3 test questions with accepted answers.
+//       Answers before the split: user 3 (Carol) 4, user 2 (Bob) 3, user 1 (Alice) 1.
+//   chat/replies.jsonl  20 mails: 12 before the split (fraction 0.62 -> index 12).
+//       Messages before the split: bob 4, dave 3, alice 2, carol 2, erin 1.
+// Expected metrics below are worked out by hand in the comments.
+#include <CLI/CLI.hpp>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "gtest/gtest.h"
+#include "nlohmann/json.hpp"
+#include "whoknows/base/testing.h"
+#include "whoknows/indexer/index.h"
+#include "whoknows/service/cli.h"
+#include "whoknows/service/eval.h"
+
+namespace whoknows::service {
+namespace {
+
+namespace fs = std::filesystem;
+
+const std::string kData = std::string(WK_TEST_DATA_DIR) + "/eval";
+const std::string kSite = kData + "/hand.stackexchange.com";
+const std::string kChat = kData + "/chat/replies.jsonl";
+
+constexpr double kTol = 1e-9;
+const double kInvLog3 = 1.0 / std::log2(3.0);  // gain at rank 2
+const double kInvLog5 = 1.0 / std::log2(5.0);  // gain at rank 4
+
+const MethodResult* Find(const DatasetResult& d, const std::string& method) {
+  for (const MethodResult& m : d.methods) {
+    if (m.method == method) return &m;
+  }
+  return nullptr;
+}
+
+class EvalTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char tmpl[] = "/tmp/wk_eval_test_XXXXXX";
+    ASSERT_NE(mkdtemp(tmpl), nullptr);
+    tmp_ = tmpl;
+    options_.temp_dir = tmp_;
+  }
+  void TearDown() override {
+    std::error_code ec;
+    fs::remove_all(tmp_, ec);
+  }
+  std::string tmp_;
+  EvalOptions options_;
+};
+
+TEST_F(EvalTest, TaskNames) {
+  ASSERT_OK_AND_ASSIGN(EvalTask t, ParseEvalTask("replies"));
+  EXPECT_EQ(t, EvalTask::kReplies);
+  EXPECT_EQ(EvalTaskName(EvalTask::kConnect), "connect");
+  absl::StatusOr<EvalTask> bad = ParseEvalTask("routng");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(bad.status().message().find("routng"), std::string_view::npos);
+}
+
+TEST_F(EvalTest, SplitTimeIsTheTimestampAtTheFraction) {
+  ASSERT_OK_AND_ASSIGN(std::vector<indexer::Record> recs, LoadRecords(kSite, nullptr));
+  ASSERT_EQ(recs.size(), 18u);
+  for (size_t i = 1; i < recs.size(); ++i) EXPECT_LE(recs[i - 1].timestamp, recs[i].timestamp);
+  // floor(0.67 * 18) = 12: the first test question (post 13, 2020-02-01T10:00:00Z).
+  EXPECT_EQ(SplitTime(recs, 0.67), 1580551200);
+  EXPECT_EQ(recs[12].id, "se:hand.stackexchange.com:post:13");
+  EXPECT_EQ(SplitTime(recs, 0.999), recs.back().timestamp);
+  EXPECT_EQ(SplitTime({}, 0.5), 0);
+}
+
+TEST_F(EvalTest, RoutingMetricsByHand) {
+  options_.split_fraction = 0.67;
+  options_.keep_index_dir = tmp_ + "/index";
+  ASSERT_OK_AND_ASSIGN(EvalReport r, RunEval(EvalTask::kRouting, {kSite}, options_));
+  ASSERT_EQ(r.datasets.size(), 1u);
+  const DatasetResult& d = r.datasets[0];
+  EXPECT_EQ(d.n, 3u);
+  EXPECT_EQ(d.train_records, 12u);
+  EXPECT_EQ(d.test_records, 6u);
+  EXPECT_EQ(d.split_time, 1580551200);
+
+  // Every routing method, in rank.h's order.
+  std::vector<std::string> names;
+  for (const MethodResult& m : d.methods) names.push_back(m.method);
+  std::vector<std::string> want;
+  for (engine::Method m : engine::AllMethods()) want.emplace_back(engine::MethodName(m));
+  EXPECT_EQ(names, want);
+
+  // Popularity ranks Carol (4 answers), Bob (3), Alice (1). Truths: Alice (rank 3),
+  // Bob (rank 2), Carol (rank 1).
+  const MethodResult* pop = Find(d, "popularity");
+  ASSERT_NE(pop, nullptr);
+  EXPECT_NEAR(pop->mrr, (1.0 / 3 + 0.5 + 1.0) / 3, kTol);
+  EXPECT_NEAR(pop->p_at_1, 1.0 / 3, kTol);
+  EXPECT_NEAR(pop->ndcg_at_3, (0.5 + kInvLog3 + 1.0) / 3, kTol);
+  EXPECT_NEAR(pop->ndcg_at_10, (0.5 + kInvLog3 + 1.0) / 3, kTol);
+  EXPECT_NEAR(pop->hits_at_10, 1.0, kTol);
+
+  // BM25 voting: each test question's words occur only in its topic's
+  // question (asker vote 0.3) and the true expert's accepted answer (vote 2),
+  // so the truth is first every time.
+  const MethodResult* bm25 = Find(d, "bm25-voting");
+  ASSERT_NE(bm25, nullptr);
+  EXPECT_NEAR(bm25->mrr, 1.0, kTol);
+  EXPECT_NEAR(bm25->p_at_1, 1.0, kTol);
+  EXPECT_NEAR(bm25->ndcg_at_3, 1.0, kTol);
+  EXPECT_NEAR(bm25->hits_at_10, 1.0, kTol);
+
+  for (const MethodResult& m : d.methods) {
+    for (double v : {m.mrr, m.p_at_1, m.ndcg_at_3, m.ndcg_at_10, m.hits_at_10}) {
+      EXPECT_GE(v, 0.0) << m.method;
+      EXPECT_LE(v, 1.0) << m.method;
+    }
+    EXPECT_LE(m.p_at_1, m.mrr + kTol) << m.method;
+    EXPECT_LE(m.mrr, m.hits_at_10 + kTol) << m.method;
+  }
+
+  // Pooled over one data set = that data set.
+  EXPECT_EQ(r.pooled.n, 3u);
+  EXPECT_NEAR(Find(r.pooled, "popularity")->mrr, pop->mrr, kTol);
+}
+
+TEST_F(EvalTest, NoTestPeriodDocumentIsIndexed) {
+  options_.split_fraction = 0.67;
+  options_.keep_index_dir = tmp_ + "/index";
+  ASSERT_OK_AND_ASSIGN(EvalReport r, RunEval(EvalTask::kRouting, {kSite}, options_));
+  const int64_t split = r.datasets[0].split_time;
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<indexer::IndexReader> reader, indexer::IndexReader::Open(options_.keep_index_dir));
+  EXPECT_EQ(reader->doc_count(), 12u);
+  size_t seen = 0;
+  ASSERT_OK(reader->ForEachDocument([&](const indexer::StoredDoc& d) {
+    ++seen;
+    EXPECT_LT(d.timestamp, split) << d.id;
+  }));
+  EXPECT_EQ(seen, 12u);
+  // The test questions' own words are not retrievable.
+  ASSERT_OK_AND_ASSIGN(auto hits, reader->Search("spoonful litre", {}, 10));
+  EXPECT_TRUE(hits.empty());
+  // Temporary indexes are removed: only the kept one is left in temp_dir.
+  size_t entries = 0;
+  for (const auto& e : fs::directory_iterator(tmp_)) {
+    (void)e;
+    ++entries;
+  }
+  EXPECT_EQ(entries, 1u);
+}
+
+TEST_F(EvalTest, RepliesMetricsByHand) {
+  options_.split_fraction = 0.62;
+  ASSERT_OK_AND_ASSIGN(EvalReport r, RunEval(EvalTask::kReplies, {kChat}, options_));
+  const DatasetResult& d = r.datasets[0];
+  // t1 (frank): truth {bob} (gina was not active before). t4 (alice):
+  // truth {dave, erin} (alice's own reply does not count). t8: no replies.
+  EXPECT_EQ(d.n, 2u);
+  EXPECT_EQ(d.train_records, 12u);
+  // Popularity: bob 4, dave 3, alice 2, carol 2, erin 1.
+  // t1: bob first. t4 (alice excluded): bob, dave, carol, erin -> dave 2nd, erin 4th.
+  const MethodResult* pop = Find(d, "popularity");
+  ASSERT_NE(pop, nullptr);
+  const double idcg2 = 1.0 + kInvLog3;
+  EXPECT_NEAR(pop->mrr, (1.0 + 0.5) / 2, kTol);
+  EXPECT_NEAR(pop->p_at_1, 0.5, kTol);
+  EXPECT_NEAR(pop->ndcg_at_3, (1.0 + kInvLog3 / idcg2) / 2, kTol);
+  EXPECT_NEAR(pop->ndcg_at_10, (1.0 + (kInvLog3 + kInvLog5) / idcg2) / 2, kTol);
+  EXPECT_NEAR(pop->hits_at_10, 1.0, kTol);
+}
+
+TEST_F(EvalTest, ConnectMetricsByHand) {
+  options_.split_fraction = 0.62;
+  ASSERT_OK_AND_ASSIGN(EvalReport r, RunEval(EvalTask::kConnect, {kChat}, options_));
+  const DatasetResult& d = r.datasets[0];
+  // Only erin -> alice (t7) is a first interaction between people active
+  // before the split (alice-dave shared thread m1; frank and gina are new).
+  EXPECT_EQ(d.n, 2u);
+  std::vector<std::string> names;
+  for (const MethodResult& m : d.methods) names.push_back(m.method);
+  EXPECT_EQ(names, (std::vector<std::string>{"common-neighbors", "adamic-adar", "popularity", "whoknows"}));
+  // Contacts: alice-bob, alice-dave, bob-dave, bob-carol, bob-erin, carol-dave, carol-erin.
+  // alice: carol (2 common) before erin (1); erin: dave (2 common) before alice (1).
+  for (const char* m : {"common-neighbors", "adamic-adar"}) {
+    const MethodResult* x = Find(d, m);
+    ASSERT_NE(x, nullptr);
+    EXPECT_NEAR(x->mrr, 0.5, kTol) << m;
+    EXPECT_NEAR(x->p_at_1, 0.0, kTol) << m;
+    EXPECT_NEAR(x->ndcg_at_3, kInvLog3, kTol) << m;
+    EXPECT_NEAR(x->hits_at_10, 1.0, kTol) << m;
+  }
+}
+
+// The tool's adamic-adar row against networkx on the same fixture (the
+// reference script rebuilds the split, contacts and truth on its own).
+// The engine's AdamicAdar() function itself is tested by the engine tests.
+TEST_F(EvalTest, ConnectAdamicAdarMatchesNetworkx) {
+  if (std::system("python3 -c 'import networkx' >/dev/null 2>&1") != 0) {
+    GTEST_SKIP() << "python3-networkx not available";
+  }
+  const std::string cmd = "python3 " + kData + "/aa_reference.py " + kChat + " 0.62";
+  FILE* p = popen(cmd.c_str(), "r");
+  ASSERT_NE(p, nullptr);
+  std::string out;
+  char buf[512];
+  while (size_t n = fread(buf, 1, sizeof buf, p)) out.append(buf, n);
+  ASSERT_EQ(pclose(p), 0) << out;
+  const nlohmann::json ref = nlohmann::json::parse(out);
+
+  options_.split_fraction = 0.62;
+  ASSERT_OK_AND_ASSIGN(EvalReport r, RunEval(EvalTask::kConnect, {kChat}, options_));
+  const DatasetResult& d = r.datasets[0];
+  EXPECT_EQ(d.n, ref["n"].get<size_t>());
+  const MethodResult* aa = Find(d, "adamic-adar");
+  ASSERT_NE(aa, nullptr);
+  EXPECT_NEAR(aa->mrr, ref["mrr"].get<double>(), 1e-9);
+  EXPECT_NEAR(aa->p_at_1, ref["p_at_1"].get<double>(), 1e-9);
+  EXPECT_NEAR(aa->ndcg_at_3, ref["ndcg_at_3"].get<double>(), 1e-9);
+  EXPECT_NEAR(aa->ndcg_at_10, ref["ndcg_at_10"].get<double>(), 1e-9);
+  EXPECT_NEAR(aa->hits_at_10, ref["hits_at_10"].get<double>(), 1e-9);
+}
+
+TEST_F(EvalTest, PooledIsTheMicroAverage) {
+  options_.split_fraction = 0.62;
+  ASSERT_OK_AND_ASSIGN(EvalReport one, RunEval(EvalTask::kReplies, {kChat}, options_));
+  ASSERT_OK_AND_ASSIGN(EvalReport two, RunEval(EvalTask::kReplies, {kChat, kChat}, options_));
+  ASSERT_EQ(two.datasets.size(), 2u);
+  EXPECT_EQ(two.pooled.n, 2 * one.pooled.n);
+  for (size_t i = 0; i < one.pooled.methods.size(); ++i) {
+    EXPECT_NEAR(two.pooled.methods[i].mrr, one.pooled.methods[i].mrr, kTol);
+    EXPECT_NEAR(two.pooled.methods[i].ndcg_at_10, one.pooled.methods[i].ndcg_at_10, kTol);
+  }
+}
+
+TEST_F(EvalTest, MaxQueriesSamplesDeterministically) {
+  options_.split_fraction = 0.67;
+  options_.max_queries = 2;
+  ASSERT_OK_AND_ASSIGN(EvalReport a, RunEval(EvalTask::kRouting, {kSite}, options_));
+  ASSERT_OK_AND_ASSIGN(EvalReport b, RunEval(EvalTask::kRouting, {kSite}, options_));
+  EXPECT_EQ(a.datasets[0].n, 2u);
+  EXPECT_EQ(a.datasets[0].candidates, 3u);
+  EXPECT_EQ(EvalReportToJson(a).dump(), EvalReportToJson(b).dump());
+}
+
+TEST_F(EvalTest, JsonShape) {
+  options_.split_fraction = 0.67;
+  ASSERT_OK_AND_ASSIGN(EvalReport r, RunEval(EvalTask::kRouting, {kSite}, options_));
+  const nlohmann::json j = EvalReportToJson(r);
+  ASSERT_TRUE(j.is_object());
+  EXPECT_EQ(j.size(), 3u);
+  EXPECT_EQ(j["task"], "routing");
+  ASSERT_TRUE(j["datasets"].is_array());
+  ASSERT_EQ(j["datasets"].size(), 1u);
+  const nlohmann::json& d = j["datasets"][0];
+  EXPECT_EQ(d.size(), 3u);
+  EXPECT_EQ(d["path"], kSite);
+  EXPECT_EQ(d["n"], 3);
+  ASSERT_TRUE(d["methods"].is_array());
+  EXPECT_EQ(d["methods"].size(), engine::AllMethods().size());
+  for (const nlohmann::json& m : d["methods"]) {
+    EXPECT_EQ(m.size(), 6u);
+    EXPECT_TRUE(m["method"].is_string());
+    for (const char* k : {"mrr", "p_at_1", "ndcg_at_3", "ndcg_at_10", "hits_at_10"}) {
+      EXPECT_TRUE(m[k].is_number()) << k;
+    }
+  }
+  EXPECT_EQ(j["pooled"].size(), 2u);
+  EXPECT_EQ(j["pooled"]["n"], 3);
+  EXPECT_EQ(j["pooled"]["methods"].size(), engine::AllMethods().size());
+  EXPECT_EQ(j["datasets"][0]["methods"][1]["method"], "popularity");
+  EXPECT_NEAR(j["datasets"][0]["methods"][1]["mrr"].get<double>(), 0.6111, 1e-9);  // rounded to 4 places
+}
+
+TEST_F(EvalTest, Errors) {
+  absl::StatusOr<EvalReport> r = RunEval(EvalTask::kRouting, {kData + "/does-not-exist"}, options_);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kNotFound);
+  r = RunEval(EvalTask::kRouting, {kData + "/empty"}, options_);  // nothing readable in it
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument);
+  r = RunEval(EvalTask::kRouting, {}, options_);
+  EXPECT_FALSE(r.ok());
+  options_.split_fraction = 1.0;
+  r = RunEval(EvalTask::kRouting, {kSite}, options_);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument);
+  options_.split_fraction = 0.01;  // nothing before the split
+  r = RunEval(EvalTask::kRouting, {kSite}, options_);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+int RunCli(const std::vector<std::string>& args, std::string* out) {
+  CLI::App app{"whoknows"};
+  int exit_code = 0;
+  RegisterEvalCommand(app, &exit_code);
+  std::vector<std::string> rev(args.rbegin(), args.rend());
+  ::testing::internal::CaptureStdout();
+  try {
+    app.parse(rev);
+  } catch (const CLI::ParseError& e) {
+    exit_code = app.exit(e);
+  }
+  *out = ::testing::internal::GetCapturedStdout();
+  return exit_code;
+}
+
+TEST_F(EvalTest, Cli) {
+  std::string out;
+  EXPECT_EQ(RunCli({"eval", "routing", kSite, "--split-fraction", "0.67", "--json", "--quiet", "--temp-dir", tmp_},
+                   &out),
+            0);
+  const nlohmann::json j = nlohmann::json::parse(out);
+  EXPECT_EQ(j["task"], "routing");
+  EXPECT_EQ(j["pooled"]["n"], 3);
+
+  EXPECT_EQ(RunCli({"eval", "replies", kChat, "--split-fraction", "0.62", "--quiet", "--temp-dir", tmp_}, &out), 0);
+  EXPECT_NE(out.find("popularity"), std::string::npos);
+  EXPECT_NE(out.find("MRR"), std::string::npos);
+
+  EXPECT_NE(RunCli({"eval", "nonsense", kSite, "--quiet"}, &out), 0);
+  EXPECT_NE(RunCli({"eval", "routing", kSite, "--quiet", "--param", "w_bogus=1"}, &out), 0);
+  EXPECT_NE(RunCli({"eval", "routing", kSite, "--quiet", "--param", "w_ppr"}, &out), 0);
+  EXPECT_NE(RunCli({"eval", "routing", kData + "/missing", "--quiet"}, &out), 0);
+}
+
+TEST_F(EvalTest, SetEvalParam) {
+  engine::AskOptions ask;
+  engine::ConnectOptions connect;
+  ASSERT_OK(SetEvalParam("w_ppr", 0.7, &ask, &connect));
+  EXPECT_EQ(ask.w_ppr, 0.7);
+  ASSERT_OK(SetEvalParam("ppr.alpha", 0.4, &ask, &connect));
+  EXPECT_EQ(ask.ppr.alpha, 0.4);
+  ASSERT_OK(SetEvalParam("connect.beta", 0.25, &ask, &connect));
+  EXPECT_EQ(connect.beta, 0.25);
+  EXPECT_EQ(SetEvalParam("w_nothing", 1, &ask, &connect).code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(SetEvalParam("w_ppr", -1, &ask, &connect).code(), absl::StatusCode::kInvalidArgument);
+  // --param changes what the whoknows method computes but not the baselines.
+  options_.split_fraction = 0.67;
+  ASSERT_OK_AND_ASSIGN(EvalReport a, RunEval(EvalTask::kRouting, {kSite}, options_));
+  options_.ask.w_vote = 0;  // no votes: only PPR and the prior rank people
+  options_.ask.w_ppr = 0;
+  ASSERT_OK_AND_ASSIGN(EvalReport b, RunEval(EvalTask::kRouting, {kSite}, options_));
+  EXPECT_EQ(Find(a.datasets[0], "popularity")->mrr, Find(b.datasets[0], "popularity")->mrr);
+  EXPECT_EQ(Find(a.datasets[0], "bm25-voting")->mrr, Find(b.datasets[0], "bm25-voting")->mrr);
+}
+
+TEST_F(EvalTest, ValidateUsesOnlyTheTrainingPeriod) {
+  // The routing fixture's validation split: its 12 training posts split again
+  // at 0.67 (index 8) leave the question 9 (Carol's accepted answer) as the
+  // only validation case.
+  options_.split_fraction = 0.67;
+  ASSERT_OK_AND_ASSIGN(TuneResult t, TuneOnValidation(EvalTask::kRouting, {kSite}, options_));
+  EXPECT_EQ(t.n, 1u);
+  EXPECT_EQ(t.objective_name, "mrr");
+  EXPECT_GE(t.best, t.baseline);
+  EXPECT_EQ(t.chosen.size(), 6u);
+  const nlohmann::json j = TuneResultToJson(t);
+  EXPECT_EQ(j["chosen"].size(), 6u);
+}
+
+}  // namespace
+}  // namespace whoknows::service
