@@ -1,6 +1,7 @@
 #include <xapian.h>
 
 #include <algorithm>
+#include <filesystem>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -54,6 +55,8 @@ class XapianIndexWriter final : public IndexWriter {
   XapianIndexWriter(std::string dir, const IndexOptions& options) : dir_(std::move(dir)), options_(options) {}
 
   absl::Status Init() {
+    std::error_code ec;
+    std::filesystem::create_directories(dir_, ec);  // "created when missing", parents included
     WK_RETURN_IF_ERROR(GuardXapian(absl::StrFormat("open %s for writing", dir_), [&] {
       db_ = Xapian::WritableDatabase(dir_, Xapian::DB_CREATE_OR_OPEN);
     }));

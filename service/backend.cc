@@ -19,6 +19,7 @@ namespace {
 
 constexpr size_t kMaxQueryBytes = 4096;
 constexpr size_t kMaxK = 1000;
+constexpr size_t kMaxIdleReaders = 16;  // each holds file handles and caches
 
 // An immutable view: the engine snapshot and the documents it was built from.
 struct State {
@@ -338,7 +339,7 @@ class LocalBackend final : public Backend {
     ~ReaderLease() {
       if (reader_ == nullptr || !status_.ok()) return;
       std::lock_guard<std::mutex> lock(b_->pool_mu_);
-      b_->pool_.push_back(std::move(reader_));
+      if (b_->pool_.size() < kMaxIdleReaders) b_->pool_.push_back(std::move(reader_));
     }
     const absl::Status& status() const { return status_; }
     indexer::IndexReader* operator->() { return reader_.get(); }
@@ -402,6 +403,7 @@ class LocalBackend final : public Backend {
       state_ = std::move(state);
     }
     std::lock_guard<std::mutex> lock(pool_mu_);
+    pool_.clear();  // idle readers of older revisions; otherwise the pool grows by one per commit
     pool_.push_back(std::move(reader));
     return absl::OkStatus();
   }

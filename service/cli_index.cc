@@ -51,7 +51,13 @@ int RunIndex(const IndexArgs& a) {
   opt.on_bad = [&](const SourcePos& pos, std::string_view reason, const absl::Status& status) {
     uint64_t& n = shown[std::string(reason)];
     if (++n <= 5) {
-      LogWarning("skipped %s (%s): %s", pos.ToString(), reason, status.message());
+      const std::string where = pos.ToString();
+      const std::string msg(status.message());
+      if (msg.rfind(where, 0) == 0) {
+        LogWarning("skipped (%s): %s", reason, msg);  // the message names the place already
+      } else {
+        LogWarning("skipped %s (%s): %s", where, reason, msg);
+      }
     } else if (n == 6) {
       LogWarning("more '%s' records skipped; see the summary", reason);
     }
