@@ -27,7 +27,7 @@ enum class ConnectMethod { kWhoknows, kCommonNeighbors, kAdamicAdar };
 struct ConnectOptions {
   size_t k = 10;
   GroupBits group_mask = kAllGroups;
-  double beta = 0.5;    // popularity discount: ppr / degree^beta
+  double beta = 0.0;    // popularity discount: ppr / degree^beta
   double w_graph = 1.0;  // weight of the normalised graph score
   double w_about = 1.0;  // weight of the normalised vote for `about_hits`; when about_hits is
                          // non-empty only people with a positive vote are suggested

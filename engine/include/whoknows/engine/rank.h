@@ -69,8 +69,8 @@ struct AskOptions {
   size_t max_thread_docs = 200;  // thread expansion per hit is capped
 
   double w_vote = 1.0;
-  double w_ppr = 0.3;
-  double w_prior = 0.05;
+  double w_ppr = 0.1;
+  double w_prior = 0.1;
   PprOptions ppr{.alpha = 0.15, .r_max = 1e-5};  // group_mask is taken from group_mask above
 
   size_t max_evidence = 5;
