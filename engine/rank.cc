@@ -139,7 +139,7 @@ void Vote(const Snapshot& s, std::span<const indexer::SearchHit> hits, const Ask
     } else if (di.kind == RecordKind::kQuestion) {
       offer(di.author, norm * dd * o.w_asker, Role::kQuestion);
     } else {
-      offer(di.author, norm * dd * o.w_author, Role::kAuthor);
+      offer(di.author, norm * dd * (di.kind == RecordKind::kComment ? o.w_comment : o.w_author), Role::kAuthor);
     }
     for (uint32_t m : s.DocMentions(d)) offer(m, norm * dd * o.w_mention, Role::kMention);
     if (o.w_thread > 0) {
@@ -219,7 +219,7 @@ std::string FormatDate(int64_t t) {
 namespace {
 
 absl::Status CheckOptions(const AskOptions& o) {
-  for (double w : {o.w_answer, o.w_accepted, o.w_asker, o.w_author, o.w_mention, o.w_thread, o.w_vote, o.w_ppr,
+  for (double w : {o.w_answer, o.w_accepted, o.w_asker, o.w_author, o.w_comment, o.w_mention, o.w_thread, o.w_vote, o.w_ppr,
                    o.w_prior}) {
     if (!std::isfinite(w) || w < 0) return absl::InvalidArgumentError("ask: weights must be finite and >= 0");
   }

@@ -64,6 +64,7 @@ struct AskOptions {
   double w_accepted = 1.0;
   double w_asker = 0.3;
   double w_author = 1.0;
+  double w_comment = 1.0;  // Stack Exchange comment author
   double w_mention = 0.2;
   double w_thread = 0.5;
   size_t max_thread_docs = 200;  // thread expansion per hit is capped
