@@ -23,7 +23,16 @@ class XapianIndexReader final : public IndexReader {
   explicit XapianIndexReader(std::string dir) : dir_(std::move(dir)) {}
 
   absl::Status Init() {
-    WK_RETURN_IF_ERROR(GuardXapian(absl::StrFormat("open %s", dir_), [&] { db_ = Xapian::Database(dir_); }));
+    std::string format;
+    WK_RETURN_IF_ERROR(GuardXapian(absl::StrFormat("open %s", dir_), [&] {
+      db_ = Xapian::Database(dir_);
+      format = db_.get_metadata(std::string(px::kFormatKey));
+    }));
+    if (format != px::kFormatVersion && !(format.empty() && db_.get_doccount() == 0)) {
+      return absl::FailedPreconditionError(absl::StrFormat(
+          "%s: index format %s, this build reads format %s; re-index into a new directory", dir_,
+          format.empty() ? "1" : format, px::kFormatVersion));
+    }
     return LoadIdentities();
   }
 

@@ -60,6 +60,18 @@ class XapianIndexWriter final : public IndexWriter {
     WK_RETURN_IF_ERROR(GuardXapian(absl::StrFormat("open %s for writing", dir_), [&] {
       db_ = Xapian::WritableDatabase(dir_, Xapian::DB_CREATE_OR_OPEN);
     }));
+    std::string format;
+    WK_RETURN_IF_ERROR(GuardXapian("read format", [&] { format = db_.get_metadata(std::string(px::kFormatKey)); }));
+    if (format.empty() && db_.get_doccount() == 0) {
+      WK_RETURN_IF_ERROR(GuardXapian("write format", [&] {
+        db_.set_metadata(std::string(px::kFormatKey), std::string(px::kFormatVersion));
+      }));
+      ++pending_;
+    } else if (format != px::kFormatVersion) {
+      return absl::FailedPreconditionError(absl::StrFormat(
+          "%s: index format %s, this build writes format %s; re-index into a new directory", dir_,
+          format.empty() ? "1" : format, px::kFormatVersion));
+    }
     termgen_.set_stemmer(Xapian::Stem("en"));
     termgen_.set_stemming_strategy(Xapian::TermGenerator::STEM_SOME);
     return GuardXapian("load identities", [&] { LoadIdentities(); });

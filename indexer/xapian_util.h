@@ -147,6 +147,10 @@ inline bool UnpackMeta(std::string_view in, DocMeta* m) {
   return true;
 }
 
+// User metadata key holding the on-disk format version; readers refuse others.
+inline constexpr std::string_view kFormatKey = "whoknows:format";
+inline constexpr std::string_view kFormatVersion = "2";
+
 inline constexpr std::string_view kMetaKey = "key:";        // identity key -> person id
 inline constexpr std::string_view kMetaPerson = "person:";  // person id -> JSON
 

@@ -360,9 +360,12 @@ TEST_F(EvalTest, ValidateUsesOnlyTheTrainingPeriod) {
   EXPECT_EQ(t.n, 1u);
   EXPECT_EQ(t.objective_name, "mrr");
   EXPECT_GE(t.best, t.baseline);
-  EXPECT_EQ(t.chosen.size(), 6u);
+  // Every AskOptions weight in the grid (half_life_days, w_thread, w_ppr, w_asker,
+  // w_prior, w_comment, w_accepted, ppr.alpha, ppr.r_max), none of ConnectOptions.
+  EXPECT_EQ(t.chosen.size(), 9u);
+  for (const auto& [name, value] : t.chosen) EXPECT_EQ(name.rfind("connect.", 0), std::string::npos) << name;
   const nlohmann::json j = TuneResultToJson(t);
-  EXPECT_EQ(j["chosen"].size(), 6u);
+  EXPECT_EQ(j["chosen"].size(), 9u);
 }
 
 }  // namespace
