@@ -180,4 +180,23 @@ absl::StatusOr<std::vector<AliasGroup>> LoadAliasesFile(const std::string& path)
   return ParseAliases(*content, path);
 }
 
+std::string MailNameKey(std::string_view name) {
+  std::string out;
+  bool space = false;
+  int words = 0;
+  for (char c : name) {
+    if (c == ' ' || c == '\t' || c == '"' || c == '\'' || c == '.' || c == ',') {
+      space = !out.empty();
+      continue;
+    }
+    if (space) {
+      out.push_back(' ');
+      space = false;
+    }
+    if (out.empty() || out.back() == ' ') ++words;
+    out.push_back(c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c);
+  }
+  return words >= 2 ? out : std::string();
+}
+
 }  // namespace whoknows::indexer

@@ -184,27 +184,9 @@ class XapianIndexReader final : public IndexReader {
     return GuardXapian("load identities", [&] {
       key_to_person_.clear();
       persons_.clear();
-      const std::string kp(px::kMetaKey), pp(px::kMetaPerson);
-      for (auto it = db_.metadata_keys_begin(kp); it != db_.metadata_keys_end(kp); ++it) {
-        std::string v = db_.get_metadata(*it);
-        if (!v.empty()) key_to_person_[(*it).substr(kp.size())] = v;
-      }
-      for (auto it = db_.metadata_keys_begin(pp); it != db_.metadata_keys_end(pp); ++it) {
-        std::string v = db_.get_metadata(*it);
-        if (v.empty()) continue;
-        nlohmann::json j = nlohmann::json::parse(v, nullptr, false);
-        if (j.is_discarded()) continue;
-        Person p;
-        p.id = (*it).substr(pp.size());
-        p.name = j.value("name", "");
-        if (j.contains("keys") && j["keys"].is_array()) {
-          for (const auto& k : j["keys"]) {
-            if (k.is_string()) p.keys.push_back(k.get<std::string>());
-          }
-        }
-        p.opted_out = j.value("optout", false);
-        persons_.emplace(p.id, std::move(p));
-      }
+      px::ReadIdentityTable(
+          db_, [&](std::string key, std::string person) { key_to_person_[std::move(key)] = std::move(person); },
+          [&](Person p, bool) { persons_.emplace(p.id, std::move(p)); });
       revision_ = db_.get_revision();
     });
   }

@@ -21,26 +21,6 @@ using internal::GuardXapian;
 using internal::MakeTerm;
 namespace px = internal;
 
-// Normalised display name used to merge mail identities across address
-// eras: lower case, single spaces, at least two words.
-std::string NameKey(std::string_view name) {
-  std::string out;
-  bool space = false;
-  int words = 0;
-  for (char c : name) {
-    if (c == ' ' || c == '\t' || c == '"' || c == '\'' || c == '.' || c == ',') {
-      space = !out.empty();
-      continue;
-    }
-    if (space) {
-      out.push_back(' ');
-      space = false;
-    }
-    if (out.empty() || out.back() == ' ') ++words;
-    out.push_back(c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c);
-  }
-  return words >= 2 ? out : std::string();
-}
 
 bool IsMailKey(std::string_view key) { return key.rfind("mail:", 0) == 0 || key.rfind("mailname:", 0) == 0; }
 
@@ -228,32 +208,18 @@ class XapianIndexWriter final : public IndexWriter {
 
  private:
   void LoadIdentities() {
-    const std::string kp(px::kMetaKey), pp(px::kMetaPerson);
-    for (auto it = db_.metadata_keys_begin(kp); it != db_.metadata_keys_end(kp); ++it) {
-      std::string v = db_.get_metadata(*it);
-      if (!v.empty()) key_to_person_[(*it).substr(kp.size())] = v;
-    }
-    for (auto it = db_.metadata_keys_begin(pp); it != db_.metadata_keys_end(pp); ++it) {
-      std::string v = db_.get_metadata(*it);
-      if (v.empty()) continue;
-      nlohmann::json j = nlohmann::json::parse(v, nullptr, false);
-      if (j.is_discarded()) continue;
-      PersonState st;
-      st.name = j.value("name", "");
-      if (j.contains("keys") && j["keys"].is_array()) {
-        for (const auto& k : j["keys"]) st.keys.push_back(k.get<std::string>());
-      }
-      st.opted_out = j.value("optout", false);
-      std::string id = (*it).substr(pp.size());
-      if (j.value("pinned", false)) pinned_names_.insert(id);
-      for (const std::string& k : st.keys) {
-        if (k.rfind("mail", 0) == 0 && !st.name.empty()) {
-          std::string nk = NameKey(st.name);
-          if (!nk.empty()) name_to_person_.emplace(nk, id);
-        }
-      }
-      persons_.emplace(std::move(id), std::move(st));
-    }
+    px::ReadIdentityTable(
+        db_, [&](std::string key, std::string person) { key_to_person_[std::move(key)] = std::move(person); },
+        [&](Person p, bool pinned) {
+          if (pinned) pinned_names_.insert(p.id);
+          for (const std::string& k : p.keys) {
+            if (k.rfind("mail", 0) == 0 && !p.name.empty()) {
+              std::string nk = MailNameKey(p.name);
+              if (!nk.empty()) name_to_person_.emplace(nk, p.id);
+            }
+          }
+          persons_.emplace(p.id, PersonState{std::move(p.name), std::move(p.keys), p.opted_out});
+        });
   }
 
   void Bind(const std::string& key, const std::string& person) {
@@ -286,8 +252,8 @@ class XapianIndexWriter final : public IndexWriter {
     if (it != key_to_person_.end()) {
       person = it->second;
     } else {
-      std::string nk = IsMailKey(key) ? NameKey(name) : std::string();
-      if (key.rfind("mailname:", 0) == 0 && nk.empty()) nk = NameKey(key.substr(9));
+      std::string nk = IsMailKey(key) ? MailNameKey(name) : std::string();
+      if (key.rfind("mailname:", 0) == 0 && nk.empty()) nk = MailNameKey(key.substr(9));
       auto by_name = nk.empty() ? name_to_person_.end() : name_to_person_.find(nk);
       person = by_name != name_to_person_.end() ? by_name->second : key;
       Bind(key, person);

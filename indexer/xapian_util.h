@@ -13,9 +13,12 @@
 #include <vector>
 #include <cstdint>
 
+#include <nlohmann/json.hpp>
+
 #include "absl/hash/hash.h"
 #include "absl/status/status.h"
 #include "absl/strings/str_format.h"
+#include "whoknows/indexer/index.h"
 
 namespace whoknows::indexer::internal {
 
@@ -153,6 +156,35 @@ inline constexpr std::string_view kFormatVersion = "2";
 
 inline constexpr std::string_view kMetaKey = "key:";        // identity key -> person id
 inline constexpr std::string_view kMetaPerson = "person:";  // person id -> JSON
+
+// Reads the identity table from user metadata: on_key(key, person_id) for
+// every identity key, on_person(Person, pinned) for every person. Entries
+// that do not parse are skipped. May throw Xapian::Error (use GuardXapian).
+template <typename OnKey, typename OnPerson>
+void ReadIdentityTable(const Xapian::Database& db, OnKey&& on_key, OnPerson&& on_person) {
+  const std::string kp(kMetaKey), pp(kMetaPerson);
+  for (auto it = db.metadata_keys_begin(kp); it != db.metadata_keys_end(kp); ++it) {
+    std::string v = db.get_metadata(*it);
+    if (!v.empty()) on_key((*it).substr(kp.size()), std::move(v));
+  }
+  for (auto it = db.metadata_keys_begin(pp); it != db.metadata_keys_end(pp); ++it) {
+    std::string v = db.get_metadata(*it);
+    if (v.empty()) continue;
+    nlohmann::json j = nlohmann::json::parse(v, nullptr, false);
+    if (j.is_discarded() || !j.is_object()) continue;
+    Person p;
+    p.id = (*it).substr(pp.size());
+    if (j.contains("name") && j["name"].is_string()) p.name = j["name"].get<std::string>();
+    if (j.contains("keys") && j["keys"].is_array()) {
+      for (const auto& k : j["keys"]) {
+        if (k.is_string()) p.keys.push_back(k.get<std::string>());
+      }
+    }
+    p.opted_out = j.contains("optout") && j["optout"].is_boolean() && j["optout"].get<bool>();
+    const bool pinned = j.contains("pinned") && j["pinned"].is_boolean() && j["pinned"].get<bool>();
+    on_person(std::move(p), pinned);
+  }
+}
 
 }  // namespace whoknows::indexer::internal
 

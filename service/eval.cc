@@ -127,26 +127,6 @@ absl::StatusOr<std::vector<Record>> Load(const std::string& path, uint64_t* bad,
   return records;
 }
 
-// The writer's display-name key for mail identities (index_writer.cc NameKey):
-// lower-cased words, quotes/dots/commas as spaces; "" unless >= 2 words.
-std::string NameKey(std::string_view name) {
-  std::string out;
-  bool space = false;
-  int words = 0;
-  for (char c : name) {
-    if (c == ' ' || c == '\t' || c == '"' || c == '\'' || c == '.' || c == ',') {
-      space = !out.empty();
-      continue;
-    }
-    if (space) {
-      out.push_back(' ');
-      space = false;
-    }
-    if (out.empty() || out.back() == ' ') ++words;
-    out.push_back(c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c);
-  }
-  return words >= 2 ? out : std::string();
-}
 
 bool IsMailKey(std::string_view key) { return key.starts_with("mail:") || key.starts_with("mailname:"); }
 
@@ -313,8 +293,8 @@ std::string Prepared::Resolve(const std::string& key, const std::string& name) {
   if (r.ok()) {
     pid = *r;
   } else if (IsMailKey(key)) {
-    std::string nk = NameKey(name);
-    if (nk.empty() && key.starts_with("mailname:")) nk = NameKey(key.substr(9));
+    std::string nk = indexer::MailNameKey(name);
+    if (nk.empty() && key.starts_with("mailname:")) nk = indexer::MailNameKey(key.substr(9));
     if (auto n = name_person_.find(nk); !nk.empty() && n != name_person_.end()) pid = n->second;
   }
   // A name fallback depends on the name; cache only key-based answers.
@@ -454,7 +434,7 @@ absl::StatusOr<std::unique_ptr<Prepared>> Prepared::Build(EvalTask task, const s
   for (size_t i = 0; i < first_test; ++i) {
     const Record& r = records[i];
     if (!IsMailKey(r.author_key)) continue;
-    std::string nk = NameKey(r.author_name);
+    std::string nk = indexer::MailNameKey(r.author_name);
     if (nk.empty() || p->name_person_.contains(nk)) continue;
     absl::StatusOr<std::string> pid = p->reader_->ResolvePerson(r.author_key);
     if (pid.ok()) p->name_person_.emplace(std::move(nk), *pid);

@@ -28,6 +28,11 @@ absl::StatusOr<std::vector<AliasGroup>> LoadAliasesFile(const std::string& path)
 // ("user at host") undone, "mail:" prefix added to bare addresses.
 std::string NormalizeIdentityKey(std::string_view key);
 
+// The display-name key that merges mail identities across address eras:
+// lower-cased words (quotes, dots and commas count as spaces); "" unless the
+// name has at least two words.
+std::string MailNameKey(std::string_view display_name);
+
 // Normalises one mail address: trims <>, lower-cases, "x at y" -> "x@y".
 std::string NormalizeMailAddress(std::string_view address);
 
