@@ -95,7 +95,14 @@ void Vote(const Snapshot& s, std::span<const indexer::SearchHit> hits, const Ask
   for (const std::string& id : o.exclude_persons) exclude(s.FindPerson(id));
 
   const int64_t now = o.now != 0 ? o.now : s.max_timestamp();
-  auto decay = [&](uint32_t d) { return o.use_decay ? Decay(s.doc(d).timestamp, now, o.half_life_days) : 1.0; };
+  // Q&A posts and conversations (mail, chat) age and thread differently: each has its own weights.
+  auto is_qa = [&](uint32_t d) {
+    const indexer::RecordKind k = s.doc(d).kind;
+    return k == indexer::RecordKind::kQuestion || k == indexer::RecordKind::kAnswer || k == indexer::RecordKind::kComment;
+  };
+  auto decay = [&](uint32_t d) {
+    return o.use_decay ? Decay(s.doc(d).timestamp, now, is_qa(d) ? o.half_life_days_qa : o.half_life_days) : 1.0;
+  };
 
   // Hit docs that pass, deduplicated (best score kept).
   double best = 0;
@@ -142,7 +149,8 @@ void Vote(const Snapshot& s, std::span<const indexer::SearchHit> hits, const Ask
       offer(di.author, norm * dd * (di.kind == RecordKind::kComment ? o.w_comment : o.w_author), Role::kAuthor);
     }
     for (uint32_t m : s.DocMentions(d)) offer(m, norm * dd * o.w_mention, Role::kMention);
-    if (o.w_thread > 0) {
+    const double w_thread = is_qa(d) ? o.w_thread_qa : o.w_thread;
+    if (w_thread > 0) {
       size_t seen = 0;
       for (uint32_t e : s.ThreadDocs(di.thread)) {
         if (e == d) continue;
@@ -150,7 +158,7 @@ void Vote(const Snapshot& s, std::span<const indexer::SearchHit> hits, const Ask
         const DocInfo& ei = s.doc(e);
         if (ei.author == kNone || !filter.Visible(s, e)) continue;
         const bool acc = ei.accepted && ei.kind == RecordKind::kAnswer;
-        offer(ei.author, norm * decay(e) * o.w_thread * (acc ? 1.0 + o.w_accepted : 1.0), Role::kThread);
+        offer(ei.author, norm * decay(e) * w_thread * (acc ? 1.0 + o.w_accepted : 1.0), Role::kThread);
       }
     }
     for (size_t i = 0; i < sc->roles.size(); ++i) {
@@ -203,10 +211,11 @@ AskOptions WithMethod(AskOptions o, Method method) {
       o.use_decay = false;
       o.w_prior = 0;
       o.w_thread = 0;
+      o.w_thread_qa = 0;
       break;
     case Method::kNoPpr: o.w_ppr = 0; break;
     case Method::kNoDecay: o.use_decay = false; break;
-    case Method::kNoThread: o.w_thread = 0; break;
+    case Method::kNoThread: o.w_thread = o.w_thread_qa = 0; break;
     case Method::kNoPrior: o.w_prior = 0; break;
   }
   return o;
@@ -219,11 +228,11 @@ std::string FormatDate(int64_t t) {
 namespace {
 
 absl::Status CheckOptions(const AskOptions& o) {
-  for (double w : {o.w_answer, o.w_accepted, o.w_asker, o.w_author, o.w_comment, o.w_mention, o.w_thread, o.w_vote, o.w_ppr,
+  for (double w : {o.w_answer, o.w_accepted, o.w_asker, o.w_author, o.w_comment, o.w_mention, o.w_thread, o.w_thread_qa, o.w_vote, o.w_ppr,
                    o.w_prior}) {
     if (!std::isfinite(w) || w < 0) return absl::InvalidArgumentError("ask: weights must be finite and >= 0");
   }
-  if (o.use_decay && !(o.half_life_days > 0)) return absl::InvalidArgumentError("ask: half_life_days must be > 0");
+  if (o.use_decay && !(o.half_life_days > 0 && o.half_life_days_qa > 0)) return absl::InvalidArgumentError("ask: half_life_days must be > 0");
   if (!(o.ppr.alpha > 0 && o.ppr.alpha <= 1) || !(o.ppr.r_max > 0)) {
     return absl::InvalidArgumentError("ask: ppr alpha must be in (0, 1] and r_max > 0");
   }

@@ -104,7 +104,8 @@ void RegisterEvalCommand(CLI::App& app, int* exit_code) {
   cmd->add_option("--temp-dir", a->temp_dir, "Where the temporary indexes go (default $TMPDIR or /tmp)");
   cmd->add_option("--param", a->params,
                   "Override a weight for every whoknows method, NAME=VALUE (repeatable): half_life_days, "
-                  "w_thread, w_ppr, w_asker, w_prior, ppr.alpha, connect.beta, connect.ppr.alpha");
+                  "half_life_days_qa, w_thread, w_thread_qa, w_ppr, w_asker, w_prior, w_comment, w_accepted, ppr.alpha, "
+                  "ppr.r_max, connect.beta, connect.ppr.alpha, connect.ppr.r_max");
   cmd->add_option("--tune-rounds", a->tune_rounds,
                   "With --validate: coordinate-ascent rounds (0 = just score the current weights)")
       ->capture_default_str();

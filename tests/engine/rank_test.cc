@@ -83,7 +83,10 @@ TEST_F(RankTest, AcceptedAnswererWinsAndOptedOutNeverReturned) {
 
 TEST_F(RankTest, RetrievedQuestionVotesForItsAnswerersThroughTheThread) {
   const std::vector<indexer::SearchHit> hits = {{q1_, 10}};
-  ASSERT_OK_AND_ASSIGN(auto experts, RankExperts(*snap_, hits, {}));
+  AskOptions thread_opts;
+  thread_opts.w_thread_qa = 0.5;  // explicit: the assertions below compare it with w_asker 0.3
+  thread_opts.w_asker = 0.3;
+  ASSERT_OK_AND_ASSIGN(auto experts, RankExperts(*snap_, hits, thread_opts));
   ASSERT_GE(experts.size(), 3u);
   EXPECT_EQ(experts[0].id, "p:alice");  // thread vote with the accepted bonus
   const Expert* dave = Find(experts, "p:dave");
@@ -108,7 +111,8 @@ TEST_F(RankTest, StaleExpertDecaysBelowRecentOne) {
   AskOptions o;
   o.w_ppr = 0;
   o.w_prior = 0;
-  o.w_thread = 0;
+  o.w_thread = o.w_thread_qa = 0;
+  o.half_life_days_qa = 730;  // explicit: the ratio below assumes a two-year half-life
   ASSERT_OK_AND_ASSIGN(auto experts, RankExperts(*snap_, hits, o));
   ASSERT_EQ(experts.size(), 2u);
   EXPECT_EQ(experts[0].id, "p:bob");

@@ -360,12 +360,13 @@ TEST_F(EvalTest, ValidateUsesOnlyTheTrainingPeriod) {
   EXPECT_EQ(t.n, 1u);
   EXPECT_EQ(t.objective_name, "mrr");
   EXPECT_GE(t.best, t.baseline);
-  // Every AskOptions weight in the grid (half_life_days, w_thread, w_ppr, w_asker,
-  // w_prior, w_comment, w_accepted, ppr.alpha, ppr.r_max), none of ConnectOptions.
-  EXPECT_EQ(t.chosen.size(), 9u);
+  // Every AskOptions weight in the grid (half_life_days, w_thread, half_life_days_qa,
+  // w_thread_qa, w_ppr, w_asker, w_prior, w_comment, w_accepted, ppr.alpha, ppr.r_max),
+  // none of ConnectOptions.
+  EXPECT_EQ(t.chosen.size(), 11u);
   for (const auto& [name, value] : t.chosen) EXPECT_EQ(name.rfind("connect.", 0), std::string::npos) << name;
   const nlohmann::json j = TuneResultToJson(t);
-  EXPECT_EQ(j["chosen"].size(), 9u);
+  EXPECT_EQ(j["chosen"].size(), 11u);
 }
 
 }  // namespace

@@ -58,21 +58,23 @@ struct AskOptions {
   int64_t to = 0;                             // docs with timestamp >= to are ignored (0 = unbounded)
   int64_t now = 0;                            // decay reference; 0 = the newest doc in the snapshot
 
-  double half_life_days = 365 * 2;
+  double half_life_days = 365 * 2;     // mail, chat and generic posts
+  double half_life_days_qa = 180;  // Stack Exchange questions, answers, comments
   bool use_decay = true;
   double w_answer = 1.0;
   double w_accepted = 1.0;
   double w_asker = 0.3;
   double w_author = 1.0;
-  double w_comment = 1.0;  // Stack Exchange comment author
+  double w_comment = 0.0;  // Stack Exchange comment author
   double w_mention = 0.2;
-  double w_thread = 0.5;
+  double w_thread = 1.0;     // other authors of a hit's mail/chat thread
+  double w_thread_qa = 0.25;  // other authors of a hit's Q&A thread
   size_t max_thread_docs = 200;  // thread expansion per hit is capped
 
   double w_vote = 1.0;
   double w_ppr = 0.1;
-  double w_prior = 0.1;
-  PprOptions ppr{.alpha = 0.15, .r_max = 1e-5};  // group_mask is taken from group_mask above
+  double w_prior = 0.7;
+  PprOptions ppr{.alpha = 0.4, .r_max = 1e-5};  // group_mask is taken from group_mask above
 
   size_t max_evidence = 5;
   size_t max_topics = 5;
