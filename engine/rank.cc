@@ -94,14 +94,18 @@ void Vote(const Snapshot& s, std::span<const indexer::SearchHit> hits, const Ask
   };
   for (const std::string& id : o.exclude_persons) exclude(s.FindPerson(id));
 
-  const int64_t now = o.now != 0 ? o.now : s.max_timestamp();
   // Q&A posts and conversations (mail, chat) age and thread differently: each has its own weights.
   auto is_qa = [&](uint32_t d) {
     const indexer::RecordKind k = s.doc(d).kind;
     return k == indexer::RecordKind::kQuestion || k == indexer::RecordKind::kAnswer || k == indexer::RecordKind::kComment;
   };
+  // Age is measured from `now` when the caller sets it, else from the newest
+  // document of the doc's own community.
   auto decay = [&](uint32_t d) {
-    return o.use_decay ? Decay(s.doc(d).timestamp, now, is_qa(d) ? o.half_life_days_qa : o.half_life_days) : 1.0;
+    if (!o.use_decay) return 1.0;
+    const DocInfo& di = s.doc(d);
+    const int64_t ref = o.now != 0 ? o.now : s.community_max_timestamp(di.community);
+    return Decay(di.timestamp, ref, is_qa(d) ? o.half_life_days_qa : o.half_life_days);
   };
 
   // Hit docs that pass, deduplicated (best score kept).

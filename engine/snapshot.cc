@@ -235,6 +235,14 @@ absl::StatusOr<std::shared_ptr<const Snapshot>> BuildSnapshot(std::span<const in
       s.max_ts_ = std::max(s.max_ts_, in.timestamp);
     }
   }
+  // The newest document per community: the reference time for decay, so an
+  // archive that ended years ago is not all "stale" next to a live list.
+  s.community_max_ts_.assign(s.community_names_.size(), INT64_MIN);
+  for (const DocInfo& info : s.docs_) {
+    if (info.community != kNone) {
+      s.community_max_ts_[info.community] = std::max(s.community_max_ts_[info.community], info.timestamp);
+    }
+  }
   const uint32_t P = static_cast<uint32_t>(s.persons_.size());
   const uint32_t TH = static_cast<uint32_t>(thread_keys.size());
   if (static_cast<uint64_t>(P) + D + T >= kNone) return absl::ResourceExhaustedError("snapshot: too many vertices");

@@ -248,5 +248,35 @@ TEST_F(RankTest, PopularityBaselineCountsAnswersBeforeTheSplit) {
   EXPECT_FALSE(ParseMethod("bogus").ok());
 }
 
+TEST(RankDecayTest, AgeIsMeasuredWithinEachCommunity) {
+  // An archive that ended ten years before a live list: its experts are not
+  // all "stale" because the other community kept talking.
+  Corpus c;
+  c.Person("p:old", "Old");
+  c.Person("p:live", "Live");
+  const int64_t ten_years = 10 * 365 * kDay;
+  const uint32_t archive = c.Add(indexer::RecordKind::kMail, "m1", "p:old", kT0, "", "", {}, "public", false, {}, "archive");
+  c.Add(indexer::RecordKind::kMail, "m2", "p:old", kT0 - 30 * kDay, "", "", {}, "public", false, {}, "archive");
+  const uint32_t live = c.Add(indexer::RecordKind::kMail, "m3", "p:live", kT0 + ten_years, "", "", {}, "public",
+                              false, {}, "live");
+  ASSERT_OK_AND_ASSIGN(auto snap, BuildSnapshot(c.docs, c.persons));
+  const std::vector<indexer::SearchHit> hits = {{archive, 5}, {live, 5}};
+  AskOptions o;
+  o.w_ppr = 0;
+  o.w_prior = 0;
+  o.w_thread = o.w_thread_qa = 0;
+  ASSERT_OK_AND_ASSIGN(auto experts, RankExperts(*snap, hits, o));
+  ASSERT_EQ(experts.size(), 2u);
+  // Each hit is the newest doc of its community: no decay for either.
+  EXPECT_DOUBLE_EQ(Component(experts[0], "vote_raw"), Component(experts[1], "vote_raw"));
+  // With an explicit reference time the archive decays by ten years.
+  o.now = kT0 + ten_years;
+  ASSERT_OK_AND_ASSIGN(auto fixed, RankExperts(*snap, hits, o));
+  ASSERT_EQ(fixed.size(), 2u);
+  EXPECT_EQ(fixed[0].id, "p:live");
+  EXPECT_NEAR(Component(fixed[1], "vote_raw") / Component(fixed[0], "vote_raw"),
+              std::exp2(-static_cast<double>(ten_years) / (o.half_life_days * kDay)), 1e-9);
+}
+
 }  // namespace
 }  // namespace whoknows::engine

@@ -56,7 +56,7 @@ struct AskOptions {
   std::vector<std::string> topics;            // docs must carry any of these; empty = all
   int64_t from = 0;                           // docs with timestamp < from are ignored (0 = unbounded)
   int64_t to = 0;                             // docs with timestamp >= to are ignored (0 = unbounded)
-  int64_t now = 0;                            // decay reference; 0 = the newest doc in the snapshot
+  int64_t now = 0;  // decay reference; 0 = the newest doc of each document's community
 
   double half_life_days = 365 * 2;     // mail, chat and generic posts
   double half_life_days_qa = 180;  // Stack Exchange questions, answers, comments

@@ -141,6 +141,10 @@ class Snapshot {
 
   int64_t min_timestamp() const { return min_ts_; }
   int64_t max_timestamp() const { return max_ts_; }  // the newest doc
+  // The newest doc of community c (max_timestamp() for kNone or an unknown c).
+  int64_t community_max_timestamp(uint32_t c) const {
+    return c < community_max_ts_.size() ? community_max_ts_[c] : max_ts_;
+  }
 
   // Build statistics.
   uint64_t duplicate_docids() const { return duplicate_docids_; }
@@ -171,6 +175,7 @@ class Snapshot {
   std::vector<uint32_t> docid_dense_;                       // docid -> doc index, when dense
   std::vector<std::pair<uint32_t, uint32_t>> docid_sparse_;  // sorted (docid, doc), otherwise
   int64_t min_ts_ = 0, max_ts_ = 0;
+  std::vector<int64_t> community_max_ts_;  // by community index
   uint64_t docs_without_group_ = 0;
   uint64_t duplicate_docids_ = 0;
   uint64_t dropped_cross_group_ = 0;
