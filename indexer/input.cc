@@ -252,4 +252,10 @@ absl::StatusOr<std::string> InputFile::ReadAll(size_t max_bytes) {
   return out;
 }
 
+absl::StatusOr<std::string> ReadFileToString(const std::string& path, size_t max_bytes) {
+  absl::StatusOr<std::unique_ptr<InputFile>> f = InputFile::Open(path);
+  if (!f.ok()) return f.status();
+  return (*f)->ReadAll(max_bytes);
+}
+
 }  // namespace whoknows::indexer

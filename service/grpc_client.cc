@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdint>
-#include <cstdio>
 #include <memory>
 #include <string>
 #include <utility>
@@ -15,6 +14,7 @@
 #include "grpcpp/security/credentials.h"
 #include "nlohmann/json.hpp"
 #include "status_convert.h"
+#include "whoknows/indexer/input.h"
 #include "whoknows/service/tokens.h"
 #include "whoknows/v1/whoknows.grpc.pb.h"
 
@@ -34,16 +34,6 @@ struct RemoteClient::Impl {
 
 namespace {
 
-absl::StatusOr<std::string> ReadWholeFile(const std::string& path) {
-  std::FILE* f = std::fopen(path.c_str(), "rb");
-  if (f == nullptr) return absl::NotFoundError(absl::StrFormat("%s: cannot open", path));
-  std::string out;
-  char buf[8192];
-  size_t n;
-  while ((n = std::fread(buf, 1, sizeof(buf), f)) > 0) out.append(buf, n);
-  std::fclose(f);
-  return out;
-}
 
 absl::StatusOr<v1::Message> JsonToMessage(const std::string& text) {
   nlohmann::json j = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
@@ -99,7 +89,7 @@ absl::StatusOr<std::unique_ptr<RemoteClient>> RemoteClient::Connect(const std::s
   if (address.empty()) return absl::InvalidArgumentError("no server address");
   std::shared_ptr<grpc::ChannelCredentials> creds;
   if (!ca_file.empty()) {
-    absl::StatusOr<std::string> pem = ReadWholeFile(ca_file);
+    absl::StatusOr<std::string> pem = indexer::ReadFileToString(ca_file);
     if (!pem.ok()) return pem.status();
     grpc::SslCredentialsOptions ssl;
     ssl.pem_root_certs = *std::move(pem);

@@ -32,6 +32,7 @@
 #include "status_convert.h"
 #include "whoknows/base/log.h"
 #include "whoknows/base/status_macros.h"
+#include "whoknows/indexer/input.h"
 #include "whoknows/indexer/readers.h"
 #include "whoknows/service/tokens.h"
 #include "whoknows/v1/whoknows.grpc.pb.h"
@@ -41,16 +42,6 @@ namespace {
 
 constexpr char kServiceName[] = "whoknows.v1.WhoKnows";
 
-absl::StatusOr<std::string> ReadFile(const std::string& path) {
-  std::FILE* f = std::fopen(path.c_str(), "rb");
-  if (f == nullptr) return absl::NotFoundError(absl::StrFormat("%s: cannot open", path));
-  std::string out;
-  char buf[8192];
-  size_t n;
-  while ((n = std::fread(buf, 1, sizeof(buf), f)) > 0) out.append(buf, n);
-  std::fclose(f);
-  return out;
-}
 
 // Host part of HOST:PORT ("[::1]:80" -> "::1").
 std::string_view HostOf(std::string_view host_port) {
@@ -380,8 +371,8 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(Backend* backend, const Se
     return absl::InvalidArgumentError("TLS needs both --tls-cert and --tls-key");
   }
   if (!options.tls_cert_file.empty()) {
-    WK_ASSIGN_OR_RETURN(std::string cert, ReadFile(options.tls_cert_file));
-    WK_ASSIGN_OR_RETURN(std::string key, ReadFile(options.tls_key_file));
+    WK_ASSIGN_OR_RETURN(std::string cert, indexer::ReadFileToString(options.tls_cert_file));
+    WK_ASSIGN_OR_RETURN(std::string key, indexer::ReadFileToString(options.tls_key_file));
     grpc::SslServerCredentialsOptions ssl;
     ssl.pem_key_cert_pairs.push_back({std::move(key), std::move(cert)});
     creds = grpc::SslServerCredentials(ssl);

@@ -51,6 +51,10 @@ class InputFile {
   uint64_t offset_ = 0;
 };
 
+// The whole (decompressed) content of a small file such as a certificate or
+// a key; NotFound when it cannot be opened, ResourceExhausted past max_bytes.
+absl::StatusOr<std::string> ReadFileToString(const std::string& path, size_t max_bytes = 16 << 20);
+
 // The file name without a trailing .zst/.xz.
 std::string StripCompressionSuffix(const std::string& path);
 
