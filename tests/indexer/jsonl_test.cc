@@ -1,6 +1,7 @@
 #include <string>
 #include <vector>
 
+#include "test_util.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "whoknows/base/testing.h"
@@ -13,24 +14,8 @@ namespace {
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 
-struct Bad {
-  std::string pos;
-  std::string reason;
-  std::string message;
-};
-
-class CollectSink : public RecordSink {
- public:
-  absl::Status OnRecord(Record record) override {
-    records.push_back(std::move(record));
-    return absl::OkStatus();
-  }
-  void OnBadRecord(const SourcePos& pos, std::string_view reason, const absl::Status& status) override {
-    bad.push_back({pos.ToString(), std::string(reason), std::string(status.message())});
-  }
-  std::vector<Record> records;
-  std::vector<Bad> bad;
-};
+using testing::Bad;
+using testing::CollectSink;
 
 const std::string kFile = std::string(WK_TEST_DATA_DIR) + "/jsonl/team-chat.jsonl";
 

@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "test_util.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "whoknows/base/testing.h"
@@ -18,30 +19,8 @@ using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::UnorderedElementsAre;
 
-struct Bad {
-  std::string pos;
-  std::string reason;
-  std::string message;
-};
-
-class CollectSink : public RecordSink {
- public:
-  absl::Status OnRecord(Record record) override {
-    records.push_back(std::move(record));
-    return absl::OkStatus();
-  }
-  void OnBadRecord(const SourcePos& pos, std::string_view reason, const absl::Status& status) override {
-    bad.push_back({pos.ToString(), std::string(reason), std::string(status.message())});
-  }
-  const Record* Find(const std::string& id) const {
-    for (const Record& r : records) {
-      if (r.id == id) return &r;
-    }
-    return nullptr;
-  }
-  std::vector<Record> records;
-  std::vector<Bad> bad;
-};
+using testing::Bad;
+using testing::CollectSink;
 
 const std::string kAcme = std::string(WK_TEST_DATA_DIR) + "/slack/acme";
 constexpr int64_t kT = 1451606400;  // 2016-01-01T00:00:00Z

@@ -5,6 +5,10 @@
 
 #include <filesystem>
 #include <string>
+#include <string_view>
+#include <vector>
+
+#include "whoknows/indexer/record.h"
 
 namespace whoknows::testing {
 
@@ -25,6 +29,33 @@ class TempDir {
 
  private:
   std::string path_;
+};
+
+// A skipped record as a reader reported it.
+struct Bad {
+  std::string pos;
+  std::string reason;
+  std::string message;
+};
+
+// Keeps every record and every bad-record report.
+class CollectSink : public indexer::RecordSink {
+ public:
+  absl::Status OnRecord(indexer::Record record) override {
+    records.push_back(std::move(record));
+    return absl::OkStatus();
+  }
+  void OnBadRecord(const SourcePos& pos, std::string_view reason, const absl::Status& status) override {
+    bad.push_back({pos.ToString(), std::string(reason), std::string(status.message())});
+  }
+  const indexer::Record* Find(const std::string& id) const {
+    for (const indexer::Record& r : records) {
+      if (r.id == id) return &r;
+    }
+    return nullptr;
+  }
+  std::vector<indexer::Record> records;
+  std::vector<Bad> bad;
 };
 
 }  // namespace whoknows::testing
