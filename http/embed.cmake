@@ -1,5 +1,6 @@
-# cmake -DOUT=assets.cc -DFILES="a;b" -P embed.cmake: writes a C++ file whose
+# cmake -DOUT=assets.cc -DFILES="a|b" -P embed.cmake: writes a C++ file whose
 # Assets() returns every file's bytes, path "/<name>" and content type.
+string(REPLACE "|" ";" FILES "${FILES}")
 set(body "")
 set(table "")
 set(i 0)

@@ -152,7 +152,7 @@ Response JsonResponse(const pb::Message& m) {
 }
 
 const Asset* FindAsset(std::string_view path) {
-  if (path == "/" || path == "/person" || path == "/topics") path = "/index.html";  // the page's own routes
+  if (path == "/") path = "/index.html";
   for (const Asset& a : Assets()) {
     if (a.path == path) return &a;
   }
