@@ -3,6 +3,7 @@
 
 #include "whoknows/http/server.h"
 
+#include <array>
 #include <atomic>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
@@ -123,6 +124,9 @@ class Session : public std::enable_shared_from_this<Session<kTls>> {
     if (ec == bhttp::error::header_limit) {
       return Fail(413, absl::StrFormat("request line and headers over %d bytes", shared_->options.max_header_bytes));
     }
+    if (ec == bhttp::error::body_limit) {  // Content-Length over the limit, seen with the headers
+      return Fail(413, absl::StrFormat("request body over %d bytes", shared_->options.max_body_bytes));
+    }
     if (ec) return;  // closed, reset, timeout or garbage: drop the connection
     const auto& h = parser_->get();
     keep_alive_ = h.keep_alive();
@@ -170,6 +174,7 @@ class Session : public std::enable_shared_from_this<Session<kTls>> {
 
   void Fail(int http_status, const std::string& why) {
     keep_alive_ = false;
+    linger_ = true;  // the client may still be sending: read and drop it so the answer is not lost to a reset
     Write(ErrorResponse(http_status, absl::ResourceExhaustedError(why)));
   }
 
@@ -210,6 +215,7 @@ class Session : public std::enable_shared_from_this<Session<kTls>> {
   }
 
   void Close() {
+    if (linger_) return Linger();
     if constexpr (kTls) {
       Lowest().expires_after(std::chrono::seconds(2));
       stream_.async_shutdown([self = this->shared_from_this()](beast::error_code) {});
@@ -217,6 +223,23 @@ class Session : public std::enable_shared_from_this<Session<kTls>> {
       beast::error_code ec;
       Lowest().socket().shutdown(tcp::socket::shutdown_send, ec);
     }
+  }
+
+  // After an early error answer: stop sending, then read and discard what the
+  // client still sends (at most 1 MiB, at most 1 s) before closing.
+  void Linger() {
+    beast::error_code ec;
+    Lowest().socket().shutdown(tcp::socket::shutdown_send, ec);
+    Lowest().expires_after(std::chrono::seconds(1));
+    DrainSome();
+  }
+  void DrainSome() {
+    if (drained_ > (1u << 20)) return;
+    Lowest().async_read_some(asio::buffer(drain_buf_), [self = this->shared_from_this()](beast::error_code ec, size_t n) {
+      if (ec) return;
+      self->drained_ += n;
+      self->DrainSome();
+    });
   }
 
   Stream stream_;
@@ -230,6 +253,9 @@ class Session : public std::enable_shared_from_this<Session<kTls>> {
   bool head_ = false;
   unsigned version_ = 11;
   bool counted_ = false;  // holds one of max_inflight
+  bool linger_ = false;
+  size_t drained_ = 0;
+  std::array<char, 16384> drain_buf_;
 };
 
 class HttpServerImpl final : public HttpServer {
