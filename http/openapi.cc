@@ -140,7 +140,7 @@ std::string OpenApiJson() {
       paths[std::string(r.pattern)][lower] = op;
     }
     json plain_ok = {{"200", {{"description", "OK"}, {"content", {{"application/json", {{"schema", {{"type", "object"}}}}}}}}}};
-    paths["/healthz"]["get"] = {{"operationId", "Health"}, {"summary", "Liveness: {\"status\":\"SERVING\"}"},
+    paths["/healthz"]["get"] = {{"operationId", "Health"}, {"summary", "Liveness: {\"status\":\"SERVING\",\"tokens\":<whether calls need a bearer token>}"},
                                 {"security", json::array()}, {"responses", plain_ok}};
     paths["/v1/openapi.json"]["get"] = {{"operationId", "OpenApi"}, {"summary", "This document"},
                                         {"security", json::array()}, {"responses", plain_ok}};

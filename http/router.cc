@@ -257,7 +257,8 @@ Response Router::Handle(const Request& req) const {
 
   if (get && path == "/healthz") {
     Response r;
-    r.body = R"({"status":"SERVING"})";
+    // Whether calls need a bearer token, so the page can ask for one up front.
+    r.body = api_->has_tokens() ? R"({"status":"SERVING","tokens":true})" : R"({"status":"SERVING","tokens":false})";
     r.headers.emplace_back("Cache-Control", "no-store");
     return r;
   }

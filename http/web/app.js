@@ -16,7 +16,7 @@ function h(tag, attrs, ...children) {
     else if (k === 'text') el.textContent = v;
     else el.setAttribute(k, v === true ? '' : String(v));
   }
-  for (const c of children.flat()) {
+  for (const c of children.flat(Infinity)) {
     if (c === undefined || c === null || c === false) continue;
     el.appendChild(typeof c === 'string' || typeof c === 'number' ? document.createTextNode(String(c)) : c);
   }
@@ -125,6 +125,7 @@ async function showSearch(q) {
   setStatus(experts.length ? `${experts.length} people, ${num(data.documentsMatched)} matching documents`
                            : 'Nobody found for that question.');
   view.append(h('section', { 'aria-label': 'Results', class: 'results' }, experts.map((e, i) => expertCard(e, i + 1))));
+  view.dataset.query = q;  // rendered (tests wait on it)
 }
 
 function yearChart(activity) {
@@ -132,7 +133,8 @@ function yearChart(activity) {
   if (!years.length) return h('p', { class: 'meta' }, 'No dated activity.');
   const max = Math.max(...years.map((y) => y.n));
   const w = 36, gap = 8, top = 14, height = 120;
-  const chart = svg('svg', { class: 'chart', viewBox: `0 0 ${years.length * (w + gap)} ${height + 30}`, role: 'img',
+  const width = years.length * (w + gap);
+  const chart = svg('svg', { class: 'chart', viewBox: `0 0 ${width} ${height + 30}`, width, height: height + 30, role: 'img',
     'aria-label': 'Documents per year: ' + years.map((y) => `${y.year}: ${y.n}`).join(', ') });
   years.forEach((y, i) => {
     const bh = max ? Math.max(1, (height - top) * y.n / max) : 0;
@@ -176,6 +178,7 @@ async function showPerson(id) {
           h('p', { class: 'meta' }, 'No suggestions.'))),
     h('section', { class: 'card', 'aria-labelledby': 'h-docs' }, h('h3', { id: 'h-docs' }, 'Top documents'),
       evidenceList(p.topDocuments)));
+  view.dataset.person = id;
   // Talent network view (GetTalentNetwork / GetTopicCoverage) goes here once the API has those routes.
 }
 
@@ -202,6 +205,9 @@ async function showTopics() {
 }
 
 async function route() {
+  delete $('view').dataset.query;
+  delete $('view').dataset.person;
+  delete $('view').dataset.error;
   const hash = location.hash || '#/';
   const [path, query] = hash.slice(1).split('?');
   $('nav-search').toggleAttribute('aria-current', false);
@@ -218,6 +224,7 @@ async function route() {
     }
   } catch (e) {
     setStatus(e.status === 401 ? 'Enter an access token to continue.' : `Error: ${e.message}`, true);
+    $('view').dataset.error = String(e.status || 'client');
   }
 }
 
@@ -245,5 +252,9 @@ document.addEventListener('DOMContentLoaded', () => {
     }
   });
   window.addEventListener('hashchange', route);
+  // Ask for a token up front when the server needs one and none is stored.
+  if (!localStorage.getItem(TOKEN_KEY)) {
+    fetch('/healthz').then((r) => r.json()).then((hz) => { if (hz.tokens) showTokenForm(''); }).catch(() => {});
+  }
   route();
 });

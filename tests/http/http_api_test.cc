@@ -198,6 +198,7 @@ TEST_F(HttpApiTest, EveryReadRouteAnswersJson) {
 
   // Public, no token: health, the OpenAPI document and the page.
   EXPECT_EQ(Fetch(port, "GET", "/healthz").Json()["status"], "SERVING");
+  EXPECT_EQ(Fetch(port, "GET", "/healthz").Json()["tokens"], true);
   EXPECT_EQ(Fetch(port, "GET", "/v1/openapi.json").status, 200);
   Reply page = Fetch(port, "GET", "/");
   EXPECT_EQ(page.status, 200);
