@@ -141,11 +141,13 @@ class Session : public std::enable_shared_from_this<Session<kTls>> {
     }
     if (shared_->stopping) {
       keep_alive_ = false;
+      linger_ = true;  // the body is not read
       return Write(ErrorResponse(absl::UnavailableError("server is shutting down")));
     }
     if (shared_->inflight.fetch_add(1) >= shared_->options.max_inflight) {
       --shared_->inflight;
       keep_alive_ = false;  // the body (if any) is not read
+      linger_ = true;
       return Write(ErrorResponse(absl::ResourceExhaustedError(
           absl::StrFormat("too many requests in flight (limit %d); retry", shared_->options.max_inflight))));
     }
