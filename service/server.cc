@@ -30,6 +30,7 @@
 #include "grpcpp/support/server_callback.h"
 #include "nlohmann/json.hpp"
 #include "status_convert.h"
+#include "whoknows/admission/admission.h"
 #include "whoknows/base/log.h"
 #include "whoknows/base/status_macros.h"
 #include "whoknows/indexer/input.h"
@@ -97,8 +98,12 @@ void Merge(const IngestCounts& add, IngestCounts* total) {
 
 class WhoKnowsService final : public v1::WhoKnows::CallbackService {
  public:
-  WhoKnowsService(Backend* backend, std::unique_ptr<TokenTable> tokens, size_t ingest_batch)
-      : backend_(backend), tokens_(std::move(tokens)), ingest_batch_(ingest_batch == 0 ? 5000 : ingest_batch) {}
+  WhoKnowsService(Backend* backend, std::unique_ptr<TokenTable> tokens, size_t ingest_batch,
+                  const admission::Options& admission)
+      : backend_(backend),
+        tokens_(std::move(tokens)),
+        ingest_batch_(ingest_batch == 0 ? 5000 : ingest_batch),
+        executor_(admission) {}
 
   // Authenticates the call and checks that its role is at least `min`.
   absl::StatusOr<Caller> Authorize(grpc::CallbackServerContext* ctx, Role min) const {
@@ -135,9 +140,44 @@ class WhoKnowsService final : public v1::WhoKnows::CallbackService {
     return reactor;
   }
 
+  // The expensive reader calls: authorised on the gRPC thread, then run by the
+  // admission executor (bounded concurrency and queue), so an overload is shed
+  // with RESOURCE_EXHAUSTED, a call whose deadline passed while it waited is
+  // dropped with DEADLINE_EXCEEDED, and gRPC's own threads stay free for
+  // health checks and cheap calls. `fn` must capture by value (it runs later).
+  template <typename Fn>
+  grpc::ServerUnaryReactor* Admitted(grpc::CallbackServerContext* ctx, Role min, Fn fn) {
+    grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
+    absl::StatusOr<Caller> caller = Authorize(ctx, min);
+    absl::Status status = caller.ok() ? CheckAlive(ctx) : caller.status();
+    if (!status.ok()) {
+      reactor->Finish(ToGrpcStatus(status));
+      return reactor;
+    }
+    executor_.Submit(
+        SteadyDeadline(ctx->deadline()), [ctx] { return ctx->IsCancelled(); },
+        [ctx, reactor, caller = *std::move(caller), fn = std::move(fn)](const absl::Status& admitted) {
+          absl::Status s = admitted;
+          if (s.ok()) s = CheckAlive(ctx);
+          if (s.ok()) s = fn(caller);
+          reactor->Finish(ToGrpcStatus(s));
+        });
+    return reactor;
+  }
+
+  // The client's deadline on the steady clock (max() when it has none).
+  static admission::Executor::Clock::time_point SteadyDeadline(std::chrono::system_clock::time_point d) {
+    const auto left = d - std::chrono::system_clock::now();
+    if (left > std::chrono::hours(24 * 365)) return admission::Executor::Clock::time_point::max();
+    return admission::Executor::Clock::now() +
+           std::chrono::duration_cast<admission::Executor::Clock::duration>(left);
+  }
+
+  admission::Stats admission_stats() const { return executor_.stats(); }
+
   grpc::ServerUnaryReactor* FindExperts(grpc::CallbackServerContext* ctx, const v1::FindExpertsRequest* req,
                                         v1::FindExpertsResponse* resp) override {
-    return Unary(ctx, Role::kReader, [&](const Caller& caller) -> absl::Status {
+    return Admitted(ctx, Role::kReader, [this, req, resp](const Caller& caller) -> absl::Status {
       ExpertsQuery q;
       q.text = req->text();
       q.k = req->k() == 0 ? 10 : req->k();
@@ -160,7 +200,7 @@ class WhoKnowsService final : public v1::WhoKnows::CallbackService {
   grpc::ServerUnaryReactor* SuggestConnections(grpc::CallbackServerContext* ctx,
                                                const v1::SuggestConnectionsRequest* req,
                                                v1::SuggestConnectionsResponse* resp) override {
-    return Unary(ctx, Role::kReader, [&](const Caller& caller) -> absl::Status {
+    return Admitted(ctx, Role::kReader, [this, req, resp](const Caller& caller) -> absl::Status {
       ConnectQuery q;
       q.person = req->person();
       q.about = req->about();
@@ -174,7 +214,7 @@ class WhoKnowsService final : public v1::WhoKnows::CallbackService {
 
   grpc::ServerUnaryReactor* GetPerson(grpc::CallbackServerContext* ctx, const v1::GetPersonRequest* req,
                                       v1::GetPersonResponse* resp) override {
-    return Unary(ctx, Role::kReader, [&](const Caller& caller) -> absl::Status {
+    return Admitted(ctx, Role::kReader, [this, req, resp](const Caller& caller) -> absl::Status {
       if (req->person().empty()) return absl::InvalidArgumentError("person is required");
       WK_ASSIGN_OR_RETURN(ProfileResult p, backend_->GetPerson(req->person(), caller));
       ToProto(p, resp);
@@ -184,7 +224,7 @@ class WhoKnowsService final : public v1::WhoKnows::CallbackService {
 
   grpc::ServerUnaryReactor* ListTopics(grpc::CallbackServerContext* ctx, const v1::ListTopicsRequest* req,
                                        v1::ListTopicsResponse* resp) override {
-    return Unary(ctx, Role::kReader, [&](const Caller& caller) -> absl::Status {
+    return Admitted(ctx, Role::kReader, [this, req, resp](const Caller& caller) -> absl::Status {
       const size_t limit = req->limit() == 0 ? 20 : req->limit();
       if (limit > 1000) return absl::InvalidArgumentError("limit must be at most 1000");
       WK_ASSIGN_OR_RETURN(std::vector<TopicResult> out, backend_->ListTopics(limit, caller));
@@ -195,7 +235,7 @@ class WhoKnowsService final : public v1::WhoKnows::CallbackService {
 
   grpc::ServerUnaryReactor* GetStats(grpc::CallbackServerContext* ctx, const v1::GetStatsRequest* /*req*/,
                                      v1::GetStatsResponse* resp) override {
-    return Unary(ctx, Role::kReader, [&](const Caller& /*caller*/) -> absl::Status {
+    return Admitted(ctx, Role::kReader, [this, resp](const Caller& /*caller*/) -> absl::Status {
       WK_ASSIGN_OR_RETURN(indexer::IndexStats s, backend_->GetStats());
       ToProto(s, resp);
       return absl::OkStatus();
@@ -232,6 +272,7 @@ class WhoKnowsService final : public v1::WhoKnows::CallbackService {
   Backend* backend_;
   std::unique_ptr<TokenTable> tokens_;  // nullptr: no authentication
   size_t ingest_batch_;
+  admission::Executor executor_;  // last: its destructor drains calls that use the members above
 };
 
 class IngestReactor final : public grpc::ServerReadReactor<v1::Message> {
@@ -321,6 +362,11 @@ class ServerImpl final : public Server {
   ~ServerImpl() override {
     Shutdown(0);
     Wait();
+    const admission::Stats a = service_->admission_stats();
+    if (a.shed_full + a.shed_waited + a.dropped_deadline > 0) {
+      LogInfo("admission: %d calls run, %d shed (queue full), %d shed (waited too long), %d dropped (deadline passed)",
+              a.admitted, a.shed_full, a.shed_waited, a.dropped_deadline);
+    }
   }
 
   int port() const override { return port_; }
@@ -339,6 +385,7 @@ class ServerImpl final : public Server {
   }
 
   void Wait() override { server_->Wait(); }
+  admission::Stats admission_stats() const override { return service_->admission_stats(); }
 
  private:
   std::unique_ptr<WhoKnowsService> service_;
@@ -380,7 +427,11 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(Backend* backend, const Se
     creds = grpc::InsecureServerCredentials();
   }
 
-  auto service = std::make_unique<WhoKnowsService>(backend, std::move(tokens), options.ingest_batch);
+  admission::Options admission;
+  admission.workers = options.max_inflight;
+  admission.max_queue = options.max_queue;
+  admission.max_wait = std::chrono::milliseconds(options.max_queue_wait_ms);
+  auto service = std::make_unique<WhoKnowsService>(backend, std::move(tokens), options.ingest_batch, admission);
   grpc::EnableDefaultHealthCheckService(true);
   // Explicit call: with --as-needed the reflection library is otherwise dropped.
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
