@@ -4,12 +4,14 @@
 # no wait bound: the old behaviour) — and per server:
 #   1. idle health baseline            health, open loop 200/s, 5 s
 #   2. capacity                        FindExperts, closed loop C=4, 10 s
-#   3. 2x overload                     FindExperts, open loop at 2 x capacity, 10 s, 5 s deadline
+#   3. 2x overload                     FindExperts, open loop at 2 x the capacity measured against the
+#                                      first server (the same rate for both), 10 s, 5 s deadline
 #   4. 1 s after the overload run ends health, open loop 200/s, 5 s  (target: p99 <= 2 x idle p99)
 #   bench/overload_run.sh BUILD_DIR DB PORT QUERIES
 set -u
 B=$1 DB=$2 PORT=$3 Q=$4
 OUT=$(mktemp -d)
+RATE=""
 summ() { python3 -c "import json; j=json.load(open('$1')); l=j['latency_ms']; print('   ok',j['ok'],'err',j['error_count'],'rps',round(j['throughput_rps'],1), {k:round(l.get(k,0),2) for k in ('p50','p90','p99','max')}, j.get('errors'))"; }
 field() { python3 -c "import json; j=json.load(open('$1')); print($2)"; }
 for mode in admission unbounded; do
@@ -23,7 +25,7 @@ for mode in admission unbounded; do
   $L --method health --rate 200 --duration 5 > "$OUT/idle.json"; echo "== idle health 200/s"; summ "$OUT/idle.json"
   sleep 2
   $L --method experts --concurrency 4 --duration 10 > "$OUT/cap.json"; echo "== capacity: experts C=4"; summ "$OUT/cap.json"
-  RATE=$(field "$OUT/cap.json" "int(2*j['throughput_rps'])")
+  [ -n "${RATE:-}" ] || RATE=$(field "$OUT/cap.json" "int(2*j['throughput_rps'])")
   sleep 2
   $L --method experts --rate "$RATE" --duration 10 > "$OUT/over.json"; echo "== 2x overload: experts open $RATE/s"; summ "$OUT/over.json"
   sleep 1
