@@ -1,5 +1,7 @@
 #include "whoknows/service/backend.h"
 
+#include <malloc.h>
+
 #include <algorithm>
 #include <map>
 #include <mutex>
@@ -434,9 +436,16 @@ class LocalBackend final : public Backend {
       std::unique_lock<std::shared_mutex> lock(state_mu_);
       state_ = std::move(state);
     }
-    std::lock_guard<std::mutex> lock(pool_mu_);
-    pool_.clear();  // idle readers of older revisions; otherwise the pool grows by one per commit
-    pool_.push_back(std::move(reader));
+    {
+      std::lock_guard<std::mutex> lock(pool_mu_);
+      pool_.clear();  // idle readers of older revisions; otherwise the pool grows by one per commit
+      pool_.push_back(std::move(reader));
+    }
+    // The old snapshot and document table are freed here unless a query still
+    // holds them; hand the freed pages back to the OS, or every rebuild leaves
+    // the heap at its two-snapshot peak (bench/RESULTS.md "Scale (issue 13)").
+    old.reset();
+    malloc_trim(0);
     return absl::OkStatus();
   }
 
