@@ -3,11 +3,11 @@
 #include <malloc.h>
 
 #include <algorithm>
+#include <chrono>
+#include <condition_variable>
 #include <map>
 #include <mutex>
 #include <shared_mutex>
-#include <chrono>
-#include <condition_variable>
 #include <thread>
 
 #include "absl/container/flat_hash_map.h"

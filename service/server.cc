@@ -1,10 +1,12 @@
 // The gRPC server: whoknows.v1.WhoKnows on the callback API, plus the standard
 // health service and server reflection.
 //
-// Handlers run the Backend call inline on the gRPC callback thread (the
-// Backend is thread-safe and queries run on immutable snapshots). Each handler
-// authenticates, checks the role, and checks cancellation / the deadline
-// before the heavy work. An Ingest stream converts each message through the
+// Each handler authenticates, checks the role, and checks cancellation / the
+// deadline before the heavy work. The reader calls then run on the admission
+// executor (whoknows/admission: bounded workers and queue; RESOURCE_EXHAUSTED
+// beyond, DEADLINE_EXCEEDED for calls that expired while queued); admin calls
+// run inline on the gRPC callback thread (the Backend is thread-safe and
+// queries run on immutable snapshots). An Ingest stream converts each message through the
 // JSONL parser, commits every `ingest_batch` messages and at the end of the
 // stream (also when the stream is cancelled, e.g. by a shutdown deadline),
 // and answers only after Backend::Ingest committed and swapped the snapshot.
