@@ -16,6 +16,7 @@
 #include <cmath>
 #include <filesystem>
 #include <memory>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -29,7 +30,9 @@
 #include "whoknows/base/testing.h"
 #include "whoknows/indexer/index.h"
 #include "whoknows/indexer/pipeline.h"
+#include "nlohmann/json.hpp"
 #include "whoknows/service/backend.h"
+#include "whoknows/service/grpc_client.h"
 #include "whoknows/service/server.h"
 #include "whoknows/v1/whoknows.grpc.pb.h"
 
@@ -329,6 +332,71 @@ TEST_F(ClusterTest, ReplicaCatchesUpAfterIngest) {
   EXPECT_EQ(st.snapshot_revision, st.index_revision);
   EXPECT_EQ(st.lag_seconds, 0.0);
   ExpectSameAnswers(writer.get(), follower.get(), "replica after ingest");
+}
+
+// Two "replicas" that differ on purpose (2 and 3 documents), so each answer
+// shows which one served it: one round_robin channel reaches both, from C++
+// (RemoteClient with an address list) and from Python (the README's snippet).
+TEST(ReplicaClientsTest, RoundRobinOverAnAddressListReachesEveryReplica) {
+  TempDir dir;
+  std::vector<std::unique_ptr<Backend>> backends;
+  std::vector<std::unique_ptr<Server>> servers;
+  std::string list;
+  for (int n : {2, 3}) {
+    BackendOptions bo;
+    bo.writable = true;
+    absl::StatusOr<std::unique_ptr<Backend>> b = Backend::Open(dir.Sub(absl::StrFormat("db%d", n)), bo);
+    ASSERT_TRUE(b.ok()) << b.status();
+    std::vector<indexer::Record> recs;
+    for (int i = 0; i < n; ++i) {
+      indexer::Record r;
+      r.source = "jsonl:rr";
+      r.id = absl::StrFormat("jsonl:rr:%d", i);
+      r.thread_id = r.id;
+      r.author_key = "mail:rr@example.org";
+      r.text = "round robin replica check";
+      r.timestamp = 1600000000 + i;
+      recs.push_back(r);
+    }
+    ASSERT_TRUE((*b)->Ingest(recs, {}).ok());
+    absl::StatusOr<std::unique_ptr<Server>> s = Server::Start(b->get(), ServerOptions{});
+    ASSERT_TRUE(s.ok()) << s.status();
+    list += (list.empty() ? "" : ",") + (*s)->address();
+    backends.push_back(*std::move(b));
+    servers.push_back(*std::move(s));
+  }
+  absl::StatusOr<std::unique_ptr<RemoteClient>> client = RemoteClient::Connect(list, "", "");
+  ASSERT_TRUE(client.ok()) << client.status();
+  std::set<uint64_t> seen;
+  for (int i = 0; i < 20; ++i) {
+    absl::StatusOr<indexer::IndexStats> st = (*client)->GetStats();
+    ASSERT_TRUE(st.ok()) << st.status();
+    seen.insert(st->documents);
+  }
+  EXPECT_EQ(seen, (std::set<uint64_t>{2, 3}));
+
+  if (!std::filesystem::exists("/usr/bin/grpc_python_plugin")) GTEST_SKIP() << "no grpc_python_plugin";
+  const std::string gen = dir.Sub("gen");
+  std::filesystem::create_directories(gen);
+  const std::string protoc =
+      absl::StrFormat("protoc -I %s/proto --python_out=%s --grpc_out=%s "
+                      "--plugin=protoc-gen-grpc=/usr/bin/grpc_python_plugin whoknows/v1/whoknows.proto",
+                      WK_SOURCE_DIR, gen, gen);
+  ASSERT_EQ(std::system(protoc.c_str()), 0);
+  const std::string cmd = absl::StrFormat("/usr/bin/python3 %s/tests/service/python/round_robin_client.py %s %s 20",
+                                          WK_SOURCE_DIR, gen, list);
+  FILE* p = popen(cmd.c_str(), "r");
+  ASSERT_NE(p, nullptr);
+  std::string out;
+  char buf[4096];
+  size_t got;
+  while ((got = fread(buf, 1, sizeof(buf), p)) > 0) out.append(buf, got);
+  ASSERT_EQ(pclose(p), 0) << out;
+  nlohmann::json j = nlohmann::json::parse(out, nullptr, false);
+  ASSERT_FALSE(j.is_discarded()) << out;
+  std::set<uint64_t> py;
+  for (const auto& d : j["documents"]) py.insert(d.get<uint64_t>());
+  EXPECT_EQ(py, (std::set<uint64_t>{2, 3}));
 }
 
 }  // namespace
