@@ -32,7 +32,15 @@ struct State {
   std::shared_ptr<const std::vector<indexer::StoredDoc>> docs;
   uint64_t revision = 0;
   int64_t built_at = 0;  // epoch seconds
+  // SuggestConnections answers without `about`, per (person, k, group mask):
+  // they depend only on this snapshot, so the cache lives and dies with it
+  // (every ingest swaps in a new State: invalidation for free). Bounded: cleared
+  // when full.
+  mutable std::mutex connect_mu;
+  mutable absl::flat_hash_map<std::string, std::vector<ConnectionResult>> connect_cache;
 };
+
+constexpr size_t kMaxCachedConnectAnswers = 20000;
 
 std::string FirstLine(const std::string& text, size_t max) {
   size_t start = text.find_first_not_of(" \t\r\n");
@@ -143,12 +151,25 @@ class LocalBackend final : public Backend {
     engine::ConnectOptions opt;
     opt.k = q.k;
     opt.group_mask = Mask(*state->snapshot, caller);
+    const std::string key = q.about.empty() && options_.connect_cache
+                                ? absl::StrFormat("%s|%d|%d", person, q.k, static_cast<uint64_t>(opt.group_mask))
+                                : std::string();
+    if (!key.empty()) {
+      std::lock_guard<std::mutex> lock(state->connect_mu);
+      auto it = state->connect_cache.find(key);
+      if (it != state->connect_cache.end()) return it->second;
+    }
     WK_ASSIGN_OR_RETURN(std::vector<engine::Connection> conns,
                         engine::SuggestConnections(*state->snapshot, person, hits, opt));
     std::vector<ConnectionResult> out;
     for (engine::Connection& c : conns) {
       out.push_back({c.id, c.name, c.score, std::move(c.mutual_contacts), std::move(c.shared_topics),
                      std::move(c.communities_bridged), std::move(c.reason)});
+    }
+    if (!key.empty()) {
+      std::lock_guard<std::mutex> lock(state->connect_mu);
+      if (state->connect_cache.size() >= kMaxCachedConnectAnswers) state->connect_cache.clear();
+      state->connect_cache.emplace(key, out);
     }
     return out;
   }

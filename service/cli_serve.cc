@@ -27,6 +27,7 @@ struct ServeArgs {
   std::string db;
   std::vector<std::string> shards;
   double follow_seconds = 0;
+  bool no_connect_cache = false;
   ServerOptions server;
   double grace_seconds = 10;
 };
@@ -52,6 +53,7 @@ int RunServe(const ServeArgs& args) {
   bopts.writable = args.shards.empty() && args.follow_seconds <= 0;
   bopts.shards = args.shards;
   bopts.follow_seconds = args.follow_seconds;
+  bopts.connect_cache = !args.no_connect_cache;
   const std::string what = args.db.empty() ? absl::StrJoin(args.shards, ",") : args.db;
   absl::StatusOr<std::unique_ptr<Backend>> backend = Backend::Open(args.db, bopts);
   if (!backend.ok()) {
@@ -120,6 +122,8 @@ void RegisterServeCommand(CLI::App& app, int* exit_code) {
   serve->add_option("--max-queue-wait-ms", a->server.max_queue_wait_ms,
                     "Longest wait for a worker before a call is shed with RESOURCE_EXHAUSTED")
       ->capture_default_str();
+  serve->add_flag("--no-connect-cache", a->no_connect_cache,
+                  "Recompute every SuggestConnections (default: answers are reused until the next ingest)");
   serve->callback([a, exit_code] { *exit_code = RunServe(*a); });
 }
 

@@ -25,7 +25,7 @@ namespace whoknows::admission {
 struct Options {
   size_t workers = 0;          // calls running at once; 0 = hardware threads (at least 2)
   size_t max_queue = 0;        // calls waiting; 0 = 4 x workers
-  std::chrono::milliseconds max_wait{200};  // longest wait in the queue before the call is shed
+  std::chrono::milliseconds max_wait{1000};  // longest wait in the queue before the call is shed
 };
 
 // Counters since start (monotonic).

@@ -129,6 +129,10 @@ struct BackendOptions {
   // (e.g. a copy kept current by xapian-replicate) has a new revision and, if
   // so, build and swap in a new snapshot. GetStats reports the lag.
   double follow_seconds = 0;
+  // Reuse SuggestConnections answers (without `about`) until the next
+  // snapshot swap (ingest, replication): the same person asked again costs a
+  // lookup instead of a personalized PageRank.
+  bool connect_cache = true;
 };
 
 class Backend {

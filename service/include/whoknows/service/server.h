@@ -32,7 +32,7 @@ struct ServerOptions {
   // started gets DEADLINE_EXCEEDED and is not run.
   size_t max_inflight = 0;
   size_t max_queue = 0;
-  int64_t max_queue_wait_ms = 200;
+  int64_t max_queue_wait_ms = 1000;
 };
 
 // True for 127.0.0.0/8, ::1 and localhost.
