@@ -40,7 +40,7 @@ struct State {
   mutable absl::flat_hash_map<std::string, std::vector<ConnectionResult>> connect_cache;
 };
 
-constexpr size_t kMaxCachedConnectAnswers = 20000;
+constexpr size_t kMaxCachedConnectAnswers = 4096;  // ~5 KB each at k=10: ~20 MB at most
 
 std::string FirstLine(const std::string& text, size_t max) {
   size_t start = text.find_first_not_of(" \t\r\n");
