@@ -327,8 +327,18 @@ TEST_F(ClusterTest, ReplicaCatchesUpAfterIngest) {
   ASSERT_TRUE(seen) << "replica did not catch up within 30 s";
   const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   RecordProperty("catch_up_seconds", absl::StrFormat("%.2f", secs));
+  // Replication may still be applying a later changeset: wait (bounded) until
+  // the replica reports itself current, then it must equal the writer.
+  indexer::IndexStats st;
+  for (int i = 0; i < 100; ++i) {
+    ASSERT_OK_AND_ASSIGN(st, follower->GetStats());
+    if (st.lag_seconds == 0.0 && st.snapshot_revision == st.index_revision &&
+        follower->documents() == writer->documents()) {
+      break;
+    }
+    std::this_thread::sleep_for(milliseconds(100));
+  }
   EXPECT_EQ(follower->documents(), writer->documents());
-  ASSERT_OK_AND_ASSIGN(indexer::IndexStats st, follower->GetStats());
   EXPECT_EQ(st.snapshot_revision, st.index_revision);
   EXPECT_EQ(st.lag_seconds, 0.0);
   ExpectSameAnswers(writer.get(), follower.get(), "replica after ingest");
