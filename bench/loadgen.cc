@@ -36,6 +36,7 @@
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -47,6 +48,7 @@
 #include "grpcpp/support/byte_buffer.h"
 #include "grpcpp/support/channel_arguments.h"
 #include "grpcpp/support/slice.h"
+#include "absl/strings/str_split.h"
 #include "whoknows/service/server.h"
 #include "whoknows/v1/whoknows.grpc.pb.h"
 
@@ -110,8 +112,13 @@ class Load {
       grpc::ChannelArguments args;
       args.SetInt("whoknows.load.channel", c);  // distinct args -> distinct connections
       args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
+      std::string target = o.target;
+      if (target.find(',') != std::string::npos) {  // replicas: one channel, calls spread round-robin
+        target = "ipv4:" + target;
+        args.SetLoadBalancingPolicyName("round_robin");
+      }
       std::shared_ptr<grpc::Channel> channel =
-          grpc::CreateCustomChannel(o.target, grpc::InsecureChannelCredentials(), args);
+          grpc::CreateCustomChannel(target, grpc::InsecureChannelCredentials(), args);
       stubs_.push_back(pb::WhoKnows::NewStub(channel));
       generic_.push_back(std::make_unique<grpc::GenericStub>(channel));
     }
@@ -366,7 +373,7 @@ void PrintText(const nlohmann::json& j) {
 int main(int argc, char** argv) {
   Options o;
   CLI::App app("whoknows-load: open/closed-loop load against a loopback whoknows server");
-  app.add_option("--target", o.target, "HOST:PORT (loopback only)")->capture_default_str();
+  app.add_option("--target", o.target, "HOST:PORT, or IP:PORT,IP:PORT,... spread round-robin (loopback only)")->capture_default_str();
   auto* rate = app.add_option("--rate", o.rate, "Open loop: requests per second (latency from scheduled time)");
   auto* conc = app.add_option("--concurrency", o.concurrency, "Closed loop: calls in flight");
   rate->excludes(conc);
@@ -389,10 +396,12 @@ int main(int argc, char** argv) {
   app.add_flag("--json", o.json, "Print one JSON object");
   CLI11_PARSE(app, argc, argv);
 
-  if (!whoknows::service::IsLoopbackAddress(o.target)) {
-    std::fprintf(stderr, "whoknows-load: refusing non-loopback target %s (127.0.0.0/8, ::1, localhost only)\n",
-                 o.target.c_str());
-    return 2;
+  for (const std::string& one : std::vector<std::string>(absl::StrSplit(o.target, ','))) {  // A:P or A:P,B:P,... (round-robin)
+    if (!whoknows::service::IsLoopbackAddress(one)) {
+      std::fprintf(stderr, "whoknows-load: refusing non-loopback target %s (127.0.0.0/8, ::1, localhost only)\n",
+                   one.c_str());
+      return 2;
+    }
   }
   if (o.rate <= 0 && o.concurrency <= 0) {
     std::fprintf(stderr, "whoknows-load: give --rate R (open loop) or --concurrency C (closed loop)\n");

@@ -7,8 +7,10 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
 #include "whoknows/base/status_macros.h"
 #include "whoknows/indexer/index.h"
+#include "shards.h"
 #include "xapian_util.h"
 
 namespace whoknows::indexer {
@@ -20,14 +22,23 @@ namespace px = internal;
 
 class XapianIndexReader final : public IndexReader {
  public:
-  explicit XapianIndexReader(std::string dir) : dir_(std::move(dir)) {}
+  // `locations`: one database directory, or the shards (paths or tcp://HOST:PORT).
+  XapianIndexReader(std::string dir, std::vector<std::string> locations)
+      : dir_(std::move(dir)), locations_(std::move(locations)) {}
 
   absl::Status Init() {
     std::string format;
-    WK_RETURN_IF_ERROR(GuardXapian(absl::StrFormat("open %s", dir_), [&] {
-      db_ = Xapian::Database(dir_);
+    const std::string what = locations_.size() == 1 ? absl::StrFormat("open %s", dir_)
+                                                    : absl::StrFormat("open %d shards", locations_.size());
+    absl::Status opened = GuardXapian(what, [&] {
+      shards_.clear();
+      for (const std::string& loc : locations_) shards_.push_back(internal::OpenShardForReading(loc));
+      db_ = shards_.front();
+      for (size_t i = 1; i < shards_.size(); ++i) db_.add_database(shards_[i]);
       format = db_.get_metadata(std::string(px::kFormatKey));
-    }));
+    });
+    WK_RETURN_IF_ERROR(NameShards(opened));
+    broken_ = false;
     if (format != px::kFormatVersion && !(format.empty() && db_.get_doccount() == 0)) {
       return absl::FailedPreconditionError(absl::StrFormat(
           "%s: index format %s, this build reads format %s; re-index into a new directory", dir_,
@@ -37,17 +48,21 @@ class XapianIndexReader final : public IndexReader {
   }
 
   absl::Status Reopen() override {
+    if (broken_) return Init();  // a shard failed earlier: reconnect
     bool changed = false;
-    WK_RETURN_IF_ERROR(GuardXapian("reopen", [&] { changed = db_.reopen(); }));
+    WK_RETURN_IF_ERROR(NameShards(GuardXapian("reopen", [&] { changed = db_.reopen(); })));
     return changed ? LoadIdentities() : absl::OkStatus();
   }
+
+  size_t shard_count() const override { return shards_.size(); }
 
   uint64_t doc_count() const override { return db_.get_doccount(); }
   uint64_t revision() const override { return revision_; }
 
   absl::StatusOr<IndexStats> Stats() override {
     IndexStats st;
-    WK_RETURN_IF_ERROR(GuardXapian("stats", [&] {
+    if (broken_) WK_RETURN_IF_ERROR(Init());
+    WK_RETURN_IF_ERROR(NameShards(GuardXapian("stats", [&] {
       st.documents = db_.get_doccount();
       auto count_prefix = [&](std::string_view prefix, std::vector<std::pair<std::string, uint64_t>>* out) {
         uint64_t n = 0;
@@ -71,7 +86,7 @@ class XapianIndexReader final : public IndexReader {
         st.first_timestamp = static_cast<int64_t>(Xapian::sortable_unserialise(db_.get_value_lower_bound(kSlotTimestamp)));
         st.last_timestamp = static_cast<int64_t>(Xapian::sortable_unserialise(db_.get_value_upper_bound(kSlotTimestamp)));
       }
-    }));
+    })));
     st.persons = persons_.size();
     return st;
   }
@@ -79,7 +94,7 @@ class XapianIndexReader final : public IndexReader {
   uint32_t last_docid() const override { return db_.get_lastdocid(); }
 
   absl::Status ForEachDocument(const std::function<void(const StoredDoc&)>& fn, uint32_t first_docid) override {
-    return GuardXapian("scan documents", [&] {
+    return NameShards(GuardXapian("scan documents", [&] {
       StoredDoc d;
       px::DocMeta meta;
       auto it = db_.postlist_begin("");
@@ -89,7 +104,7 @@ class XapianIndexReader final : public IndexReader {
         FillStored(*it, doc, &d, &meta);
         fn(d);
       }
-    });
+    }));
   }
 
   absl::StatusOr<std::vector<Person>> ListPersons() override {
@@ -114,7 +129,8 @@ class XapianIndexReader final : public IndexReader {
     bool blank = std::all_of(text.begin(), text.end(), [](char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; });
     if (blank) return absl::InvalidArgumentError("empty query");
     std::vector<SearchHit> hits;
-    WK_RETURN_IF_ERROR(GuardXapian("search", [&] {
+    if (broken_) WK_RETURN_IF_ERROR(Init());
+    WK_RETURN_IF_ERROR(NameShards(GuardXapian("search", [&] {
       Xapian::Query q = ParseQuery(text);
       if (q.empty()) return;
       q = ApplyFilter(q, filter);
@@ -124,13 +140,13 @@ class XapianIndexReader final : public IndexReader {
       Xapian::MSet mset = enquire.get_mset(0, static_cast<Xapian::doccount>(n));
       hits.reserve(mset.size());
       for (auto it = mset.begin(); it != mset.end(); ++it) hits.push_back({*it, it.get_weight()});
-    }));
+    })));
     return hits;
   }
 
   absl::StatusOr<DocText> GetDoc(uint32_t docid) override {
     DocText t;
-    WK_RETURN_IF_ERROR(GuardXapian(absl::StrFormat("document %d", docid), [&] {
+    WK_RETURN_IF_ERROR(NameShards(GuardXapian(absl::StrFormat("document %d", docid), [&] {
       Xapian::Document doc = db_.get_document(docid);
       px::DocMeta m;
       px::UnpackMeta(doc.get_value(kSlotMeta), &m);
@@ -144,7 +160,7 @@ class XapianIndexReader final : public IndexReader {
       t.author = PersonOf(m.author_key);
       t.kind = static_cast<RecordKind>(m.kind);
       t.timestamp = static_cast<int64_t>(Xapian::sortable_unserialise(doc.get_value(kSlotTimestamp)));
-    }));
+    })));
     return t;
   }
 
@@ -187,8 +203,45 @@ class XapianIndexReader final : public IndexReader {
       px::ReadIdentityTable(
           db_, [&](std::string key, std::string person) { key_to_person_[std::move(key)] = std::move(person); },
           [&](Person p, bool) { persons_.emplace(p.id, std::move(p)); });
-      revision_ = db_.get_revision();
+      revision_ = Revision();
     });
+  }
+
+  // get_revision() for one local database; a combined or remote one has no
+  // revision in Xapian 1.4, so mix each shard's revision, or its document
+  // count, last docid and total length (all change with every added document).
+  uint64_t Revision() const {
+    if (shards_.size() == 1 && !IsRemote(locations_.front())) return db_.get_revision();
+    uint64_t h = 1469598103934665603ull;
+    auto mix = [&](uint64_t v) { h = (h ^ v) * 1099511628211ull; };
+    for (size_t i = 0; i < shards_.size(); ++i) {
+      if (!IsRemote(locations_[i])) {
+        mix(shards_[i].get_revision());
+      } else {
+        mix(shards_[i].get_doccount());
+        mix(shards_[i].get_lastdocid());
+        mix(shards_[i].get_total_length());
+      }
+    }
+    return h;
+  }
+
+  static bool IsRemote(const std::string& location) { return location.rfind("tcp://", 0) == 0; }
+
+  // An Unavailable status (a remote shard failed) becomes one naming the
+  // shards that do not answer now; the reader reconnects on its next use.
+  absl::Status NameShards(absl::Status s) {
+    if (s.code() != absl::StatusCode::kUnavailable) return s;
+    broken_ = true;
+    std::vector<std::string> down;
+    for (const std::string& loc : locations_) {
+      if (!IsRemote(loc)) continue;
+      absl::Status probe = GuardXapian("probe", [&] { internal::OpenShardForReading(loc).get_doccount(); });
+      if (!probe.ok()) down.push_back(loc);
+    }
+    if (down.empty()) return s;
+    return absl::UnavailableError(absl::StrFormat("shard %s unavailable (of %d shards; no partial answers): %s",
+                                                  absl::StrJoin(down, ", "), locations_.size(), s.message()));
   }
 
   std::string PersonOf(const std::string& key) const {
@@ -280,7 +333,10 @@ class XapianIndexReader final : public IndexReader {
   }
 
   std::string dir_;
-  Xapian::Database db_;
+  std::vector<std::string> locations_;  // one per shard
+  std::vector<Xapian::Database> shards_;
+  Xapian::Database db_;  // all shards combined
+  bool broken_ = false;  // a shard failed: reconnect before the next use
   uint64_t revision_ = 0;
   absl::flat_hash_map<std::string, std::string> key_to_person_;
   absl::flat_hash_map<std::string, Person> persons_;
@@ -289,7 +345,14 @@ class XapianIndexReader final : public IndexReader {
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<IndexReader>> IndexReader::Open(const std::string& dir) {
-  auto r = std::make_unique<XapianIndexReader>(dir);
+  auto r = std::make_unique<XapianIndexReader>(dir, ShardLocations(dir));
+  WK_RETURN_IF_ERROR(r->Init());
+  return std::unique_ptr<IndexReader>(std::move(r));
+}
+
+absl::StatusOr<std::unique_ptr<IndexReader>> IndexReader::OpenShards(const std::vector<std::string>& locations) {
+  if (locations.empty()) return absl::InvalidArgumentError("no shards");
+  auto r = std::make_unique<XapianIndexReader>(absl::StrJoin(locations, ","), locations);
   WK_RETURN_IF_ERROR(r->Init());
   return std::unique_ptr<IndexReader>(std::move(r));
 }

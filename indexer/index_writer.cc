@@ -12,6 +12,7 @@
 #include "absl/strings/str_format.h"
 #include "whoknows/base/status_macros.h"
 #include "whoknows/indexer/index.h"
+#include "shards.h"
 #include "xapian_util.h"
 
 namespace whoknows::indexer {
@@ -35,26 +36,39 @@ class XapianIndexWriter final : public IndexWriter {
   XapianIndexWriter(std::string dir, const IndexOptions& options) : dir_(std::move(dir)), options_(options) {}
 
   absl::Status Init() {
-    std::error_code ec;
-    std::filesystem::create_directories(dir_, ec);  // "created when missing", parents included
-    WK_RETURN_IF_ERROR(GuardXapian(absl::StrFormat("open %s for writing", dir_), [&] {
-      db_ = Xapian::WritableDatabase(dir_, Xapian::DB_CREATE_OR_OPEN);
-    }));
+    std::vector<std::string> locations = options_.shard_locations;
+    if (locations.empty() && options_.shards > 1) {
+      WK_ASSIGN_OR_RETURN(locations, CreateShardLayout(dir_, options_.shards));
+    } else if (locations.empty()) {
+      locations = ShardLocations(dir_);
+    }
+    for (const std::string& loc : locations) {
+      // Shard 0 first: it holds the identity table (see index.h).
+      WK_RETURN_IF_ERROR(GuardXapian(absl::StrFormat("open %s for writing", loc), [&] {
+        shards_.push_back(internal::OpenShardForWriting(loc));
+      }));
+      WK_RETURN_IF_ERROR(CheckFormat(loc, shards_.back()));
+    }
+    db_ = shards_.front();
+    termgen_.set_stemmer(Xapian::Stem("en"));
+    termgen_.set_stemming_strategy(Xapian::TermGenerator::STEM_SOME);
+    return GuardXapian("load identities", [&] { LoadIdentities(); });
+  }
+
+  absl::Status CheckFormat(const std::string& where, Xapian::WritableDatabase& db) {
     std::string format;
-    WK_RETURN_IF_ERROR(GuardXapian("read format", [&] { format = db_.get_metadata(std::string(px::kFormatKey)); }));
-    if (format.empty() && db_.get_doccount() == 0) {
+    WK_RETURN_IF_ERROR(GuardXapian("read format", [&] { format = db.get_metadata(std::string(px::kFormatKey)); }));
+    if (format.empty() && db.get_doccount() == 0) {
       WK_RETURN_IF_ERROR(GuardXapian("write format", [&] {
-        db_.set_metadata(std::string(px::kFormatKey), std::string(px::kFormatVersion));
+        db.set_metadata(std::string(px::kFormatKey), std::string(px::kFormatVersion));
       }));
       ++pending_;
     } else if (format != px::kFormatVersion) {
       return absl::FailedPreconditionError(absl::StrFormat(
-          "%s: index format %s, this build writes format %s; re-index into a new directory", dir_,
+          "%s: index format %s, this build writes format %s; re-index into a new directory", where,
           format.empty() ? "1" : format, px::kFormatVersion));
     }
-    termgen_.set_stemmer(Xapian::Stem("en"));
-    termgen_.set_stemming_strategy(Xapian::TermGenerator::STEM_SOME);
-    return GuardXapian("load identities", [&] { LoadIdentities(); });
+    return absl::OkStatus();
   }
 
   ~XapianIndexWriter() override {
@@ -71,8 +85,9 @@ class XapianIndexWriter final : public IndexWriter {
       return absl::OkStatus();
     }
     const std::string qterm = MakeTerm(px::kPrefixId, record.id);
+    Xapian::WritableDatabase& shard = shards_[ShardOf(record.id, static_cast<uint32_t>(shards_.size()))];
     bool exists = false;
-    WK_RETURN_IF_ERROR(GuardXapian("lookup", [&] { exists = db_.term_exists(qterm); }));
+    WK_RETURN_IF_ERROR(GuardXapian("lookup", [&] { exists = shard.term_exists(qterm); }));
     if (exists) {
       ++summary_.duplicates;
       return absl::OkStatus();
@@ -83,7 +98,7 @@ class XapianIndexWriter final : public IndexWriter {
     if (!record.author_key.empty()) Resolve(record.author_key, record.author_name);
     for (const std::string& m : record.mentions) Resolve(m, "");
 
-    WK_RETURN_IF_ERROR(GuardXapian(absl::StrFormat("index %s", record.id), [&] { Write(record, qterm); }));
+    WK_RETURN_IF_ERROR(GuardXapian(absl::StrFormat("index %s", record.id), [&] { Write(record, qterm, shard); }));
     ++summary_.indexed;
     if (++pending_ >= options_.commit_every) return Commit();
     return absl::OkStatus();
@@ -142,7 +157,9 @@ class XapianIndexWriter final : public IndexWriter {
         if (pinned_names_.contains(p)) j["pinned"] = true;
         db_.set_metadata(MakeTerm(px::kMetaPerson, p), j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
       }
-      db_.commit();
+      // Shard 0 (identities) first: a crash between the commits then leaves
+      // documents to re-add, never documents whose author keys are unbound.
+      for (Xapian::WritableDatabase& shard : shards_) shard.commit();
     }));
     dirty_keys_.clear();
     dirty_persons_.clear();
@@ -161,25 +178,27 @@ class XapianIndexWriter final : public IndexWriter {
     const std::vector<std::string> keys = it->second.keys;
     WK_RETURN_IF_ERROR(GuardXapian(absl::StrFormat("erase %s", person_id), [&] {
       for (const std::string& k : keys) {
-        const std::string term = MakeTerm(px::kPrefixAuthor, k);
-        std::vector<Xapian::docid> ids;
-        for (auto p = db_.postlist_begin(term); p != db_.postlist_end(term); ++p) ids.push_back(*p);
-        for (Xapian::docid d : ids) db_.delete_document(d);
-        removed += ids.size();
-        // Mentions of the person elsewhere are personal data too: drop the
-        // mention terms and values pointing at this key.
-        const std::string mterm = MakeTerm(px::kPrefixMention, k);
-        std::vector<Xapian::docid> mids;
-        for (auto p = db_.postlist_begin(mterm); p != db_.postlist_end(mterm); ++p) mids.push_back(*p);
-        for (Xapian::docid d : mids) {
-          Xapian::Document doc = db_.get_document(d);
-          doc.remove_term(mterm);
-          px::DocMeta m;
-          if (px::UnpackMeta(doc.get_value(kSlotMeta), &m)) {
-            m.mentions.erase(std::remove(m.mentions.begin(), m.mentions.end(), k), m.mentions.end());
-            doc.add_value(kSlotMeta, px::PackMeta(m));
+        for (Xapian::WritableDatabase& db : shards_) {  // the person's documents may be in any shard
+          const std::string term = MakeTerm(px::kPrefixAuthor, k);
+          std::vector<Xapian::docid> ids;
+          for (auto p = db.postlist_begin(term); p != db.postlist_end(term); ++p) ids.push_back(*p);
+          for (Xapian::docid d : ids) db.delete_document(d);
+          removed += ids.size();
+          // Mentions of the person elsewhere are personal data too: drop the
+          // mention terms and values pointing at this key.
+          const std::string mterm = MakeTerm(px::kPrefixMention, k);
+          std::vector<Xapian::docid> mids;
+          for (auto p = db.postlist_begin(mterm); p != db.postlist_end(mterm); ++p) mids.push_back(*p);
+          for (Xapian::docid d : mids) {
+            Xapian::Document doc = db.get_document(d);
+            doc.remove_term(mterm);
+            px::DocMeta m;
+            if (px::UnpackMeta(doc.get_value(kSlotMeta), &m)) {
+              m.mentions.erase(std::remove(m.mentions.begin(), m.mentions.end(), k), m.mentions.end());
+              doc.add_value(kSlotMeta, px::PackMeta(m));
+            }
+            db.replace_document(d, doc);
           }
-          db_.replace_document(d, doc);
         }
         key_to_person_.erase(k);
         dirty_keys_.insert(k);
@@ -268,7 +287,7 @@ class XapianIndexWriter final : public IndexWriter {
     }
   }
 
-  void Write(const Record& r, const std::string& qterm) {
+  void Write(const Record& r, const std::string& qterm, Xapian::WritableDatabase& shard) {
     Xapian::Document doc;
     termgen_.set_document(doc);
     if (!r.title.empty()) {
@@ -307,12 +326,13 @@ class XapianIndexWriter final : public IndexWriter {
     m.topics = r.topics;
     doc.add_value(kSlotMeta, px::PackMeta(m));
     doc.set_data(r.text);
-    db_.add_document(doc);
+    shard.add_document(doc);
   }
 
   std::string dir_;
   IndexOptions options_;
-  Xapian::WritableDatabase db_;
+  Xapian::WritableDatabase db_;  // shard 0: documents and the identity table
+  std::vector<Xapian::WritableDatabase> shards_;  // every shard, db_ first
   Xapian::TermGenerator termgen_;
   size_t pending_ = 0;
   mutable IndexSummary summary_;

@@ -33,6 +33,8 @@ absl::Status GuardXapian(std::string_view what, Fn&& fn) {
     return absl::NotFoundError(absl::StrFormat("%s: %s", what, e.get_description()));
   } catch (const Xapian::DatabaseOpeningError& e) {
     return absl::NotFoundError(absl::StrFormat("%s: %s", what, e.get_description()));
+  } catch (const Xapian::NetworkError& e) {  // a remote shard is down or unreachable
+    return absl::UnavailableError(absl::StrFormat("%s: %s", what, e.get_description()));
   } catch (const Xapian::InvalidArgumentError& e) {
     return absl::InvalidArgumentError(absl::StrFormat("%s: %s", what, e.get_description()));
   } catch (const Xapian::Error& e) {  // no std:: base

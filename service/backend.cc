@@ -1,9 +1,14 @@
 #include "whoknows/service/backend.h"
 
+#include <malloc.h>
+
 #include <algorithm>
+#include <chrono>
+#include <condition_variable>
 #include <map>
 #include <mutex>
 #include <shared_mutex>
+#include <thread>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_format.h"
@@ -26,7 +31,16 @@ struct State {
   std::shared_ptr<const engine::Snapshot> snapshot;
   std::shared_ptr<const std::vector<indexer::StoredDoc>> docs;
   uint64_t revision = 0;
+  int64_t built_at = 0;  // epoch seconds
+  // SuggestConnections answers without `about`, per (person, k, group mask):
+  // they depend only on this snapshot, so the cache lives and dies with it
+  // (every ingest swaps in a new State: invalidation for free). Bounded: cleared
+  // when full.
+  mutable std::mutex connect_mu;
+  mutable absl::flat_hash_map<std::string, std::vector<ConnectionResult>> connect_cache;
 };
+
+constexpr size_t kMaxCachedConnectAnswers = 4096;  // ~5 KB each at k=10: ~20 MB at most
 
 std::string FirstLine(const std::string& text, size_t max) {
   size_t start = text.find_first_not_of(" \t\r\n");
@@ -45,12 +59,26 @@ class LocalBackend final : public Backend {
  public:
   LocalBackend(std::string dir, const BackendOptions& options) : dir_(std::move(dir)), options_(options) {}
 
+  ~LocalBackend() override {
+    if (follow_thread_.joinable()) {
+      {
+        std::lock_guard<std::mutex> lock(follow_mu_);
+        stop_follow_ = true;
+      }
+      follow_cv_.notify_all();
+      follow_thread_.join();
+    }
+  }
+
   absl::Status Init() {
     if (options_.writable) {
+      if (!options_.shards.empty()) options_.index.shard_locations = options_.shards;
       WK_ASSIGN_OR_RETURN(writer_, indexer::IndexWriter::Open(dir_, options_.index));
       WK_RETURN_IF_ERROR(writer_->Commit());  // make sure the database exists on disk
     }
-    return Refresh();
+    WK_RETURN_IF_ERROR(Refresh());
+    if (options_.follow_seconds > 0) follow_thread_ = std::thread([this] { Follow(); });
+    return absl::OkStatus();
   }
 
   absl::StatusOr<ExpertsAnswer> FindExperts(const ExpertsQuery& q, const Caller& caller) override {
@@ -123,12 +151,25 @@ class LocalBackend final : public Backend {
     engine::ConnectOptions opt;
     opt.k = q.k;
     opt.group_mask = Mask(*state->snapshot, caller);
+    const std::string key = q.about.empty() && options_.connect_cache
+                                ? absl::StrFormat("%s|%d|%d", person, q.k, static_cast<uint64_t>(opt.group_mask))
+                                : std::string();
+    if (!key.empty()) {
+      std::lock_guard<std::mutex> lock(state->connect_mu);
+      auto it = state->connect_cache.find(key);
+      if (it != state->connect_cache.end()) return it->second;
+    }
     WK_ASSIGN_OR_RETURN(std::vector<engine::Connection> conns,
                         engine::SuggestConnections(*state->snapshot, person, hits, opt));
     std::vector<ConnectionResult> out;
     for (engine::Connection& c : conns) {
       out.push_back({c.id, c.name, c.score, std::move(c.mutual_contacts), std::move(c.shared_topics),
                      std::move(c.communities_bridged), std::move(c.reason)});
+    }
+    if (!key.empty()) {
+      std::lock_guard<std::mutex> lock(state->connect_mu);
+      if (state->connect_cache.size() >= kMaxCachedConnectAnswers) state->connect_cache.clear();
+      state->connect_cache.emplace(key, out);
     }
     return out;
   }
@@ -257,9 +298,19 @@ class LocalBackend final : public Backend {
   }
 
   absl::StatusOr<indexer::IndexStats> GetStats() override {
+    std::shared_ptr<const State> state = Current();
     ReaderLease reader(this);
     WK_RETURN_IF_ERROR(reader.status());
-    return reader->Stats();
+    WK_ASSIGN_OR_RETURN(indexer::IndexStats st, reader->Stats());
+    st.shards = static_cast<uint32_t>(reader->shard_count());
+    st.snapshot_revision = state->revision;
+    st.index_revision = reader->revision();
+    st.snapshot_time = state->built_at;
+    std::lock_guard<std::mutex> lock(follow_mu_);
+    if (behind_since_ != std::chrono::steady_clock::time_point()) {
+      st.lag_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - behind_since_).count();
+    }
+    return st;
   }
 
   absl::StatusOr<IngestCounts> Ingest(std::vector<indexer::Record> records,
@@ -326,13 +377,13 @@ class LocalBackend final : public Backend {
         }
       }
       if (reader_ == nullptr) {
-        auto r = indexer::IndexReader::Open(b_->dir_);
+        auto r = b_->OpenReader();
         if (!r.ok()) {
           status_ = r.status();
           return;
         }
         reader_ = std::move(*r);
-      } else if (reader_->revision() < b_->Current()->revision) {
+      } else if (reader_->revision() != b_->Current()->revision) {
         status_ = reader_->Reopen();
       }
     }
@@ -383,10 +434,13 @@ class LocalBackend final : public Backend {
   // Builds a new snapshot from the index and swaps it in. Incremental mode
   // reads only documents added since the last snapshot (ingest appends).
   absl::Status RefreshLocked(bool full) {
-    WK_ASSIGN_OR_RETURN(std::unique_ptr<indexer::IndexReader> reader, indexer::IndexReader::Open(dir_));
+    WK_ASSIGN_OR_RETURN(std::unique_ptr<indexer::IndexReader> reader, OpenReader());
     std::shared_ptr<const State> old = Current();
     auto docs = std::make_shared<std::vector<indexer::StoredDoc>>();
     uint32_t first = 1;
+    // Sharded: docids interleave across shards, so new documents are not all
+    // after the last one seen; read everything.
+    if (reader->shard_count() > 1) full = true;
     if (!full && old != nullptr && old->docs != nullptr) {
       *docs = *old->docs;
       first = docs->empty() ? 1 : docs->back().docid + 1;
@@ -398,18 +452,76 @@ class LocalBackend final : public Backend {
     state->snapshot = std::move(snap);
     state->docs = std::move(docs);
     state->revision = reader->revision();
+    state->built_at = absl::ToUnixSeconds(absl::Now());
     {
       std::unique_lock<std::shared_mutex> lock(state_mu_);
       state_ = std::move(state);
     }
-    std::lock_guard<std::mutex> lock(pool_mu_);
-    pool_.clear();  // idle readers of older revisions; otherwise the pool grows by one per commit
-    pool_.push_back(std::move(reader));
+    {
+      std::lock_guard<std::mutex> lock(pool_mu_);
+      pool_.clear();  // idle readers of older revisions; otherwise the pool grows by one per commit
+      pool_.push_back(std::move(reader));
+    }
+    // The old snapshot and document table are freed here unless a query still
+    // holds them; hand the freed pages back to the OS, or every rebuild leaves
+    // the heap at its two-snapshot peak (bench/RESULTS.md "Scale (issue 13)").
+    old.reset();
+    malloc_trim(0);
     return absl::OkStatus();
+  }
+
+  absl::StatusOr<std::unique_ptr<indexer::IndexReader>> OpenReader() const {
+    return options_.shards.empty() ? indexer::IndexReader::Open(dir_) : indexer::IndexReader::OpenShards(options_.shards);
+  }
+
+  // Replica mode: poll the index for a new revision; rebuild the snapshot
+  // when one arrives. Errors (e.g. a shard down, a replication in progress)
+  // are logged once per kind and retried on the next tick.
+  void Follow() {
+    std::unique_ptr<indexer::IndexReader> reader;
+    std::string last_error;
+    const auto period = std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+        std::chrono::duration<double>(options_.follow_seconds));
+    for (;;) {
+      {
+        std::unique_lock<std::mutex> lock(follow_mu_);
+        if (follow_cv_.wait_for(lock, period, [&] { return stop_follow_; })) return;
+      }
+      absl::Status s = reader == nullptr ? absl::OkStatus() : reader->Reopen();
+      if (reader == nullptr || !s.ok()) {
+        auto r = OpenReader();
+        s = r.status();
+        reader = r.ok() ? *std::move(r) : nullptr;
+      }
+      if (s.ok() && reader->revision() != Current()->revision) {
+        {
+          std::lock_guard<std::mutex> lock(follow_mu_);
+          if (behind_since_ == std::chrono::steady_clock::time_point()) behind_since_ = std::chrono::steady_clock::now();
+        }
+        std::lock_guard<std::mutex> lock(write_mu_);
+        s = RefreshLocked(/*full=*/true);  // replication may also have deleted documents (erase)
+        if (s.ok()) {
+          std::lock_guard<std::mutex> flock(follow_mu_);
+          behind_since_ = std::chrono::steady_clock::time_point();
+          LogInfo("follow: new snapshot, %d documents, %d persons", documents(), persons());
+        }
+      }
+      if (!s.ok() && std::string(s.message()) != last_error) {
+        last_error = std::string(s.message());
+        LogWarning("follow: %s (retrying every %.1f s)", s.ToString(), options_.follow_seconds);
+      } else if (s.ok()) {
+        last_error.clear();
+      }
+    }
   }
 
   std::string dir_;
   BackendOptions options_;
+  mutable std::mutex follow_mu_;
+  std::condition_variable follow_cv_;
+  bool stop_follow_ = false;
+  std::chrono::steady_clock::time_point behind_since_;  // epoch() = up to date
+  std::thread follow_thread_;
   std::unique_ptr<indexer::IndexWriter> writer_;
   std::mutex write_mu_;
   mutable std::shared_mutex state_mu_;

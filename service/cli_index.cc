@@ -37,6 +37,8 @@ struct IndexArgs {
   size_t commit_every = 5000;
   size_t max_record_bytes = 16 << 20;
   bool strict = false, json = false, quiet = false;
+  uint32_t shards = 0;
+  std::vector<std::string> shard_locations;
 };
 
 int RunIndex(const IndexArgs& a) {
@@ -46,6 +48,12 @@ int RunIndex(const IndexArgs& a) {
   opt.read.source = a.source;
   opt.read.max_record_bytes = a.max_record_bytes;
   opt.index.commit_every = a.commit_every;
+  opt.index.shards = a.shards;
+  opt.index.shard_locations = a.shard_locations;
+  if (a.db.empty() == a.shard_locations.empty()) {
+    LogError("index: give either --db DIR or --shard LOCATION (repeatable)");
+    return 2;
+  }
   opt.aliases_file = a.aliases;
   std::map<std::string, uint64_t> shown;
   opt.on_bad = [&](const SourcePos& pos, std::string_view reason, const absl::Status& status) {
@@ -270,7 +278,13 @@ int RunOptOutOrErase(const std::string& db, const std::string& person, bool eras
 void RegisterIndexCommands(CLI::App& app, int* exit_code) {
   auto a = std::make_shared<IndexArgs>();
   CLI::App* index = app.add_subcommand("index", "Read conversations (Stack Exchange, mbox, Slack, JSONL) into the index");
-  index->add_option("--db", a->db, "Index directory (created when missing)")->required();
+  index->add_option("--db", a->db, "Index directory (created when missing); or --shard");
+  index->add_option("--shards", a->shards,
+                    "With --db: split the index into N shards DIR/shard-NN (by a hash of each record's id) "
+                    "plus the stub DIR/XAPIANDB; later runs on DIR reuse them");
+  index->add_option("--shard", a->shard_locations,
+                    "Write to these shards instead of --db: a path or tcp://HOST:PORT of `xapian-tcpsrv --writable` "
+                    "(repeatable; the order fixes which record goes where; the first holds the identity table)");
   index->add_option("paths", a->paths, "Files or directories to read (format detected)")->required();
   index->add_option("--community", a->community, "Community for every record (default: per source)");
   index->add_option("--visibility", a->visibility, "internal|external|partner|public or a group (default: per source)");

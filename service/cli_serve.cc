@@ -13,7 +13,9 @@
 #include <memory>
 #include <string>
 #include <thread>
+#include <vector>
 
+#include "absl/strings/str_join.h"
 #include "whoknows/base/log.h"
 #include "whoknows/http/server.h"
 #include "whoknows/service/backend.h"
@@ -25,6 +27,9 @@ namespace {
 
 struct ServeArgs {
   std::string db;
+  std::vector<std::string> shards;
+  double follow_seconds = 0;
+  bool no_connect_cache = false;
   ServerOptions server;
   std::string http_listen;  // empty: no HTTP
   double grace_seconds = 10;
@@ -41,11 +46,21 @@ int RunServe(const ServeArgs& args) {
     LogError("refusing to listen on non-loopback %s without --tokens", args.server.listen);
     return 2;
   }
+  if (args.db.empty() == args.shards.empty()) {
+    LogError("serve: give either --db DIR or --shard LOCATION (repeatable)");
+    return 2;
+  }
   BackendOptions bopts;
-  bopts.writable = true;
+  // --shard and --follow serve read-only: the shards' writer, or the
+  // replication master, is elsewhere.
+  bopts.writable = args.shards.empty() && args.follow_seconds <= 0;
+  bopts.shards = args.shards;
+  bopts.follow_seconds = args.follow_seconds;
+  bopts.connect_cache = !args.no_connect_cache;
+  const std::string what = args.db.empty() ? absl::StrJoin(args.shards, ",") : args.db;
   absl::StatusOr<std::unique_ptr<Backend>> backend = Backend::Open(args.db, bopts);
   if (!backend.ok()) {
-    LogError("%s: %s", args.db, backend.status().ToString());
+    LogError("%s: %s", what, backend.status().ToString());
     return 1;
   }
   absl::StatusOr<std::unique_ptr<Server>> server = Server::Start(backend->get(), args.server);
@@ -68,7 +83,8 @@ int RunServe(const ServeArgs& args) {
     }
     web = *std::move(h);
   }
-  LogInfo("whoknows serving %s on %s (%s, %s): %d documents, %d persons", args.db, (*server)->address(),
+  LogInfo("whoknows serving %s%s on %s (%s, %s): %d documents, %d persons", what,
+          bopts.writable ? "" : (args.follow_seconds > 0 ? " (read-only replica)" : " (read-only)"), (*server)->address(),
           args.server.tls_cert_file.empty() ? "plaintext" : "TLS",
           args.server.tokens_file.empty() ? "no auth, loopback only" : "bearer tokens", (*backend)->documents(),
           (*backend)->persons());
@@ -104,7 +120,14 @@ void RegisterServeCommand(CLI::App& app, int* exit_code) {
   auto a = std::make_shared<ServeArgs>();
   a->server.listen = "127.0.0.1:7878";
   CLI::App* serve = app.add_subcommand("serve", "Serve the index over gRPC (whoknows.v1.WhoKnows, health, reflection) and, with --http, HTTP/JSON + web page");
-  serve->add_option("--db", a->db, "Index directory (created when missing)")->required();
+  serve->add_option("--db", a->db, "Index directory (created when missing); or --shard");
+  serve->add_option("--shard", a->shards,
+                    "Answer from these shards combined (read-only): a path or tcp://HOST:PORT of xapian-tcpsrv; "
+                    "repeatable, the first one holds the identity table");
+  serve->add_option("--follow", a->follow_seconds,
+                    "Read-only replica: every SECONDS, swap in a new snapshot when the index (kept current by "
+                    "xapian-replicate) has a new revision")
+      ->capture_default_str();
   serve->add_option("--listen", a->server.listen, "HOST:PORT to listen on; port 0 = any free port")
       ->capture_default_str();
   serve->add_option("--http", a->http_listen,
@@ -117,6 +140,17 @@ void RegisterServeCommand(CLI::App& app, int* exit_code) {
       ->capture_default_str();
   serve->add_option("--ingest-batch", a->server.ingest_batch, "Ingest messages per commit within a stream")
       ->capture_default_str();
+  serve->add_option("--max-inflight", a->server.max_inflight,
+                    "Reader calls running at once; more wait in a bounded queue (0 = hardware threads)")
+      ->capture_default_str();
+  serve->add_option("--max-queue", a->server.max_queue,
+                    "Reader calls waiting for a worker; beyond it RESOURCE_EXHAUSTED (0 = 4 x max-inflight)")
+      ->capture_default_str();
+  serve->add_option("--max-queue-wait-ms", a->server.max_queue_wait_ms,
+                    "Longest wait for a worker before a call is shed with RESOURCE_EXHAUSTED")
+      ->capture_default_str();
+  serve->add_flag("--no-connect-cache", a->no_connect_cache,
+                  "Recompute every SuggestConnections (default: answers are reused until the next ingest)");
   serve->callback([a, exit_code] { *exit_code = RunServe(*a); });
 }
 

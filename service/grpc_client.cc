@@ -12,6 +12,7 @@
 #include "grpcpp/client_context.h"
 #include "grpcpp/create_channel.h"
 #include "grpcpp/security/credentials.h"
+#include "grpcpp/support/channel_arguments.h"
 #include "nlohmann/json.hpp"
 #include "status_convert.h"
 #include "whoknows/indexer/input.h"
@@ -98,7 +99,15 @@ absl::StatusOr<std::unique_ptr<RemoteClient>> RemoteClient::Connect(const std::s
     creds = grpc::InsecureChannelCredentials();
   }
   auto impl = std::make_unique<Impl>();
-  impl->channel = grpc::CreateChannel(address, creds);
+  // "IP:PORT,IP:PORT,...": replicas behind one channel, calls spread over
+  // them round-robin (a replica that is down is skipped until it is back).
+  std::string target = address;
+  grpc::ChannelArguments args;
+  if (address.find(',') != std::string::npos) {
+    target = (address.front() == '[' ? "ipv6:" : "ipv4:") + address;
+    args.SetLoadBalancingPolicyName("round_robin");
+  }
+  impl->channel = grpc::CreateCustomChannel(target, creds, args);
   impl->stub = v1::WhoKnows::NewStub(impl->channel);
   impl->token = token;
   return std::unique_ptr<RemoteClient>(new RemoteClient(std::move(impl)));

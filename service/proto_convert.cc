@@ -208,6 +208,11 @@ void ToProto(const indexer::IndexStats& in, v1::GetStatsResponse* out) {
   NamedCounts(in.visibility, out->mutable_visibility());
   out->set_first_timestamp(in.first_timestamp);
   out->set_last_timestamp(in.last_timestamp);
+  out->set_shards(in.shards);
+  out->set_snapshot_revision(in.snapshot_revision);
+  out->set_index_revision(in.index_revision);
+  out->set_snapshot_time(in.snapshot_time);
+  out->set_lag_seconds(in.lag_seconds);
 }
 
 indexer::IndexStats FromProto(const v1::GetStatsResponse& in) {
@@ -222,6 +227,11 @@ indexer::IndexStats FromProto(const v1::GetStatsResponse& in) {
   s.visibility = NamedCounts(in.visibility());
   s.first_timestamp = in.first_timestamp();
   s.last_timestamp = in.last_timestamp();
+  s.shards = in.shards();
+  s.snapshot_revision = in.snapshot_revision();
+  s.index_revision = in.index_revision();
+  s.snapshot_time = in.snapshot_time();
+  s.lag_seconds = in.lag_seconds();
   return s;
 }
 

@@ -1,8 +1,10 @@
 // The gRPC server: whoknows.v1.WhoKnows on the callback API, plus the standard
 // health service and server reflection.
 //
-// Handlers run the Backend call inline on the gRPC callback thread (the
-// Backend is thread-safe and queries run on immutable snapshots). Each handler
+// The reader calls run on the admission executor (whoknows/admission: bounded
+// workers and queue; RESOURCE_EXHAUSTED beyond, DEADLINE_EXCEEDED for calls
+// that expired while queued); admin calls run inline on the gRPC callback
+// thread (the Backend is thread-safe and queries run on immutable snapshots). Each handler
 // authenticates, checks the role, and checks cancellation / the deadline
 // before the heavy work. An Ingest stream converts each message through the
 // JSONL parser, commits every `ingest_batch` messages and at the end of the
@@ -30,6 +32,7 @@
 #include "grpcpp/server_builder.h"
 #include "grpcpp/support/server_callback.h"
 #include "status_convert.h"
+#include "whoknows/admission/admission.h"
 #include "whoknows/base/log.h"
 #include "whoknows/base/status_macros.h"
 #include "whoknows/indexer/input.h"
@@ -45,8 +48,11 @@ constexpr char kServiceName[] = "whoknows.v1.WhoKnows";
 
 class WhoKnowsService final : public v1::WhoKnows::CallbackService {
  public:
-  WhoKnowsService(Backend* backend, std::unique_ptr<TokenTable> tokens, size_t ingest_batch)
-      : api_(backend, std::move(tokens)), ingest_batch_(ingest_batch == 0 ? 5000 : ingest_batch) {}
+  WhoKnowsService(Backend* backend, std::unique_ptr<TokenTable> tokens, size_t ingest_batch,
+                  const admission::Options& admission)
+      : api_(backend, std::move(tokens)),
+        ingest_batch_(ingest_batch == 0 ? 5000 : ingest_batch),
+        executor_(admission) {}
 
   // Authenticates the call and checks that its role is at least `min`.
   absl::StatusOr<Caller> Authorize(grpc::CallbackServerContext* ctx, Role min) const {
@@ -75,32 +81,67 @@ class WhoKnowsService final : public v1::WhoKnows::CallbackService {
     return reactor;
   }
 
+  // The expensive reader calls: authorised on the gRPC thread, then run by the
+  // admission executor (bounded concurrency and queue), so an overload is shed
+  // with RESOURCE_EXHAUSTED, a call whose deadline passed while it waited is
+  // dropped with DEADLINE_EXCEEDED, and gRPC's own threads stay free for
+  // health checks and cheap calls. `fn` must capture by value (it runs later).
+  template <typename Fn>
+  grpc::ServerUnaryReactor* Admitted(grpc::CallbackServerContext* ctx, Role min, Fn fn) {
+    grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
+    absl::StatusOr<Caller> caller = Authorize(ctx, min);
+    absl::Status status = caller.ok() ? CheckAlive(ctx) : caller.status();
+    if (!status.ok()) {
+      reactor->Finish(ToGrpcStatus(status));
+      return reactor;
+    }
+    executor_.Submit(
+        SteadyDeadline(ctx->deadline()), [ctx] { return ctx->IsCancelled(); },
+        [ctx, reactor, caller = *std::move(caller), fn = std::move(fn)](const absl::Status& admitted) {
+          absl::Status s = admitted;
+          if (s.ok()) s = CheckAlive(ctx);
+          if (s.ok()) s = fn(caller);
+          reactor->Finish(ToGrpcStatus(s));
+        });
+    return reactor;
+  }
+
+  // The client's deadline on the steady clock (max() when it has none).
+  static admission::Executor::Clock::time_point SteadyDeadline(std::chrono::system_clock::time_point d) {
+    const auto left = d - std::chrono::system_clock::now();
+    if (left > std::chrono::hours(24 * 365)) return admission::Executor::Clock::time_point::max();
+    return admission::Executor::Clock::now() +
+           std::chrono::duration_cast<admission::Executor::Clock::duration>(left);
+  }
+
+  admission::Stats admission_stats() const { return executor_.stats(); }
+
   // Every unary call is the transport-free Api call of the same name (api.h),
   // which the HTTP/JSON server (http/) calls too.
   grpc::ServerUnaryReactor* FindExperts(grpc::CallbackServerContext* ctx, const v1::FindExpertsRequest* req,
                                         v1::FindExpertsResponse* resp) override {
-    return Unary(ctx, kQueryRole, [&](const Caller& c) { return api_.FindExperts(c, *req, resp); });
+    return Admitted(ctx, kQueryRole, [this, req, resp](const Caller& c) { return api_.FindExperts(c, *req, resp); });
   }
 
   grpc::ServerUnaryReactor* SuggestConnections(grpc::CallbackServerContext* ctx,
                                                const v1::SuggestConnectionsRequest* req,
                                                v1::SuggestConnectionsResponse* resp) override {
-    return Unary(ctx, kQueryRole, [&](const Caller& c) { return api_.SuggestConnections(c, *req, resp); });
+    return Admitted(ctx, kQueryRole, [this, req, resp](const Caller& c) { return api_.SuggestConnections(c, *req, resp); });
   }
 
   grpc::ServerUnaryReactor* GetPerson(grpc::CallbackServerContext* ctx, const v1::GetPersonRequest* req,
                                       v1::GetPersonResponse* resp) override {
-    return Unary(ctx, kQueryRole, [&](const Caller& c) { return api_.GetPerson(c, *req, resp); });
+    return Admitted(ctx, kQueryRole, [this, req, resp](const Caller& c) { return api_.GetPerson(c, *req, resp); });
   }
 
   grpc::ServerUnaryReactor* ListTopics(grpc::CallbackServerContext* ctx, const v1::ListTopicsRequest* req,
                                        v1::ListTopicsResponse* resp) override {
-    return Unary(ctx, kQueryRole, [&](const Caller& c) { return api_.ListTopics(c, *req, resp); });
+    return Admitted(ctx, kQueryRole, [this, req, resp](const Caller& c) { return api_.ListTopics(c, *req, resp); });
   }
 
   grpc::ServerUnaryReactor* GetStats(grpc::CallbackServerContext* ctx, const v1::GetStatsRequest* req,
                                      v1::GetStatsResponse* resp) override {
-    return Unary(ctx, kQueryRole, [&](const Caller& c) { return api_.GetStats(c, *req, resp); });
+    return Admitted(ctx, kQueryRole, [this, req, resp](const Caller& c) { return api_.GetStats(c, *req, resp); });
   }
 
   grpc::ServerUnaryReactor* OptOut(grpc::CallbackServerContext* ctx, const v1::OptOutRequest* req,
@@ -121,6 +162,7 @@ class WhoKnowsService final : public v1::WhoKnows::CallbackService {
  private:
   Api api_;
   size_t ingest_batch_;
+  admission::Executor executor_;  // last: its destructor drains calls that use the members above
 };
 
 class IngestReactor final : public grpc::ServerReadReactor<v1::Message> {
@@ -181,6 +223,11 @@ class ServerImpl final : public Server {
   ~ServerImpl() override {
     Shutdown(0);
     Wait();
+    const admission::Stats a = service_->admission_stats();
+    if (a.shed_full + a.shed_waited + a.dropped_deadline > 0) {
+      LogInfo("admission: %d calls run, %d shed (queue full), %d shed (waited too long), %d dropped (deadline passed)",
+              a.admitted, a.shed_full, a.shed_waited, a.dropped_deadline);
+    }
   }
 
   int port() const override { return port_; }
@@ -199,6 +246,7 @@ class ServerImpl final : public Server {
   }
 
   void Wait() override { server_->Wait(); }
+  admission::Stats admission_stats() const override { return service_->admission_stats(); }
 
  private:
   std::unique_ptr<WhoKnowsService> service_;
@@ -235,7 +283,11 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(Backend* backend, const Se
     creds = grpc::InsecureServerCredentials();
   }
 
-  auto service = std::make_unique<WhoKnowsService>(backend, std::move(tokens), options.ingest_batch);
+  admission::Options admission;
+  admission.workers = options.max_inflight;
+  admission.max_queue = options.max_queue;
+  admission.max_wait = std::chrono::milliseconds(options.max_queue_wait_ms);
+  auto service = std::make_unique<WhoKnowsService>(backend, std::move(tokens), options.ingest_batch, admission);
   grpc::EnableDefaultHealthCheckService(true);
   // Explicit call: with --as-needed the reflection library is otherwise dropped.
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();

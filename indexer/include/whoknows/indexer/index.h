@@ -36,7 +36,31 @@ enum ValueSlot : unsigned {
 
 struct IndexOptions {
   size_t commit_every = 5000;  // documents per commit (a durability point)
+  // Sharding (see "Shards" below). `shards` > 1 with a directory: create or
+  // use DIR/shard-00 .. shard-<N-1> and the stub DIR/XAPIANDB listing them.
+  // `shard_locations` (paths or tcp://HOST:PORT of `xapian-tcpsrv --writable`)
+  // instead of the directory. 0 / empty: one database, or the shards of an
+  // existing stub.
+  uint32_t shards = 0;
+  std::vector<std::string> shard_locations;
 };
+
+// Shards. A sharded index is N ordinary whoknows databases; each record goes
+// to ShardOf(record id, N) (FNV-1a, stable across processes and builds), so
+// re-indexing finds its duplicates. The identity table lives in shard 0 only:
+// Xapian reads user metadata of a combined database from its first
+// sub-database, and persons span shards, so one copy is both what a combined
+// reader sees and the single place identities are merged. Readers combine
+// the shards with Xapian::Database::add_database (BM25 statistics are then
+// computed over all of them) or open the stub directory, which Xapian
+// resolves itself.
+uint32_t ShardOf(std::string_view record_id, uint32_t shards);
+// The shard locations of `dir`: those listed in DIR/XAPIANDB ("auto PATH"
+// lines, relative to DIR) when there are several, else {dir}.
+std::vector<std::string> ShardLocations(const std::string& dir);
+// "shard-00" ... under dir, with the stub; FailedPrecondition when dir
+// already holds a different layout.
+absl::StatusOr<std::vector<std::string>> CreateShardLayout(const std::string& dir, uint32_t shards);
 
 // Counts of one index run, per reason for skips.
 struct IndexSummary {
@@ -129,6 +153,14 @@ struct IndexStats {
   std::vector<std::pair<std::string, uint64_t>> visibility;   // group -> docs
   int64_t first_timestamp = 0;
   int64_t last_timestamp = 0;
+  // Filled by the service backend (not the reader): how current the served
+  // snapshot is. A replica whose index copy has a newer revision than its
+  // snapshot reports for how long (lag_seconds > 0) until it catches up.
+  uint32_t shards = 1;
+  uint64_t snapshot_revision = 0;  // revision token the served snapshot was built from
+  uint64_t index_revision = 0;     // revision token of the index now
+  int64_t snapshot_time = 0;       // when that snapshot was swapped in (epoch seconds)
+  double lag_seconds = 0;          // how long the index has been ahead of the snapshot
 };
 
 // Read access to one consistent snapshot of the database. Not thread-safe:
@@ -136,9 +168,17 @@ struct IndexStats {
 class IndexReader {
  public:
   static absl::StatusOr<std::unique_ptr<IndexReader>> Open(const std::string& dir);
+  // One combined view of several shards: paths or tcp://HOST:PORT (a running
+  // `xapian-tcpsrv`). A shard that cannot be reached gives Unavailable naming
+  // it, here and from any later call: never a partial answer.
+  static absl::StatusOr<std::unique_ptr<IndexReader>> OpenShards(const std::vector<std::string>& locations);
   virtual ~IndexReader() = default;
 
   virtual absl::Status Reopen() = 0;
+  // Databases combined in this reader (1 unless sharded). With more than one,
+  // docids interleave (Xapian: (shard docid - 1) x N + shard + 1), so documents
+  // added later do not all come after the last docid seen.
+  virtual size_t shard_count() const { return 1; }
   virtual uint64_t doc_count() const = 0;
   // A token that changes with every commit (revision).
   virtual uint64_t revision() const = 0;

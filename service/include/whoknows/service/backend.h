@@ -122,6 +122,17 @@ struct BackendOptions {
   bool writable = false;  // hold the index's single writer (server / ingest)
   indexer::IndexOptions index;
   size_t retrieve_n = 200;  // BM25 documents per query
+  // Read from these shards (paths or tcp://HOST:PORT of xapian-tcpsrv)
+  // instead of db_dir; with `writable`, write to them too.
+  std::vector<std::string> shards;
+  // > 0: a read-only replica. Every `follow_seconds` check whether the index
+  // (e.g. a copy kept current by xapian-replicate) has a new revision and, if
+  // so, build and swap in a new snapshot. GetStats reports the lag.
+  double follow_seconds = 0;
+  // Reuse SuggestConnections answers (without `about`) until the next
+  // snapshot swap (ingest, replication): the same person asked again costs a
+  // lookup instead of a personalized PageRank.
+  bool connect_cache = true;
 };
 
 class Backend {

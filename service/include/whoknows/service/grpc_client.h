@@ -19,7 +19,8 @@ namespace whoknows::service {
 
 class RemoteClient {
  public:
-  // `address` is HOST:PORT. `token` (may be empty) is sent as
+  // `address` is HOST:PORT, or replicas as IP:PORT,IP:PORT,... (IP literals
+  // of one family): one channel, calls spread round-robin. `token` (may be empty) is sent as
   // `authorization: Bearer <token>`. A non-empty `ca_file` (PEM) turns on TLS
   // and verifies the server against it. Connects lazily: an unreachable server
   // shows up as Unavailable on the first call. NotFound when ca_file cannot be read.

@@ -10,6 +10,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "whoknows/admission/admission.h"
 #include "whoknows/service/backend.h"
 #include "whoknows/service/tokens.h"  // IsLoopbackAddress
 
@@ -24,6 +25,15 @@ struct ServerOptions {
   // address is accepted.
   std::string tokens_file;
   size_t ingest_batch = 5000;  // messages per commit within one Ingest stream
+  // Admission control of the reader calls (FindExperts, SuggestConnections,
+  // GetPerson, ListTopics, GetStats): at most `max_inflight` run at once
+  // (0 = hardware threads, at least 2), at most `max_queue` wait (0 = 4 x
+  // max_inflight), each at most `max_queue_wait_ms`; the rest get
+  // RESOURCE_EXHAUSTED at once. A call whose deadline passed before it
+  // started gets DEADLINE_EXCEEDED and is not run.
+  size_t max_inflight = 0;
+  size_t max_queue = 0;
+  int64_t max_queue_wait_ms = 1000;
 };
 
 // A running server. Thread-safe. `backend` must outlive it.
@@ -44,6 +54,8 @@ class Server {
   virtual void Shutdown(double grace_seconds) = 0;
   // Blocks until the server has shut down.
   virtual void Wait() = 0;
+  // Admission control counters (calls run, shed, dropped; queued and running now).
+  virtual admission::Stats admission_stats() const = 0;
 };
 
 }  // namespace whoknows::service

@@ -1,0 +1,413 @@
+// Past one machine on Xapian's own distribution, with real processes on
+// loopback: shards behind xapian-tcpsrv, replicas kept current by
+// xapian-replicate(-server). Corpus: the real coffee.stackexchange.com dump
+// (592 posts), indexed once unsharded and once into 3 shards.
+
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdlib.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#include <chrono>
+#include <cmath>
+#include <filesystem>
+#include <memory>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "../indexer/test_util.h"
+#include "absl/strings/str_format.h"
+#include "grpcpp/client_context.h"
+#include "grpcpp/create_channel.h"
+#include "grpcpp/security/credentials.h"
+#include "gtest/gtest.h"
+#include "whoknows/base/testing.h"
+#include "whoknows/indexer/index.h"
+#include "whoknows/indexer/pipeline.h"
+#include "nlohmann/json.hpp"
+#include "whoknows/service/backend.h"
+#include "whoknows/service/grpc_client.h"
+#include "whoknows/service/server.h"
+#include "whoknows/v1/whoknows.grpc.pb.h"
+
+extern char** environ;
+
+namespace whoknows::service {
+namespace {
+
+using std::chrono::milliseconds;
+using whoknows::testing::TempDir;
+
+const std::string kCorpus = std::string(WK_SHARED_DATA_DIR) + "/stackexchange/coffee.stackexchange.com";
+const std::vector<std::string> kQueries = {"espresso grind size", "cold brew", "milk frothing temperature",
+                                           "decaf caffeine", "french press", "roast beans at home"};
+
+bool HaveTool(const char* name) { return std::filesystem::exists(std::string("/usr/bin/") + name); }
+
+int FreePort() {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  a.sin_port = 0;
+  socklen_t len = sizeof(a);
+  int port = 0;
+  if (bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a)) == 0 &&
+      getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) == 0) {
+    port = ntohs(a.sin_port);
+  }
+  close(fd);
+  return port;
+}
+
+// A child process in its own process group, killed (SIGKILL, the whole group:
+// xapian-tcpsrv forks a child per connection) on destruction.
+class Process {
+ public:
+  explicit Process(std::vector<std::string> argv) {
+    std::vector<char*> args;
+    for (std::string& a : argv) args.push_back(a.data());
+    args.push_back(nullptr);
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
+    posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
+    posix_spawnattr_t attr;
+    posix_spawnattr_init(&attr);
+    posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP);
+    posix_spawnattr_setpgroup(&attr, 0);
+    if (posix_spawn(&pid_, args[0], &fa, &attr, args.data(), environ) != 0) pid_ = -1;
+    posix_spawnattr_destroy(&attr);
+    posix_spawn_file_actions_destroy(&fa);
+  }
+  ~Process() { Kill(); }
+  void Kill() {
+    if (pid_ <= 0) return;
+    kill(-pid_, SIGKILL);
+    waitpid(pid_, nullptr, 0);
+    pid_ = -1;
+  }
+  bool running() const { return pid_ > 0; }
+
+ private:
+  pid_t pid_ = -1;
+};
+
+// Waits until a TCP port on 127.0.0.1 accepts connections.
+bool WaitListening(int port) {
+  for (int i = 0; i < 200; ++i) {
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    a.sin_port = htons(static_cast<uint16_t>(port));
+    const bool ok = connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a)) == 0;
+    close(fd);
+    if (ok) return true;
+    std::this_thread::sleep_for(milliseconds(25));
+  }
+  return false;
+}
+
+std::unique_ptr<Process> TcpServer(const std::string& db, int port) {
+  auto p = std::make_unique<Process>(std::vector<std::string>{
+      "/usr/bin/xapian-tcpsrv", "--interface", "127.0.0.1", "--port", std::to_string(port), "--quiet", db});
+  return WaitListening(port) ? std::move(p) : nullptr;
+}
+
+absl::Status Index(const std::string& db, uint32_t shards) {
+  indexer::PipelineOptions opt;
+  opt.index.shards = shards;
+  auto r = indexer::IndexPaths(db, {kCorpus}, opt);
+  return r.status();
+}
+
+// Same experts, same order, same scores (to the PPR approximation).
+void ExpectSameAnswers(Backend* want, Backend* got, const std::string& what) {
+  for (const std::string& text : kQueries) {
+    ExpertsQuery q;
+    q.text = text;
+    q.k = 10;
+    absl::StatusOr<ExpertsAnswer> a = want->FindExperts(q, Caller{});
+    absl::StatusOr<ExpertsAnswer> b = got->FindExperts(q, Caller{});
+    ASSERT_TRUE(a.ok()) << a.status();
+    ASSERT_TRUE(b.ok()) << what << ": " << b.status();
+    ASSERT_FALSE(a->experts.empty()) << text;
+    EXPECT_EQ(a->documents_matched, b->documents_matched) << what << " " << text;
+    ASSERT_EQ(a->experts.size(), b->experts.size()) << what << " " << text;
+    for (size_t i = 0; i < a->experts.size(); ++i) {
+      EXPECT_EQ(a->experts[i].person_id, b->experts[i].person_id) << what << " '" << text << "' rank " << i;
+      // PPR is forward push (approximate, residual-threshold): a different node
+      // order moves scores by up to ~3e-4 relative here; the ranking must not move.
+      EXPECT_NEAR(a->experts[i].score, b->experts[i].score, 1e-3 * std::max(1.0, std::abs(a->experts[i].score)))
+          << what << " '" << text << "' rank " << i;
+    }
+  }
+}
+
+class ClusterTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (!HaveTool("xapian-tcpsrv") || !HaveTool("xapian-replicate")) {
+      GTEST_SKIP() << "xapian-tools is not installed (scripts/setup installs it)";
+    }
+    ASSERT_TRUE(std::filesystem::exists(kCorpus)) << kCorpus;
+  }
+  TempDir dir_;
+};
+
+TEST_F(ClusterTest, ShardedAnswersEqualSingleIndexLocalAndRemote) {
+  const std::string single = dir_.Sub("single"), sharded = dir_.Sub("sharded");
+  ASSERT_OK(Index(single, 0));
+  ASSERT_OK(Index(sharded, 3));
+  const std::vector<std::string> shards = indexer::ShardLocations(sharded);
+  ASSERT_EQ(shards.size(), 3u);
+  // Every shard holds documents; only shard 0 holds identities.
+  uint64_t total = 0;
+  for (const std::string& s : shards) {
+    ASSERT_OK_AND_ASSIGN(auto r, indexer::IndexReader::Open(s));
+    EXPECT_GT(r->doc_count(), 50u) << s;
+    total += r->doc_count();
+    ASSERT_OK_AND_ASSIGN(std::vector<indexer::Person> persons, r->ListPersons());
+    if (s == shards[0]) EXPECT_GT(persons.size(), 10u);
+    else EXPECT_TRUE(persons.empty()) << s;
+  }
+  ASSERT_OK_AND_ASSIGN(auto one, indexer::IndexReader::Open(single));
+  EXPECT_EQ(total, one->doc_count());
+  // Re-indexing into the shards adds nothing: each record goes to the same shard.
+  ASSERT_OK(Index(sharded, 3));
+  ASSERT_OK_AND_ASSIGN(auto again, indexer::IndexReader::Open(sharded));
+  EXPECT_EQ(again->doc_count(), total);
+
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<Backend> want, Backend::Open(single, BackendOptions{}));
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<Backend> stub, Backend::Open(sharded, BackendOptions{}));
+  ExpectSameAnswers(want.get(), stub.get(), "stub directory");
+
+  std::vector<std::unique_ptr<Process>> servers;
+  BackendOptions remote;
+  for (const std::string& s : shards) {
+    const int port = FreePort();
+    servers.push_back(TcpServer(s, port));
+    ASSERT_NE(servers.back(), nullptr) << "xapian-tcpsrv on " << port;
+    remote.shards.push_back(absl::StrFormat("tcp://127.0.0.1:%d", port));
+  }
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<Backend> far, Backend::Open("", remote));
+  ExpectSameAnswers(want.get(), far.get(), "tcp shards");
+  EXPECT_EQ(far->persons(), want->persons());
+  EXPECT_EQ(far->documents(), want->documents());
+  // SuggestConnections runs on the graph built from the union.
+  ASSERT_OK_AND_ASSIGN(indexer::IndexStats st, far->GetStats());
+  EXPECT_EQ(st.shards, 3u);
+  ASSERT_OK_AND_ASSIGN(std::vector<indexer::Person> persons, one->ListPersons());
+  int compared = 0;
+  for (const indexer::Person& p : persons) {
+    ConnectQuery cq;
+    cq.person = p.id;
+    auto a = want->SuggestConnections(cq, Caller{});
+    auto b = far->SuggestConnections(cq, Caller{});
+    ASSERT_EQ(a.ok(), b.ok()) << p.id;
+    if (!a.ok() || a->empty()) continue;
+    ASSERT_EQ(a->size(), b->size()) << p.id;
+    for (size_t i = 0; i < a->size(); ++i) EXPECT_EQ((*a)[i].person_id, (*b)[i].person_id) << p.id << " rank " << i;
+    if (++compared == 5) break;
+  }
+  EXPECT_EQ(compared, 5);
+}
+
+TEST_F(ClusterTest, ShardDownIsUnavailableNamingItThenRecovers) {
+  const std::string sharded = dir_.Sub("sharded");
+  ASSERT_OK(Index(sharded, 3));
+  const std::vector<std::string> shards = indexer::ShardLocations(sharded);
+  std::vector<std::unique_ptr<Process>> servers;
+  std::vector<int> ports;
+  BackendOptions remote;
+  for (const std::string& s : shards) {
+    ports.push_back(FreePort());
+    servers.push_back(TcpServer(s, ports.back()));
+    ASSERT_NE(servers.back(), nullptr);
+    remote.shards.push_back(absl::StrFormat("tcp://127.0.0.1:%d", ports.back()));
+  }
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<Backend> backend, Backend::Open("", remote));
+  absl::StatusOr<std::unique_ptr<Server>> server = Server::Start(backend.get(), ServerOptions{});
+  ASSERT_TRUE(server.ok()) << server.status();
+  auto stub = v1::WhoKnows::NewStub(grpc::CreateChannel((*server)->address(), grpc::InsecureChannelCredentials()));
+  auto find = [&] {
+    v1::FindExpertsRequest req;
+    req.set_text("espresso grind size");
+    v1::FindExpertsResponse resp;
+    grpc::ClientContext ctx;
+    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(20));
+    grpc::Status s = stub->FindExperts(&ctx, req, &resp);
+    return std::make_pair(s, resp.experts_size());
+  };
+  auto [ok, n] = find();
+  ASSERT_TRUE(ok.ok()) << ok.error_message();
+  ASSERT_GT(n, 0);
+
+  servers[1]->Kill();  // shard 1 down
+  for (int i = 0; i < 3; ++i) {  // every call, also from pooled readers
+    auto [s, count] = find();
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::UNAVAILABLE) << s.error_message();
+    EXPECT_NE(s.error_message().find(remote.shards[1]), std::string::npos) << s.error_message();
+    EXPECT_EQ(s.error_message().find(remote.shards[0]), std::string::npos) << s.error_message();
+    EXPECT_EQ(count, 0);  // never a partial answer
+  }
+  servers[1] = TcpServer(shards[1], ports[1]);  // back on the same port
+  ASSERT_NE(servers[1], nullptr);
+  auto [back, m] = find();
+  EXPECT_TRUE(back.ok()) << back.error_message();
+  EXPECT_EQ(m, n);
+}
+
+TEST_F(ClusterTest, ReplicaCatchesUpAfterIngest) {
+  setenv("XAPIAN_MAX_CHANGESETS", "10", 1);  // the master keeps changesets for replication
+  const std::string masters = dir_.Sub("masters"), replica = dir_.Sub("replica");
+  const std::string master = masters + "/db";
+  ASSERT_OK(Index(master, 0));
+  BackendOptions wo;
+  wo.writable = true;
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<Backend> writer, Backend::Open(master, wo));
+
+  const int port = FreePort();
+  Process repl_server({"/usr/bin/xapian-replicate-server", "--interface", "127.0.0.1", "--port",
+                       std::to_string(port), masters});
+  ASSERT_TRUE(WaitListening(port));
+  Process repl_client({"/usr/bin/xapian-replicate", "--host", "127.0.0.1", "--port", std::to_string(port),
+                       "--master", "db", "--interval", "1", "--reader-time", "1", "--quiet", replica});
+  // The first copy arrives.
+  bool copied = false;
+  for (int i = 0; i < 400 && !copied; ++i) {
+    copied = std::filesystem::exists(replica + "/XAPIANDB");
+    if (!copied) std::this_thread::sleep_for(milliseconds(50));
+  }
+  ASSERT_TRUE(copied);
+  BackendOptions ro;
+  ro.follow_seconds = 0.2;
+  std::unique_ptr<Backend> follower;
+  for (int i = 0; i < 100 && follower == nullptr; ++i) {  // until the copy is complete
+    auto b = Backend::Open(replica, ro);
+    if (b.ok() && (*b)->documents() == writer->documents()) follower = *std::move(b);
+    else std::this_thread::sleep_for(milliseconds(100));
+  }
+  ASSERT_NE(follower, nullptr);
+  ExpectSameAnswers(writer.get(), follower.get(), "replica");
+
+  // Ingest at the writer: a new expert on a new word.
+  std::vector<indexer::Record> recs;
+  for (int i = 0; i < 3; ++i) {
+    indexer::Record r;
+    r.source = "jsonl:replica-test";
+    r.id = absl::StrFormat("jsonl:replica-test:%d", i);
+    r.thread_id = "jsonl:replica-test:0";
+    r.kind = i == 0 ? indexer::RecordKind::kQuestion : indexer::RecordKind::kAnswer;
+    r.author_key = "mail:zed@example.org";
+    r.author_name = "Zed Quillfeather";
+    r.text = "The zyphorette grinder needs a zyphorette burr alignment.";
+    r.visibility = "public";
+    r.timestamp = 1425000000 + i;
+    recs.push_back(r);
+  }
+  ASSERT_OK(writer->Ingest(recs, {}).status());
+  ExpertsQuery q;
+  q.text = "zyphorette";
+  q.k = 3;
+  const auto t0 = std::chrono::steady_clock::now();
+  bool seen = false;
+  while (!seen && std::chrono::steady_clock::now() - t0 < std::chrono::seconds(30)) {
+    auto a = follower->FindExperts(q, Caller{});
+    seen = a.ok() && !a->experts.empty() && a->experts[0].name == "Zed Quillfeather";
+    if (!seen) std::this_thread::sleep_for(milliseconds(100));
+  }
+  ASSERT_TRUE(seen) << "replica did not catch up within 30 s";
+  const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  RecordProperty("catch_up_seconds", absl::StrFormat("%.2f", secs));
+  // Replication may still be applying a later changeset: wait (bounded) until
+  // the replica reports itself current, then it must equal the writer.
+  indexer::IndexStats st;
+  for (int i = 0; i < 100; ++i) {
+    ASSERT_OK_AND_ASSIGN(st, follower->GetStats());
+    if (st.lag_seconds == 0.0 && st.snapshot_revision == st.index_revision &&
+        follower->documents() == writer->documents()) {
+      break;
+    }
+    std::this_thread::sleep_for(milliseconds(100));
+  }
+  EXPECT_EQ(follower->documents(), writer->documents());
+  EXPECT_EQ(st.snapshot_revision, st.index_revision);
+  EXPECT_EQ(st.lag_seconds, 0.0);
+  ExpectSameAnswers(writer.get(), follower.get(), "replica after ingest");
+}
+
+// Two "replicas" that differ on purpose (2 and 3 documents), so each answer
+// shows which one served it: one round_robin channel reaches both, from C++
+// (RemoteClient with an address list) and from Python (the README's snippet).
+TEST(ReplicaClientsTest, RoundRobinOverAnAddressListReachesEveryReplica) {
+  TempDir dir;
+  std::vector<std::unique_ptr<Backend>> backends;
+  std::vector<std::unique_ptr<Server>> servers;
+  std::string list;
+  for (int n : {2, 3}) {
+    BackendOptions bo;
+    bo.writable = true;
+    absl::StatusOr<std::unique_ptr<Backend>> b = Backend::Open(dir.Sub(absl::StrFormat("db%d", n)), bo);
+    ASSERT_TRUE(b.ok()) << b.status();
+    std::vector<indexer::Record> recs;
+    for (int i = 0; i < n; ++i) {
+      indexer::Record r;
+      r.source = "jsonl:rr";
+      r.id = absl::StrFormat("jsonl:rr:%d", i);
+      r.thread_id = r.id;
+      r.author_key = "mail:rr@example.org";
+      r.text = "round robin replica check";
+      r.timestamp = 1600000000 + i;
+      recs.push_back(r);
+    }
+    ASSERT_TRUE((*b)->Ingest(recs, {}).ok());
+    absl::StatusOr<std::unique_ptr<Server>> s = Server::Start(b->get(), ServerOptions{});
+    ASSERT_TRUE(s.ok()) << s.status();
+    list += (list.empty() ? "" : ",") + (*s)->address();
+    backends.push_back(*std::move(b));
+    servers.push_back(*std::move(s));
+  }
+  absl::StatusOr<std::unique_ptr<RemoteClient>> client = RemoteClient::Connect(list, "", "");
+  ASSERT_TRUE(client.ok()) << client.status();
+  std::set<uint64_t> seen;
+  for (int i = 0; i < 20; ++i) {
+    absl::StatusOr<indexer::IndexStats> st = (*client)->GetStats();
+    ASSERT_TRUE(st.ok()) << st.status();
+    seen.insert(st->documents);
+  }
+  EXPECT_EQ(seen, (std::set<uint64_t>{2, 3}));
+
+  if (!std::filesystem::exists("/usr/bin/grpc_python_plugin")) GTEST_SKIP() << "no grpc_python_plugin";
+  const std::string gen = dir.Sub("gen");
+  std::filesystem::create_directories(gen);
+  const std::string protoc =
+      absl::StrFormat("protoc -I %s/proto --python_out=%s --grpc_out=%s "
+                      "--plugin=protoc-gen-grpc=/usr/bin/grpc_python_plugin whoknows/v1/whoknows.proto",
+                      WK_SOURCE_DIR, gen, gen);
+  ASSERT_EQ(std::system(protoc.c_str()), 0);
+  const std::string cmd = absl::StrFormat("/usr/bin/python3 %s/tests/service/python/round_robin_client.py %s %s 20",
+                                          WK_SOURCE_DIR, gen, list);
+  FILE* p = popen(cmd.c_str(), "r");
+  ASSERT_NE(p, nullptr);
+  std::string out;
+  char buf[4096];
+  size_t got;
+  while ((got = fread(buf, 1, sizeof(buf), p)) > 0) out.append(buf, got);
+  ASSERT_EQ(pclose(p), 0) << out;
+  nlohmann::json j = nlohmann::json::parse(out, nullptr, false);
+  ASSERT_FALSE(j.is_discarded()) << out;
+  std::set<uint64_t> py;
+  for (const auto& d : j["documents"]) py.insert(d.get<uint64_t>());
+  EXPECT_EQ(py, (std::set<uint64_t>{2, 3}));
+}
+
+}  // namespace
+}  // namespace whoknows::service
