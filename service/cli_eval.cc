@@ -27,9 +27,9 @@ struct EvalArgs {
   int tune_rounds = 3;
   size_t max_history = 2000;
   std::string ltr_objective = "rank:pairwise";
-  int ltr_rounds = 60;
+  int ltr_rounds = 200;
   int ltr_depth = 3;
-  std::string ltr_booster = "gbtree";
+  std::string ltr_booster = "gblinear";
   bool json = false, validate = false, quiet = false;
 };
 

@@ -85,13 +85,13 @@ struct AskOptions {
   double half_life_days_qa = 180;  // Stack Exchange questions, answers, comments
   bool use_decay = true;
   double w_answer = 1.0;
-  double w_accepted = 1.0;
-  double w_asker = 0.3;
+  double w_accepted = 2.0;  // routing validation (issue 10)
+  double w_asker = 0.6;     // routing validation (issue 10)
   double w_author = 1.0;
   double w_comment = 0.0;  // Stack Exchange comment author
   double w_mention = 0.2;
   double w_thread = 1.0;     // other authors of a hit's mail/chat thread
-  double w_thread_qa = 0.25;  // other authors of a hit's Q&A thread
+  double w_thread_qa = 0.0;  // other authors of a hit's Q&A thread (answers now carry the question's score)
   size_t max_thread_docs = 200;  // thread expansion per hit is capped
 
   // Q&A: an answer is also scored with its question's BM25 score (Model 2
