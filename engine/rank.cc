@@ -237,6 +237,13 @@ AskOptions WithMethod(AskOptions o, Method method) {
     case Method::kRecentPopularity:
       break;
     case Method::kBm25Voting:  // Model 2: votes only (answers credited with their question's text)
+      // Fixed role weights, so tuning whoknows never moves the baseline.
+      o.w_answer = 1.0;
+      o.w_accepted = 1.0;
+      o.w_asker = 0.3;
+      o.w_author = 1.0;
+      o.w_comment = 0.0;
+      o.w_mention = 0.2;
       o.w_ppr = 0;
       o.use_decay = false;
       o.w_prior = 0;
