@@ -446,13 +446,14 @@ absl::StatusOr<std::vector<Scored>> Score(const Snapshot& s, std::span<const ind
       if (std::find(comms.begin(), comms.end(), c) == comms.end()) comms.push_back(c);
     }
     absl::flat_hash_map<uint32_t, double> counts;
-    size_t seen = 0;
-    for (uint32_t d = s.num_docs(); d-- > 0 && seen < kRecentScanDocs;) {
+    // The newest docs before `now`: at most kRecentScanDocs of the hits' communities, and at most
+    // 2 * kRecentScanDocs in all (a small community in a large corpus must not cost a full scan).
+    size_t seen = 0, scanned = 0;
+    for (uint32_t d = s.num_docs(); d-- > 0 && seen < kRecentScanDocs && scanned < 2 * kRecentScanDocs;) {
       const DocInfo& di = s.doc(d);
-      if (std::find(comms.begin(), comms.end(), di.community) == comms.end() || !filter.Visible(s, d) ||
-          (o.now != 0 && di.timestamp >= o.now)) {
-        continue;
-      }
+      if (!filter.Visible(s, d) || (o.now != 0 && di.timestamp >= o.now)) continue;
+      ++scanned;
+      if (std::find(comms.begin(), comms.end(), di.community) == comms.end()) continue;
       ++seen;
       if (di.author == kNone || !Contributes(di.kind)) continue;
       counts[di.author] += 1;
