@@ -248,7 +248,7 @@ class Prepared {
   void MakeRepliesCases(std::span<const Record> records, size_t begin, size_t end, bool history,
                         std::vector<Case>* out);
   absl::Status Search(std::vector<Case>* cases);
-  absl::Status Train(std::span<const Record> records, size_t first_test);
+  absl::Status Train();
   void MakeConnectCases(std::span<const Record> records, size_t first_test);
 
   std::vector<uint32_t> parent_, root_;
@@ -498,7 +498,7 @@ absl::StatusOr<std::unique_ptr<Prepared>> Prepared::Build(EvalTask task, const s
                         p->history_.begin() + static_cast<std::ptrdiff_t>(p->history_.size() - o.max_history));
     }
     WK_RETURN_IF_ERROR(p->Search(&p->history_));
-    WK_RETURN_IF_ERROR(p->Train(records, first_test));
+    WK_RETURN_IF_ERROR(p->Train());
   }
   Log(o, absl::StrFormat("eval: %s: %d test cases (%d before sampling), %d persons, %d docs in the snapshot", name,
                          p->cases_.size(), p->candidates_, p->snap_->num_persons(), p->snap_->num_docs()));
@@ -529,9 +529,7 @@ absl::Status Prepared::Search(std::vector<Case>* cases) {
 // ranked as of its own time (to = now = the query's time, so neither its own
 // thread nor anything later is seen), its candidates' features are the group,
 // its truth the labels. Two models: the full ranking and the no-graph one.
-absl::Status Prepared::Train(std::span<const Record> records, size_t first_test) {
-  (void)records;
-  (void)first_test;
+absl::Status Prepared::Train() {
   if (history_.empty()) {
     model_note_ = "blend (no history)";
     return absl::OkStatus();
@@ -693,12 +691,14 @@ nlohmann::json MethodsJson(const std::vector<MethodResult>& methods) {
   return arr;
 }
 
-void AppendTable(const DatasetResult& d, std::string* out) {
-  absl::StrAppendFormat(out, "  %-22s %6s %7s %7s %8s %8s %8s %8s\n", "method", "n", "MRR", "P@1", "nDCG@3", "nDCG@10",
-                        "Hits@10", "CandRec");
+// CandRec (candidate recall) only for routing/replies.
+void AppendTable(const DatasetResult& d, bool cand, std::string* out) {
+  absl::StrAppendFormat(out, "  %-22s %6s %7s %7s %8s %8s %8s%s\n", "method", "n", "MRR", "P@1", "nDCG@3", "nDCG@10",
+                        "Hits@10", cand ? "  CandRec" : "");
   for (const MethodResult& m : d.methods) {
-    absl::StrAppendFormat(out, "  %-22s %6d %7.3f %7.3f %8.3f %8.3f %8.3f %8.3f\n", m.method, d.n, m.mrr, m.p_at_1,
-                          m.ndcg_at_3, m.ndcg_at_10, m.hits_at_10, m.candidate_recall);
+    absl::StrAppendFormat(out, "  %-22s %6d %7.3f %7.3f %8.3f %8.3f %8.3f%s\n", m.method, d.n, m.mrr, m.p_at_1,
+                          m.ndcg_at_3, m.ndcg_at_10, m.hits_at_10,
+                          cand ? absl::StrFormat(" %8.3f", m.candidate_recall) : std::string());
   }
 }
 
@@ -882,11 +882,11 @@ std::string FormatEvalReport(const EvalReport& r) {
       }
       out += "\n";
     }
-    AppendTable(d, &out);
+    AppendTable(d, r.task != EvalTask::kConnect, &out);
   }
   if (r.datasets.size() > 1) {
     absl::StrAppendFormat(&out, "\npooled over %d data sets (micro-average over test cases)\n", r.datasets.size());
-    AppendTable(r.pooled, &out);
+    AppendTable(r.pooled, r.task != EvalTask::kConnect, &out);
   }
   return out;
 }

@@ -34,9 +34,14 @@
 // back to the lower-cased display name for mail keys (as the writer merges).
 //
 // Methods are all computed in the same run on the same split:
-//   routing/replies: engine::AllMethods() (whoknows, popularity, bm25-voting,
-//   whoknows-no-<component>); connect: common-neighbors, adamic-adar,
-//   popularity, whoknows (engine::SuggestConnections).
+//   routing/replies: engine::AllMethods() (whoknows, popularity,
+//   recent-popularity, bm25-voting, whoknows-no-graph, whoknows-no-<component>)
+//   plus whoknows-blend. whoknows and whoknows-no-graph use a learned ranker
+//   (engine::RankModel) trained on the history before the split (see
+//   EvalOptions::max_history) when there is enough of it, else the blend;
+//   whoknows-blend and the whoknows-no-<component> ablations use the blend.
+//   connect: common-neighbors, adamic-adar, popularity, whoknows
+//   (engine::SuggestConnections).
 // Metrics per test case: reciprocal rank, P@1, nDCG@3, nDCG@10, Hits@10
 // (binary relevance over the truth set), averaged over test cases per data
 // set, and pooled over all data sets (micro-average over test cases).
