@@ -3,10 +3,13 @@
 #include <algorithm>
 #include <cmath>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/time/time.h"
 #include "rank_internal.h"
+#include "whoknows/engine/rank_model.h"
+#include "whoknows/base/status_macros.h"
 
 namespace whoknows::engine {
 namespace internal {
@@ -116,11 +119,31 @@ void Vote(const Snapshot& s, std::span<const indexer::SearchHit> hits, const Ask
     sc->hit_docs.emplace_back(d, std::max(h.score, 0.0));
     best = std::max(best, h.score);
   }
-  std::sort(sc->hit_docs.begin(), sc->hit_docs.end(),
-            [](const auto& a, const auto& b) { return a.first < b.first || (a.first == b.first && a.second > b.second); });
-  sc->hit_docs.erase(std::unique(sc->hit_docs.begin(), sc->hit_docs.end(),
-                                 [](const auto& a, const auto& b) { return a.first == b.first; }),
-                     sc->hit_docs.end());
+  auto dedupe = [&] {
+    std::sort(sc->hit_docs.begin(), sc->hit_docs.end(), [](const auto& a, const auto& b) {
+      return a.first < b.first || (a.first == b.first && a.second > b.second);
+    });
+    sc->hit_docs.erase(std::unique(sc->hit_docs.begin(), sc->hit_docs.end(),
+                                   [](const auto& a, const auto& b) { return a.first == b.first; }),
+                       sc->hit_docs.end());
+  };
+  dedupe();
+  // Q&A: the thread is the unit of expertise. A matching question lends its
+  // score to its answers (the answerer is credited with the question).
+  if (o.credit_answerers) {
+    const size_t n = sc->hit_docs.size();
+    for (size_t i = 0; i < n; ++i) {
+      const auto [d, score] = sc->hit_docs[i];
+      if (s.doc(d).kind != indexer::RecordKind::kQuestion) continue;
+      size_t seen = 0;
+      for (uint32_t e : s.ThreadDocs(s.doc(d).thread)) {
+        if (e == d || s.doc(e).kind != indexer::RecordKind::kAnswer || !filter.Passes(s, e)) continue;
+        if (++seen > o.max_thread_docs) break;
+        sc->hit_docs.emplace_back(e, score);
+      }
+    }
+    if (sc->hit_docs.size() != n) dedupe();
+  }
 
   for (auto& [d, score] : sc->hit_docs) {
     const double norm = best > 0 ? score / best : 1.0;
@@ -188,13 +211,15 @@ std::string_view MethodName(Method m) {
     case Method::kNoDecay: return "whoknows-no-decay";
     case Method::kNoThread: return "whoknows-no-thread";
     case Method::kNoPrior: return "whoknows-no-prior";
+    case Method::kRecentPopularity: return "recent-popularity";
+    case Method::kNoGraph: return "whoknows-no-graph";
   }
   return "?";
 }
 
 std::vector<Method> AllMethods() {
-  return {Method::kWhoknows, Method::kPopularity, Method::kBm25Voting, Method::kNoPpr,
-          Method::kNoDecay,  Method::kNoThread,   Method::kNoPrior};
+  return {Method::kWhoknows, Method::kPopularity, Method::kRecentPopularity, Method::kBm25Voting, Method::kNoGraph,
+          Method::kNoPpr,    Method::kNoDecay,    Method::kNoThread,         Method::kNoPrior};
 }
 
 absl::StatusOr<Method> ParseMethod(std::string_view name) {
@@ -209,13 +234,35 @@ AskOptions WithMethod(AskOptions o, Method method) {
   switch (method) {
     case Method::kWhoknows:
     case Method::kPopularity:
+    case Method::kRecentPopularity:
       break;
-    case Method::kBm25Voting:
+    case Method::kBm25Voting:  // Model 2: votes only (answers credited with their question's text)
+      // Fixed role weights, so tuning whoknows never moves the baseline.
+      o.w_answer = 1.0;
+      o.w_accepted = 1.0;
+      o.w_asker = 0.3;
+      o.w_author = 1.0;
+      o.w_comment = 0.0;
+      o.w_mention = 0.2;
       o.w_ppr = 0;
       o.use_decay = false;
       o.w_prior = 0;
+      o.w_recent = 0;
+      o.w_topic = 0;
+      o.w_contact = 0;
       o.w_thread = 0;
       o.w_thread_qa = 0;
+      o.topic_candidates = 0;
+      o.recent_candidates = 0;
+      o.credit_answerers = true;
+      o.use_graph = false;
+      o.model = nullptr;
+      break;
+    case Method::kNoGraph:
+      o.w_ppr = 0;
+      o.w_topic = 0;
+      o.w_contact = 0;
+      o.use_graph = false;
       break;
     case Method::kNoPpr: o.w_ppr = 0; break;
     case Method::kNoDecay: o.use_decay = false; break;
@@ -233,29 +280,15 @@ namespace {
 
 absl::Status CheckOptions(const AskOptions& o) {
   for (double w : {o.w_answer, o.w_accepted, o.w_asker, o.w_author, o.w_comment, o.w_mention, o.w_thread, o.w_thread_qa, o.w_vote, o.w_ppr,
-                   o.w_prior}) {
+                   o.w_prior, o.w_recent, o.w_topic, o.w_contact}) {
     if (!std::isfinite(w) || w < 0) return absl::InvalidArgumentError("ask: weights must be finite and >= 0");
   }
+  if (!(o.recent_days > 0) || !std::isfinite(o.recent_days)) return absl::InvalidArgumentError("ask: recent_days must be > 0");
   if (o.use_decay && !(o.half_life_days > 0 && o.half_life_days_qa > 0)) return absl::InvalidArgumentError("ask: half_life_days must be > 0");
   if (!(o.ppr.alpha > 0 && o.ppr.alpha <= 1) || !(o.ppr.r_max > 0)) {
     return absl::InvalidArgumentError("ask: ppr alpha must be in (0, 1] and r_max > 0");
   }
   return absl::OkStatus();
-}
-
-// Activity for the prior: answers + accepted + replies among visible docs in the window.
-double Activity(const Snapshot& s, uint32_t p, const internal::DocFilter& f) {
-  double n = 0;
-  for (uint32_t d : s.PersonDocs(p)) {
-    if (!f.Visible(s, d)) continue;
-    const DocInfo& di = s.doc(d);
-    if (di.kind == indexer::RecordKind::kAnswer) {
-      n += 1 + (di.accepted ? 1 : 0);
-    } else if (di.kind != indexer::RecordKind::kQuestion && di.parent != kNone) {
-      n += 1;
-    }
-  }
-  return n;
 }
 
 }  // namespace
@@ -272,29 +305,73 @@ std::vector<std::pair<uint32_t, double>> VoteScores(const Snapshot& s, std::span
   return out;
 }
 
-absl::StatusOr<std::vector<Expert>> RankExperts(const Snapshot& s, std::span<const indexer::SearchHit> hits,
-                                                const AskOptions& in) {
-  if (absl::Status st = CheckOptions(in); !st.ok()) return st;
-  const AskOptions o = WithMethod(in, in.method);
-  if (o.method == Method::kPopularity) {
-    PopularityOptions po;
-    po.k = o.k;
-    po.offset = o.offset;
-    po.group_mask = o.group_mask;
-    po.from = o.from;
-    po.to = o.to;
-    po.exclude_persons = o.exclude_persons;
-    return RankByPopularity(s, po);
-  }
+namespace {
+
+struct Scored {
+  uint32_t p;
+  double score, vote, ppr, prior, recent, topic, contact, vote_raw, ppr_raw;
+  double activity = 0, recent_activity = 0, idle_days = 0, model = 0;
+  double answers = 0, accepted = 0, questions = 0;  // before `now`
+};
+
+CandidateFeatures Featurize(const Scored& x) {
+  CandidateFeatures f;
+  f.person = x.p;
+  const double v[kNumRankFeatures] = {x.vote,
+                                      x.ppr,
+                                      x.prior,
+                                      x.recent,
+                                      x.topic,
+                                      x.contact,
+                                      std::log1p(x.vote_raw),
+                                      std::log1p(x.activity),
+                                      std::log1p(x.recent_activity),
+                                      x.answers > 0 ? x.accepted / x.answers : 0.0,
+                                      std::log1p(x.answers),
+                                      std::log1p(x.questions),
+                                      std::log1p(x.idle_days),
+                                      x.score};
+  for (size_t i = 0; i < kNumRankFeatures; ++i) f.x[i] = static_cast<float>(v[i]);
+  return f;
+}
+
+constexpr size_t kQueryTopics = 5;        // the query's topic distribution keeps this many
+constexpr size_t kCandidateTopics = 3;    // topic vertices walked for candidates
+constexpr size_t kTopicScanDocs = 4000;   // newest docs scanned per topic vertex
+constexpr size_t kRecentScanDocs = 5000;  // newest docs scanned for recent activity
+
+bool Contributes(indexer::RecordKind k) {
+  return k != indexer::RecordKind::kQuestion && k != indexer::RecordKind::kComment;
+}
+
+// Top `k` of `counts` by count (ties by person index), appended to *out.
+void TopCounts(absl::flat_hash_map<uint32_t, double>& counts, size_t k, std::vector<uint32_t>* out) {
+  std::vector<std::pair<uint32_t, double>> v(counts.begin(), counts.end());
+  const size_t want = std::min(k, v.size());
+  std::partial_sort(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(want), v.end(),
+                    [](const auto& a, const auto& b) { return a.second > b.second || (a.second == b.second && a.first < b.first); });
+  for (size_t i = 0; i < want; ++i) out->push_back(v[i].first);
+}
+
+// Votes, propagation, candidate generation and the blend. Leaves the votes'
+// contributions in the thread's scratch. Empty when nothing matches.
+// features: compute every component the graph/method allows (for the model),
+// not only those the blend weighs.
+absl::StatusOr<std::vector<Scored>> Score(const Snapshot& s, std::span<const indexer::SearchHit> hits,
+                                          const AskOptions& o, const internal::DocFilter& filter, bool features) {
+  features = features || o.model != nullptr;
+  const bool want_ppr = o.use_graph && (o.w_ppr > 0 || features);
+  const bool want_topic = o.use_graph && (o.w_topic > 0 || features);
+  const bool want_contact = o.use_graph && (o.w_contact > 0 || features);
+  const bool want_activity = o.w_prior > 0 || o.w_recent > 0 || features;
   internal::VoteScratch& sc = internal::ThreadVoteScratch();
-  const internal::DocFilter filter = internal::MakeFilter(s, o.group_mask, o.from, o.to, o.topics);
   internal::Vote(s, hits, o, filter, &sc);
-  if (sc.hit_docs.empty()) return std::vector<Expert>{};
+  if (sc.hit_docs.empty()) return std::vector<Scored>{};
 
   // --- propagation
   PprWorkspace& ws = internal::ThreadPprWorkspace();
   bool have_ppr = false;
-  if (o.w_ppr > 0) {
+  if (want_ppr) {
     std::vector<Seed> seeds;
     double vote_total = 0, doc_total = 0;
     for (uint32_t p : sc.touched) vote_total += sc.vote[p];
@@ -316,42 +393,251 @@ absl::StatusOr<std::vector<Expert>> RankExperts(const Snapshot& s, std::span<con
     }
   }
 
-  // --- candidates
+  // --- the query's topics: hit mass * idf over the hit docs' topic vertices
+  std::vector<std::pair<uint32_t, double>> qtopics;
+  if (want_topic || (o.use_graph && o.topic_candidates > 0)) {
+    absl::flat_hash_map<uint32_t, double> acc;
+    const double nd = static_cast<double>(s.num_docs());
+    for (const auto& [d, m] : sc.hit_docs) {
+      for (uint32_t t : s.DocTopics(d)) acc[t] += m * std::log(1.0 + nd / std::max(1u, s.topic_doc_count(t)));
+    }
+    qtopics.assign(acc.begin(), acc.end());
+    std::sort(qtopics.begin(), qtopics.end(),
+              [](const auto& a, const auto& b) { return a.second > b.second || (a.second == b.second && a.first < b.first); });
+    if (qtopics.size() > kQueryTopics) qtopics.resize(kQueryTopics);
+    double total = 0;
+    for (const auto& q : qtopics) total += q.second;
+    for (auto& q : qtopics) q.second = total > 0 ? q.second / total : 0;
+  }
+
+  std::vector<double> topic_n(qtopics.size(), 0.0);
+
+  // --- candidates: the people of the hits and of the propagation ...
   std::vector<uint32_t> cand(sc.touched.begin(), sc.touched.end());
   if (have_ppr) {
     for (VertexId v : ws.touched) {
       if (v < s.num_persons() && ws.reserve[v] > 0 && sc.vote[v] == 0) cand.push_back(v);
     }
   }
+  // ... people strong on the query's top topics (authors of the topic vertices' newest docs) ...
+  if (o.use_graph && o.topic_candidates > 0 && !qtopics.empty()) {
+    absl::flat_hash_map<uint32_t, double> counts;
+    const Graph& g = s.graph();
+    for (size_t i = 0; i < qtopics.size() && i < kCandidateTopics; ++i) {
+      const VertexId tv = s.TopicVertex(qtopics[i].first);
+      size_t seen = 0;
+      for (EdgeIndex e = g.row_end(tv); e-- > g.row_begin(tv) && seen < kTopicScanDocs;) {
+        const VertexId v = g.target(e);
+        if (s.KindOf(v) != VertexKind::kDoc) continue;
+        ++seen;
+        const uint32_t d = s.IndexOf(v);
+        const DocInfo& di = s.doc(d);
+        if (di.author == kNone || !Contributes(di.kind) || !filter.Visible(s, d)) continue;
+        counts[di.author] += qtopics[i].second;
+      }
+    }
+    TopCounts(counts, o.topic_candidates, &cand);
+  }
+  // ... and people recently active in the hits' communities.
+  if (o.recent_candidates > 0) {
+    std::vector<uint32_t> comms;
+    for (const auto& [d, m] : sc.hit_docs) {
+      const uint32_t c = s.doc(d).community;
+      if (std::find(comms.begin(), comms.end(), c) == comms.end()) comms.push_back(c);
+    }
+    absl::flat_hash_map<uint32_t, double> counts;
+    // The newest docs before `now`: at most kRecentScanDocs of the hits' communities, and at most
+    // 2 * kRecentScanDocs in all (a small community in a large corpus must not cost a full scan).
+    size_t seen = 0, scanned = 0;
+    for (uint32_t d = s.num_docs(); d-- > 0 && seen < kRecentScanDocs && scanned < 2 * kRecentScanDocs;) {
+      const DocInfo& di = s.doc(d);
+      if (!filter.Visible(s, d) || (o.now != 0 && di.timestamp >= o.now)) continue;
+      ++scanned;
+      if (std::find(comms.begin(), comms.end(), di.community) == comms.end()) continue;
+      ++seen;
+      if (di.author == kNone || !Contributes(di.kind)) continue;
+      counts[di.author] += 1;
+    }
+    TopCounts(counts, o.recent_candidates, &cand);
+  }
+  std::sort(cand.begin(), cand.end());
+  cand.erase(std::unique(cand.begin(), cand.end()), cand.end());
   cand.erase(std::remove_if(cand.begin(), cand.end(),
                             [&](uint32_t p) { return sc.excluded[p] || s.person(p).opted_out; }),
              cand.end());
-  double max_vote = 0, max_ppr = 0, max_act = 0;
-  std::vector<double> act(cand.size(), 0.0);
-  for (size_t i = 0; i < cand.size(); ++i) {
-    const uint32_t p = cand[i];
-    max_vote = std::max(max_vote, sc.vote[p]);
-    if (have_ppr) max_ppr = std::max(max_ppr, static_cast<double>(ws.reserve[p]));
-    if (o.w_prior > 0) {
-      act[i] = std::log1p(Activity(s, p, filter));
-      max_act = std::max(max_act, act[i]);
+
+  // --- components (everything counted over visible docs before `ref`, so a
+  // history query sees only its own past)
+  const int64_t ref = o.now != 0 ? o.now : s.max_timestamp() + 1;
+  const int64_t recent_from = ref - static_cast<int64_t>(o.recent_days * 86400.0);
+  auto before = [&](uint32_t d) { return filter.Visible(s, d) && s.doc(d).timestamp < ref; };
+
+  // Contact with the asker: people who shared a thread with them (replies included).
+  absl::flat_hash_map<uint32_t, double> contact;
+  if (want_contact && !o.asker.empty()) {
+    const uint32_t a = s.FindPerson(o.asker);
+    if (a != kNone) {
+      const auto docs = s.PersonDocs(a);
+      uint32_t last_thread = kNone;
+      size_t threads = 0;
+      for (size_t i = docs.size(); i-- > 0 && threads < 500;) {
+        const uint32_t d = docs[i];
+        if (!before(d) || s.doc(d).thread == last_thread) continue;
+        last_thread = s.doc(d).thread;
+        ++threads;
+        size_t seen = 0;
+        for (uint32_t e : s.ThreadDocs(last_thread)) {
+          if (++seen > o.max_thread_docs) break;
+          const uint32_t q = s.doc(e).author;
+          if (q != kNone && q != a && before(e)) contact[q] += 1;
+        }
+      }
+      for (auto& [q, n] : contact) n = std::log1p(n);
     }
   }
-  struct Scored {
-    uint32_t p;
-    double score, vote, ppr, prior, vote_raw, ppr_raw;
-  };
+
   std::vector<Scored> scored;
   scored.reserve(cand.size());
-  for (size_t i = 0; i < cand.size(); ++i) {
-    const uint32_t p = cand[i];
-    Scored x{p, 0, 0, 0, 0, sc.vote[p], have_ppr ? static_cast<double>(ws.reserve[p]) : 0.0};
-    x.vote = max_vote > 0 ? x.vote_raw / max_vote : 0;
-    x.ppr = max_ppr > 0 ? x.ppr_raw / max_ppr : 0;
-    x.prior = max_act > 0 ? act[i] / max_act : 0;
-    x.score = o.w_vote * x.vote + o.w_ppr * x.ppr + o.w_prior * x.prior;
-    if (x.score > 0) scored.push_back(x);
+  double max_vote = 0, max_ppr = 0, max_prior = 0, max_recent = 0, max_topic = 0, max_contact = 0;
+  for (uint32_t p : cand) {
+    Scored x{p, 0, 0, 0, 0, 0, 0, 0, sc.vote[p], have_ppr ? static_cast<double>(ws.reserve[p]) : 0.0};
+    if (want_activity || want_topic) {
+      double all = 0, recent = 0;
+      int64_t last = 0;
+      for (uint32_t d : s.PersonDocs(p)) {
+        if (!before(d)) continue;
+        const DocInfo& di = s.doc(d);
+        double n = 0;
+        if (di.kind == indexer::RecordKind::kAnswer) {
+          n = 1 + (di.accepted ? 1 : 0);
+          ++x.answers;
+          x.accepted += di.accepted;
+        } else if (di.kind == indexer::RecordKind::kQuestion) {
+          ++x.questions;
+        } else if (di.parent != kNone) {
+          n = 1;
+        }
+        all += n;
+        if (di.timestamp >= recent_from) recent += n;
+        last = std::max(last, di.timestamp);
+        if (want_topic && di.kind != indexer::RecordKind::kQuestion) {
+          for (uint32_t t : s.DocTopics(d)) {
+            for (size_t k = 0; k < qtopics.size(); ++k) {
+              if (qtopics[k].first == t) topic_n[k] += 1;
+            }
+          }
+        }
+      }
+      x.activity = all;
+      x.recent_activity = recent;
+      x.idle_days = last > 0 ? static_cast<double>(ref - last) / 86400.0 : 36500.0;
+      x.prior = std::log1p(all);
+      x.recent = std::log1p(recent);
+      for (size_t k = 0; k < qtopics.size(); ++k) {
+        x.topic += qtopics[k].second * std::log1p(topic_n[k]);
+        topic_n[k] = 0;
+      }
+    }
+    if (!contact.empty()) {
+      if (auto it = contact.find(p); it != contact.end()) x.contact = it->second;
+    }
+    max_vote = std::max(max_vote, x.vote_raw);
+    max_ppr = std::max(max_ppr, x.ppr_raw);
+    max_prior = std::max(max_prior, x.prior);
+    max_recent = std::max(max_recent, x.recent);
+    max_topic = std::max(max_topic, x.topic);
+    max_contact = std::max(max_contact, x.contact);
+    scored.push_back(x);
   }
+  auto norm = [](double v, double m) { return m > 0 ? v / m : 0.0; };
+  std::vector<Scored> out;
+  out.reserve(scored.size());
+  for (Scored& x : scored) {
+    x.vote = norm(x.vote_raw, max_vote);
+    x.ppr = norm(x.ppr_raw, max_ppr);
+    x.prior = norm(x.prior, max_prior);
+    x.recent = norm(x.recent, max_recent);
+    x.topic = norm(x.topic, max_topic);
+    x.contact = norm(x.contact, max_contact);
+    x.score = o.w_vote * x.vote + o.w_ppr * x.ppr + o.w_prior * x.prior + o.w_recent * x.recent +
+              o.w_topic * x.topic + o.w_contact * x.contact;
+    if (x.score > 0) out.push_back(x);
+  }
+  if (o.model != nullptr && !out.empty()) {
+    std::vector<CandidateFeatures> rows;
+    rows.reserve(out.size());
+    for (const Scored& x : out) rows.push_back(Featurize(x));
+    WK_ASSIGN_OR_RETURN(std::vector<float> pred, o.model->Predict(rows));
+    for (size_t i = 0; i < out.size(); ++i) out[i].model = out[i].score = pred[i];
+  }
+  return out;
+}
+
+std::vector<Expert> PopularityFor(const Snapshot& s, const AskOptions& o) {
+  PopularityOptions po;
+  po.k = o.k;
+  po.offset = o.offset;
+  po.group_mask = o.group_mask;
+  po.from = o.from;
+  po.to = o.to;
+  po.exclude_persons = o.exclude_persons;
+  if (o.method == Method::kRecentPopularity) {
+    const int64_t ref = o.now != 0 ? o.now : s.max_timestamp();
+    po.from = std::max(po.from, ref - static_cast<int64_t>(o.recent_days * 86400.0));
+    if (po.to == 0 || po.to > ref) po.to = ref;
+  }
+  return RankByPopularity(s, po);
+}
+
+}  // namespace
+
+const std::array<const char*, kNumRankFeatures>& FeatureNames() {
+  static const std::array<const char*, kNumRankFeatures> names = {
+      "vote",       "ppr",          "prior",         "recent",           "topic",   "contact",   "log_vote_raw",
+      "log_activity", "log_recent_activity", "acceptance_ratio", "log_answers", "log_questions", "log_idle_days", "blend"};
+  return names;
+}
+
+absl::StatusOr<std::vector<CandidateFeatures>> ExtractFeatures(const Snapshot& s,
+                                                               std::span<const indexer::SearchHit> hits,
+                                                               const AskOptions& in) {
+  if (absl::Status st = CheckOptions(in); !st.ok()) return st;
+  AskOptions o = WithMethod(in, in.method);
+  o.model = nullptr;
+  const internal::DocFilter filter = internal::MakeFilter(s, o.group_mask, o.from, o.to, o.topics);
+  WK_ASSIGN_OR_RETURN(std::vector<Scored> scored, Score(s, hits, o, filter, /*features=*/true));
+  std::vector<CandidateFeatures> out;
+  out.reserve(scored.size());
+  for (const Scored& x : scored) out.push_back(Featurize(x));
+  return out;
+}
+
+absl::StatusOr<std::vector<uint32_t>> CandidatePeople(const Snapshot& s, std::span<const indexer::SearchHit> hits,
+                                                      const AskOptions& in) {
+  if (absl::Status st = CheckOptions(in); !st.ok()) return st;
+  const AskOptions o = WithMethod(in, in.method);
+  std::vector<uint32_t> out;
+  if (o.method == Method::kPopularity || o.method == Method::kRecentPopularity) {
+    AskOptions all = o;
+    all.k = s.num_persons();
+    all.offset = 0;
+    for (const Expert& e : PopularityFor(s, all)) out.push_back(e.person);
+    return out;
+  }
+  const internal::DocFilter filter = internal::MakeFilter(s, o.group_mask, o.from, o.to, o.topics);
+  WK_ASSIGN_OR_RETURN(std::vector<Scored> scored, Score(s, hits, o, filter, false));
+  for (const Scored& x : scored) out.push_back(x.p);
+  return out;
+}
+
+absl::StatusOr<std::vector<Expert>> RankExperts(const Snapshot& s, std::span<const indexer::SearchHit> hits,
+                                                const AskOptions& in) {
+  if (absl::Status st = CheckOptions(in); !st.ok()) return st;
+  const AskOptions o = WithMethod(in, in.method);
+  if (o.method == Method::kPopularity || o.method == Method::kRecentPopularity) return PopularityFor(s, o);
+  const internal::DocFilter filter = internal::MakeFilter(s, o.group_mask, o.from, o.to, o.topics);
+  WK_ASSIGN_OR_RETURN(std::vector<Scored> scored, Score(s, hits, o, filter, false));
+  internal::VoteScratch& sc = internal::ThreadVoteScratch();
   auto better = [&](const Scored& a, const Scored& b) {
     return a.score > b.score || (a.score == b.score && s.person(a.p).id < s.person(b.p).id);
   };
@@ -374,7 +660,14 @@ absl::StatusOr<std::vector<Expert>> RankExperts(const Snapshot& s, std::span<con
     e.id = info.id;
     e.name = info.name;
     e.score = x.score;
-    e.components = {{"vote", x.vote}, {"ppr", x.ppr}, {"prior", x.prior}, {"vote_raw", x.vote_raw}, {"ppr_raw", x.ppr_raw}};
+    e.components = {{"vote", x.vote},       {"ppr", x.ppr},           {"prior", x.prior},
+                    {"recent", x.recent},   {"topic", x.topic},       {"contact", x.contact},
+                    {"vote_raw", x.vote_raw}, {"ppr_raw", x.ppr_raw}};
+    if (o.model != nullptr) e.components.emplace_back("model", x.model);
+    if (!o.explain) {
+      out.push_back(std::move(e));
+      continue;
+    }
     e.last_active = internal::LastVisibleActivity(s, x.p, filter);
     auto lo = std::lower_bound(contrib.begin(), contrib.end(), x.p,
                                [](const Contribution& c, uint32_t p) { return c.person < p; });

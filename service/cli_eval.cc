@@ -25,6 +25,11 @@ struct EvalArgs {
   std::string temp_dir;
   std::vector<std::string> params;
   int tune_rounds = 3;
+  size_t max_history = 2000;
+  std::string ltr_objective = "rank:pairwise";
+  int ltr_rounds = 200;
+  int ltr_depth = 3;
+  std::string ltr_booster = "gblinear";
   bool json = false, validate = false, quiet = false;
 };
 
@@ -42,6 +47,11 @@ int RunEvalCommand(const EvalArgs& a) {
   o.max_query_bytes = a.max_query_bytes;
   o.temp_dir = a.temp_dir;
   o.tune_rounds = a.tune_rounds;
+  o.max_history = a.max_history;
+  o.train.objective = a.ltr_objective;
+  o.train.rounds = a.ltr_rounds;
+  o.train.max_depth = a.ltr_depth;
+  o.train.booster = a.ltr_booster;
   for (const std::string& kv : a.params) {
     const size_t eq = kv.find('=');
     double value = 0;
@@ -104,13 +114,23 @@ void RegisterEvalCommand(CLI::App& app, int* exit_code) {
   cmd->add_option("--temp-dir", a->temp_dir, "Where the temporary indexes go (default $TMPDIR or /tmp)");
   cmd->add_option("--param", a->params,
                   "Override a weight for every whoknows method, NAME=VALUE (repeatable): half_life_days, "
-                  "half_life_days_qa, w_thread, w_thread_qa, w_ppr, w_asker, w_prior, w_comment, w_accepted, ppr.alpha, "
+                  "half_life_days_qa, w_thread, w_thread_qa, w_ppr, w_asker, w_prior, w_recent, w_topic, w_contact, "
+                  "w_comment, w_accepted, ppr.alpha, "
                   "ppr.r_max, connect.beta, connect.ppr.alpha, connect.ppr.r_max");
   cmd->add_option("--tune-rounds", a->tune_rounds,
                   "With --validate: coordinate-ascent rounds (0 = just score the current weights)")
       ->capture_default_str();
   cmd->add_flag("--validate", a->validate,
                 "Tune weights on a validation split carved from each training period (never the test split)");
+  cmd->add_option("--history", a->max_history,
+                  "Learning to rank: train the whoknows ranker on the newest N queries before the split "
+                  "(0 = the hand-tuned blend)")
+      ->capture_default_str();
+  cmd->add_option("--ltr-objective", a->ltr_objective, "XGBoost ranking objective (rank:pairwise, rank:ndcg)")
+      ->capture_default_str();
+  cmd->add_option("--ltr-rounds", a->ltr_rounds, "XGBoost boosting rounds")->capture_default_str();
+  cmd->add_option("--ltr-depth", a->ltr_depth, "XGBoost tree depth")->capture_default_str();
+  cmd->add_option("--ltr-booster", a->ltr_booster, "XGBoost booster (gbtree, gblinear)")->capture_default_str();
   cmd->add_flag("--json", a->json, "JSON output");
   cmd->add_flag("--quiet", a->quiet, "No progress on stderr");
   cmd->callback([a, exit_code] { *exit_code = RunEvalCommand(*a); });

@@ -22,6 +22,7 @@
 #include "absl/time/time.h"
 #include "whoknows/base/status_macros.h"
 #include "whoknows/engine/metrics.h"
+#include "whoknows/engine/rank_model.h"
 #include "whoknows/engine/snapshot.h"
 #include "whoknows/indexer/index.h"
 #include "whoknows/indexer/readers.h"
@@ -144,6 +145,7 @@ struct Case {
   std::string query;  // routing / replies
   int64_t now = 0;
   std::vector<std::string> exclude;  // person ids
+  std::string asker;                 // routing / replies: the asker / thread starter ("" unknown)
   std::vector<std::string> truth;    // person ids
   std::string person;                // connect
   std::vector<indexer::SearchHit> hits;
@@ -152,6 +154,7 @@ struct Case {
 struct Sums {
   size_t n = 0;
   double rr = 0, p1 = 0, n3 = 0, n10 = 0, h10 = 0;
+  double cand = 0;  // cases whose truth is among the method's candidates (routing/replies)
   void Add(std::span<const std::string> ranked, std::span<const std::string> truth) {
     ++n;
     rr += engine::ReciprocalRank(ranked, truth);
@@ -167,6 +170,7 @@ struct Sums {
     n3 += o.n3;
     n10 += o.n10;
     h10 += o.h10;
+    cand += o.cand;
   }
   MethodResult Mean(std::string method) const {
     MethodResult r;
@@ -178,6 +182,7 @@ struct Sums {
     r.ndcg_at_3 = n3 / d;
     r.ndcg_at_10 = n10 / d;
     r.hits_at_10 = h10 / d;
+    r.candidate_recall = cand / d;
     return r;
   }
 };
@@ -186,7 +191,10 @@ struct Sums {
 std::vector<std::string> MethodNames(EvalTask task) {
   if (task == EvalTask::kConnect) return {"common-neighbors", "adamic-adar", "popularity", "whoknows"};
   std::vector<std::string> out;
-  for (engine::Method m : engine::AllMethods()) out.emplace_back(engine::MethodName(m));
+  for (engine::Method m : engine::AllMethods()) {
+    out.emplace_back(engine::MethodName(m));
+    if (m == engine::Method::kNoGraph) out.emplace_back("whoknows-blend");  // the hand-tuned blend (fallback)
+  }
   return out;
 }
 
@@ -207,6 +215,11 @@ class Prepared {
   std::unique_ptr<indexer::IndexReader> reader_;
   std::shared_ptr<const engine::Snapshot> snap_;
   std::vector<Case> cases_;
+  std::vector<Case> history_;  // training cases: queries before the split, labels before it too
+  std::shared_ptr<const engine::RankModel> model_, model_nograph_;  // null: the blend (fallback)
+  std::string model_note_;
+  double train_seconds_ = 0, feature_seconds_ = 0;
+  size_t train_rows_ = 0;
   size_t candidates_ = 0;
   int64_t split_ = 0;
   size_t records_ = 0, train_ = 0, test_ = 0;
@@ -222,8 +235,20 @@ class Prepared {
     const uint32_t p = snap_->FindPerson(pid);
     return p != kNone && snap_->person(p).doc_count > 0;
   }
-  void MakeRoutingCases(std::span<const Record> records, size_t first_test);
-  void MakeRepliesCases(std::span<const Record> records, size_t first_test);
+  // Active strictly before time t (history cases: t = the query's time).
+  bool ActiveBefore(const std::string& pid, int64_t t) const {
+    if (pid.empty()) return false;
+    const uint32_t p = snap_->FindPerson(pid);
+    return p != kNone && snap_->person(p).doc_count > 0 && snap_->person(p).first_active < t;
+  }
+  // Cases from the records in [begin, end) into *out; history = training
+  // cases (truth must be active before the query, labels only from [begin, end)).
+  void MakeRoutingCases(std::span<const Record> records, size_t begin, size_t end, bool history,
+                        std::vector<Case>* out);
+  void MakeRepliesCases(std::span<const Record> records, size_t begin, size_t end, bool history,
+                        std::vector<Case>* out);
+  absl::Status Search(std::vector<Case>* cases);
+  absl::Status Train();
   void MakeConnectCases(std::span<const Record> records, size_t first_test);
 
   std::vector<uint32_t> parent_, root_;
@@ -302,16 +327,17 @@ std::string Prepared::Resolve(const std::string& key, const std::string& name) {
   return pid;
 }
 
-void Prepared::MakeRoutingCases(std::span<const Record> records, size_t first_test) {
-  for (size_t i = first_test; i < records.size(); ++i) {
+void Prepared::MakeRoutingCases(std::span<const Record> records, size_t begin, size_t end, bool history,
+                                std::vector<Case>* out) {
+  for (size_t i = begin; i < end; ++i) {
     const Record& q = records[i];
     if (q.kind != RecordKind::kQuestion || q.accepted_answer_id.empty()) continue;
     auto a = by_id_.find(q.accepted_answer_id);
-    if (a == by_id_.end()) continue;
+    if (a == by_id_.end() || a->second >= end) continue;  // a label from outside the range never counts
     const Record& ans = records[a->second];
     if (ans.author_key.empty() || ans.author_key == q.author_key) continue;
     const std::string answerer = Resolve(ans.author_key, ans.author_name);
-    if (!Active(answerer)) continue;
+    if (history ? !ActiveBefore(answerer, q.timestamp) : !Active(answerer)) continue;
     const std::string asker = Resolve(q.author_key, q.author_name);
     if (asker == answerer) continue;
     Case c;
@@ -319,17 +345,19 @@ void Prepared::MakeRoutingCases(std::span<const Record> records, size_t first_te
     c.query = Truncate(q.title.empty() ? q.text : q.title + "\n" + q.text, o_->max_query_bytes);
     c.now = q.timestamp;
     if (!asker.empty()) c.exclude.push_back(asker);
+    c.asker = asker;
     c.truth.push_back(answerer);
-    cases_.push_back(std::move(c));
+    out->push_back(std::move(c));
   }
 }
 
-void Prepared::MakeRepliesCases(std::span<const Record> records, size_t first_test) {
+void Prepared::MakeRepliesCases(std::span<const Record> records, size_t begin, size_t end, bool history,
+                                std::vector<Case>* out) {
   absl::flat_hash_map<uint32_t, std::vector<uint32_t>> members;
-  for (size_t i = first_test; i < records.size(); ++i) {
+  for (size_t i = begin; i < end; ++i) {
     if (root_[i] != i) members[root_[i]].push_back(static_cast<uint32_t>(i));
   }
-  for (size_t i = first_test; i < records.size(); ++i) {
+  for (size_t i = begin; i < end; ++i) {
     if (root_[i] != i) continue;
     auto m = members.find(static_cast<uint32_t>(i));
     if (m == members.end()) continue;
@@ -340,7 +368,7 @@ void Prepared::MakeRepliesCases(std::span<const Record> records, size_t first_te
       const Record& r = records[j];
       if (r.author_key.empty() || r.author_key == root.author_key) continue;
       std::string pid = Resolve(r.author_key, r.author_name);
-      if (pid == starter || !Active(pid)) continue;
+      if (pid == starter || (history ? !ActiveBefore(pid, root.timestamp) : !Active(pid))) continue;
       if (std::find(truth.begin(), truth.end(), pid) == truth.end()) truth.push_back(std::move(pid));
     }
     if (truth.empty()) continue;
@@ -349,8 +377,9 @@ void Prepared::MakeRepliesCases(std::span<const Record> records, size_t first_te
     c.query = Truncate(root.title.empty() ? root.text : root.title + "\n" + root.text, o_->max_query_bytes);
     c.now = root.timestamp;
     if (!starter.empty()) c.exclude.push_back(starter);
+    c.asker = starter;
     c.truth = std::move(truth);
-    cases_.push_back(std::move(c));
+    out->push_back(std::move(c));
   }
 }
 
@@ -441,8 +470,14 @@ absl::StatusOr<std::unique_ptr<Prepared>> Prepared::Build(EvalTask task, const s
   }
   p->BuildThreads(records);
   switch (task) {
-    case EvalTask::kRouting: p->MakeRoutingCases(records, first_test); break;
-    case EvalTask::kReplies: p->MakeRepliesCases(records, first_test); break;
+    case EvalTask::kRouting:
+      p->MakeRoutingCases(records, first_test, records.size(), false, &p->cases_);
+      if (o.max_history > 0) p->MakeRoutingCases(records, 0, first_test, true, &p->history_);
+      break;
+    case EvalTask::kReplies:
+      p->MakeRepliesCases(records, first_test, records.size(), false, &p->cases_);
+      if (o.max_history > 0) p->MakeRepliesCases(records, 0, first_test, true, &p->history_);
+      break;
     case EvalTask::kConnect: p->MakeConnectCases(records, first_test); break;
   }
   p->by_id_.clear();  // views into `records`, which the caller may free
@@ -456,26 +491,118 @@ absl::StatusOr<std::unique_ptr<Prepared>> Prepared::Build(EvalTask task, const s
     });
   }
   if (task != EvalTask::kConnect) {
-    indexer::SearchFilter filter;
-    auto last = std::chrono::steady_clock::now();
-    for (size_t i = 0; i < p->cases_.size(); ++i) {
-      Case& c = p->cases_[i];
-      if (o.log && std::chrono::steady_clock::now() - last > std::chrono::seconds(10)) {
-        last = std::chrono::steady_clock::now();
-        Log(o, absl::StrFormat("eval: %s: searching %d/%d", name, i, p->cases_.size()));
-      }
-      if (c.query.empty()) continue;
-      absl::StatusOr<std::vector<indexer::SearchHit>> hits = p->reader_->Search(c.query, filter, o.retrieve_n);
-      if (hits.ok()) {
-        c.hits = std::move(*hits);
-      } else if (hits.status().code() != absl::StatusCode::kInvalidArgument) {
-        return hits.status();
-      }
+    WK_RETURN_IF_ERROR(p->Search(&p->cases_));
+    // History: the newest max_history training queries.
+    if (p->history_.size() > o.max_history) {
+      p->history_.erase(p->history_.begin(),
+                        p->history_.begin() + static_cast<std::ptrdiff_t>(p->history_.size() - o.max_history));
     }
+    WK_RETURN_IF_ERROR(p->Search(&p->history_));
+    WK_RETURN_IF_ERROR(p->Train());
   }
   Log(o, absl::StrFormat("eval: %s: %d test cases (%d before sampling), %d persons, %d docs in the snapshot", name,
                          p->cases_.size(), p->candidates_, p->snap_->num_persons(), p->snap_->num_docs()));
   return p;
+}
+
+absl::Status Prepared::Search(std::vector<Case>* cases) {
+  indexer::SearchFilter filter;
+  auto last = std::chrono::steady_clock::now();
+  for (size_t i = 0; i < cases->size(); ++i) {
+    Case& c = (*cases)[i];
+    if (o_->log && std::chrono::steady_clock::now() - last > std::chrono::seconds(10)) {
+      last = std::chrono::steady_clock::now();
+      Log(*o_, absl::StrFormat("eval: %s: searching %d/%d", name_, i, cases->size()));
+    }
+    if (c.query.empty()) continue;
+    absl::StatusOr<std::vector<indexer::SearchHit>> hits = reader_->Search(c.query, filter, o_->retrieve_n);
+    if (hits.ok()) {
+      c.hits = std::move(*hits);
+    } else if (hits.status().code() != absl::StatusCode::kInvalidArgument) {
+      return hits.status();
+    }
+  }
+  return absl::OkStatus();
+}
+
+// Learning to rank from the history before the split: every history query is
+// ranked as of its own time (to = now = the query's time, so neither its own
+// thread nor anything later is seen), its candidates' features are the group,
+// its truth the labels. Two models: the full ranking and the no-graph one.
+absl::Status Prepared::Train() {
+  if (history_.empty()) {
+    model_note_ = "blend (no history)";
+    return absl::OkStatus();
+  }
+  for (engine::Method m : {engine::Method::kWhoknows, engine::Method::kNoGraph}) {
+    const auto t0 = std::chrono::steady_clock::now();
+    std::vector<engine::TrainingGroup> groups;
+    groups.reserve(history_.size());
+    for (const Case& c : history_) {
+      if (c.now >= split_) return absl::InternalError("eval: a history query at or after the split");
+      engine::AskOptions ao = o_->ask;
+      ao.method = m;
+      ao.now = c.now;
+      ao.to = c.now;
+      ao.exclude_persons = c.exclude;
+      ao.asker = c.asker;
+      WK_ASSIGN_OR_RETURN(std::vector<engine::CandidateFeatures> f, engine::ExtractFeatures(*snap_, c.hits, ao));
+      engine::TrainingGroup g;
+      g.relevant.reserve(f.size());
+      for (const engine::CandidateFeatures& x : f) {
+        const std::string& id = snap_->person(x.person).id;
+        g.relevant.push_back(std::find(c.truth.begin(), c.truth.end(), id) != c.truth.end() ? 1 : 0);
+      }
+      g.candidates = std::move(f);
+      groups.push_back(std::move(g));
+    }
+    const auto t1 = std::chrono::steady_clock::now();
+    absl::StatusOr<std::shared_ptr<const engine::RankModel>> model = engine::RankModel::Train(groups, o_->train);
+    const auto t2 = std::chrono::steady_clock::now();
+    if (m == engine::Method::kWhoknows) {
+      feature_seconds_ = std::chrono::duration<double>(t1 - t0).count();
+      train_seconds_ = std::chrono::duration<double>(t2 - t1).count();
+    }
+    if (!model.ok()) {
+      if (model.status().code() != absl::StatusCode::kFailedPrecondition) return model.status();
+      model_note_ = absl::StrCat("blend (fallback: ", model.status().message(), ")");
+      return absl::OkStatus();
+    }
+    if (o_->log) {  // fit on the history itself (a sanity check, not a quality figure)
+      double rr = 0, rr_blend = 0;
+      size_t n = 0;
+      for (const engine::TrainingGroup& g : groups) {
+        if (std::find(g.relevant.begin(), g.relevant.end(), 1) == g.relevant.end()) continue;
+        WK_ASSIGN_OR_RETURN(std::vector<float> pred, (*model)->Predict(g.candidates));
+        auto rr_of = [&](auto score) {
+          double best = 0;
+          for (size_t i = 0; i < g.candidates.size(); ++i) {
+            if (!g.relevant[i]) continue;
+            size_t rank = 1;
+            for (size_t j = 0; j < g.candidates.size(); ++j) rank += score(j) > score(i);
+            best = std::max(best, 1.0 / static_cast<double>(rank));
+          }
+          return best;
+        };
+        rr += rr_of([&](size_t i) { return pred[i]; });
+        rr_blend += rr_of([&](size_t i) { return g.candidates[i].x[engine::kNumRankFeatures - 1]; });
+        ++n;
+      }
+      Log(*o_, absl::StrFormat("eval: %s: %s history fit: MRR %.3f learned, %.3f blend (%d queries)", name_,
+                               engine::MethodName(m), n ? rr / n : 0.0, n ? rr_blend / n : 0.0, n));
+    }
+    if (m == engine::Method::kWhoknows) {
+      model_ = *model;
+      train_rows_ = (*model)->train_rows();
+      model_note_ = absl::StrFormat("learned (xgboost %s, %d history queries, %d rows)", o_->train.objective,
+                                    (*model)->train_groups(), (*model)->train_rows());
+    } else {
+      model_nograph_ = *model;
+    }
+  }
+  Log(*o_, absl::StrFormat("eval: %s: ranker %s; features %.1fs, training %.2fs", name_, model_note_,
+                           feature_seconds_, train_seconds_));
+  return absl::OkStatus();
 }
 
 absl::StatusOr<Sums> Prepared::Run(const std::string& method, const engine::AskOptions& ask,
@@ -508,18 +635,40 @@ absl::StatusOr<Sums> Prepared::Run(const std::string& method, const engine::AskO
         for (const engine::Connection& x : r) ranked.push_back(x.id);
       }
     } else {
-      WK_ASSIGN_OR_RETURN(engine::Method m, engine::ParseMethod(method));
-      const bool baseline = m == engine::Method::kPopularity || m == engine::Method::kBm25Voting;
+      const bool blend = method == "whoknows-blend";
+      WK_ASSIGN_OR_RETURN(engine::Method m, engine::ParseMethod(blend ? "whoknows" : method));
+      const bool baseline = m == engine::Method::kPopularity || m == engine::Method::kBm25Voting ||
+                            m == engine::Method::kRecentPopularity;
       engine::AskOptions ao = baseline ? o_->baseline_ask : ask;
       ao.method = m;
       ao.k = o_->depth;
       ao.offset = 0;
-      ao.now = c.now;
+      // Every method ranks as of the split, where the index ends (recent-popularity counts the
+      // recent_days before it; decay and recency are measured from it), as history queries rank
+      // as of their own time.
+      ao.now = split_;
       ao.exclude_persons = c.exclude;
+      ao.asker = c.asker;
       ao.max_evidence = 1;
       ao.max_topics = 0;
+      ao.explain = false;
+      // The learned ranker for whoknows and its no-graph ablation; the blend for everything else.
+      ao.model = blend ? nullptr
+                 : m == engine::Method::kWhoknows ? model_
+                 : m == engine::Method::kNoGraph  ? model_nograph_
+                                                  : nullptr;
       WK_ASSIGN_OR_RETURN(std::vector<engine::Expert> r, engine::RankExperts(s, c.hits, ao));
       for (const engine::Expert& x : r) ranked.push_back(x.id);
+      // Candidate recall: is any truth among everything this method can rank, at any depth?
+      WK_ASSIGN_OR_RETURN(std::vector<uint32_t> cand, engine::CandidatePeople(s, c.hits, ao));
+      bool found = false;
+      for (uint32_t p : cand) {
+        if (std::find(c.truth.begin(), c.truth.end(), s.person(p).id) != c.truth.end()) {
+          found = true;
+          break;
+        }
+      }
+      sums.cand += found ? 1 : 0;
     }
     sums.Add(ranked, c.truth);
   }
@@ -536,17 +685,20 @@ nlohmann::json MethodsJson(const std::vector<MethodResult>& methods) {
                    {"p_at_1", Round4(m.p_at_1)},
                    {"ndcg_at_3", Round4(m.ndcg_at_3)},
                    {"ndcg_at_10", Round4(m.ndcg_at_10)},
-                   {"hits_at_10", Round4(m.hits_at_10)}});
+                   {"hits_at_10", Round4(m.hits_at_10)},
+                   {"candidate_recall", Round4(m.candidate_recall)}});
   }
   return arr;
 }
 
-void AppendTable(const DatasetResult& d, std::string* out) {
-  absl::StrAppendFormat(out, "  %-22s %6s %7s %7s %8s %8s %8s\n", "method", "n", "MRR", "P@1", "nDCG@3", "nDCG@10",
-                        "Hits@10");
+// CandRec (candidate recall) only for routing/replies.
+void AppendTable(const DatasetResult& d, bool cand, std::string* out) {
+  absl::StrAppendFormat(out, "  %-22s %6s %7s %7s %8s %8s %8s%s\n", "method", "n", "MRR", "P@1", "nDCG@3", "nDCG@10",
+                        "Hits@10", cand ? "  CandRec" : "");
   for (const MethodResult& m : d.methods) {
-    absl::StrAppendFormat(out, "  %-22s %6d %7.3f %7.3f %8.3f %8.3f %8.3f\n", m.method, d.n, m.mrr, m.p_at_1,
-                          m.ndcg_at_3, m.ndcg_at_10, m.hits_at_10);
+    absl::StrAppendFormat(out, "  %-22s %6d %7.3f %7.3f %8.3f %8.3f %8.3f%s\n", m.method, d.n, m.mrr, m.p_at_1,
+                          m.ndcg_at_3, m.ndcg_at_10, m.hits_at_10,
+                          cand ? absl::StrFormat(" %8.3f", m.candidate_recall) : std::string());
   }
 }
 
@@ -569,6 +721,9 @@ const std::vector<Param>& TunableParams() {
       {"w_ppr", {0, 0.1, 0.3, 0.5, 1.0, 2.0}, [](engine::AskOptions* a) { return &a->w_ppr; }, nullptr},
       {"w_asker", {0, 0.1, 0.3, 0.6, 1.0}, [](engine::AskOptions* a) { return &a->w_asker; }, nullptr},
       {"w_prior", {0, 0.02, 0.05, 0.1, 0.2, 0.4, 0.7, 1.0}, [](engine::AskOptions* a) { return &a->w_prior; }, nullptr},
+      {"w_recent", {0, 0.1, 0.25, 0.5, 1.0, 2.0}, [](engine::AskOptions* a) { return &a->w_recent; }, nullptr},
+      {"w_topic", {0, 0.1, 0.25, 0.5, 1.0, 2.0}, [](engine::AskOptions* a) { return &a->w_topic; }, nullptr},
+      {"w_contact", {0, 0.1, 0.25, 0.5, 1.0, 2.0}, [](engine::AskOptions* a) { return &a->w_contact; }, nullptr},
       {"w_comment", {0, 0.1, 0.3, 0.6, 1.0}, [](engine::AskOptions* a) { return &a->w_comment; }, nullptr},
       {"w_accepted", {0, 0.5, 1.0, 2.0}, [](engine::AskOptions* a) { return &a->w_accepted; }, nullptr},
       {"ppr.alpha", {0.1, 0.15, 0.25, 0.4, 0.6}, [](engine::AskOptions* a) { return &a->ppr.alpha; }, nullptr},
@@ -655,6 +810,12 @@ absl::StatusOr<EvalReport> RunEval(EvalTask task, const std::vector<std::string>
     d.train_records = prep->train_;
     d.test_records = prep->test_;
     d.candidates = prep->candidates_;
+    d.ranker = prep->model_note_;
+    d.history_queries = prep->history_.size();
+    for (const Case& c : prep->history_) d.history_latest = std::max(d.history_latest, c.now);
+    d.train_rows = prep->train_rows_;
+    d.feature_seconds = prep->feature_seconds_;
+    d.train_seconds = prep->train_seconds_;
     for (size_t mi = 0; mi < methods.size(); ++mi) {
       const auto t0 = std::chrono::steady_clock::now();
       WK_ASSIGN_OR_RETURN(Sums s, prep->Run(methods[mi], o.ask, o.connect));
@@ -675,7 +836,17 @@ absl::StatusOr<EvalReport> RunEval(EvalTask task, const std::vector<std::string>
 nlohmann::json EvalReportToJson(const EvalReport& r) {
   nlohmann::json datasets = nlohmann::json::array();
   for (const DatasetResult& d : r.datasets) {
-    datasets.push_back({{"path", d.path}, {"n", d.n}, {"methods", MethodsJson(d.methods)}});
+    nlohmann::json j = {{"path", d.path}, {"n", d.n}, {"methods", MethodsJson(d.methods)}};
+    if (!d.ranker.empty()) {
+      j["ranker"] = {{"kind", d.ranker},
+                     {"history_queries", d.history_queries},
+                     {"history_latest", d.history_latest},
+                     {"split_time", d.split_time},
+                     {"train_rows", d.train_rows},
+                     {"feature_seconds", Round4(d.feature_seconds)},
+                     {"train_seconds", Round4(d.train_seconds)}};
+    }
+    datasets.push_back(std::move(j));
   }
   return {{"task", std::string(EvalTaskName(r.task))},
           {"datasets", datasets},
@@ -703,11 +874,19 @@ std::string FormatEvalReport(const EvalReport& r) {
                           d.path, Date(d.split_time), d.records, d.train_records, d.test_records, d.n);
     if (d.candidates != d.n) absl::StrAppendFormat(&out, " (sampled from %d)", d.candidates);
     out += "\n";
-    AppendTable(d, &out);
+    if (!d.ranker.empty()) {
+      absl::StrAppendFormat(&out, "  whoknows ranker: %s; history before the split: %d queries, newest %s UTC",
+                            d.ranker, d.history_queries, d.history_latest ? Date(d.history_latest) : "-");
+      if (d.train_rows > 0) {
+        absl::StrAppendFormat(&out, "; features %.2fs, training %.2fs", d.feature_seconds, d.train_seconds);
+      }
+      out += "\n";
+    }
+    AppendTable(d, r.task != EvalTask::kConnect, &out);
   }
   if (r.datasets.size() > 1) {
     absl::StrAppendFormat(&out, "\npooled over %d data sets (micro-average over test cases)\n", r.datasets.size());
-    AppendTable(r.pooled, &out);
+    AppendTable(r.pooled, r.task != EvalTask::kConnect, &out);
   }
   return out;
 }

@@ -81,29 +81,126 @@ TEST_F(RankTest, AcceptedAnswererWinsAndOptedOutNeverReturned) {
   for (const Expert& e : experts) EXPECT_GT(e.score, 0);
 }
 
-TEST_F(RankTest, RetrievedQuestionVotesForItsAnswerersThroughTheThread) {
+TEST_F(RankTest, AnswerersAreCreditedWithTheQuestionTheyAnswered) {
+  // Only the question's text matches: in Q&A the thread is the unit of expertise,
+  // so its answerers are credited with it as answerers (not as thread bystanders).
   const std::vector<indexer::SearchHit> hits = {{q1_, 10}};
-  AskOptions thread_opts;
-  thread_opts.w_thread_qa = 0.5;  // explicit: the assertions below compare it with w_asker 0.3
-  thread_opts.w_asker = 0.3;
-  ASSERT_OK_AND_ASSIGN(auto experts, RankExperts(*snap_, hits, thread_opts));
+  ASSERT_OK_AND_ASSIGN(auto experts, RankExperts(*snap_, hits, {}));
   ASSERT_GE(experts.size(), 3u);
-  EXPECT_EQ(experts[0].id, "p:alice");  // thread vote with the accepted bonus
+  EXPECT_EQ(experts[0].id, "p:alice");  // accepted answer
   const Expert* dave = Find(experts, "p:dave");
   const Expert* bob = Find(experts, "p:bob");
   ASSERT_NE(dave, nullptr);
   ASSERT_NE(bob, nullptr);
-  EXPECT_GT(Component(*bob, "vote_raw"), Component(*dave, "vote_raw"));  // 0.5 > asker 0.3
-  EXPECT_EQ(bob->evidence[0].role, "thread");
-  // Without thread votes, only the asker is voted for.
+  EXPECT_EQ(experts[0].evidence[0].role, "accepted-answer");
+  EXPECT_EQ(experts[0].evidence[0].docid, a1_);
+  EXPECT_EQ(bob->evidence[0].role, "answer");
+  EXPECT_EQ(bob->evidence[0].docid, a2_);
+  EXPECT_GT(Component(*bob, "vote_raw"), Component(*dave, "vote_raw"));  // answerer 1.0 > asker 0.3
+  EXPECT_EQ(Find(experts, "p:erin"), nullptr);
+  // The answers carry the question's tags to the answerer.
+  EXPECT_EQ(experts[0].topics, std::vector<std::string>({"neural-networks"}));
+
+  // Switched off (and no thread votes): only the asker is left.
+  AskOptions off;
+  off.credit_answerers = false;
+  off.w_thread_qa = 0;
+  off.w_ppr = 0;
+  off.recent_candidates = off.topic_candidates = 0;
+  ASSERT_OK_AND_ASSIGN(auto asker_only, RankExperts(*snap_, hits, off));
+  EXPECT_EQ(Ids(asker_only), std::vector<std::string>({"p:dave"}));
+
+  // bm25-voting is Model 2 with the thread text: answerers first, the asker after.
   AskOptions o;
-  o.method = Method::kNoThread;
-  ASSERT_OK_AND_ASSIGN(auto no_thread, RankExperts(*snap_, hits, o));
-  ASSERT_FALSE(no_thread.empty());
-  EXPECT_EQ(no_thread[0].id, "p:dave");
   o.method = Method::kBm25Voting;
   ASSERT_OK_AND_ASSIGN(auto voting, RankExperts(*snap_, hits, o));
-  EXPECT_EQ(Ids(voting), std::vector<std::string>({"p:dave"}));
+  EXPECT_EQ(Ids(voting), std::vector<std::string>({"p:alice", "p:bob", "p:dave"}));
+  EXPECT_GT(voting[0].score, voting[1].score);  // the accepted bonus
+}
+
+TEST_F(RankTest, RecentPopularityCountsOnlyTheRecentWindow) {
+  AskOptions o;
+  o.method = Method::kRecentPopularity;
+  o.now = kT0 + 30 * kDay;
+  o.recent_days = 365;
+  ASSERT_OK_AND_ASSIGN(auto recent, RankExperts(*snap_, {}, o));
+  // Carol's only answer is five years old; Bob has two recent answers.
+  EXPECT_EQ(Ids(recent), std::vector<std::string>({"p:bob", "p:alice", "p:ivan"}));
+  o.method = Method::kPopularity;
+  ASSERT_OK_AND_ASSIGN(auto all, RankExperts(*snap_, {}, o));
+  EXPECT_NE(Find(all, "p:carol"), nullptr);
+  // Nothing after `now` counts: before a4 (q3's answer), Bob has one answer like Alice.
+  o.method = Method::kRecentPopularity;
+  o.now = kT0 + 5 * kDay;
+  ASSERT_OK_AND_ASSIGN(auto early, RankExperts(*snap_, {}, o));
+  EXPECT_EQ(Ids(early), std::vector<std::string>({"p:alice", "p:bob"}));
+  o.recent_days = 0;
+  EXPECT_EQ(RankExperts(*snap_, {}, o).status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+TEST_F(RankTest, CandidatesComeFromTopicsAndRecentActivityNotOnlyHits) {
+  // Only Bob's q3 answer matches. Carol answered a backprop question long ago:
+  // she is reachable through the topic vertex, not through the hits.
+  const std::vector<indexer::SearchHit> hits = {{a4_, 5}};
+  AskOptions o;
+  o.w_ppr = 0;
+  o.recent_candidates = 0;
+  o.w_topic = 1;
+  ASSERT_OK_AND_ASSIGN(std::vector<uint32_t> cand, CandidatePeople(*snap_, hits, o));
+  const uint32_t carol = snap_->FindPerson("p:carol");
+  EXPECT_NE(std::find(cand.begin(), cand.end(), carol), cand.end());
+  ASSERT_OK_AND_ASSIGN(auto experts, RankExperts(*snap_, hits, o));
+  const Expert* c = Find(experts, "p:carol");
+  ASSERT_NE(c, nullptr);
+  EXPECT_EQ(Component(*c, "vote_raw"), 0);
+  EXPECT_GT(Component(*c, "topic"), 0);
+  // No graph: no topic candidates and no topic component.
+  o.method = Method::kNoGraph;
+  ASSERT_OK_AND_ASSIGN(cand, CandidatePeople(*snap_, hits, o));
+  EXPECT_EQ(std::find(cand.begin(), cand.end(), carol), cand.end());
+  // Recent activity brings in the recently active (Alice answered q1) without a topic.
+  o.recent_candidates = 10;
+  o.now = kT0 + 30 * kDay;
+  ASSERT_OK_AND_ASSIGN(cand, CandidatePeople(*snap_, hits, o));
+  EXPECT_NE(std::find(cand.begin(), cand.end(), snap_->FindPerson("p:alice")), cand.end());
+  EXPECT_EQ(std::find(cand.begin(), cand.end(), snap_->FindPerson("p:erin")), cand.end());  // opted out
+}
+
+TEST_F(RankTest, ContactWithTheAskerIsAGraphComponent) {
+  // Dave asked q1..q3; Alice, Bob and Carol answered him. Ivan never met him.
+  const std::vector<indexer::SearchHit> hits = {{a5_, 5}, {a2_, 5}};
+  AskOptions o;
+  o.asker = "p:dave";
+  o.w_contact = 1;
+  o.exclude_persons = {"p:dave"};
+  ASSERT_OK_AND_ASSIGN(auto experts, RankExperts(*snap_, hits, o));
+  const Expert* bob = Find(experts, "p:bob");
+  const Expert* ivan = Find(experts, "p:ivan");
+  ASSERT_NE(bob, nullptr);
+  ASSERT_NE(ivan, nullptr);
+  EXPECT_GT(Component(*bob, "contact"), 0);
+  EXPECT_EQ(Component(*ivan, "contact"), 0);
+  // Only contacts before `now` count: at kT0 - 1 day Bob had not met Dave yet, Carol had (q2).
+  o.now = kT0 - kDay;
+  ASSERT_OK_AND_ASSIGN(std::vector<CandidateFeatures> f, ExtractFeatures(*snap_, hits, o));
+  ASSERT_EQ(std::string(FeatureNames()[5]), "contact");
+  bool saw_bob = false, saw_carol = false;
+  for (const CandidateFeatures& x : f) {
+    const std::string& id = snap_->person(x.person).id;
+    if (id == "p:bob") {
+      saw_bob = true;
+      EXPECT_EQ(x.x[5], 0.0f);
+    } else if (id == "p:carol") {
+      saw_carol = true;
+      EXPECT_GT(x.x[5], 0.0f);
+    }
+  }
+  EXPECT_TRUE(saw_bob);
+  EXPECT_TRUE(saw_carol);
+  o.now = 0;
+  o.method = Method::kNoGraph;
+  ASSERT_OK_AND_ASSIGN(experts, RankExperts(*snap_, hits, o));
+  for (const Expert& e : experts) EXPECT_EQ(Component(e, "contact"), 0);
 }
 
 TEST_F(RankTest, StaleExpertDecaysBelowRecentOne) {
@@ -218,6 +315,7 @@ TEST_F(RankTest, PprPropagatesToConnectedPeople) {
   EXPECT_GT(Component(*carol, "ppr"), 0);
   EXPECT_NE(carol->reason.find("connected"), std::string::npos);
   o.method = Method::kNoPpr;
+  o.topic_candidates = o.recent_candidates = 0;  // other candidate sources would bring Carol back
   ASSERT_OK_AND_ASSIGN(auto no_ppr, RankExperts(*snap_, hits, o));
   EXPECT_EQ(Find(no_ppr, "p:carol"), nullptr);
 }

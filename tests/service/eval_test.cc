@@ -93,7 +93,10 @@ TEST_F(EvalTest, RoutingMetricsByHand) {
   std::vector<std::string> names;
   for (const MethodResult& m : d.methods) names.push_back(m.method);
   std::vector<std::string> want;
-  for (engine::Method m : engine::AllMethods()) want.emplace_back(engine::MethodName(m));
+  for (engine::Method m : engine::AllMethods()) {
+    want.emplace_back(engine::MethodName(m));
+    if (m == engine::Method::kNoGraph) want.emplace_back("whoknows-blend");
+  }
   EXPECT_EQ(names, want);
 
   // Popularity ranks Carol (4 answers), Bob (3), Alice (1). Truths: Alice (rank 3),
@@ -248,6 +251,68 @@ TEST_F(EvalTest, MaxQueriesSamplesDeterministically) {
   EXPECT_EQ(EvalReportToJson(a).dump(), EvalReportToJson(b).dump());
 }
 
+TEST_F(EvalTest, RecentPopularityAndModel2Baselines) {
+  options_.split_fraction = 0.67;  // split 2020-02-01T10:00Z
+  options_.baseline_ask.recent_days = 22;  // from 2020-01-10T10:00Z: Bob 2 answers (11, 12), Carol 1 (10)
+  ASSERT_OK_AND_ASSIGN(EvalReport r, RunEval(EvalTask::kRouting, {kSite}, options_));
+  const DatasetResult& d = r.datasets[0];
+  // Truths Alice (never ranked), Bob (rank 1), Carol (rank 2).
+  const MethodResult* recent = Find(d, "recent-popularity");
+  ASSERT_NE(recent, nullptr);
+  EXPECT_NEAR(recent->mrr, (0 + 1.0 + 0.5) / 3, kTol);
+  EXPECT_NEAR(recent->candidate_recall, 2.0 / 3, kTol);  // Alice is not among its candidates
+  const MethodResult* pop = Find(d, "popularity");
+  EXPECT_NEAR(pop->candidate_recall, 1.0, kTol);
+  // Model 2 with the thread text: every truth answered a matching question before.
+  const MethodResult* bm25 = Find(d, "bm25-voting");
+  EXPECT_NEAR(bm25->candidate_recall, 1.0, kTol);
+}
+
+TEST_F(EvalTest, NoTestPeriodRecordReachesTraining) {
+  // Split at post 10 (2020-01-10T10:00Z), the accepted answer of question 9: question 9
+  // is before the split but its label is not, so it must not be a history query. Question 7
+  // (accepted answer 8 by Carol, active before it) is the only history query.
+  options_.split_fraction = 0.5;
+  options_.train.min_groups = 1;
+  ASSERT_OK_AND_ASSIGN(std::vector<indexer::Record> recs, LoadRecords(kSite, nullptr));
+  ASSERT_EQ(recs[9].id, "se:hand.stackexchange.com:post:10");
+  ASSERT_OK_AND_ASSIGN(EvalReport r, RunEval(EvalTask::kRouting, {kSite}, options_));
+  const DatasetResult& d = r.datasets[0];
+  EXPECT_EQ(d.split_time, recs[9].timestamp);
+  EXPECT_EQ(d.history_queries, 1u);
+  EXPECT_EQ(d.history_latest, recs[6].timestamp);  // question 7
+  EXPECT_EQ(recs[6].id, "se:hand.stackexchange.com:post:7");
+  EXPECT_LT(d.history_latest, d.split_time);
+  // One history query with a single candidate gives no pair to learn from: the blend.
+  EXPECT_NE(d.ranker.find("blend"), std::string::npos) << d.ranker;
+
+  // Default split (0.67): two history queries (7 and 9); too few for the default minimum
+  // (the hand-tuned blend is the fallback), enough when the minimum is lowered.
+  options_.split_fraction = 0.67;
+  options_.train.min_groups = 30;
+  ASSERT_OK_AND_ASSIGN(r, RunEval(EvalTask::kRouting, {kSite}, options_));
+  EXPECT_EQ(r.datasets[0].history_queries, 2u);
+  EXPECT_NE(r.datasets[0].ranker.find("blend (fallback"), std::string::npos) << r.datasets[0].ranker;
+  EXPECT_LT(r.datasets[0].history_latest, r.datasets[0].split_time);
+  // Neither has a matching document before its own time (the fixture's topics are new each
+  // time), so neither has candidates: nothing to learn from even with the minimum at 1.
+  options_.train.min_groups = 1;
+  ASSERT_OK_AND_ASSIGN(r, RunEval(EvalTask::kRouting, {kSite}, options_));
+  EXPECT_NE(r.datasets[0].ranker.find("0 history queries with a known answerer"), std::string::npos)
+      << r.datasets[0].ranker;
+  // The chat fixture's history threads do have earlier matches: a learned ranker.
+  options_.split_fraction = 0.62;
+  ASSERT_OK_AND_ASSIGN(r, RunEval(EvalTask::kReplies, {kChat}, options_));
+  EXPECT_NE(r.datasets[0].ranker.find("learned (xgboost"), std::string::npos) << r.datasets[0].ranker;
+  EXPECT_GT(r.datasets[0].history_queries, 0u);
+  EXPECT_LT(r.datasets[0].history_latest, r.datasets[0].split_time);
+  options_.max_history = 0;
+  options_.split_fraction = 0.67;
+  ASSERT_OK_AND_ASSIGN(r, RunEval(EvalTask::kRouting, {kSite}, options_));
+  EXPECT_EQ(r.datasets[0].history_queries, 0u);
+  EXPECT_NE(r.datasets[0].ranker.find("blend"), std::string::npos);
+}
+
 TEST_F(EvalTest, JsonShape) {
   options_.split_fraction = 0.67;
   ASSERT_OK_AND_ASSIGN(EvalReport r, RunEval(EvalTask::kRouting, {kSite}, options_));
@@ -258,21 +323,24 @@ TEST_F(EvalTest, JsonShape) {
   ASSERT_TRUE(j["datasets"].is_array());
   ASSERT_EQ(j["datasets"].size(), 1u);
   const nlohmann::json& d = j["datasets"][0];
-  EXPECT_EQ(d.size(), 3u);
+  EXPECT_EQ(d.size(), 4u);
   EXPECT_EQ(d["path"], kSite);
+  ASSERT_TRUE(d["ranker"].is_object());
+  EXPECT_EQ(d["ranker"]["history_queries"], 2);
+  EXPECT_LT(d["ranker"]["history_latest"].get<int64_t>(), d["ranker"]["split_time"].get<int64_t>());
   EXPECT_EQ(d["n"], 3);
   ASSERT_TRUE(d["methods"].is_array());
-  EXPECT_EQ(d["methods"].size(), engine::AllMethods().size());
+  EXPECT_EQ(d["methods"].size(), engine::AllMethods().size() + 1);  // + whoknows-blend
   for (const nlohmann::json& m : d["methods"]) {
-    EXPECT_EQ(m.size(), 6u);
+    EXPECT_EQ(m.size(), 7u);
     EXPECT_TRUE(m["method"].is_string());
-    for (const char* k : {"mrr", "p_at_1", "ndcg_at_3", "ndcg_at_10", "hits_at_10"}) {
+    for (const char* k : {"mrr", "p_at_1", "ndcg_at_3", "ndcg_at_10", "hits_at_10", "candidate_recall"}) {
       EXPECT_TRUE(m[k].is_number()) << k;
     }
   }
   EXPECT_EQ(j["pooled"].size(), 2u);
   EXPECT_EQ(j["pooled"]["n"], 3);
-  EXPECT_EQ(j["pooled"]["methods"].size(), engine::AllMethods().size());
+  EXPECT_EQ(j["pooled"]["methods"].size(), engine::AllMethods().size() + 1);
   EXPECT_EQ(j["datasets"][0]["methods"][1]["method"], "popularity");
   EXPECT_NEAR(j["datasets"][0]["methods"][1]["mrr"].get<double>(), 0.6111, 1e-9);  // rounded to 4 places
 }
@@ -363,10 +431,10 @@ TEST_F(EvalTest, ValidateUsesOnlyTheTrainingPeriod) {
   // Every AskOptions weight in the grid (half_life_days, w_thread, half_life_days_qa,
   // w_thread_qa, w_ppr, w_asker, w_prior, w_comment, w_accepted, ppr.alpha, ppr.r_max),
   // none of ConnectOptions.
-  EXPECT_EQ(t.chosen.size(), 11u);
+  EXPECT_EQ(t.chosen.size(), 14u);  // every routing weight in TunableParams()
   for (const auto& [name, value] : t.chosen) EXPECT_EQ(name.rfind("connect.", 0), std::string::npos) << name;
   const nlohmann::json j = TuneResultToJson(t);
-  EXPECT_EQ(j["chosen"].size(), 11u);
+  EXPECT_EQ(j["chosen"].size(), 14u);
 }
 
 }  // namespace

@@ -11,15 +11,34 @@
 //      authors of the other visible docs in the hit's thread w_thread
 //      (+ w_accepted * w_thread for an accepted answer). One role (the
 //      strongest) per person per document.
+//    Q&A: the thread is the unit of expertise. An answer is scored with the
+//    better of its own BM25 score and its question's (credit_answerers), so
+//    the answerer is credited with the question they answered even when the
+//    answer's own text is short or missing; answers carry the question's
+//    topics (tags) already (Snapshot::DocTopics).
 // 2. Propagation: personalized PageRank (forward push) over the snapshot
 //    graph, seeded by the voting mass on person vertices and the hit mass on
 //    doc vertices, skipping edges the caller cannot see.
-// 3. Blend: w_vote * vote/max_vote + w_ppr * ppr/max_ppr + w_prior * prior,
-//    prior = log(1 + answers + accepted) / log(1 + max over candidates),
-//    counted over visible docs.
+// 3. Candidates: the people of the hits (and of the PPR mass), plus people
+//    strong on the query's topics (authors of the docs of its top topic
+//    vertices) and people recently active in the hits' communities.
+// 4. Blend of components, each normalised by its maximum over candidates:
+//      w_vote * vote + w_ppr * ppr + w_prior * prior + w_recent * recent
+//      + w_topic * topic + w_contact * contact
+//    prior   = log(1 + answers + accepted + replies), all visible docs
+//    recent  = the same count over the recent_days before `now`
+//    topic   = person-topic strength: sum over the query's topics t (from the
+//              hit docs' topics, weighted by hit mass * idf) of
+//              q(t) * log(1 + the person's docs on t)
+//    contact = log(1 + interactions) between the asker and the person in the
+//              contact graph (replies, shared threads); 0 without an asker
+//    The graph components are ppr, topic and contact (Method::kNoGraph drops
+//    them and the topic candidates).
 // Every component is reported per expert.
 
+#include <array>
 #include <cstdint>
+#include <memory>
 #include <span>
 #include <string>
 #include <string_view>
@@ -33,6 +52,8 @@
 
 namespace whoknows::engine {
 
+class RankModel;  // whoknows/engine/rank_model.h
+
 enum class Method {
   kWhoknows,    // the full blend
   kPopularity,  // most answers/messages (ignores the query)
@@ -41,9 +62,11 @@ enum class Method {
   kNoDecay,
   kNoThread,
   kNoPrior,
+  kRecentPopularity,  // most answers/messages in the recent_days before `now`
+  kNoGraph,           // whoknows without ppr, topic, contact and topic candidates
 };
 // "whoknows", "popularity", "bm25-voting", "whoknows-no-ppr", "whoknows-no-decay",
-// "whoknows-no-thread", "whoknows-no-prior".
+// "whoknows-no-thread", "whoknows-no-prior", "recent-popularity", "whoknows-no-graph".
 std::string_view MethodName(Method m);
 absl::StatusOr<Method> ParseMethod(std::string_view name);
 std::vector<Method> AllMethods();
@@ -62,18 +85,38 @@ struct AskOptions {
   double half_life_days_qa = 180;  // Stack Exchange questions, answers, comments
   bool use_decay = true;
   double w_answer = 1.0;
-  double w_accepted = 1.0;
-  double w_asker = 0.3;
+  double w_accepted = 2.0;  // routing validation (issue 10)
+  double w_asker = 0.6;     // routing validation (issue 10)
   double w_author = 1.0;
   double w_comment = 0.0;  // Stack Exchange comment author
   double w_mention = 0.2;
   double w_thread = 1.0;     // other authors of a hit's mail/chat thread
-  double w_thread_qa = 0.25;  // other authors of a hit's Q&A thread
+  double w_thread_qa = 0.0;  // other authors of a hit's Q&A thread (answers now carry the question's score)
   size_t max_thread_docs = 200;  // thread expansion per hit is capped
+
+  // Q&A: an answer is also scored with its question's BM25 score (Model 2
+  // with the thread text as the answer's document).
+  bool credit_answerers = true;
 
   double w_vote = 1.0;
   double w_ppr = 0.1;
   double w_prior = 0.7;
+  double w_recent = 0.0;
+  double recent_days = 365;  // window of `recent` and of kRecentPopularity
+  double w_topic = 0.0;
+  double w_contact = 0.0;
+  // Person id of who asks ("" = unknown): the contact component measures the
+  // candidate's interactions with them. Not excluded unless listed there too.
+  std::string asker;
+  // false: no graph component at all (ppr, topic, contact, topic candidates).
+  bool use_graph = true;
+  size_t topic_candidates = 50;   // extra candidates from the query's top topics (0 = none)
+  size_t recent_candidates = 50;  // extra candidates from recent activity (0 = none)
+  // false: skip evidence, topics and reasons (ids, scores and components only).
+  bool explain = true;
+  // A learned ranker (rank_model.h): when set, candidates are ordered by its
+  // score over FeatureNames() instead of the blend (bm25-voting ignores it).
+  std::shared_ptr<const RankModel> model;
   PprOptions ppr{.alpha = 0.4, .r_max = 1e-5};  // group_mask is taken from group_mask above
 
   size_t max_evidence = 5;
@@ -95,7 +138,7 @@ struct Expert {
   std::string id;
   std::string name;
   double score = 0;
-  std::vector<std::pair<std::string, double>> components;  // "vote", "ppr", "prior" (raw and weighted)
+  std::vector<std::pair<std::string, double>> components;  // "vote", "ppr", "prior", "recent", "topic", "contact" (normalised), "vote_raw", "ppr_raw"
   std::vector<Evidence> evidence;                          // best first
   std::vector<std::string> topics;                          // from visible evidence docs
   int64_t last_active = 0;                                  // newest visible doc
@@ -121,7 +164,9 @@ struct PopularityOptions {
 };
 
 // Baseline: people with the most visible answers / messages (questions and
-// comments do not count) in the window, ignoring the query.
+// comments do not count) in the window, ignoring the query. kRecentPopularity
+// is this with from = now - recent_days (now = AskOptions::now, else the
+// newest doc).
 std::vector<Expert> RankByPopularity(const Snapshot& snapshot, const PopularityOptions& options);
 
 // Voting only (step 1 above) into a dense per-person array, for reuse by
@@ -129,6 +174,30 @@ std::vector<Expert> RankByPopularity(const Snapshot& snapshot, const PopularityO
 // highest first. Applies visibility, filters and opt-out.
 std::vector<std::pair<uint32_t, double>> VoteScores(const Snapshot& snapshot, std::span<const indexer::SearchHit> hits,
                                                     const AskOptions& options);
+
+// Per-candidate features of the learned ranker, in this order: the six
+// normalised components (vote, ppr, prior, recent, topic, contact), then
+// log(1+vote_raw), log(1+activity), log(1+recent activity), acceptance ratio
+// (accepted / answers), log(1+answers), log(1+questions), log(1+days since
+// last active), the blend score. The graph features are ppr, topic, contact.
+inline constexpr size_t kNumRankFeatures = 14;
+const std::array<const char*, kNumRankFeatures>& FeatureNames();
+struct CandidateFeatures {
+  uint32_t person = kNone;
+  std::array<float, kNumRankFeatures> x{};
+};
+// The candidates RankExperts would score for these hits and options, with
+// their features (any order; no model is applied).
+absl::StatusOr<std::vector<CandidateFeatures>> ExtractFeatures(const Snapshot& snapshot,
+                                                               std::span<const indexer::SearchHit> hits,
+                                                               const AskOptions& options);
+
+// The candidate set RankExperts scores for these hits and options (person
+// indices with a positive blended score, any order): what any ranking depth
+// can reach. For eval's candidate recall.
+absl::StatusOr<std::vector<uint32_t>> CandidatePeople(const Snapshot& snapshot,
+                                                      std::span<const indexer::SearchHit> hits,
+                                                      const AskOptions& options);
 
 // "YYYY-MM-DD" (UTC) for a Unix time.
 std::string FormatDate(int64_t t);

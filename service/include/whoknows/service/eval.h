@@ -34,9 +34,14 @@
 // back to the lower-cased display name for mail keys (as the writer merges).
 //
 // Methods are all computed in the same run on the same split:
-//   routing/replies: engine::AllMethods() (whoknows, popularity, bm25-voting,
-//   whoknows-no-<component>); connect: common-neighbors, adamic-adar,
-//   popularity, whoknows (engine::SuggestConnections).
+//   routing/replies: engine::AllMethods() (whoknows, popularity,
+//   recent-popularity, bm25-voting, whoknows-no-graph, whoknows-no-<component>)
+//   plus whoknows-blend. whoknows and whoknows-no-graph use a learned ranker
+//   (engine::RankModel) trained on the history before the split (see
+//   EvalOptions::max_history) when there is enough of it, else the blend;
+//   whoknows-blend and the whoknows-no-<component> ablations use the blend.
+//   connect: common-neighbors, adamic-adar, popularity, whoknows
+//   (engine::SuggestConnections).
 // Metrics per test case: reciprocal rank, P@1, nDCG@3, nDCG@10, Hits@10
 // (binary relevance over the truth set), averaged over test cases per data
 // set, and pooled over all data sets (micro-average over test cases).
@@ -55,6 +60,7 @@
 #include "nlohmann/json.hpp"
 #include "whoknows/engine/connect.h"
 #include "whoknows/engine/rank.h"
+#include "whoknows/engine/rank_model.h"
 #include "whoknows/indexer/record.h"
 
 namespace whoknows::service {
@@ -81,6 +87,11 @@ struct EvalOptions {
   // tuning and --param never change them.
   engine::AskOptions baseline_ask;
   engine::ConnectOptions connect;  // base options for the connect whoknows method
+  // Learning to rank (routing/replies): the newest max_history queries before
+  // the split (history: their labels come from before the split too) train
+  // the whoknows ranker (engine::RankModel); 0 = no training, the blend.
+  size_t max_history = 2000;
+  engine::TrainOptions train;
   // Coordinate-ascent rounds of TuneOnValidation (0 = only evaluate the
   // starting options on the validation split).
   int tune_rounds = 3;
@@ -91,6 +102,9 @@ struct EvalOptions {
 struct MethodResult {
   std::string method;
   double mrr = 0, p_at_1 = 0, ndcg_at_3 = 0, ndcg_at_10 = 0, hits_at_10 = 0;
+  // Share of test cases whose truth is among the method's candidates at any
+  // depth (engine::CandidatePeople); routing/replies only (0 for connect).
+  double candidate_recall = 0;
 };
 
 struct DatasetResult {
@@ -101,6 +115,14 @@ struct DatasetResult {
   int64_t split_time = 0;
   size_t records = 0, train_records = 0, test_records = 0;
   size_t candidates = 0;  // test cases before sampling
+  // Learning to rank (routing/replies): how whoknows ranked ("learned (...)"
+  // or "blend (...)"), the history queries it was trained on, the newest of
+  // them (always before split_time), and the time spent.
+  std::string ranker;
+  size_t history_queries = 0;
+  int64_t history_latest = 0;
+  size_t train_rows = 0;
+  double feature_seconds = 0, train_seconds = 0;
 };
 
 struct EvalReport {

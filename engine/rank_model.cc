@@ -1,0 +1,128 @@
+#include "whoknows/engine/rank_model.h"
+
+#include <xgboost/c_api.h>
+
+#include <limits>
+#include <string>
+#include <utility>
+
+#include "absl/strings/str_format.h"
+
+namespace whoknows::engine {
+namespace {
+
+absl::Status XgbError(const char* what) {
+  return absl::InternalError(absl::StrFormat("xgboost: %s: %s", what, XGBGetLastError()));
+}
+
+// Rows as a dense float matrix.
+std::vector<float> Dense(std::span<const CandidateFeatures> rows) {
+  std::vector<float> m;
+  m.reserve(rows.size() * kNumRankFeatures);
+  for (const CandidateFeatures& r : rows) m.insert(m.end(), r.x.begin(), r.x.end());
+  return m;
+}
+
+}  // namespace
+
+RankModel::~RankModel() {
+  if (booster_ != nullptr) XGBoosterFree(booster_);
+}
+
+absl::StatusOr<std::shared_ptr<const RankModel>> RankModel::Train(std::span<const TrainingGroup> groups,
+                                                                 const TrainOptions& o) {
+  std::vector<float> data, labels;
+  std::vector<unsigned> sizes;
+  size_t used = 0;
+  for (const TrainingGroup& g : groups) {
+    if (g.candidates.size() != g.relevant.size() || g.candidates.size() < 2) continue;
+    bool any = false;
+    for (uint8_t r : g.relevant) any |= r != 0;
+    if (!any) continue;
+    ++used;
+    for (size_t i = 0; i < g.candidates.size(); ++i) {
+      data.insert(data.end(), g.candidates[i].x.begin(), g.candidates[i].x.end());
+      labels.push_back(g.relevant[i] ? 1.0f : 0.0f);
+    }
+    sizes.push_back(static_cast<unsigned>(g.candidates.size()));
+  }
+  if (used < o.min_groups) {
+    return absl::FailedPreconditionError(
+        absl::StrFormat("rank model: %d history queries with a known answerer, need %d", used, o.min_groups));
+  }
+  std::shared_ptr<RankModel> model(new RankModel());
+  model->train_groups_ = used;
+  model->train_rows_ = labels.size();
+  DMatrixHandle dm = nullptr;
+  if (XGDMatrixCreateFromMat(data.data(), labels.size(), kNumRankFeatures, std::numeric_limits<float>::quiet_NaN(),
+                             &dm) != 0) {
+    return XgbError("create matrix");
+  }
+  absl::Status st;
+  auto check = [&](int rc, const char* what) {
+    if (rc != 0 && st.ok()) st = XgbError(what);
+    return rc == 0;
+  };
+  bool ok = check(XGDMatrixSetFloatInfo(dm, "label", labels.data(), labels.size()), "labels") &&
+            check(XGDMatrixSetUIntInfo(dm, "group", sizes.data(), sizes.size()), "groups") &&
+            check(XGBoosterCreate(&dm, 1, &model->booster_), "create booster");
+  const std::vector<std::pair<std::string, std::string>> params = {
+      {"objective", o.objective},
+      {"booster", o.booster},
+      {"eta", absl::StrFormat("%g", o.eta)},
+      {"max_depth", absl::StrFormat("%d", o.max_depth)},
+      {"min_child_weight", absl::StrFormat("%g", o.min_child_weight)},
+      {"subsample", absl::StrFormat("%g", o.subsample)},
+      {"seed", absl::StrFormat("%d", o.seed)},
+      {"nthread", absl::StrFormat("%d", o.threads)},
+      {"tree_method", "hist"},
+      {"verbosity", "0"},
+  };
+  for (const auto& [k, v] : params) {
+    if (!ok) break;
+    ok = check(XGBoosterSetParam(model->booster_, k.c_str(), v.c_str()), "set parameter");
+  }
+  for (int i = 0; ok && i < o.rounds; ++i) ok = check(XGBoosterUpdateOneIter(model->booster_, i, dm), "train");
+  XGDMatrixFree(dm);
+  if (!st.ok()) return st;
+  return std::shared_ptr<const RankModel>(std::move(model));
+}
+
+absl::StatusOr<std::shared_ptr<const RankModel>> RankModel::Load(const std::string& path) {
+  std::shared_ptr<RankModel> model(new RankModel());
+  if (XGBoosterCreate(nullptr, 0, &model->booster_) != 0) return XgbError("create booster");
+  if (XGBoosterLoadModel(model->booster_, path.c_str()) != 0) {
+    return absl::InvalidArgumentError(absl::StrFormat("%s: cannot load rank model: %s", path, XGBGetLastError()));
+  }
+  return std::shared_ptr<const RankModel>(std::move(model));
+}
+
+absl::Status RankModel::Save(const std::string& path) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (XGBoosterSaveModel(booster_, path.c_str()) != 0) {
+    return absl::UnavailableError(absl::StrFormat("%s: cannot save rank model: %s", path, XGBGetLastError()));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::vector<float>> RankModel::Predict(std::span<const CandidateFeatures> rows) const {
+  std::vector<float> out;
+  if (rows.empty()) return out;
+  std::vector<float> data = Dense(rows);
+  std::lock_guard<std::mutex> lock(mu_);
+  DMatrixHandle dm = nullptr;
+  if (XGDMatrixCreateFromMat(data.data(), rows.size(), kNumRankFeatures, std::numeric_limits<float>::quiet_NaN(),
+                             &dm) != 0) {
+    return XgbError("create matrix");
+  }
+  bst_ulong len = 0;
+  const float* pred = nullptr;
+  const int rc = XGBoosterPredict(booster_, dm, 0, 0, 0, &len, &pred);
+  if (rc == 0) out.assign(pred, pred + len);
+  XGDMatrixFree(dm);
+  if (rc != 0) return XgbError("predict");
+  if (out.size() != rows.size()) return absl::InternalError("xgboost: prediction size mismatch");
+  return out;
+}
+
+}  // namespace whoknows::engine
