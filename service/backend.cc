@@ -17,7 +17,6 @@
 namespace whoknows::service {
 namespace {
 
-constexpr size_t kMaxQueryBytes = 4096;
 constexpr size_t kMaxK = 1000;
 constexpr size_t kMaxIdleReaders = 16;  // each holds file handles and caches
 
@@ -41,6 +40,16 @@ std::string FirstLine(const std::string& text, size_t max) {
   return line;
 }
 
+}  // namespace
+
+absl::Status CheckQuerySize(std::string_view what, std::string_view text) {
+  if (text.size() <= kMaxQueryBytes) return absl::OkStatus();
+  return absl::InvalidArgumentError(absl::StrFormat("%s is %d bytes; the limit is %d bytes (64 KiB)", what,
+                                                    text.size(), kMaxQueryBytes));
+}
+
+namespace {
+
 class LocalBackend final : public Backend {
  public:
   LocalBackend(std::string dir, const BackendOptions& options) : dir_(std::move(dir)), options_(options) {}
@@ -54,9 +63,7 @@ class LocalBackend final : public Backend {
   }
 
   absl::StatusOr<ExpertsAnswer> FindExperts(const ExpertsQuery& q, const Caller& caller) override {
-    if (q.text.size() > kMaxQueryBytes) {
-      return absl::InvalidArgumentError(absl::StrFormat("query text is %d bytes; the limit is %d", q.text.size(), kMaxQueryBytes));
-    }
+    WK_RETURN_IF_ERROR(CheckQuerySize("query text", q.text));
     if (q.k == 0 || q.k > kMaxK) return absl::InvalidArgumentError(absl::StrFormat("k must be 1..%d", kMaxK));
     std::shared_ptr<const State> state = Current();
     ReaderLease reader(this);
@@ -108,7 +115,7 @@ class LocalBackend final : public Backend {
 
   absl::StatusOr<std::vector<ConnectionResult>> SuggestConnections(const ConnectQuery& q, const Caller& caller) override {
     if (q.k == 0 || q.k > kMaxK) return absl::InvalidArgumentError(absl::StrFormat("k must be 1..%d", kMaxK));
-    if (q.about.size() > kMaxQueryBytes) return absl::InvalidArgumentError("about text over 4 KiB");
+    WK_RETURN_IF_ERROR(CheckQuerySize("about text", q.about));
     if (q.person.empty()) return absl::InvalidArgumentError("person is required");
     std::shared_ptr<const State> state = Current();
     ReaderLease reader(this);
