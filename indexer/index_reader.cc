@@ -1,6 +1,8 @@
 #include <xapian.h>
 
 #include <algorithm>
+#include <map>
+#include <tuple>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
@@ -97,6 +99,24 @@ class XapianIndexReader final : public IndexReader {
     out.reserve(persons_.size());
     for (const auto& [id, p] : persons_) out.push_back(p);
     std::sort(out.begin(), out.end(), [](const Person& a, const Person& b) { return a.id < b.id; });
+    return out;
+  }
+
+  absl::StatusOr<std::vector<AuthorName>> ListAuthorNames() override {
+    std::map<std::tuple<std::string, std::string, std::string>, uint64_t> seen;
+    WK_RETURN_IF_ERROR(GuardXapian("scan author names", [&] {
+      px::DocMeta m;
+      for (auto it = db_.postlist_begin(""); it != db_.postlist_end(""); ++it) {
+        Xapian::Document doc = db_.get_document(*it, Xapian::DOC_ASSUME_VALID);
+        if (!px::UnpackMeta(doc.get_value(kSlotMeta), &m) || m.author_key.empty()) continue;
+        ++seen[{m.source, m.author_key, m.author_name}];
+      }
+    }));
+    std::vector<AuthorName> out;
+    out.reserve(seen.size());
+    for (const auto& [k, n] : seen) {
+      out.push_back({std::get<0>(k), std::get<1>(k), std::get<2>(k), PersonOf(std::get<1>(k)), n});
+    }
     return out;
   }
 
