@@ -200,11 +200,22 @@ class LocalBackend final : public Backend {
     }
     const engine::Graph& contacts = snap.contacts();
     std::vector<std::pair<std::string, uint64_t>> cs;
+    std::vector<const engine::PersonInfo*> who;
+    absl::flat_hash_map<std::string, int> name_count;
     for (engine::EdgeIndex e = contacts.row_begin(p); e < contacts.row_end(p); ++e) {
       if ((contacts.mask(e) & mask) == 0) continue;
       uint32_t other = contacts.target(e);
       const engine::PersonInfo& oi = snap.person(other);
       cs.emplace_back(oi.name.empty() ? oi.id : oi.name, static_cast<uint64_t>(contacts.weight(e)));
+      who.push_back(&oi);
+      ++name_count[cs.back().first];
+    }
+    // Two different persons with one name (not merged: other sources, or
+    // evidence against it) are told apart by their ids.
+    for (size_t i = 0; i < cs.size(); ++i) {
+      if (name_count[cs[i].first] > 1 && cs[i].first != who[i]->id) {
+        cs[i].first = absl::StrFormat("%s (%s)", cs[i].first, who[i]->id);
+      }
     }
     std::sort(cs.begin(), cs.end(), [](const auto& a, const auto& b) { return a.second != b.second ? a.second > b.second : a.first < b.first; });
     if (cs.size() > 10) cs.resize(10);
