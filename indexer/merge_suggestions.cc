@@ -60,13 +60,19 @@ absl::StatusOr<std::vector<MergeCandidate>> SuggestMerges(IndexReader* reader) {
 
   Groups full, one_word;
   for (const AuthorName& a : *names) {
-    if (!IsMailKey(a.key) || a.person.empty()) continue;
+    if (a.person.empty()) continue;
+    // A Stack Exchange dump without Users.xml names an account "user <id>": not a name.
+    if (size_t u = a.key.rfind(":user:"); u != std::string::npos &&
+        NormalizeDisplayName(a.name) == "user " + NormalizeDisplayName(a.key.substr(u + 6))) {
+      continue;
+    }
     std::string nk = MailNameKey(a.name);
     if (nk.empty() && a.key.starts_with("mailname:")) nk = MailNameKey(a.key.substr(9));
     if (!nk.empty()) {
-      Add(&full, nk, a);
+      Add(&full, nk, a);  // any source: a Stack Exchange or Slack account may be a list's author
       continue;
     }
+    if (!IsMailKey(a.key)) continue;  // one-word account names of a site are too weak a hint
     const std::string norm = NormalizeDisplayName(a.name);
     if (norm.empty() || norm.find(' ') != std::string::npos || norm.size() < 2) continue;
     // The mbox reader names an address without a display name by its local part: not a name.
@@ -107,8 +113,8 @@ absl::StatusOr<std::vector<MergeCandidate>> SuggestMerges(IndexReader* reader) {
         c.reason = absl::StrFormat("one-word name \"%s\": too common to merge without a person deciding", nk);
       } else if (same_source) {
         c.kind = "same-source";
-        c.reason = "same name in one source, kept apart (index --no-name-merge, the aliases file, or they wrote to "
-                   "each other)";
+        c.reason = "same name in one source, kept apart (not mail identities, index --no-name-merge, the aliases "
+                   "file, or they wrote to each other)";
       } else {
         c.kind = "across-sources";
         c.reason = "same name in different sources (the name rule merges within one source only)";

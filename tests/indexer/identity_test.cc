@@ -197,6 +197,24 @@ TEST_F(IdentityTest, OtherSourcesAndOneWordNamesAreSuggestedNotMerged) {
   EXPECT_EQ(PersonOf("mail:b@y.org"), PersonOf("mail:a@x.org"));
 }
 
+// Accounts of other kinds take part in cross-source suggestions (never in
+// merges); a Stack Exchange placeholder "user <id>" is not a name.
+TEST_F(IdentityTest, AccountsOfOtherSourcesAreSuggested) {
+  Record se = Mail("1", "se:x.stackexchange.com:user:5", "Jane Roe", 1000, "se:x.stackexchange.com");
+  se.kind = RecordKind::kAnswer;
+  Record anon1 = Mail("2", "se:x.stackexchange.com:user:9", "user 9", 1000, "se:x.stackexchange.com");
+  Record anon2 = Mail("3", "se:y.stackexchange.com:user:9", "user 9", 1000, "se:y.stackexchange.com");
+  Record slack1 = Mail("4", "slack:w:U1", "Ann Lee", 1000, "slack:w");
+  Record slack2 = Mail("5", "slack:w:U2", "Ann Lee", 1000, "slack:w");
+  IndexSummary s = Write({se, anon1, anon2, slack1, slack2, Mail("6", "mail:a@x.org", "Roe, Jane", 2000)});
+  EXPECT_TRUE(s.name_merges.empty());  // the rule is for mail identities only
+  EXPECT_NE(PersonOf("slack:w:U1"), PersonOf("slack:w:U2"));
+  std::map<std::string, std::string> kind_by_name;
+  for (const MergeCandidate& c : Suggestions()) kind_by_name[NormalizeDisplayName(c.name)] = c.kind;
+  EXPECT_EQ(kind_by_name, (std::map<std::string, std::string>{{"jane roe", "across-sources"},
+                                                              {"ann lee", "same-source"}}));
+}
+
 TEST_F(IdentityTest, NoNameMergeKeepsThemApartAndSuggestsThem) {
   IndexSummary s = Write({Mail("1", "mail:a@x.org", "Jane Roe", 1000), Mail("2", "mail:b@y.org", "Jane Roe", 2000)},
                          {.name_merge = false});

@@ -6,11 +6,13 @@
 // --suggest-merges`). The name rule (IndexOptions::name_merge) merges only
 // mail identities with the same full name in the same source; this lists
 // what it leaves alone:
-//   - the same full name (MailNameKey) in different sources;
-//   - the same one-word display name (a name that is only the address's
-//     local part does not count);
-//   - the same full name in the same source, kept apart (name merge off, the
-//     aliases file, or the two wrote to each other).
+//   - the same full name (MailNameKey) in different sources, for any kind of
+//     identity (a list's author may have a Stack Exchange or Slack account);
+//   - the same one-word display name of mail identities (a name that is only
+//     the address's local part does not count);
+//   - the same full name in the same source, kept apart (not mail identities:
+//     accounts of one site; name merge off; the aliases file; or the two
+//     wrote to each other).
 
 #include <cstdint>
 #include <string>
