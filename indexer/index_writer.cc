@@ -22,6 +22,9 @@ using internal::MakeTerm;
 namespace px = internal;
 
 
+// Set once the "name:" table is complete (see SeedNameTable).
+constexpr std::string_view kNameTableKey = "whoknows:name-table";
+
 bool IsMailKey(std::string_view key) { return key.rfind("mail:", 0) == 0 || key.rfind("mailname:", 0) == 0; }
 
 struct PersonState {
@@ -55,7 +58,8 @@ class XapianIndexWriter final : public IndexWriter {
     }
     termgen_.set_stemmer(Xapian::Stem("en"));
     termgen_.set_stemming_strategy(Xapian::TermGenerator::STEM_SOME);
-    return GuardXapian("load identities", [&] { LoadIdentities(); });
+    WK_RETURN_IF_ERROR(GuardXapian("load identities", [&] { LoadIdentities(); }));
+    return GuardXapian("seed the name table", [&] { SeedNameTable(); });
   }
 
   ~XapianIndexWriter() override {
@@ -260,6 +264,29 @@ class XapianIndexWriter final : public IndexWriter {
       std::string v = db_.get_metadata(*it);
       if (!v.empty()) name_to_person_[(*it).substr(np.size())] = std::move(v);
     }
+  }
+
+  // An index written before the name table existed: fill it once from the
+  // documents, in the order they were added (no merges here; the next run
+  // over the same archives applies the rule).
+  void SeedNameTable() {
+    const std::string marker(kNameTableKey);
+    if (!db_.get_metadata(marker).empty()) return;
+    if (db_.get_doccount() > 0) {
+      px::DocMeta m;
+      for (auto it = db_.postlist_begin(""); it != db_.postlist_end(""); ++it) {
+        Xapian::Document doc = db_.get_document(*it, Xapian::DOC_ASSUME_VALID);
+        if (!px::UnpackMeta(doc.get_value(kSlotMeta), &m) || !IsMailKey(m.author_key)) continue;
+        std::string nk = MailNameKey(m.author_name);
+        if (nk.empty() && m.author_key.rfind("mailname:", 0) == 0) nk = MailNameKey(m.author_key.substr(9));
+        auto person = key_to_person_.find(m.author_key);
+        if (nk.empty() || person == key_to_person_.end()) continue;
+        const std::string slot = absl::StrFormat("%s\x1f%s", m.source, nk);
+        if (name_to_person_.emplace(slot, person->second).second) dirty_names_.insert(slot);
+      }
+    }
+    db_.set_metadata(marker, "1");
+    ++pending_;
   }
 
   void Bind(const std::string& key, const std::string& person) {

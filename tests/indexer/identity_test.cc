@@ -9,6 +9,8 @@
 #include <string>
 #include <vector>
 
+#include <xapian.h>
+
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "test_util.h"
@@ -165,6 +167,24 @@ TEST_F(IdentityTest, ReindexingAppliesTheRuleToAnExistingIndex) {
   IndexSummary s = Write(recs);
   EXPECT_EQ(s.name_merges.size(), 1u);
   EXPECT_EQ(PersonsNamed("Jane Roe").size(), 1u);
+}
+
+// An index written before the name table existed (simulated by deleting it):
+// opening it seeds the table from the documents, so a new address joins.
+TEST_F(IdentityTest, IndexWithoutNameTableIsSeededOnOpen) {
+  Write({Mail("1", "mail:a@x.org", "Jane Roe", 1000)});
+  {
+    Xapian::WritableDatabase xdb(db());
+    std::vector<std::string> keys;
+    for (auto it = xdb.metadata_keys_begin("name:"); it != xdb.metadata_keys_end("name:"); ++it) keys.push_back(*it);
+    ASSERT_EQ(keys.size(), 1u);
+    for (const std::string& k : keys) xdb.set_metadata(k, "");
+    xdb.set_metadata("whoknows:name-table", "");
+    xdb.commit();
+  }
+  IndexSummary s = Write({Mail("2", "mail:b@y.org", "Jane Roe", 2000)});
+  EXPECT_EQ(s.name_merges.size(), 1u);
+  EXPECT_EQ(PersonOf("mail:b@y.org"), "mail:a@x.org");
 }
 
 // Only within one source; across sources and for one-word names, a
