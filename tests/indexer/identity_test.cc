@@ -2,7 +2,9 @@
 // full name merge within one source, whatever order they arrive in, unless
 // evidence contradicts it; the aliases file wins; merges are durable; what
 // is not merged is offered by SuggestMerges. Real Xapian in a temp dir.
+#include <CLI/CLI.hpp>
 #include <algorithm>
+#include <fstream>
 #include <filesystem>
 #include <map>
 #include <set>
@@ -19,6 +21,8 @@
 #include "whoknows/indexer/index.h"
 #include "whoknows/indexer/merge_suggestions.h"
 #include "whoknows/indexer/readers.h"
+#include "whoknows/service/cli.h"
+#include "nlohmann/json.hpp"
 
 namespace whoknows::indexer {
 namespace {
@@ -301,6 +305,53 @@ TEST_F(IdentityTest, RDevelDuncanMurdochIsOnePerson) {
   for (const std::string& k : keys) persons.insert(PersonOf(k));
   EXPECT_EQ(persons.size(), 1u);
   EXPECT_EQ(PersonsNamed("Duncan Murdoch").size(), 1u);
+}
+
+int RunCli(const std::vector<std::string>& args, std::string* out) {
+  CLI::App app{"whoknows"};
+  int exit_code = 0;
+  service::RegisterIndexCommands(app, &exit_code);
+  std::vector<std::string> rev(args.rbegin(), args.rend());
+  ::testing::internal::CaptureStdout();
+  try {
+    app.parse(rev);
+  } catch (const CLI::ParseError& e) {
+    exit_code = app.exit(e);
+  }
+  *out = ::testing::internal::GetCapturedStdout();
+  return exit_code;
+}
+
+// The CLI: `index` reports merges (text and --json), --no-name-merge keeps
+// them apart, and `people --suggest-merges` then offers them.
+TEST_F(IdentityTest, CliReportsMergesAndSuggests) {
+  const std::string jsonl = tmp_.Sub("list.jsonl");
+  std::ofstream(jsonl) << R"({"id": "1", "author": "jane@x.org", "author_name": "Jane Roe", "timestamp": 1000, "kind": "mail", "text": "hello"})"
+                       << "\n"
+                       << R"({"id": "2", "author": "roe@y.org", "author_name": "Roe, Jane", "timestamp": 2000, "kind": "mail", "text": "again"})"
+                       << "\n";
+  std::string out;
+  ASSERT_EQ(RunCli({"index", "--quiet", "--json", "--db", tmp_.Sub("on"), jsonl}, &out), 0) << out;
+  nlohmann::json j = nlohmann::json::parse(out, nullptr, false);
+  ASSERT_FALSE(j.is_discarded()) << out;
+  ASSERT_EQ(j["name_merges"].size(), 1u) << out;
+  EXPECT_EQ(j["name_merges"][0]["merged"], "mail:roe@y.org");
+  EXPECT_EQ(j["name_merges"][0]["into"], "mail:jane@x.org");
+  ASSERT_EQ(RunCli({"index", "--quiet", "--db", tmp_.Sub("on2"), jsonl}, &out), 0);
+  EXPECT_NE(out.find("merged 1 identities by display name"), std::string::npos) << out;
+  EXPECT_NE(out.find("Roe, Jane (jsonl:list): mail:roe@y.org -> mail:jane@x.org"), std::string::npos) << out;
+
+  ASSERT_EQ(RunCli({"index", "--quiet", "--json", "--no-name-merge", "--db", tmp_.Sub("off"), jsonl}, &out), 0);
+  j = nlohmann::json::parse(out, nullptr, false);
+  EXPECT_TRUE(j["name_merges"].empty()) << out;
+  ASSERT_EQ(RunCli({"people", "--suggest-merges", "--json", "--db", tmp_.Sub("off")}, &out), 0);
+  j = nlohmann::json::parse(out, nullptr, false);
+  ASSERT_EQ(j["candidates"].size(), 1u) << out;
+  EXPECT_EQ(j["candidates"][0]["kind"], "same-source");
+  EXPECT_EQ(j["candidates"][0]["aliases_line"], "Jane Roe = mail:jane@x.org, mail:roe@y.org");
+  ASSERT_EQ(RunCli({"people", "--json", "--db", tmp_.Sub("on")}, &out), 0);
+  j = nlohmann::json::parse(out, nullptr, false);
+  EXPECT_EQ(j["persons"].size(), 1u) << out;
 }
 
 }  // namespace
