@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <atomic>
 #include <cstring>
 #include <map>
@@ -359,6 +360,23 @@ TEST_F(ServerTest, CliProfileBarsScaleToBusiestYear) {
   EXPECT_EQ(bars[2016], std::make_pair(size_t{30}, 120));
   EXPECT_EQ(bars[2017], std::make_pair(size_t{15}, 60));
   EXPECT_EQ(bars[2015], std::make_pair(size_t{1}, 3));
+}
+
+// Two persons with one name (kept apart: one wrote to the other) are two
+// contacts in a profile, told apart by their ids; one merged person is one.
+TEST_F(ServerTest, ProfileContactsWithOneNameAreToldApart) {
+  using K = indexer::RecordKind;
+  indexer::Record r1 = Rec("c1", "sam", "Sam Lee", "", "zymurgy answer one", "public", K::kAnswer, "q2", "q2");
+  r1.mentions = {"mail:samuel@example.org"};
+  indexer::Record r2 = Rec("c2", "samuel", "Sam Lee", "", "zymurgy answer two", "public", K::kAnswer, "q2", "q2");
+  indexer::Record r3 = Rec("c3", "bobby", "Bob Jones", "", "zymurgy answer three", "public", K::kAnswer, "q2", "q2");
+  ASSERT_OK(backend_->Ingest({r1, r2, r3}, {}).status());
+  ASSERT_OK_AND_ASSIGN(ProfileResult p, backend_->GetPerson("mail:dave@example.org", Caller{}));
+  std::vector<std::string> names;
+  for (const auto& [name, n] : p.contacts) names.push_back(name);
+  EXPECT_THAT(names, Contains("Sam Lee (mail:sam@example.org)"));
+  EXPECT_THAT(names, Contains("Sam Lee (mail:samuel@example.org)"));
+  EXPECT_EQ(std::count(names.begin(), names.end(), "Bob Jones"), 1);  // bob and bobby merged by name
 }
 
 TEST_F(ServerTest, PageTokensWalkTheRanking) {
