@@ -82,18 +82,6 @@ std::string ActivityBar(uint64_t n, uint64_t busiest) {
   return std::string(std::min(width, kActivityBarWidth), '#');
 }
 
-// The first line of `text`, cut at `max` bytes (on a UTF-8 boundary).
-std::string FirstLine(std::string_view text, size_t max) {
-  size_t start = text.find_first_not_of(" \t\r\n");
-  if (start == std::string_view::npos) return "";
-  text.remove_prefix(start);
-  std::string_view line = text.substr(0, text.find_first_of("\r\n"));
-  if (line.size() <= max) return std::string(line);
-  size_t cut = max;
-  while (cut > 0 && (static_cast<unsigned char>(line[cut]) & 0xC0) == 0x80) --cut;
-  return absl::StrFormat("%s...", line.substr(0, cut));
-}
-
 struct AskArgs {
   Target t;
   std::string text, from, to;
@@ -148,7 +136,11 @@ int RunAsk(const AskArgs& a) {
     return 0;
   }
   if (ans->experts.empty()) {
-    std::printf("nobody found for \"%s\"\n", FirstLine(q.text, 80).c_str());
+    if (q.text.size() <= 200 && q.text.find('\n') == std::string::npos) {
+      std::printf("nobody found for \"%s\"\n", q.text.c_str());
+    } else {
+      std::printf("nobody found for the %zu-byte question\n", q.text.size());
+    }
     return 0;
   }
   int rank = static_cast<int>(a.offset);
