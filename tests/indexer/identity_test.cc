@@ -15,6 +15,7 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "../service/cli_run.h"
 #include "test_util.h"
 #include "whoknows/base/testing.h"
 #include "whoknows/indexer/aliases.h"
@@ -308,18 +309,7 @@ TEST_F(IdentityTest, RDevelDuncanMurdochIsOnePerson) {
 }
 
 int RunCli(const std::vector<std::string>& args, std::string* out) {
-  CLI::App app{"whoknows"};
-  int exit_code = 0;
-  service::RegisterIndexCommands(app, &exit_code);
-  std::vector<std::string> rev(args.rbegin(), args.rend());
-  ::testing::internal::CaptureStdout();
-  try {
-    app.parse(rev);
-  } catch (const CLI::ParseError& e) {
-    exit_code = app.exit(e);
-  }
-  *out = ::testing::internal::GetCapturedStdout();
-  return exit_code;
+  return testing::RunCli(service::RegisterIndexCommands, args, out);
 }
 
 // The CLI: `index` reports merges (text and --json), --no-name-merge keeps

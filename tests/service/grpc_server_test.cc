@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "../indexer/test_util.h"
+#include "cli_run.h"
 #include "absl/strings/str_format.h"
 #include "gmock/gmock.h"
 #include "grpcpp/client_context.h"
@@ -279,20 +280,7 @@ TEST_F(ServerTest, LongQuestionsUpTo64KiB) {
 // The CLI: `ask` takes a 20 KB question (argument, standard input, --server)
 // and refuses 64 KiB + 1 with exit 2 and the limit on stderr.
 int RunQueryCli(const std::vector<std::string>& args, std::string* out, std::string* err) {
-  CLI::App app{"whoknows"};
-  int exit_code = 0;
-  RegisterQueryCommands(app, &exit_code);
-  std::vector<std::string> rev(args.rbegin(), args.rend());
-  ::testing::internal::CaptureStdout();
-  ::testing::internal::CaptureStderr();
-  try {
-    app.parse(rev);
-  } catch (const CLI::ParseError& e) {
-    exit_code = app.exit(e);
-  }
-  *out = ::testing::internal::GetCapturedStdout();
-  *err = ::testing::internal::GetCapturedStderr();
-  return exit_code;
+  return whoknows::testing::RunCli(RegisterQueryCommands, args, out, err);
 }
 
 TEST_F(ServerTest, CliAskLongQuestions) {
