@@ -5,6 +5,7 @@
 //   BM_FindExperts/20k      the question pasted whole: that message, then the next longest 2021
 //                           messages (code, logs, stack traces), cut at 20,000 bytes
 //   BM_FindExperts/64k      the new limit, 65,536 bytes of the same
+//   BM_Search/oneline, /20k retrieval alone (IndexReader::Search, top 200) for the two
 // The index is r-devel 2019 + 2020 (built once in a temp dir, removed at exit);
 // the questions come from 2021, so none of them is an indexed document.
 // Run: query_size_bench --benchmark_repetitions=5 --benchmark_enable_random_interleaving=true
@@ -56,9 +57,11 @@ std::string Cut(std::string s, size_t bytes) {
 struct Fixture {
   std::string dir;
   std::unique_ptr<Backend> backend;
+  std::unique_ptr<indexer::IndexReader> reader;  // retrieval alone
   std::string oneline, long_text;  // long_text: >= 64 KiB of real mail text
   ~Fixture() {
     backend.reset();
+    reader.reset();
     std::error_code ec;
     std::filesystem::remove_all(dir, ec);
   }
@@ -83,6 +86,9 @@ Fixture& GetFixture() {
     absl::StatusOr<std::unique_ptr<Backend>> b = Backend::Open(fx->dir + "/db", {});
     if (!b.ok()) std::abort();
     fx->backend = *std::move(b);
+    absl::StatusOr<std::unique_ptr<indexer::IndexReader>> rd = indexer::IndexReader::Open(fx->dir + "/db");
+    if (!rd.ok()) std::abort();
+    fx->reader = *std::move(rd);
     // Questions from 2021: the longest messages first, as one pasted text.
     Collect c;
     if (!indexer::ReadAny(mbox + "r-devel-2021.mbox.xz", {}, &c).ok() || c.records.empty()) std::abort();
@@ -125,6 +131,26 @@ void BM_FindExperts(benchmark::State& state, size_t bytes) {
   state.counters["experts"] = static_cast<double>(experts);
 }
 
+// Retrieval alone (query parsing, elite set, BM25 top 200): the part of
+// FindExperts that grows with the question.
+void BM_Search(benchmark::State& state, size_t bytes) {
+  Fixture& f = GetFixture();
+  const std::string text = bytes == 0 ? f.oneline : Cut(f.long_text, bytes);
+  size_t hits = 0;
+  for (auto _ : state) {
+    absl::StatusOr<std::vector<indexer::SearchHit>> h = f.reader->Search(text, {}, 200);
+    if (!h.ok()) {
+      state.SkipWithError(std::string(h.status().message()).c_str());
+      break;
+    }
+    hits = h->size();
+    benchmark::DoNotOptimize(hits);
+  }
+  state.counters["hits"] = static_cast<double>(hits);
+}
+
+BENCHMARK_CAPTURE(BM_Search, oneline, 0)->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(BM_Search, 20k, 20000)->Unit(benchmark::kMillisecond);
 BENCHMARK_CAPTURE(BM_FindExperts, oneline, 0)->Unit(benchmark::kMillisecond);
 BENCHMARK_CAPTURE(BM_FindExperts, 4k, 4096)->Unit(benchmark::kMillisecond);
 BENCHMARK_CAPTURE(BM_FindExperts, 20k, 20000)->Unit(benchmark::kMillisecond);

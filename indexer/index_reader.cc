@@ -174,21 +174,26 @@ class XapianIndexReader final : public IndexReader {
     // of 3+ letters (case-insensitive). One pass over each: a 64 KiB question
     // costs no more per evidence document than its distinct words.
     const std::string& text = doc.text;
-    absl::flat_hash_set<std::string> words;
-    size_t longest = 0;
     std::string word;
-    auto add = [&] {
-      if (word.size() >= 3) {
-        longest = std::max(longest, word.size());
-        words.insert(std::move(word));
+    if (query != snippet_query_) {  // the evidence of one answer shares its query: split it once
+      snippet_query_.assign(query);
+      snippet_words_.clear();
+      snippet_longest_ = 0;
+      auto add = [&] {
+        if (word.size() >= 3) {
+          snippet_longest_ = std::max(snippet_longest_, word.size());
+          snippet_words_.insert(std::move(word));
+        }
+        word.clear();
+      };
+      for (char c : query) {
+        if (std::isalnum(static_cast<unsigned char>(c))) word.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
+        else add();
       }
-      word.clear();
-    };
-    for (char c : query) {
-      if (std::isalnum(static_cast<unsigned char>(c))) word.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
-      else add();
+      add();
     }
-    add();
+    const absl::flat_hash_set<std::string>& words = snippet_words_;
+    const size_t longest = snippet_longest_;
     size_t best = std::string::npos;
     for (size_t i = 0; i < text.size() && best == std::string::npos;) {
       if (!std::isalnum(static_cast<unsigned char>(text[i]))) {
@@ -325,6 +330,10 @@ class XapianIndexReader final : public IndexReader {
   std::string dir_;
   Xapian::Database db_;
   uint64_t revision_ = 0;
+  // Snippet(): the words of the last query (3+ letters, lower case).
+  std::string snippet_query_;
+  absl::flat_hash_set<std::string> snippet_words_;
+  size_t snippet_longest_ = 0;
   absl::flat_hash_map<std::string, std::string> key_to_person_;
   absl::flat_hash_map<std::string, Person> persons_;
 };
