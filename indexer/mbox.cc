@@ -1,11 +1,37 @@
-// mbox reader: splits an mbox archive (mboxo/mboxrd, possibly .xz/.zst) into
-// messages itself and hands each message to gmime for MIME parsing.
+// mbox reader: splits an mbox archive (mboxo, mboxrd, mboxcl2; LF or CRLF;
+// possibly .xz/.zst) into messages itself and hands each message to gmime for
+// MIME parsing.
 //
-// Splitting: a line is a separator only when it is `From <sender> <asctime>`
-// (the sender may contain spaces, so the date is matched at the end of the
-// line) AND the next line starts with "From: ". The first line of a file is a
-// separator when it matches the date pattern alone. Body lines `>+From ` lose
-// one '>' (mboxrd unescaping).
+// Splitting follows the mbox rules (RFC 4155 appendix A, qmail's mbox(5)):
+// a message starts at a `From <sender> <asctime>` envelope line (the sender may
+// contain spaces, so the date is matched at the end of the line; an optional
+// zone before the year is accepted) that is
+//   - the first line of the file, or
+//   - preceded by a blank line and followed by a header field (any header:
+//     Return-Path, Received, Delivered-To, From, ... in any order), or
+//   - followed by a `From: ` header even without a blank line before it (a
+//     tolerance for pipermail, which dropped the blank line 125 times in
+//     r-devel), or
+//   - at the byte where the previous message's Content-Length says its body
+//     ends (mboxcl2), directly or after one blank line.
+// An envelope-form line followed by body text is body text (pipermail left
+// `From ` lines unescaped in bodies). mboxcl2: when a message has a
+// Content-Length header and the bytes at its end are EOF or (a blank line and)
+// the next envelope line, the body is taken verbatim, so an unescaped `From `
+// line inside it splits nothing; an inconsistent Content-Length is ignored and
+// the lines it covered are split by the rules above. Otherwise body lines
+// `>+From ` lose one '>' (mboxrd unescaping, also right for mboxo's `>From `).
+//
+// Why not gmime's own mbox mode (GMIME_FORMAT_MBOX with
+// g_mime_parser_get_mbox_marker): it ends a message at every line that starts
+// with "From ", envelope form or not, and does no `>From ` unescaping, so the
+// unescaped body lines of r-devel ("From the docs I read ...") would split
+// messages, and it reads a plain stream where these files are .xz/.zst. gmime
+// still parses each message (GMIME_FORMAT_MESSAGE).
+//
+// A split failure must never be silent: a message holding several
+// envelope-like lines, or implausibly large for one mail, is indexed and
+// reported through RecordSink::OnWarning with the file, line and byte offset.
 //
 // Identity and thread keys are built from the raw headers (pipermail archives
 // rewrite addresses as `user at host`, obfuscate them after 2018, and keep
@@ -312,6 +338,143 @@ bool ParseSeparator(std::string_view line, int64_t* ts) {
   size_t date_start = 0;
   return ParseAsctimeTail(line.substr(5), ts, &date_start);
 }
+
+// "" or "\r" (CRLF files).
+bool IsBlankLine(std::string_view l) { return l.empty() || (l.size() == 1 && l[0] == '\r'); }
+
+// An RFC 5322 header field line: a name of printable ASCII other than ':'
+// followed by ':' ("Received:", "X-Mailer:"; also "From:").
+bool IsHeaderField(std::string_view l) {
+  size_t i = 0;
+  while (i < l.size() && l[i] > ' ' && l[i] < 127 && l[i] != ':') ++i;
+  return i > 0 && i < l.size() && l[i] == ':';
+}
+
+// Looser than ParseSeparator, for warnings only: "From <word> ..." holding a
+// clock (h:mm) and a year 19xx/20xx, e.g. envelope lines with dates in other
+// layouts ("From x Mon, 1 Jan 2024 10:00:00 +0000").
+bool LooksLikeEnvelope(std::string_view l) {
+  if (!StartsWith(l, "From ") || l.size() < 12) return false;
+  int64_t ts;
+  if (ParseSeparator(l, &ts)) return true;
+  bool clock = false, year = false;
+  for (size_t i = 5; i + 3 < l.size(); ++i) {
+    if (IsDigit(l[i]) && l[i + 1] == ':' && IsDigit(l[i + 2]) && IsDigit(l[i + 3])) clock = true;
+    if ((l[i] == '1' && l[i + 1] == '9') || (l[i] == '2' && l[i + 1] == '0')) {
+      if (IsDigit(l[i + 2]) && IsDigit(l[i + 3]) && IsSpace(l[i - 1]) &&
+          (i + 4 == l.size() || !IsDigit(l[i + 4]))) {
+        year = true;
+      }
+    }
+  }
+  return clock && year;
+}
+
+// Lines of `msg` that begin with "From " and look like envelope lines.
+int CountEnvelopeLike(std::string_view msg) {
+  int n = 0;
+  size_t pos = 0;
+  while (pos < msg.size()) {
+    size_t nl = msg.find('\n', pos);
+    std::string_view l = msg.substr(pos, nl == std::string_view::npos ? std::string_view::npos : nl - pos);
+    if (l.size() > 5 && l[0] == 'F' && LooksLikeEnvelope(l)) ++n;
+    if (nl == std::string_view::npos) break;
+    pos = nl + 1;
+  }
+  return n;
+}
+
+// mboxrd: every line `>+From ` loses one '>', in place.
+void UnescapeFromLines(std::string* msg) {
+  std::string& s = *msg;
+  size_t out = 0;
+  size_t pos = 0;
+  bool changed = false;
+  while (pos < s.size()) {
+    size_t nl = s.find('\n', pos);
+    size_t end = nl == std::string::npos ? s.size() : nl + 1;
+    size_t skip = 0;
+    if (s[pos] == '>') {
+      size_t i = pos;
+      while (i < end && s[i] == '>') ++i;
+      if (s.compare(i, 5, "From ") == 0) skip = 1;
+    }
+    if (skip != 0 || changed) {
+      changed = true;
+      std::memmove(&s[out], &s[pos + skip], end - pos - skip);
+    }
+    out += end - pos - skip;
+    pos = end;
+  }
+  s.resize(out);
+}
+
+// The value of a "Content-Length: N" header line, or -1.
+int64_t ContentLength(std::string_view l) {
+  if (!IStartsWith(l, "content-length:")) return -1;
+  std::string_view v = Trim(l.substr(15));
+  if (v.empty() || v.size() > 15) return -1;
+  int64_t n = 0;
+  for (char c : v) {
+    if (!IsDigit(c)) return -1;
+    n = n * 10 + (c - '0');
+  }
+  return n;
+}
+
+// One input line and where it is.
+struct Line {
+  std::string text;    // without the '\n' (a trailing '\r' is kept)
+  uint64_t start = 0;  // byte offset of its first byte in the decompressed stream
+  uint64_t end = 0;    // byte offset after its '\n'
+  int64_t no = 0;      // 1-based line number
+  bool too_long = false;
+};
+
+// Lines of an InputFile with a lookahead of a few lines.
+class LineQueue {
+ public:
+  LineQueue(InputFile* in, size_t cap) : in_(in), cap_(cap) {}
+
+  // The k-th line ahead (0 = the next one to Pop), nullptr past the end.
+  const Line* Peek(size_t k) {
+    while (size_ <= k) {
+      if (eof_ || size_ == kSlots) return nullptr;
+      Line& l = slots_[(head_ + size_) % kSlots];
+      l.start = in_->offset();
+      if (!in_->ReadLine(&l.text, cap_, &l.too_long)) {
+        eof_ = true;
+        return nullptr;
+      }
+      l.end = in_->offset();
+      l.no = ++lineno_;
+      ++size_;
+    }
+    return &slots_[(head_ + k) % kSlots];
+  }
+
+  bool Pop(Line* out) {
+    if (Peek(0) == nullptr) return false;
+    Line& l = slots_[head_];
+    out->text.swap(l.text);
+    out->start = l.start;
+    out->end = l.end;
+    out->no = l.no;
+    out->too_long = l.too_long;
+    head_ = (head_ + 1) % kSlots;
+    --size_;
+    return true;
+  }
+
+ private:
+  static constexpr size_t kSlots = 3;
+  InputFile* in_;
+  size_t cap_;
+  Line slots_[kSlots];
+  size_t head_ = 0, size_ = 0;
+  int64_t lineno_ = 0;
+  bool eof_ = false;
+};
 
 // A Date header value gmime could not parse: try asctime anywhere-ish
 // ("Tue Feb 16 14:48:40 1999", possibly followed by a zone).
@@ -687,6 +850,10 @@ std::string ListName(const std::string& path) {
   return dir;
 }
 
+// Warnings for messages that may hold several mails (a split failure).
+constexpr int kSuspectEnvelopeLines = 3;               // envelope-like lines inside one message
+constexpr size_t kImplausibleMailBytes = size_t{8} << 20;  // one mail this large is rare; a split failure is not
+
 class MboxReader {
  public:
   MboxReader(const std::string& path, const ReadOptions& options, RecordSink* sink)
@@ -705,99 +872,198 @@ class MboxReader {
     ParserOptions();
     const size_t line_cap =
         options_.max_record_bytes < SIZE_MAX ? options_.max_record_bytes + 1 : options_.max_record_bytes;
-    std::string line, cand;
-    bool have_cand = false;
-    int64_t cand_lineno = 0, cand_ts = 0;
-    int64_t lineno = 0;
-    bool too_long = false;
+    LineQueue lines(in.get(), line_cap);
+    Line line;
+    bool prev_blank = true;    // the start of the file counts as after a blank line
+    bool force_sep = false;    // the line is where a consistent Content-Length ended the last message
     uint64_t last_progress = 0;
-    while (in->ReadLine(&line, line_cap, &too_long)) {
-      ++lineno;
-      if (have_cand) {
-        have_cand = false;
-        if (StartsWith(line, "From: ")) {
-          WK_RETURN_IF_ERROR(Finish());
-          Begin(cand_lineno, cand_ts);
-          if (in->compressed_done() - last_progress >= kProgressEvery) {
-            last_progress = in->compressed_done();
-            sink_->OnProgress(path_, in->compressed_done(), in->compressed_size());
-          }
-        } else if (active_) {
-          AppendLine(cand, false);
-        }
-      }
+    while (lines.Pop(&line)) {
+      const Line* next = lines.Peek(0);
       int64_t ts = 0;
-      if (!too_long && line.size() > 5 && line[0] == 'F' && ParseSeparator(line, &ts)) {
-        if (lineno == 1) {  // the first line of a file needs no lookahead
-          Begin(lineno, ts);
+      const bool envelope = !line.too_long && line.text.size() > 5 && line.text[0] == 'F' && ParseSeparator(line.text, &ts);
+      if (cl_active_) {
+        if (line.start < cl_end_) {  // inside the body Content-Length announced
+          if (envelope && StandardSeparator(prev_blank, next)) {
+            cl_cuts_.push_back({buf_.size(), line.text.size() + 1, line.no, line.start, ts});
+          }
+          prev_blank = IsBlankLine(line.text);
+          Append(line);
           continue;
         }
-        have_cand = true;
-        cand.swap(line);
-        cand_lineno = lineno;
-        cand_ts = ts;
+        cl_active_ = false;
+        if (line.start == cl_end_ && (envelope || (IsBlankLine(line.text) && (next == nullptr || IsEnvelope(*next))))) {
+          WK_RETURN_IF_ERROR(Finish(/*unescape=*/false));
+          if (!envelope) {  // the blank line that separates mboxcl2 messages
+            prev_blank = true;
+            force_sep = true;
+            continue;
+          }
+          force_sep = true;
+        } else {
+          WK_RETURN_IF_ERROR(SplitAtCuts());
+        }
+      }
+      // The first line of a file starts a message even when its date is in
+      // another layout: reading nothing at all would be silent.
+      const bool sep = (envelope && (line.no == 1 || force_sep || StandardSeparator(prev_blank, next))) ||
+                       (line.no == 1 && !line.too_long && LooksLikeEnvelope(line.text));
+      force_sep = false;
+      prev_blank = IsBlankLine(line.text);
+      if (sep) {
+        WK_RETURN_IF_ERROR(Finish(/*unescape=*/true));
+        Begin(line, ts);
+        ++messages_;
+        if (in->compressed_done() - last_progress >= kProgressEvery) {
+          last_progress = in->compressed_done();
+          sink_->OnProgress(path_, in->compressed_done(), in->compressed_size());
+        }
         continue;
       }
-      if (active_) AppendLine(line, too_long);
+      if (!active_) continue;
+      Append(line);
+      if (in_headers_) {
+        if (IsBlankLine(line.text)) {
+          in_headers_ = false;
+          if (content_length_ >= 0 && !too_large_ &&
+              static_cast<uint64_t>(content_length_) <= options_.max_record_bytes) {
+            cl_active_ = true;
+            cl_end_ = line.end + static_cast<uint64_t>(content_length_);
+            cl_cuts_.clear();
+          }
+        } else if (int64_t n = ContentLength(line.text); n >= 0) {
+          content_length_ = n;
+        }
+      }
     }
-    if (have_cand && active_) AppendLine(cand, false);
-    if (!in->status().ok()) {
-      // A damaged compressed stream: the partial last message is still indexed.
-      WK_RETURN_IF_ERROR(Finish());
-      return in->status();
+    if (cl_active_) {
+      cl_active_ = false;
+      // Consistent when the file ends where the body does.
+      if (in->offset() == cl_end_) {
+        WK_RETURN_IF_ERROR(Finish(/*unescape=*/false));
+      } else {
+        WK_RETURN_IF_ERROR(SplitAtCuts());
+      }
     }
-    WK_RETURN_IF_ERROR(Finish());
+    // A damaged compressed stream: the partial last message is still indexed.
+    WK_RETURN_IF_ERROR(Finish(/*unescape=*/true));
+    if (!in->status().ok()) return in->status();
+    if (messages_ == 0 && in->offset() > 0) {
+      SourcePos pos;
+      pos.file = path_;
+      pos.offset = 0;
+      sink_->OnWarning(pos, "no-messages",
+                       absl::DataLossError(absl::StrFormat(
+                           "%s: no `From <sender> <date>` envelope line starts a message: nothing read", path_)));
+    }
     sink_->OnProgress(path_, in->compressed_done(), in->compressed_size());
     return absl::OkStatus();
   }
 
  private:
-  void Begin(int64_t lineno, int64_t env_ts) {
+  // Where a message would start inside a Content-Length body by the other
+  // rules: used when the Content-Length turns out wrong.
+  struct Cut {
+    size_t buf_at;    // where the envelope line starts in buf_
+    size_t line_len;  // its length with the '\n'
+    int64_t lineno;
+    uint64_t offset;
+    int64_t env_ts;
+  };
+
+  static bool IsEnvelope(const Line& l) {
+    int64_t ts;
+    return !l.too_long && ParseSeparator(l.text, &ts);
+  }
+
+  // An envelope line after a blank line and before a header field, or right
+  // before a `From: ` header (pipermail).
+  static bool StandardSeparator(bool prev_blank, const Line* next) {
+    if (next == nullptr || next->too_long || !IsHeaderField(next->text)) return false;
+    return prev_blank || StartsWith(next->text, "From: ");
+  }
+
+  void Begin(const Line& line, int64_t env_ts) {
     active_ = true;
     too_large_ = false;
-    msg_lineno_ = lineno;
+    in_headers_ = true;
+    content_length_ = -1;
+    msg_lineno_ = line.no;
+    msg_offset_ = line.start;
     env_ts_ = env_ts;
     buf_.clear();
   }
 
-  void AppendLine(std::string_view l, bool too_long) {
+  void Append(const Line& line) {
     if (too_large_) return;
-    if (too_long) {
+    if (line.too_long || buf_.size() + line.text.size() + 1 > options_.max_record_bytes) {
       too_large_ = true;
       buf_.clear();
+      cl_active_ = false;  // nothing left to split
+      cl_cuts_.clear();
       return;
     }
-    // mboxrd: ">From " / ">>From " lose one '>'.
-    if (!l.empty() && l[0] == '>') {
-      size_t i = 0;
-      while (i < l.size() && l[i] == '>') ++i;
-      if (l.substr(i, 5) == "From ") l.remove_prefix(1);
-    }
-    if (buf_.size() + l.size() + 1 > options_.max_record_bytes) {
-      too_large_ = true;
-      buf_.clear();
-      return;
-    }
-    buf_.append(l);
+    buf_.append(line.text);
     buf_.push_back('\n');
+  }
+
+  // The Content-Length was wrong: the lines it covered are split by the other
+  // rules (at the recorded cuts); the last piece stays the current message.
+  absl::Status SplitAtCuts() {
+    std::vector<Cut> cuts;
+    cuts.swap(cl_cuts_);
+    if (cuts.empty()) return absl::OkStatus();
+    std::string all;
+    all.swap(buf_);
+    size_t from = 0;
+    for (const Cut& c : cuts) {
+      buf_.assign(all, from, c.buf_at - from);
+      WK_RETURN_IF_ERROR(Finish(/*unescape=*/true));
+      active_ = true;
+      too_large_ = false;
+      msg_lineno_ = c.lineno;
+      msg_offset_ = c.offset;
+      env_ts_ = c.env_ts;
+      from = c.buf_at + c.line_len;
+    }
+    buf_.assign(all, from, std::string::npos);
+    in_headers_ = false;
+    return absl::OkStatus();
   }
 
   SourcePos Pos() const {
     SourcePos pos;
     pos.file = path_;
     pos.line = msg_lineno_;
+    pos.offset = static_cast<int64_t>(msg_offset_);
     return pos;
   }
 
-  absl::Status Finish() {
+  absl::Status Finish(bool unescape) {
     if (!active_) return absl::OkStatus();
     active_ = false;
     if (too_large_) {
       sink_->OnBadRecord(Pos(), "too-large",
-                         absl::ResourceExhaustedError(absl::StrFormat("%s: message larger than %d bytes",
-                                                                      Pos().ToString(), options_.max_record_bytes)));
+                         absl::ResourceExhaustedError(absl::StrFormat(
+                             "%s (byte offset %d): message larger than %d bytes", Pos().ToString(), msg_offset_,
+                             options_.max_record_bytes)));
       return absl::OkStatus();
     }
+    const int envelopes = CountEnvelopeLike(buf_);
+    if (envelopes >= kSuspectEnvelopeLines) {
+      sink_->OnWarning(Pos(), "suspect-split",
+                       absl::DataLossError(absl::StrFormat(
+                           "%s (byte offset %d): message holds %d envelope-like `From ` lines; "
+                           "the mbox may not have been split into all its messages",
+                           Pos().ToString(), msg_offset_, envelopes)));
+    }
+    if (buf_.size() > kImplausibleMailBytes) {
+      sink_->OnWarning(Pos(), "large-message",
+                       absl::DataLossError(absl::StrFormat(
+                           "%s (byte offset %d): message is %d bytes, implausibly large for one mail; "
+                           "the mbox may not have been split into all its messages",
+                           Pos().ToString(), msg_offset_, buf_.size())));
+    }
+    if (unescape) UnescapeFromLines(&buf_);
     return ParseMessage();
   }
 
@@ -943,7 +1209,14 @@ class MboxReader {
 
   bool active_ = false;
   bool too_large_ = false;
+  bool in_headers_ = false;
+  int64_t content_length_ = -1;  // of the current message, -1 when absent
+  bool cl_active_ = false;       // inside a body whose Content-Length is being checked
+  uint64_t cl_end_ = 0;          // where that body ends by its Content-Length
+  std::vector<Cut> cl_cuts_;
+  int64_t messages_ = 0;
   int64_t msg_lineno_ = 0;
+  uint64_t msg_offset_ = 0;
   int64_t env_ts_ = 0;
   std::string buf_;
   std::vector<std::string> ids_scratch_;

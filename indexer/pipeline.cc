@@ -1,5 +1,8 @@
 #include "whoknows/indexer/pipeline.h"
 
+#include <map>
+#include <string>
+
 #include "whoknows/base/status_macros.h"
 #include "whoknows/indexer/aliases.h"
 
@@ -19,6 +22,11 @@ class WriterSink final : public RecordSink {
     writer_->CountBad(reason);
     if (options_.on_bad) options_.on_bad(pos, reason, status);
   }
+  void OnWarning(const SourcePos& pos, std::string_view reason, const absl::Status& status) override {
+    ++warnings_[std::string(reason)];
+    if (options_.on_warning) options_.on_warning(pos, reason, status);
+  }
+  const std::map<std::string, uint64_t>& warnings() const { return warnings_; }
   void OnProgress(std::string_view file, uint64_t done, uint64_t total) override {
     if (options_.on_progress) options_.on_progress(file, done, total, records_);
   }
@@ -27,6 +35,7 @@ class WriterSink final : public RecordSink {
   IndexWriter* writer_;
   const PipelineOptions& options_;
   uint64_t records_ = 0;
+  std::map<std::string, uint64_t> warnings_;
 };
 
 }  // namespace
@@ -50,6 +59,10 @@ absl::StatusOr<PipelineResult> IndexPaths(const std::string& db_dir, const std::
   }
   WK_RETURN_IF_ERROR(writer->Commit());
   result.summary = writer->summary();
+  for (const auto& [reason, n] : sink.warnings()) {
+    result.warnings += n;
+    result.warnings_by_reason.emplace_back(reason, n);
+  }
   return result;
 }
 

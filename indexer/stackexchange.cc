@@ -1,13 +1,20 @@
 // Stack Exchange data dump reader (Posts.xml, Users.xml, Comments.xml).
 //
-// Dumps hold one `<row .../>` element per line inside a wrapper element
-// (`<posts>`, `<users>`, `<comments>`). Each row line is parsed on its own as
-// a complete XML document by an expat parser that is reset between lines, so a
-// malformed row costs only that row: it goes to sink->OnBadRecord() as
-// "malformed-xml" with file:line and the row Id, and reading continues. The
-// wrapper, XML declaration and DOCTYPE lines are skipped; a UTF-8 BOM and CRLF
-// line endings are accepted. Invalid UTF-8 is replaced with U+FFFD and the row
-// is kept.
+// Dumps hold `<row .../>` elements inside a wrapper element (`<posts>`,
+// `<users>`, `<comments>`), one per line in the official dumps; other tools
+// may spread a row over several lines, keep raw newlines inside attribute
+// values, or put several rows on one line. The reader cuts the stream into
+// rows itself: a row starts at `<row` and ends at the `>` of `/>` (or at
+// `</row>`) outside quoted values; raw newlines inside a value are kept as
+// newlines (as `&#xA;` would be). Each row is then parsed on its own as a
+// complete XML document by an expat parser that is reset between rows, so a
+// malformed row costs only that row: a '<' can never appear inside a
+// well-formed value, so a missing quote or a cut-off row ends at the next
+// `<row`. Bad rows go to sink->OnBadRecord() as "malformed-xml" with the
+// file:line where the row starts and the row Id, and reading continues. The
+// XML declaration, DOCTYPE and wrapper tags are skipped; a UTF-8 BOM and CRLF
+// line endings are accepted. Invalid UTF-8 is replaced with U+FFFD and the
+// row is kept.
 //
 // Posts.xml is read twice. The first pass keeps only what records need from
 // other rows (question tags, the set of accepted answer ids, answer ->
@@ -95,7 +102,7 @@ class Row {
 // The value of the row's Id attribute as it appears in the raw line, for
 // error messages about rows that did not parse. Empty when not visible.
 std::string VisibleRowId(std::string_view line) {
-  for (std::string_view key : {" Id=\"", "\tId=\""}) {
+  for (std::string_view key : {" Id=\"", "\tId=\"", "\nId=\""}) {
     size_t at = line.find(key);
     if (at == std::string_view::npos) continue;
     size_t start = at + key.size();
@@ -131,31 +138,58 @@ class RowReader {
   // Advances to the next well-formed row and fills *row. Returns false at the
   // end of the input; then call Finish().
   bool Next(Row* row) {
-    bool too_long = false;
     for (;;) {
-      line_offset_ = input_->offset();
-      if (!input_->ReadLine(&line_, max_bytes_, &too_long)) return false;
-      ++line_no_;
-      MaybeProgress();
-      if (line_no_ == 1 && std::string_view(line_).substr(0, kBom.size()) == kBom) line_.erase(0, kBom.size());
-      if (too_long) {
-        ReportBad("too-large", absl::ResourceExhaustedError(Message(
-                                   VisibleRowId(line_), absl::StrFormat("line longer than %d bytes", max_bytes_))));
+      if (pos_ >= line_.size()) {
+        if (in_row_) {
+          // A raw newline inside a row. In an attribute value it becomes
+          // &#xA;, so it stays a newline as in dumps that write &#xA; (XML
+          // would read a raw one as a space and join the lines of code
+          // blocks); between attributes it is whitespace.
+          if (!pending_.empty() && pending_.back() == '\r') pending_.pop_back();
+          pending_.append(quote_ != 0 ? "&#xA;" : "\n");
+        }
+        if (!NextLine()) {
+          if (in_row_) {
+            in_row_ = false;
+            SetPos(row_line_no_, row_offset_);
+            ReportBad("malformed-xml", absl::InvalidArgumentError(
+                                           Message(VisibleRowId(pending_), "row not terminated at the end of the file")));
+          }
+          return false;
+        }
+        if (line_too_long_) {
+          const bool row_continues = in_row_;
+          SetPos(row_continues ? row_line_no_ : line_no_, row_continues ? row_offset_ : line_offset_);
+          ReportBad("too-large", absl::ResourceExhaustedError(
+                                     Message(VisibleRowId(row_continues ? std::string_view(pending_) : line_),
+                                             absl::StrFormat("line longer than %d bytes", max_bytes_))));
+          in_row_ = false;
+          skip_to_lt_ = true;  // the rest of that row, up to the next element
+          pos_ = line_.size();
+        }
         continue;
       }
-      SanitizeUtf8(&line_);  // keep the row; bad bytes become U+FFFD
-      std::string_view text = Trim(line_);
-      if (text.empty()) continue;
-      const bool is_row = text.size() > 4 && text.substr(0, 4) == "<row" && (IsBlank(text[4]) || text[4] == '/');
-      if (!is_row) {
-        if (IsStructural(text)) continue;
+      if (!in_row_) {
+        ScanOutsideRow();
+        continue;
+      }
+      const RowScan scan = ScanRow();
+      if (scan == RowScan::kMore) continue;
+      SetPos(row_line_no_, row_offset_);
+      if (scan == RowScan::kBroken) {
         ReportBad("malformed-xml",
-                  absl::InvalidArgumentError(Message(VisibleRowId(text), "expected a <row .../> element")));
+                  absl::InvalidArgumentError(Message(VisibleRowId(pending_),
+                                                     "row broken off by a '<' (an unescaped '<' or a missing quote)")));
+        continue;
+      }
+      if (scan == RowScan::kTooLarge) {
+        ReportBad("too-large", absl::ResourceExhaustedError(Message(
+                                   VisibleRowId(pending_), absl::StrFormat("row longer than %d bytes", max_bytes_))));
         continue;
       }
       std::string error;
-      if (!ParseRow(text, row, &error)) {
-        ReportBad("malformed-xml", absl::InvalidArgumentError(Message(VisibleRowId(text), error)));
+      if (!ParseRow(pending_, row, &error)) {
+        ReportBad("malformed-xml", absl::InvalidArgumentError(Message(VisibleRowId(pending_), error)));
         continue;
       }
       return true;
@@ -170,6 +204,7 @@ class RowReader {
     const absl::Status& s = input_->status();
     if (s.ok()) return absl::OkStatus();
     if (line_no_ == 0) return s;
+    SetPos(line_no_, line_offset_);
     ReportBad("truncated-input", absl::DataLossError(absl::StrFormat("%s: %s", pos().ToString(), s.message())));
     return absl::OkStatus();
   }
@@ -187,14 +222,138 @@ class RowReader {
   SourcePos pos() const {
     SourcePos p;
     p.file = display_;
-    p.line = line_no_;
-    p.offset = static_cast<int64_t>(line_offset_);
+    p.line = pos_line_;
+    p.offset = static_cast<int64_t>(pos_offset_);
     return p;
   }
 
  private:
   RowReader(std::unique_ptr<InputFile> input, std::string display, size_t max_bytes, RecordSink* sink)
       : input_(std::move(input)), display_(std::move(display)), max_bytes_(max_bytes), sink_(sink) {}
+
+  enum class RowScan { kMore, kComplete, kBroken, kTooLarge };
+
+  // Reads the next line into line_ (BOM stripped, UTF-8 repaired).
+  bool NextLine() {
+    line_offset_ = input_->offset();
+    if (!input_->ReadLine(&line_, max_bytes_, &line_too_long_)) return false;
+    ++line_no_;
+    pos_ = 0;
+    MaybeProgress();
+    if (line_no_ == 1 && std::string_view(line_).substr(0, kBom.size()) == kBom) line_.erase(0, kBom.size());
+    SanitizeUtf8(&line_);  // keep the row; bad bytes become U+FFFD
+    return true;
+  }
+
+  // Between rows: whitespace, the XML declaration, DOCTYPE and the wrapper
+  // element are skipped; a `<row` starts a row; anything else is reported.
+  void ScanOutsideRow() {
+    if (in_tag_) {  // an XML declaration, DOCTYPE or wrapper tag over several lines
+      size_t gt = line_.find('>', pos_);
+      tag_.push_back(' ');
+      tag_.append(line_, pos_, gt == std::string::npos ? std::string::npos : gt + 1 - pos_);
+      if (gt == std::string::npos && tag_.size() <= kMaxTagBytes) {
+        pos_ = line_.size();
+        return;
+      }
+      in_tag_ = false;
+      pos_ = gt == std::string::npos ? line_.size() : gt + 1;
+      if (gt == std::string::npos || !IsStructural(tag_)) {
+        SetPos(tag_line_no_, tag_offset_);
+        ReportBad("malformed-xml", absl::InvalidArgumentError(Message("", "expected a <row .../> element")));
+        if (gt == std::string::npos) skip_to_lt_ = true;
+      }
+      return;
+    }
+    if (skip_to_lt_) {
+      size_t lt = line_.find('<', pos_);
+      if (lt == std::string::npos) {
+        pos_ = line_.size();
+        return;
+      }
+      pos_ = lt;
+      skip_to_lt_ = false;
+    }
+    while (pos_ < line_.size() && IsBlank(line_[pos_])) ++pos_;
+    if (pos_ >= line_.size()) return;
+    std::string_view rest = std::string_view(line_).substr(pos_);
+    if (rest.substr(0, 4) == "<row" && (rest.size() == 4 || IsBlank(rest[4]) || rest[4] == '/' || rest[4] == '>')) {
+      in_row_ = true;
+      quote_ = 0;
+      close_wait_ = false;
+      pending_.assign("<row");
+      row_line_no_ = line_no_;
+      row_offset_ = line_offset_ + pos_;
+      pos_ += 4;
+      return;
+    }
+    if (rest.front() == '<') {
+      size_t gt = rest.find('>');
+      if (gt != std::string_view::npos && IsStructural(rest.substr(0, gt + 1))) {
+        pos_ += gt + 1;
+        return;
+      }
+      if (gt == std::string_view::npos && rest.find('<', 1) == std::string_view::npos) {  // continues on the next line
+        in_tag_ = true;
+        tag_.assign(rest);
+        tag_line_no_ = line_no_;
+        tag_offset_ = line_offset_ + pos_;
+        pos_ = line_.size();
+        return;
+      }
+    }
+    SetPos(line_no_, line_offset_);
+    ReportBad("malformed-xml",
+              absl::InvalidArgumentError(Message(VisibleRowId(rest), "expected a <row .../> element")));
+    size_t lt = rest.find('<', 1);
+    pos_ = lt == std::string_view::npos ? line_.size() : pos_ + lt;
+  }
+
+  // Continues the current row on line_. A row ends at the '>' of `<row .../>`
+  // (or at `</row>`) outside quotes. A '<' anywhere else ends it as broken,
+  // since a well-formed attribute value cannot hold one: so a missing quote or
+  // a cut-off row costs only that row, and the next row starts there.
+  RowScan ScanRow() {
+    while (pos_ < line_.size()) {
+      const char c = line_[pos_];
+      if (c == '<') {
+        if (close_wait_ && quote_ == 0 && std::string_view(line_).substr(pos_, 6) == "</row>") {
+          pending_.append("</row>");
+          pos_ += 6;
+          in_row_ = false;
+          return RowScan::kComplete;
+        }
+        in_row_ = false;
+        return RowScan::kBroken;
+      }
+      pending_.push_back(c);
+      ++pos_;
+      if (quote_ != 0) {
+        if (c == quote_) quote_ = 0;
+      } else if (!close_wait_ && (c == '"' || c == '\'')) {
+        quote_ = c;
+      } else if (!close_wait_ && c == '>') {
+        size_t k = pending_.size() - 1;
+        while (k > 0 && IsBlank(pending_[k - 1])) --k;
+        if (k > 0 && pending_[k - 1] == '/') {
+          in_row_ = false;
+          return RowScan::kComplete;
+        }
+        close_wait_ = true;  // `<row ...>`: expect `</row>`
+      }
+      if (pending_.size() > max_bytes_) {
+        in_row_ = false;
+        skip_to_lt_ = true;
+        return RowScan::kTooLarge;
+      }
+    }
+    return RowScan::kMore;
+  }
+
+  void SetPos(int64_t line, uint64_t offset) {
+    pos_line_ = line;
+    pos_offset_ = offset;
+  }
 
   // `<?xml ...?>`, `<!DOCTYPE ...>`, `<posts>`, `</posts>`: lines around rows.
   static bool IsStructural(std::string_view text) {
@@ -203,6 +362,7 @@ class RowReader {
     std::string_view name = text.substr(text[1] == '/' ? 2 : 1);
     name.remove_suffix(1);
     if (!name.empty() && name.back() == '/') name.remove_suffix(1);
+    name = Trim(name);
     if (name.empty()) return false;
     for (char c : name) {
       if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '-')) {
@@ -264,8 +424,27 @@ class RowReader {
   RecordSink* sink_;
   XML_Parser parser_ = nullptr;
   std::string line_;  // reused buffer
+  size_t pos_ = 0;    // where scanning continues in line_
+  bool line_too_long_ = false;
   int64_t line_no_ = 0;
   uint64_t line_offset_ = 0;
+  // The row being read, possibly over several lines.
+  bool in_row_ = false;
+  char quote_ = 0;           // the quote of the attribute value we are in, or 0
+  bool close_wait_ = false;  // after `<row ...>`, waiting for `</row>`
+  bool skip_to_lt_ = false;  // dropping the rest of a too-large row
+  std::string pending_;
+  // A declaration or wrapper tag over several lines.
+  static constexpr size_t kMaxTagBytes = 1 << 16;
+  bool in_tag_ = false;
+  std::string tag_;
+  int64_t tag_line_no_ = 0;
+  uint64_t tag_offset_ = 0;
+  int64_t row_line_no_ = 0;
+  uint64_t row_offset_ = 0;
+  // What pos() reports: the row's first line, or the current line.
+  int64_t pos_line_ = 0;
+  uint64_t pos_offset_ = 0;
   uint64_t last_progress_ = 0;
 };
 

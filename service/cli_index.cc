@@ -67,6 +67,15 @@ int RunIndex(const IndexArgs& a) {
       LogWarning("more '%s' records skipped; see the summary", reason);
     }
   };
+  std::map<std::string, uint64_t> warned;
+  opt.on_warning = [&](const SourcePos&, std::string_view reason, const absl::Status& status) {
+    uint64_t& n = warned[std::string(reason)];
+    if (++n <= 5) {
+      LogWarning("warning (%s): %s", reason, status.message());  // the message names file, line and offset
+    } else if (n == 6) {
+      LogWarning("more '%s' warnings; see the summary", reason);
+    }
+  };
   Progress progress("index");
   if (!a.quiet) {
     opt.on_progress = [&](std::string_view file, uint64_t done, uint64_t total, uint64_t records) {
@@ -90,6 +99,10 @@ int RunIndex(const IndexArgs& a) {
     json failed = json::array();
     for (const auto& [path, err] : r->failed_paths) failed.push_back({{"path", path}, {"error", err}});
     j["failed_paths"] = failed;
+    json warnings = json::object();
+    for (const auto& [reason, n] : r->warnings_by_reason) warnings[reason] = n;
+    j["warnings"] = r->warnings;
+    j["warnings_by_reason"] = warnings;
     json merges = json::array(), blocked = json::array();
     for (const indexer::NameMerge& m : s.name_merges) {
       merges.push_back({{"source", m.source}, {"name", m.name}, {"merged", m.merged}, {"into", m.into}});
@@ -108,6 +121,9 @@ int RunIndex(const IndexArgs& a) {
                 static_cast<unsigned long long>(s.duplicates), static_cast<unsigned long long>(s.skipped));
     for (const auto& [reason, n] : s.skipped_by_reason) {
       std::printf("  skipped %-20s %llu\n", reason.c_str(), static_cast<unsigned long long>(n));
+    }
+    for (const auto& [reason, n] : r->warnings_by_reason) {
+      std::printf("  warning %-20s %llu\n", reason.c_str(), static_cast<unsigned long long>(n));
     }
     if (!s.name_merges.empty()) {
       std::printf("merged %zu identities by display name (same full name, same source; --no-name-merge turns this off)\n",

@@ -1,4 +1,5 @@
-// `whoknows serve`: the gRPC server over a writable Backend.
+// `whoknows serve`: the gRPC server (and with --http the HTTP/JSON server and
+// web page, http/) over one writable Backend.
 //
 // SIGINT/SIGTERM are blocked before any thread starts and collected by one
 // sigwait thread, which calls Server::Shutdown(grace): new calls are refused,
@@ -14,6 +15,7 @@
 #include <thread>
 
 #include "whoknows/base/log.h"
+#include "whoknows/http/server.h"
 #include "whoknows/service/backend.h"
 #include "whoknows/service/cli.h"
 #include "whoknows/service/server.h"
@@ -24,6 +26,7 @@ namespace {
 struct ServeArgs {
   std::string db;
   ServerOptions server;
+  std::string http_listen;  // empty: no HTTP
   double grace_seconds = 10;
 };
 
@@ -50,24 +53,46 @@ int RunServe(const ServeArgs& args) {
     LogError("serve: %s", server.status().ToString());
     return server.status().code() == absl::StatusCode::kInvalidArgument ? 2 : 1;
   }
+  std::unique_ptr<http::HttpServer> web;
+  if (!args.http_listen.empty()) {
+    http::HttpOptions hopts;
+    hopts.listen = args.http_listen;
+    hopts.tls_cert_file = args.server.tls_cert_file;
+    hopts.tls_key_file = args.server.tls_key_file;
+    hopts.tokens_file = args.server.tokens_file;
+    hopts.ingest_batch = args.server.ingest_batch;
+    absl::StatusOr<std::unique_ptr<http::HttpServer>> h = http::HttpServer::Start(backend->get(), hopts);
+    if (!h.ok()) {
+      LogError("serve --http: %s", h.status().ToString());
+      return h.status().code() == absl::StatusCode::kInvalidArgument ? 2 : 1;
+    }
+    web = *std::move(h);
+  }
   LogInfo("whoknows serving %s on %s (%s, %s): %d documents, %d persons", args.db, (*server)->address(),
           args.server.tls_cert_file.empty() ? "plaintext" : "TLS",
           args.server.tokens_file.empty() ? "no auth, loopback only" : "bearer tokens", (*backend)->documents(),
           (*backend)->persons());
   std::printf("listening on %s\n", (*server)->address().c_str());
+  if (web != nullptr) std::printf("http on %s\n", web->url().c_str());
   std::fflush(stdout);
 
   Server* srv = server->get();
+  http::HttpServer* web_srv = web.get();
   const double grace = args.grace_seconds;
-  std::thread signal_thread([signals, srv, grace] {
+  std::thread signal_thread([signals, srv, web_srv, grace] {
     int sig = 0;
     if (sigwait(&signals, &sig) == 0) {
       LogInfo("signal %d: shutting down (grace %.1f s)", sig, grace);
     }
+    std::thread web_stop([web_srv, grace] {
+      if (web_srv != nullptr) web_srv->Shutdown(grace);
+    });
     srv->Shutdown(grace);
+    web_stop.join();
   });
   srv->Wait();
   signal_thread.join();
+  web.reset();
   server->reset();  // before the backend it uses
   LogInfo("server stopped");
   return 0;
@@ -78,10 +103,12 @@ int RunServe(const ServeArgs& args) {
 void RegisterServeCommand(CLI::App& app, int* exit_code) {
   auto a = std::make_shared<ServeArgs>();
   a->server.listen = "127.0.0.1:7878";
-  CLI::App* serve = app.add_subcommand("serve", "Serve the index over gRPC (whoknows.v1.WhoKnows, health, reflection)");
+  CLI::App* serve = app.add_subcommand("serve", "Serve the index over gRPC (whoknows.v1.WhoKnows, health, reflection) and, with --http, HTTP/JSON + web page");
   serve->add_option("--db", a->db, "Index directory (created when missing)")->required();
   serve->add_option("--listen", a->server.listen, "HOST:PORT to listen on; port 0 = any free port")
       ->capture_default_str();
+  serve->add_option("--http", a->http_listen,
+                    "Also serve the HTTP/JSON API and the web page on HOST:PORT (same tokens, TLS and rules)");
   serve->add_option("--tls-cert", a->server.tls_cert_file, "PEM certificate chain (TLS with --tls-key)");
   serve->add_option("--tls-key", a->server.tls_key_file, "PEM private key");
   serve->add_option("--tokens", a->server.tokens_file,

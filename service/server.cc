@@ -14,6 +14,7 @@
 #include <chrono>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -28,12 +29,11 @@
 #include "grpcpp/server.h"
 #include "grpcpp/server_builder.h"
 #include "grpcpp/support/server_callback.h"
-#include "nlohmann/json.hpp"
 #include "status_convert.h"
 #include "whoknows/base/log.h"
 #include "whoknows/base/status_macros.h"
 #include "whoknows/indexer/input.h"
-#include "whoknows/indexer/readers.h"
+#include "whoknows/service/api.h"
 #include "whoknows/service/tokens.h"
 #include "whoknows/v1/whoknows.grpc.pb.h"
 
@@ -43,78 +43,18 @@ namespace {
 constexpr char kServiceName[] = "whoknows.v1.WhoKnows";
 
 
-// Host part of HOST:PORT ("[::1]:80" -> "::1").
-std::string_view HostOf(std::string_view host_port) {
-  if (!host_port.empty() && host_port.front() == '[') {
-    size_t close = host_port.find(']');
-    return close == std::string_view::npos ? host_port.substr(1) : host_port.substr(1, close - 1);
-  }
-  size_t colon = host_port.rfind(':');
-  return colon == std::string_view::npos ? host_port : host_port.substr(0, colon);
-}
-
-// Message -> one JSONL object, so gRPC ingest and JSONL files share one parser.
-std::string MessageToJson(const v1::Message& m) {
-  nlohmann::json j = nlohmann::json::object();
-  auto str = [&](const char* key, const std::string& v) {
-    if (!v.empty()) j[key] = v;
-  };
-  str("id", m.id());
-  str("source", m.source());
-  str("kind", m.kind());
-  str("author", m.author());
-  str("author_name", m.author_name());
-  if (m.timestamp() != 0) j["timestamp"] = m.timestamp();
-  str("title", m.title());
-  str("text", m.text());
-  str("thread", m.thread());
-  str("reply_to", m.reply_to());
-  if (m.mentions_size() > 0) j["mentions"] = std::vector<std::string>(m.mentions().begin(), m.mentions().end());
-  if (m.tags_size() > 0) j["tags"] = std::vector<std::string>(m.tags().begin(), m.tags().end());
-  str("community", m.community());
-  str("visibility", m.visibility());
-  if (m.score() != 0) j["score"] = m.score();
-  if (m.accepted()) j["accepted"] = true;
-  // Replace invalid UTF-8 instead of throwing; the parser sanitises again.
-  return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-}
-
-void Merge(const IngestCounts& add, IngestCounts* total) {
-  total->indexed += add.indexed;
-  total->duplicates += add.duplicates;
-  total->skipped += add.skipped;
-  for (const auto& [reason, n] : add.skipped_by_reason) {
-    bool found = false;
-    for (auto& [r, m] : total->skipped_by_reason) {
-      if (r == reason) {
-        m += n;
-        found = true;
-      }
-    }
-    if (!found) total->skipped_by_reason.emplace_back(reason, n);
-  }
-}
-
 class WhoKnowsService final : public v1::WhoKnows::CallbackService {
  public:
   WhoKnowsService(Backend* backend, std::unique_ptr<TokenTable> tokens, size_t ingest_batch)
-      : backend_(backend), tokens_(std::move(tokens)), ingest_batch_(ingest_batch == 0 ? 5000 : ingest_batch) {}
+      : api_(backend, std::move(tokens)), ingest_batch_(ingest_batch == 0 ? 5000 : ingest_batch) {}
 
   // Authenticates the call and checks that its role is at least `min`.
   absl::StatusOr<Caller> Authorize(grpc::CallbackServerContext* ctx, Role min) const {
-    Caller caller;  // no tokens: local admin, every group
-    if (tokens_ != nullptr) {
-      std::string_view header;
-      const auto& md = ctx->client_metadata();
-      auto it = md.find("authorization");
-      if (it != md.end()) header = std::string_view(it->second.data(), it->second.size());
-      WK_ASSIGN_OR_RETURN(caller, Authenticate(*tokens_, header));
-    }
-    if (static_cast<int>(caller.role) < static_cast<int>(min)) {
-      return absl::PermissionDeniedError(absl::StrFormat("caller %s has role %s; this call needs %s", caller.name,
-                                                         RoleName(caller.role), RoleName(min)));
-    }
-    return caller;
+    std::string_view header;
+    const auto& md = ctx->client_metadata();
+    auto it = md.find("authorization");
+    if (it != md.end()) header = std::string_view(it->second.data(), it->second.size());
+    return api_.Authorize(header, min);
   }
 
   static absl::Status CheckAlive(grpc::CallbackServerContext* ctx) {
@@ -135,115 +75,64 @@ class WhoKnowsService final : public v1::WhoKnows::CallbackService {
     return reactor;
   }
 
+  // Every unary call is the transport-free Api call of the same name (api.h),
+  // which the HTTP/JSON server (http/) calls too.
   grpc::ServerUnaryReactor* FindExperts(grpc::CallbackServerContext* ctx, const v1::FindExpertsRequest* req,
                                         v1::FindExpertsResponse* resp) override {
-    return Unary(ctx, Role::kReader, [&](const Caller& caller) -> absl::Status {
-      ExpertsQuery q;
-      q.text = req->text();
-      q.k = req->k() == 0 ? 10 : req->k();
-      q.communities.assign(req->communities().begin(), req->communities().end());
-      q.topics.assign(req->topics().begin(), req->topics().end());
-      q.exclude.assign(req->exclude().begin(), req->exclude().end());
-      q.from = req->window().from();
-      q.to = req->window().to();
-      const uint64_t fp = QueryFingerprint(q);
-      if (!req->page_token().empty()) {
-        WK_ASSIGN_OR_RETURN(q.offset, DecodePageToken(req->page_token(), fp));
-      }
-      WK_ASSIGN_OR_RETURN(ExpertsAnswer answer, backend_->FindExperts(q, caller));
-      ToProto(answer, resp);
-      if (answer.has_more) resp->set_next_page_token(EncodePageToken(q.offset + q.k, fp));
-      return absl::OkStatus();
-    });
+    return Unary(ctx, kQueryRole, [&](const Caller& c) { return api_.FindExperts(c, *req, resp); });
   }
 
   grpc::ServerUnaryReactor* SuggestConnections(grpc::CallbackServerContext* ctx,
                                                const v1::SuggestConnectionsRequest* req,
                                                v1::SuggestConnectionsResponse* resp) override {
-    return Unary(ctx, Role::kReader, [&](const Caller& caller) -> absl::Status {
-      ConnectQuery q;
-      q.person = req->person();
-      q.about = req->about();
-      q.k = req->k() == 0 ? 10 : req->k();
-      if (q.person.empty()) return absl::InvalidArgumentError("person is required");
-      WK_ASSIGN_OR_RETURN(std::vector<ConnectionResult> out, backend_->SuggestConnections(q, caller));
-      ToProto(out, resp);
-      return absl::OkStatus();
-    });
+    return Unary(ctx, kQueryRole, [&](const Caller& c) { return api_.SuggestConnections(c, *req, resp); });
   }
 
   grpc::ServerUnaryReactor* GetPerson(grpc::CallbackServerContext* ctx, const v1::GetPersonRequest* req,
                                       v1::GetPersonResponse* resp) override {
-    return Unary(ctx, Role::kReader, [&](const Caller& caller) -> absl::Status {
-      if (req->person().empty()) return absl::InvalidArgumentError("person is required");
-      WK_ASSIGN_OR_RETURN(ProfileResult p, backend_->GetPerson(req->person(), caller));
-      ToProto(p, resp);
-      return absl::OkStatus();
-    });
+    return Unary(ctx, kQueryRole, [&](const Caller& c) { return api_.GetPerson(c, *req, resp); });
   }
 
   grpc::ServerUnaryReactor* ListTopics(grpc::CallbackServerContext* ctx, const v1::ListTopicsRequest* req,
                                        v1::ListTopicsResponse* resp) override {
-    return Unary(ctx, Role::kReader, [&](const Caller& caller) -> absl::Status {
-      const size_t limit = req->limit() == 0 ? 20 : req->limit();
-      if (limit > 1000) return absl::InvalidArgumentError("limit must be at most 1000");
-      WK_ASSIGN_OR_RETURN(std::vector<TopicResult> out, backend_->ListTopics(limit, caller));
-      ToProto(out, resp);
-      return absl::OkStatus();
-    });
+    return Unary(ctx, kQueryRole, [&](const Caller& c) { return api_.ListTopics(c, *req, resp); });
   }
 
-  grpc::ServerUnaryReactor* GetStats(grpc::CallbackServerContext* ctx, const v1::GetStatsRequest* /*req*/,
+  grpc::ServerUnaryReactor* GetStats(grpc::CallbackServerContext* ctx, const v1::GetStatsRequest* req,
                                      v1::GetStatsResponse* resp) override {
-    return Unary(ctx, Role::kReader, [&](const Caller& /*caller*/) -> absl::Status {
-      WK_ASSIGN_OR_RETURN(indexer::IndexStats s, backend_->GetStats());
-      ToProto(s, resp);
-      return absl::OkStatus();
-    });
+    return Unary(ctx, kQueryRole, [&](const Caller& c) { return api_.GetStats(c, *req, resp); });
   }
 
   grpc::ServerUnaryReactor* OptOut(grpc::CallbackServerContext* ctx, const v1::OptOutRequest* req,
-                                   v1::OptOutResponse* /*resp*/) override {
-    return Unary(ctx, Role::kAdmin, [&](const Caller& caller) -> absl::Status {
-      if (req->person().empty()) return absl::InvalidArgumentError("person is required");
-      WK_RETURN_IF_ERROR(backend_->OptOut(req->person(), req->opted_out()));
-      LogInfo("optout %s=%d by %s", req->person(), req->opted_out() ? 1 : 0, caller.name);
-      return absl::OkStatus();
-    });
+                                   v1::OptOutResponse* resp) override {
+    return Unary(ctx, kAdminRole, [&](const Caller& c) { return api_.OptOut(c, *req, resp); });
   }
 
   grpc::ServerUnaryReactor* Erase(grpc::CallbackServerContext* ctx, const v1::EraseRequest* req,
                                   v1::EraseResponse* resp) override {
-    return Unary(ctx, Role::kAdmin, [&](const Caller& caller) -> absl::Status {
-      if (req->person().empty()) return absl::InvalidArgumentError("person is required");
-      WK_ASSIGN_OR_RETURN(uint64_t removed, backend_->Erase(req->person()));
-      resp->set_documents_removed(removed);
-      LogInfo("erase %s: %d documents removed by %s", req->person(), removed, caller.name);
-      return absl::OkStatus();
-    });
+    return Unary(ctx, kAdminRole, [&](const Caller& c) { return api_.Erase(c, *req, resp); });
   }
 
   grpc::ServerReadReactor<v1::Message>* Ingest(grpc::CallbackServerContext* ctx, v1::IngestResponse* resp) override;
 
-  Backend* backend() const { return backend_; }
+  Backend* backend() const { return api_.backend(); }
   size_t ingest_batch() const { return ingest_batch_; }
 
  private:
-  Backend* backend_;
-  std::unique_ptr<TokenTable> tokens_;  // nullptr: no authentication
+  Api api_;
   size_t ingest_batch_;
 };
 
 class IngestReactor final : public grpc::ServerReadReactor<v1::Message> {
  public:
   IngestReactor(WhoKnowsService* service, grpc::CallbackServerContext* ctx, v1::IngestResponse* resp)
-      : service_(service), ctx_(ctx), resp_(resp) {
-    absl::StatusOr<Caller> caller = service_->Authorize(ctx, Role::kIngester);
+      : ctx_(ctx), resp_(resp) {
+    absl::StatusOr<Caller> caller = service->Authorize(ctx, kIngestRole);
     if (!caller.ok()) {
       Finish(ToGrpcStatus(caller.status()));
       return;
     }
-    default_source_ = absl::StrFormat("grpc:%s", caller->name);
+    stream_.emplace(service->backend(), absl::StrFormat("grpc:%s", caller->name), service->ingest_batch());
     // Tells the client the stream was accepted: from here on a shutdown lets
     // it finish (within the grace period) and commits what it sent.
     StartSendInitialMetadata();
@@ -252,32 +141,18 @@ class IngestReactor final : public grpc::ServerReadReactor<v1::Message> {
 
   void OnReadDone(bool ok) override {
     if (ok) {
-      ++total_.received;
-      absl::StatusOr<indexer::Record> r = indexer::ParseJsonRecord(MessageToJson(msg_), options_, default_source_);
-      if (r.ok()) {
-        records_.push_back(*std::move(r));
-      } else {
-        // The parser's message is "<reason>: <detail>".
-        std::string msg(r.status().message());
-        size_t colon = msg.find(':');
-        std::string reason = colon == std::string::npos ? "bad-message" : msg.substr(0, colon);
-        bad_.emplace_back(std::move(reason),
-                          absl::StrFormat("message %d (id %s): %s", total_.received, msg_.id(), msg));
-      }
-      if (records_.size() + bad_.size() >= service_->ingest_batch()) {
-        absl::Status s = Flush();
-        if (!s.ok()) {
-          Finish(ToGrpcStatus(s));
-          return;
-        }
+      absl::Status s = stream_->Add(msg_);
+      if (!s.ok()) {
+        Finish(ToGrpcStatus(s));
+        return;
       }
       StartRead(&msg_);
       return;
     }
     // End of the stream, or the call was cancelled (client gone, shutdown
     // deadline): commit what arrived either way; re-ingest is idempotent.
-    absl::Status s = Flush();
-    if (s.ok()) ToProto(total_, resp_);
+    absl::Status s = stream_->Flush();
+    if (s.ok()) ToProto(stream_->total(), resp_);
     if (s.ok() && ctx_->IsCancelled())
       s = absl::CancelledError("ingest stream cancelled (received messages committed)");
     Finish(ToGrpcStatus(s));
@@ -286,25 +161,10 @@ class IngestReactor final : public grpc::ServerReadReactor<v1::Message> {
   void OnDone() override { delete this; }
 
  private:
-  absl::Status Flush() {
-    if (records_.empty() && bad_.empty()) return absl::OkStatus();
-    absl::StatusOr<IngestCounts> c = service_->backend()->Ingest(std::move(records_), std::move(bad_));
-    records_.clear();
-    bad_.clear();
-    if (!c.ok()) return c.status();
-    Merge(*c, &total_);
-    return absl::OkStatus();
-  }
-
-  WhoKnowsService* service_;
   grpc::CallbackServerContext* ctx_;
   v1::IngestResponse* resp_;
-  indexer::ReadOptions options_;
-  std::string default_source_;
+  std::optional<IngestStream> stream_;
   v1::Message msg_;
-  std::vector<indexer::Record> records_;
-  std::vector<std::pair<std::string, std::string>> bad_;
-  IngestCounts total_;
 };
 
 grpc::ServerReadReactor<v1::Message>* WhoKnowsService::Ingest(grpc::CallbackServerContext* ctx,
@@ -351,11 +211,6 @@ class ServerImpl final : public Server {
 
 }  // namespace
 
-bool IsLoopbackAddress(std::string_view host_port) {
-  std::string_view host = HostOf(host_port);
-  return host == "localhost" || host == "::1" || absl::StartsWith(absl::string_view(host.data(), host.size()), "127.");
-}
-
 absl::StatusOr<std::unique_ptr<Server>> Server::Start(Backend* backend, const ServerOptions& options) {
   if (backend == nullptr) return absl::InvalidArgumentError("no backend");
   std::unique_ptr<TokenTable> tokens;
@@ -395,7 +250,7 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(Backend* backend, const Se
   if (grpc::HealthCheckServiceInterface* health = server->GetHealthCheckService()) {
     health->SetServingStatus(kServiceName, true);
   }
-  std::string_view host = HostOf(options.listen);
+  std::string_view host = HostOfAddress(options.listen);
   std::string address = host.find(':') != std::string_view::npos ? absl::StrFormat("[%s]:%d", host, port)
                                                                  : absl::StrFormat("%s:%d", host, port);
   return std::unique_ptr<Server>(new ServerImpl(std::move(service), std::move(server), port, std::move(address)));

@@ -2,17 +2,15 @@
 #define WHOKNOWS_SERVICE_STATUS_CONVERT_H_
 
 // The one mapping between absl::Status and grpc::Status (gRPC 1.51 has no
-// converter), and between the Backend structs and the whoknows.v1 messages
-// (shared by server and client). Private to service/*.cc: includes gRPC and
-// generated headers.
-
-#include <vector>
+// converter). The HTTP status of each code is defined next to it
+// (status_convert.cc, declared in whoknows/service/status_http.h); the Backend
+// struct <-> whoknows.v1 message mapping is in whoknows/service/proto_convert.h.
+// Private to service/*.cc: includes gRPC headers.
 
 #include "absl/status/status.h"
 #include "grpcpp/support/status.h"
-#include "whoknows/indexer/index.h"
-#include "whoknows/service/backend.h"
-#include "whoknows/v1/whoknows.pb.h"
+#include "whoknows/service/proto_convert.h"
+#include "whoknows/service/status_http.h"
 
 namespace whoknows::service {
 
@@ -20,24 +18,6 @@ namespace whoknows::service {
 grpc::Status ToGrpcStatus(const absl::Status& s);
 // The reverse, for the client side.
 absl::Status FromGrpcStatus(const grpc::Status& s);
-
-// Backend struct -> message.
-void ToProto(const Evidence& in, v1::Evidence* out);
-void ToProto(const ExpertsAnswer& in, v1::FindExpertsResponse* out);  // not next_page_token
-void ToProto(const std::vector<ConnectionResult>& in, v1::SuggestConnectionsResponse* out);
-void ToProto(const ProfileResult& in, v1::GetPersonResponse* out);
-void ToProto(const std::vector<TopicResult>& in, v1::ListTopicsResponse* out);
-void ToProto(const indexer::IndexStats& in, v1::GetStatsResponse* out);
-void ToProto(const IngestCounts& in, v1::IngestResponse* out);
-
-// Message -> Backend struct.
-Evidence FromProto(const v1::Evidence& in);
-ExpertsAnswer FromProto(const v1::FindExpertsResponse& in);  // has_more = !next_page_token.empty()
-std::vector<ConnectionResult> FromProto(const v1::SuggestConnectionsResponse& in);
-ProfileResult FromProto(const v1::GetPersonResponse& in);
-std::vector<TopicResult> FromProto(const v1::ListTopicsResponse& in);
-indexer::IndexStats FromProto(const v1::GetStatsResponse& in);
-IngestCounts FromProto(const v1::IngestResponse& in);
 
 }  // namespace whoknows::service
 

@@ -9,6 +9,7 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
 
@@ -118,6 +119,20 @@ absl::StatusOr<Caller> Authenticate(const TokenTable& table, std::string_view he
   const Caller* caller = table.Find(TrimWs(header.substr(kBearer.size())));
   if (caller == nullptr) return absl::UnauthenticatedError("unknown token");
   return *caller;
+}
+
+std::string_view HostOfAddress(std::string_view host_port) {
+  if (!host_port.empty() && host_port.front() == '[') {
+    size_t close = host_port.find(']');
+    return close == std::string_view::npos ? host_port.substr(1) : host_port.substr(1, close - 1);
+  }
+  size_t colon = host_port.rfind(':');
+  return colon == std::string_view::npos ? host_port : host_port.substr(0, colon);
+}
+
+bool IsLoopbackAddress(std::string_view host_port) {
+  std::string_view host = HostOfAddress(host_port);
+  return host == "localhost" || host == "::1" || absl::StartsWith(absl::string_view(host.data(), host.size()), "127.");
 }
 
 uint64_t QueryFingerprint(const ExpertsQuery& q) {

@@ -103,8 +103,15 @@ class CheckingSink : public indexer::RecordSink {
     WK_FUZZ_CHECK(!status.ok(), pos.ToString());
     (void)pos.ToString();
   }
+  void OnWarning(const SourcePos& pos, std::string_view reason, const absl::Status& status) override {
+    ++warnings;
+    WK_FUZZ_CHECK(!pos.file.empty(), "warning without file");
+    WK_FUZZ_CHECK(!reason.empty(), pos.ToString());
+    WK_FUZZ_CHECK(!status.ok(), pos.ToString());
+  }
   uint64_t records = 0;
   uint64_t bad = 0;
+  uint64_t warnings = 0;
 };
 
 }  // namespace whoknows::fuzz

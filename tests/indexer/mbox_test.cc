@@ -405,6 +405,7 @@ struct Totals {
   int64_t min_ts = INT64_MAX, max_ts = INT64_MIN;
   int64_t ripley_early = 0, ripley_late = 0;  // `@` form (<= 2002) and ` at ` form (>= 2004)
   int64_t nomid = 0;
+  int64_t warnings = 0;
   std::map<std::string, int64_t> bad_reasons;
 };
 
@@ -426,6 +427,11 @@ class TotalsSink : public RecordSink {
   void OnBadRecord(const SourcePos&, std::string_view reason, const absl::Status&) override {
     ++t_->bad;
     ++t_->bad_reasons[std::string(reason)];
+  }
+  void OnWarning(const SourcePos& pos, std::string_view reason, const absl::Status& status) override {
+    ++t_->warnings;
+    std::printf("warning %s %s: %s\n", pos.ToString().c_str(), std::string(reason).c_str(),
+                std::string(status.message()).c_str());
   }
 
  private:
@@ -465,6 +471,7 @@ TEST(MboxRealDataTest, RDevelArchiveMatchesManifest) {
     all.records += t.records;
     all.bad += t.bad;
     all.nomid += t.nomid;
+    all.warnings += t.warnings;
     all.min_ts = std::min(all.min_ts, t.min_ts);
     all.max_ts = std::max(all.max_ts, t.max_ts);
     all.ripley_early += t.ripley_early;
@@ -474,6 +481,7 @@ TEST(MboxRealDataTest, RDevelArchiveMatchesManifest) {
   }
   for (const auto& [k, v] : all.bad_reasons) std::printf("bad %s: %lld\n", k.c_str(), static_cast<long long>(v));
   EXPECT_EQ(all.records + all.bad, 80696);  // messages as stored
+  EXPECT_EQ(all.warnings, 0);               // no message looks like several
   std::sort(all.ids.begin(), all.ids.end());
   all.ids.erase(std::unique(all.ids.begin(), all.ids.end()), all.ids.end());
   const auto nomid_ids = std::count_if(all.ids.begin(), all.ids.end(),

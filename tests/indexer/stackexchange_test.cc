@@ -1,6 +1,9 @@
+#include <unistd.h>
+
 #include <algorithm>
 #include <cstdint>
 #include <filesystem>
+#include <fstream>
 #include <set>
 #include <string>
 #include <string_view>
@@ -8,8 +11,10 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
+#include "absl/strings/str_replace.h"
 #include "gtest/gtest.h"
 #include "whoknows/base/testing.h"
+#include "whoknows/indexer/input.h"
 #include "whoknows/indexer/readers.h"
 #include "whoknows/indexer/record.h"
 
@@ -416,6 +421,136 @@ TEST_F(RealDumpTest, CsTheoryMeta) {
   EXPECT_EQ(counts_.accepted_user, 206);
   EXPECT_EQ(counts_.answerers.size(), 163u);
   EXPECT_EQ(counts_.name_only_answers, 6);
+}
+
+// ---------------------------------------------------------------------------
+// Rows laid out by other tools: raw newlines inside attribute values (legal
+// XML), one attribute per line, several rows on one line.
+
+std::string ReadWhole(const std::string& path) {
+  auto in = InputFile::Open(path);
+  EXPECT_TRUE(in.ok()) << in.status();
+  if (!in.ok()) return "";
+  auto all = (*in)->ReadAll(size_t{1} << 30);
+  EXPECT_TRUE(all.ok()) << all.status();
+  return all.ok() ? *all : "";
+}
+
+void WriteWhole(const std::string& path, const std::string& content) {
+  std::filesystem::create_directories(std::filesystem::path(path).parent_path());
+  std::ofstream out(path, std::ios::binary);
+  out << content;
+}
+
+// `&#xA;` becomes a raw newline and every attribute goes on its own line.
+std::string SpreadRows(const std::string& xml) {
+  return absl::StrReplaceAll(xml, {{"&#xA;", "\n"}, {"\" ", "\"\n      "}});
+}
+
+void ExpectSameRecords(const CollectingSink& want, const CollectingSink& got) {
+  ASSERT_EQ(got.records.size(), want.records.size());
+  for (size_t i = 0; i < want.records.size(); ++i) {
+    const Record& a = want.records[i];
+    const Record& b = got.records[i];
+    EXPECT_EQ(b.id, a.id);
+    EXPECT_EQ(b.kind, a.kind) << a.id;
+    EXPECT_EQ(b.author_key, a.author_key) << a.id;
+    EXPECT_EQ(b.author_name, a.author_name) << a.id;
+    EXPECT_EQ(b.timestamp, a.timestamp) << a.id;
+    EXPECT_EQ(b.title, a.title) << a.id;
+    EXPECT_EQ(b.text, a.text) << a.id;
+    EXPECT_EQ(b.topics, a.topics) << a.id;
+    EXPECT_EQ(b.thread_id, a.thread_id) << a.id;
+    EXPECT_EQ(b.reply_to, a.reply_to) << a.id;
+    EXPECT_EQ(b.accepted, a.accepted) << a.id;
+    EXPECT_EQ(b.score, a.score) << a.id;
+  }
+}
+
+// The ai.stackexchange.com dump (CRLF, BOM, Users and Comments too),
+// re-serialised at test time with raw newlines in values, indexes the same
+// records as the original.
+TEST(MultiLineRowsTest, ResavedRealDumpIndexesTheSameRecords) {
+  const std::string site = "ai.stackexchange.com";
+  const std::string dir = std::string(WK_SHARED_DATA_DIR) + "/stackexchange/" + site;
+  if (!std::filesystem::is_directory(dir)) GTEST_SKIP() << dir << " not present";
+  const std::string tmp = (std::filesystem::temp_directory_path() /
+                           ("wk-se-multiline-" + std::to_string(::getpid())) / site)
+                              .string();
+  std::filesystem::remove_all(tmp);
+  size_t raw_newlines = 0;
+  for (const char* name : {"Posts.xml", "Users.xml", "Comments.xml"}) {
+    std::string file = dir + "/" + name;
+    if (!std::filesystem::exists(file)) file += ".zst";
+    const std::string original = ReadWhole(file);
+    ASSERT_FALSE(original.empty()) << file;
+    const std::string spread = SpreadRows(original);
+    raw_newlines += std::count(spread.begin(), spread.end(), '\n') - std::count(original.begin(), original.end(), '\n');
+    WriteWhole(tmp + "/" + name, spread);
+  }
+  EXPECT_GT(raw_newlines, 10000u);  // the rewrite did spread the rows
+  CollectingSink want, got;
+  ASSERT_OK(ReadStackExchange(dir, ReadOptions(), &want));
+  ASSERT_OK(ReadStackExchange(tmp, ReadOptions(), &got));
+  std::filesystem::remove_all(std::filesystem::path(tmp).parent_path());
+  EXPECT_TRUE(got.bad.empty()) << got.bad.front().pos << " " << got.bad.front().message;
+  EXPECT_EQ(want.records.size(), 421u + 749u + 1165u);
+  ExpectSameRecords(want, got);
+}
+
+// A bad row among multi-line rows costs only that row, and is reported at
+// the line where it starts.
+TEST(MultiLineRowsTest, BadRowAmongMultiLineRowsCostsOnlyThatRow) {
+  const std::string dir = (std::filesystem::temp_directory_path() /
+                           ("wk-se-badrow-" + std::to_string(::getpid())) / "multi.stackexchange.com")
+                              .string();
+  std::filesystem::remove_all(dir);
+  WriteWhole(dir + "/Posts.xml",
+             "\xEF\xBB\xBF<?xml version=\"1.0\" encoding=\"utf-8\"?>\n"
+             "<posts>\n"
+             "  <row Id=\"1\" PostTypeId=\"1\" CreationDate=\"2020-01-01T00:00:00.000\"\n"   
+             "       Title=\"How to\nsplit rows\" Tags=\"&lt;xml&gt;\" OwnerUserId=\"7\"\n"
+             "       Body=\"&lt;pre&gt;&lt;code&gt;line one\nline two\n&lt;/code&gt;&lt;/pre&gt;\" />\n"
+             "  <row Id=\"2\" PostTypeId=\"2\" ParentId=\"1\" CreationDate=\"2020-01-02T00:00:00.000\"\n"
+             "       Body=\"a value whose closing quote is missing\n"
+             "       and goes on />\n"
+             "  <row\n"
+             "    Id=\"3\"\n"
+             "    PostTypeId=\"2\"\n"
+             "    ParentId=\"1\"\n"
+             "    CreationDate=\"2020-01-03T00:00:00.000\"\n"
+             "    OwnerUserId=\"8\"\n"
+             "    Body=\"&lt;p&gt;Use\nexpat.&lt;/p&gt;\"\n"
+             "  />\n"
+             "  <row Id=\"4\" PostTypeId=\"2\" ParentId=\"1\" CreationDate=\"2020-01-04T00:00:00.000\" "
+             "Body=\"x &amp;bogus\" Bad=\"1\" Bad=\"2\"\n/>"  // a duplicate attribute
+             "<row Id=\"5\" PostTypeId=\"2\" ParentId=\"1\" CreationDate=\"2020-01-05T00:00:00.000\" "
+             "OwnerUserId=\"9\" Body=\"&lt;p&gt;Two rows on one line.&lt;/p&gt;\"/>"
+             "<row Id=\"6\" PostTypeId=\"2\" ParentId=\"1\" CreationDate=\"2020-01-06T00:00:00.000\" "
+             "OwnerUserId=\"9\" Body=\"&lt;p&gt;Three.&lt;/p&gt;\"></row>\n"
+             "</posts>\n");
+  CollectingSink sink;
+  ASSERT_OK(ReadStackExchange(dir, ReadOptions(), &sink));
+  std::vector<std::string> ids;
+  for (const Record& r : sink.records) ids.push_back(r.id.substr(r.id.rfind(':') + 1));
+  EXPECT_EQ(ids, (std::vector<std::string>{"1", "3", "5", "6"}));
+  std::vector<std::string> bad;
+  for (const BadRecord& b : sink.bad) bad.push_back(b.pos + " " + b.reason);
+  EXPECT_EQ(bad, (std::vector<std::string>{"multi.stackexchange.com/Posts.xml:9 malformed-xml",
+                                           "multi.stackexchange.com/Posts.xml:21 malformed-xml"}));
+  ASSERT_EQ(sink.bad.size(), 2u);
+  EXPECT_NE(sink.bad[0].message.find("row Id=2"), std::string::npos) << sink.bad[0].message;
+  EXPECT_NE(sink.bad[1].message.find("row Id=4"), std::string::npos) << sink.bad[1].message;
+  const Record* q = sink.Find("se:multi.stackexchange.com:post:1");
+  ASSERT_NE(q, nullptr);
+  EXPECT_EQ(q->title, "How to\nsplit rows");
+  EXPECT_NE(q->text.find("line one\nline two"), std::string::npos) << q->text;
+  EXPECT_EQ(q->topics, std::vector<std::string>{"xml"});
+  const Record* a = sink.Find("se:multi.stackexchange.com:post:3");
+  ASSERT_NE(a, nullptr);
+  EXPECT_EQ(a->author_key, "se:multi.stackexchange.com:user:8");
+  EXPECT_EQ(a->thread_id, q->id);
+  std::filesystem::remove_all(std::filesystem::path(dir).parent_path());
 }
 
 }  // namespace

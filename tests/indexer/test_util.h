@@ -48,6 +48,9 @@ class CollectSink : public indexer::RecordSink {
   void OnBadRecord(const SourcePos& pos, std::string_view reason, const absl::Status& status) override {
     bad.push_back({pos.ToString(), std::string(reason), std::string(status.message())});
   }
+  void OnWarning(const SourcePos& pos, std::string_view reason, const absl::Status& status) override {
+    warnings.push_back({pos.ToString(), std::string(reason), std::string(status.message())});
+  }
   const indexer::Record* Find(const std::string& id) const {
     for (const indexer::Record& r : records) {
       if (r.id == id) return &r;
@@ -56,6 +59,7 @@ class CollectSink : public indexer::RecordSink {
   }
   std::vector<indexer::Record> records;
   std::vector<Bad> bad;
+  std::vector<Bad> warnings;  // records kept but reported as suspect
 };
 
 }  // namespace whoknows::testing

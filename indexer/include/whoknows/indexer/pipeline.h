@@ -20,6 +20,8 @@ struct PipelineOptions {
   std::string aliases_file;  // optional
   // Called for every skipped record (already counted). May be null.
   std::function<void(const SourcePos&, std::string_view reason, const absl::Status&)> on_bad;
+  // Called for every warning about a record that was kept (already counted). May be null.
+  std::function<void(const SourcePos&, std::string_view reason, const absl::Status&)> on_warning;
   // Called now and then with the current file, bytes done/total of it, and
   // records read so far. May be null.
   std::function<void(std::string_view file, uint64_t done, uint64_t total, uint64_t records)> on_progress;
@@ -28,6 +30,9 @@ struct PipelineOptions {
 struct PipelineResult {
   IndexSummary summary;
   std::vector<std::pair<std::string, std::string>> failed_paths;  // path, error
+  // Records kept but reported as suspect (e.g. "suspect-split"), by reason.
+  uint64_t warnings = 0;
+  std::vector<std::pair<std::string, uint64_t>> warnings_by_reason;
 };
 
 // Reads every path (format detected), writes new records into the index at

@@ -31,8 +31,10 @@ absl::StatusOr<InputFormat> DetectFormat(const std::string& path);
 // community <site>; default visibility "public".
 absl::Status ReadStackExchange(const std::string& path, const ReadOptions& options, RecordSink* sink);
 
-// mbox archive (mboxo/mboxrd), possibly .xz/.zst. Default source "mbox:<list>"
-// where <list> is the parent directory name; community <list>; visibility "public".
+// mbox archive (mboxo, mboxrd, mboxcl2; LF or CRLF), possibly .xz/.zst. Default
+// source "mbox:<list>" where <list> is the parent directory name; community
+// <list>; visibility "public". Messages that look like a split failure are
+// kept and reported through sink->OnWarning().
 absl::Status ReadMbox(const std::string& path, const ReadOptions& options, RecordSink* sink);
 
 // Slack workspace export directory. Default source "slack:<workspace>" (the

@@ -59,6 +59,10 @@ class RecordSink {
   virtual absl::Status OnRecord(Record record) = 0;
   virtual void OnBadRecord(const SourcePos& pos, std::string_view reason,
                            const absl::Status& status) = 0;
+  // A record that was kept but looks suspect (e.g. an mbox message that may
+  // hold several mails because splitting failed). `reason` is a short label
+  // ("suspect-split", "large-message") used to count warnings.
+  virtual void OnWarning(const SourcePos& /*pos*/, std::string_view /*reason*/, const absl::Status& /*status*/) {}
   // Progress: bytes of the current input consumed so far (of `total`, 0 if unknown).
   virtual void OnProgress(std::string_view /*file*/, uint64_t /*bytes_done*/,
                           uint64_t /*bytes_total*/) {}

@@ -11,6 +11,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "whoknows/service/backend.h"
+#include "whoknows/service/tokens.h"  // IsLoopbackAddress
 
 namespace whoknows::service {
 
@@ -24,9 +25,6 @@ struct ServerOptions {
   std::string tokens_file;
   size_t ingest_batch = 5000;  // messages per commit within one Ingest stream
 };
-
-// True for 127.0.0.0/8, ::1 and localhost.
-bool IsLoopbackAddress(std::string_view host_port);
 
 // A running server. Thread-safe. `backend` must outlive it.
 class Server {

@@ -52,6 +52,12 @@ class TokenTable {
 // Unauthenticated when missing, not "Bearer <token>", or unknown.
 absl::StatusOr<Caller> Authenticate(const TokenTable& table, std::string_view authorization_header);
 
+// Without tokens a server (gRPC or HTTP) only listens on a loopback address.
+// True for 127.0.0.0/8, ::1 and localhost.
+bool IsLoopbackAddress(std::string_view host_port);
+// Host part of HOST:PORT ("[::1]:80" -> "::1", "127.0.0.1:80" -> "127.0.0.1").
+std::string_view HostOfAddress(std::string_view host_port);
+
 // A stable (cross-process) fingerprint of everything in `q` except offset,
 // so a page token cannot be replayed against a different query.
 uint64_t QueryFingerprint(const ExpertsQuery& q);

@@ -1,0 +1,260 @@
+// whoknows web page: a small single-page app over the public JSON API
+// (/v1/experts, /v1/people/{id}, /v1/people/{id}/connections, /v1/topics).
+// No framework, no CDN; every element is built with the DOM (no innerHTML
+// with data). Routes live in the hash: #/?q=..., #/person/<id>, #/topics.
+'use strict';
+
+const TOKEN_KEY = 'whoknows.token';
+const $ = (id) => document.getElementById(id);
+
+// h('a', {href: '#'}, 'text', child...) -> element
+function h(tag, attrs, ...children) {
+  const el = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs || {})) {
+    if (v === undefined || v === null || v === false) continue;
+    if (k === 'class') el.className = v;
+    else if (k === 'text') el.textContent = v;
+    else el.setAttribute(k, v === true ? '' : String(v));
+  }
+  for (const c of children.flat(Infinity)) {
+    if (c === undefined || c === null || c === false) continue;
+    el.appendChild(typeof c === 'string' || typeof c === 'number' ? document.createTextNode(String(c)) : c);
+  }
+  return el;
+}
+
+function svg(tag, attrs, ...children) {
+  const el = document.createElementNS('http://www.w3.org/2000/svg', tag);
+  for (const [k, v] of Object.entries(attrs || {})) el.setAttribute(k, String(v));
+  for (const c of children) el.appendChild(typeof c === 'string' ? document.createTextNode(c) : c);
+  return el;
+}
+
+class ApiError extends Error {
+  constructor(status, message) { super(message); this.status = status; }
+}
+
+// GET a JSON API path with the stored token; a 401 opens the token form.
+async function api(path) {
+  const headers = { 'Accept': 'application/json' };
+  const token = localStorage.getItem(TOKEN_KEY);
+  if (token) headers['Authorization'] = 'Bearer ' + token;
+  const res = await fetch(path, { headers });
+  let body = null;
+  try { body = await res.json(); } catch (e) { body = null; }
+  if (!res.ok) {
+    const msg = body && body.error ? body.error.message : res.statusText;
+    if (res.status === 401) showTokenForm(token ? 'That token was not accepted.' : '');
+    throw new ApiError(res.status, msg);
+  }
+  return body;
+}
+
+function showTokenForm(error) {
+  $('token-form').hidden = false;
+  $('token-button').hidden = false;
+  $('token-error').textContent = error || '';
+  $('token-input').focus();
+}
+
+const num = (x) => Number(x || 0);
+function date(epoch) {
+  const s = num(epoch);
+  return s ? new Date(s * 1000).toISOString().slice(0, 10) : '';
+}
+const fmt = (x, d = 2) => num(x).toFixed(d);
+
+// Link to the original record where the id names one (Stack Exchange posts).
+function sourceUrl(ev) {
+  const m = /^se:([^:]+):post:(\d+)$/.exec(ev.id || '');
+  if (!m) return null;
+  return `https://${m[1]}/${ev.kind === 'answer' ? 'a' : 'q'}/${m[2]}`;
+}
+
+function setStatus(text, isError) {
+  const s = $('status');
+  s.textContent = text || '';
+  s.className = isError ? 'status error' : 'status';
+}
+
+function personLink(id, name) {
+  return h('a', { href: '#/person/' + encodeURIComponent(id) }, name || id);
+}
+
+function bar(value, max) {
+  const pct = max > 0 ? Math.max(2, Math.min(100, (100 * value) / max)) : 0;
+  const fill = h('span');
+  fill.style.width = `${pct.toFixed(0)}%`;  // CSSOM, allowed by the page's CSP (no inline style attributes)
+  return h('span', { class: 'bar', 'aria-hidden': 'true' }, fill);
+}
+
+function evidenceList(items) {
+  return h('ul', { class: 'evidence', 'aria-label': 'Evidence' }, (items || []).map((ev) => {
+    const url = sourceUrl(ev);
+    const title = ev.title || ev.id;
+    return h('li', { class: 'ev' },
+      h('div', {}, url ? h('a', { class: 'title', href: url, rel: 'noreferrer noopener', target: '_blank' }, title)
+                       : h('span', { class: 'title' }, title)),
+      ev.snippet ? h('p', { class: 'snippet' }, ev.snippet) : null,
+      h('div', { class: 'meta' }, [date(ev.timestamp), ev.kind, ev.role, ev.source].filter(Boolean).join(' · ')));
+  }));
+}
+
+function expertCard(e, rank) {
+  const comps = (e.components || []).filter((c) => !/_raw$/.test(c.name));
+  return h('article', { class: 'card expert', 'data-person': e.personId },
+    h('h2', {}, h('span', { class: 'rank' }, `${rank}.`), personLink(e.personId, e.name)),
+    h('p', { class: 'reason' }, e.reason || ''),
+    h('div', { class: 'components', 'aria-label': 'Score components' },
+      h('span', { class: 'comp' }, h('strong', {}, 'score ' + fmt(e.score))),
+      comps.map((c) => h('span', { class: 'comp', title: `${c.name} = ${fmt(c.value, 3)}` },
+        c.name, bar(num(c.value), 1), fmt(c.value)))),
+    (e.topics || []).length ? h('ul', { class: 'chips', 'aria-label': 'Topics' }, e.topics.map((t) => h('li', {}, t))) : null,
+    h('div', { class: 'meta' }, e.lastActive ? 'last active ' + date(e.lastActive) : ''),
+    evidenceList(e.evidence));
+}
+
+async function showSearch(q) {
+  const view = $('view');
+  view.replaceChildren();
+  $('q').value = q || '';
+  if (!q) { setStatus('Type a question: who knows about…?'); return; }
+  setStatus('Searching…');
+  const data = await api('/v1/experts?' + new URLSearchParams({ text: q, k: '10' }));
+  const experts = data.experts || [];
+  setStatus(experts.length ? `${experts.length} people, ${num(data.documentsMatched)} matching documents`
+                           : 'Nobody found for that question.');
+  view.append(h('section', { 'aria-label': 'Results', class: 'results' }, experts.map((e, i) => expertCard(e, i + 1))));
+  view.dataset.query = q;  // rendered (tests wait on it)
+}
+
+function yearChart(activity) {
+  const years = (activity || []).map((y) => ({ year: y.year, n: num(y.documents) }));
+  if (!years.length) return h('p', { class: 'meta' }, 'No dated activity.');
+  const max = Math.max(...years.map((y) => y.n));
+  const w = 36, gap = 8, top = 14, height = 120;
+  const width = years.length * (w + gap);
+  const chart = svg('svg', { class: 'chart', viewBox: `0 0 ${width} ${height + 30}`, width, height: height + 30, role: 'img',
+    'aria-label': 'Documents per year: ' + years.map((y) => `${y.year}: ${y.n}`).join(', ') });
+  years.forEach((y, i) => {
+    const bh = max ? Math.max(1, (height - top) * y.n / max) : 0;
+    const x = i * (w + gap);
+    chart.appendChild(svg('rect', { x, y: height - bh, width: w, height: bh }, svg('title', {}, `${y.year}: ${y.n}`)));
+    chart.appendChild(svg('text', { x: x + w / 2, y: height - bh - 3, 'text-anchor': 'middle' }, String(y.n)));
+    chart.appendChild(svg('text', { x: x + w / 2, y: height + 14, 'text-anchor': 'middle' }, String(y.year)));
+  });
+  return chart;
+}
+
+async function showPerson(id) {
+  const view = $('view');
+  view.replaceChildren();
+  setStatus('Loading…');
+  const path = '/v1/people/' + encodeURIComponent(id);
+  const [p, conn] = await Promise.all([api(path), api(path + '/connections?k=5').catch(() => ({ connections: [] }))]);
+  setStatus('');
+  const topics = p.topics || [];
+  const maxS = Math.max(0, ...topics.map((t) => num(t.strength)));
+  view.append(
+    h('article', { class: 'card person' },
+      h('h2', {}, p.name || p.personId),
+      h('div', { class: 'meta' }, `${num(p.documents)} documents · active ${date(p.firstActive)} – ${date(p.lastActive)}`
+        + (p.optedOut ? ' · opted out of recommendations' : '')),
+      (p.aliases || []).length ? h('div', { class: 'meta' }, 'also: ' + p.aliases.join(', ')) : null),
+    h('div', { class: 'grid' },
+      h('section', { class: 'card', 'aria-labelledby': 'h-topics' }, h('h3', { id: 'h-topics' }, 'Topics'),
+        topics.length ? h('div', { class: 'strength' }, topics.slice(0, 12).map((t) => [
+          h('span', {}, t.topic), bar(num(t.strength), maxS), h('span', { class: 'meta' }, `${num(t.documents)} docs`)]))
+          : h('p', { class: 'meta' }, 'No topics.')),
+      h('section', { class: 'card', 'aria-labelledby': 'h-activity' }, h('h3', { id: 'h-activity' }, 'Activity per year'),
+        yearChart(p.activityByYear))),
+    h('div', { class: 'grid' },
+      h('section', { class: 'card', 'aria-labelledby': 'h-contacts' }, h('h3', { id: 'h-contacts' }, 'Contacts'),
+        (p.contacts || []).length ? h('ul', {}, p.contacts.slice(0, 10).map((c) =>
+          h('li', {}, `${c.name} (${num(c.interactions)})`))) : h('p', { class: 'meta' }, 'No contacts.')),
+      h('section', { class: 'card', 'aria-labelledby': 'h-connect' }, h('h3', { id: 'h-connect' }, 'Could connect with'),
+        (conn.connections || []).length ? h('ul', { class: 'connections' }, conn.connections.map((c) =>
+          h('li', {}, personLink(c.personId, c.name), h('div', { class: 'meta' }, c.reason || '')))) :
+          h('p', { class: 'meta' }, 'No suggestions.'))),
+    h('section', { class: 'card', 'aria-labelledby': 'h-docs' }, h('h3', { id: 'h-docs' }, 'Top documents'),
+      evidenceList(p.topDocuments)));
+  view.dataset.person = id;
+  // Talent network view (GetTalentNetwork / GetTopicCoverage) goes here once the API has those routes.
+}
+
+async function showTopics() {
+  const view = $('view');
+  view.replaceChildren();
+  setStatus('Loading topics…');
+  const data = await api('/v1/topics?limit=50');
+  const topics = data.topics || [];
+  setStatus(`${topics.length} topics, most documents first; trend = last 90 days of the corpus over the 90 before`);
+  const maxD = Math.max(0, ...topics.map((t) => num(t.documents)));
+  view.append(h('div', { class: 'table-wrap' }, h('table', { class: 'topics' },
+    h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, 'Topic'), h('th', { scope: 'col', class: 'num' }, 'Documents'),
+      h('th', { scope: 'col', class: 'num' }, 'Trend'), h('th', { scope: 'col' }, 'Top people'))),
+    h('tbody', {}, topics.map((t) => {
+      const tr = num(t.trend);
+      return h('tr', {},
+        h('th', { scope: 'row' }, h('a', { href: '#/?q=' + encodeURIComponent(t.topic) }, t.topic)),
+        h('td', { class: 'num' }, String(num(t.documents)), ' ', bar(num(t.documents), maxD)),
+        h('td', { class: 'num ' + (tr > 1.05 ? 'up' : tr < 0.95 ? 'down' : '') },
+          (tr > 1.05 ? '▲ ' : tr < 0.95 ? '▼ ' : '• ') + fmt(tr)),
+        h('td', {}, (t.topPeople || []).slice(0, 3).map((p) => p.name).join(', ')));
+    })))));
+}
+
+async function route() {
+  delete $('view').dataset.query;
+  delete $('view').dataset.person;
+  delete $('view').dataset.error;
+  const hash = location.hash || '#/';
+  const [path, query] = hash.slice(1).split('?');
+  $('nav-search').toggleAttribute('aria-current', false);
+  $('nav-topics').toggleAttribute('aria-current', false);
+  try {
+    if (path.startsWith('/person/')) {
+      await showPerson(decodeURIComponent(path.slice('/person/'.length)));
+    } else if (path === '/topics') {
+      $('nav-topics').setAttribute('aria-current', 'page');
+      await showTopics();
+    } else {
+      $('nav-search').setAttribute('aria-current', 'page');
+      await showSearch(new URLSearchParams(query || '').get('q') || '');
+    }
+  } catch (e) {
+    setStatus(e.status === 401 ? 'Enter an access token to continue.' : `Error: ${e.message}`, true);
+    $('view').dataset.error = String(e.status || 'client');
+  }
+}
+
+document.addEventListener('DOMContentLoaded', () => {
+  if (localStorage.getItem(TOKEN_KEY)) $('token-button').hidden = false;
+  $('search-form').addEventListener('submit', (ev) => {
+    ev.preventDefault();
+    const q = $('q').value.trim();
+    const target = '#/?q=' + encodeURIComponent(q);
+    if (location.hash === target) route(); else location.hash = target;
+  });
+  $('token-form').addEventListener('submit', (ev) => {
+    ev.preventDefault();
+    const t = $('token-input').value.trim();
+    if (t) localStorage.setItem(TOKEN_KEY, t); else localStorage.removeItem(TOKEN_KEY);
+    $('token-input').value = '';
+    $('token-form').hidden = true;
+    route();
+  });
+  $('token-button').addEventListener('click', () => showTokenForm(''));
+  document.addEventListener('keydown', (ev) => {
+    if (ev.key === '/' && document.activeElement.tagName !== 'INPUT') {
+      ev.preventDefault();
+      $('q').focus();
+    }
+  });
+  window.addEventListener('hashchange', route);
+  // Ask for a token up front when the server needs one and none is stored.
+  if (!localStorage.getItem(TOKEN_KEY)) {
+    fetch('/healthz').then((r) => r.json()).then((hz) => { if (hz.tokens) showTokenForm(''); }).catch(() => {});
+  }
+  route();
+});
