@@ -68,8 +68,9 @@ struct Fixture {
 };
 
 Fixture& GetFixture() {
-  static Fixture* f = [] {
-    auto* fx = new Fixture();
+  // Destroyed at exit, which removes the temp index.
+  static std::unique_ptr<Fixture> f = [] {
+    auto fx = std::make_unique<Fixture>();
     std::string tmpl = (std::filesystem::temp_directory_path() / "wk-qsize-XXXXXX").string();
     if (mkdtemp(tmpl.data()) == nullptr) std::abort();
     fx->dir = tmpl;
