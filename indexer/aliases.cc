@@ -6,6 +6,8 @@
 #include <string_view>
 #include <vector>
 
+#include <glib.h>
+
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
 #include "absl/strings/ascii.h"
@@ -180,23 +182,110 @@ absl::StatusOr<std::vector<AliasGroup>> LoadAliasesFile(const std::string& path)
   return ParseAliases(*content, path);
 }
 
-std::string MailNameKey(std::string_view name) {
-  std::string out;
-  bool space = false;
-  int words = 0;
-  for (char c : name) {
-    if (c == ' ' || c == '\t' || c == '"' || c == '\'' || c == '.' || c == ',') {
-      space = !out.empty();
+namespace {
+
+// Letters NFKD does not decompose into a base letter plus marks.
+bool FoldLetter(gunichar c, std::string* out) {
+  switch (c) {
+    case 0x00F8: case 0x00D8: *out += "o"; return true;   // ø Ø
+    case 0x0142: case 0x0141: *out += "l"; return true;   // ł Ł
+    case 0x0111: case 0x0110: *out += "d"; return true;   // đ Đ
+    case 0x00E6: case 0x00C6: *out += "ae"; return true;  // æ Æ
+    case 0x0153: case 0x0152: *out += "oe"; return true;  // œ Œ
+    case 0x00FE: case 0x00DE: *out += "th"; return true;  // þ Þ
+    case 0x00F0: case 0x00D0: *out += "d"; return true;   // ð Ð
+    case 0x00DF: *out += "ss"; return true;               // ß
+    case 0x0131: *out += "i"; return true;                // dotless ı
+    default: return false;
+  }
+}
+
+// Words of one name part: accents folded (NFKD, combining marks dropped),
+// lower case, anything but letters and digits separates words.
+std::vector<std::string> FoldedWords(std::string_view part) {
+  std::vector<std::string> words;
+  std::string in(part);
+  if (!g_utf8_validate(in.data(), static_cast<gssize>(in.size()), nullptr)) in = AsciiLower(in);
+  gchar* nfkd = g_utf8_normalize(in.data(), static_cast<gssize>(in.size()), G_NORMALIZE_NFKD);
+  if (nfkd == nullptr) return words;
+  std::string word;
+  for (const gchar* p = nfkd; *p != '\0'; p = g_utf8_next_char(p)) {
+    const gunichar c = g_utf8_get_char(p);
+    const GUnicodeType type = g_unichar_type(c);
+    if (type == G_UNICODE_NON_SPACING_MARK || type == G_UNICODE_SPACING_MARK || type == G_UNICODE_ENCLOSING_MARK) {
       continue;
     }
-    if (space) {
-      out.push_back(' ');
-      space = false;
+    if (FoldLetter(c, &word)) continue;
+    if (g_unichar_isalnum(c)) {
+      char buf[8];
+      word.append(buf, static_cast<size_t>(g_unichar_to_utf8(g_unichar_tolower(c), buf)));
+      continue;
     }
-    if (out.empty() || out.back() == ' ') ++words;
-    out.push_back(c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c);
+    if (!word.empty()) words.push_back(std::move(word));
+    word.clear();
   }
-  return words >= 2 ? out : std::string();
+  if (!word.empty()) words.push_back(std::move(word));
+  g_free(nfkd);
+  return words;
+}
+
+bool IsSuffix(const std::vector<std::string>& words) {
+  if (words.size() != 1) return false;
+  for (std::string_view s : {"jr", "sr", "ii", "iii", "iv", "phd", "md", "esq"}) {
+    if (words[0] == s) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+std::string NormalizeDisplayName(std::string_view name) {
+  if (name.find('@') != std::string_view::npos) return "";  // an address, not a name
+  // Drop parenthesised or bracketed remarks: "Jane Roe (ACME)", "[External]".
+  std::string plain;
+  int depth = 0;
+  for (char c : name) {
+    if (c == '(' || c == '[') ++depth;
+    if (depth == 0) plain.push_back(c);
+    if ((c == ')' || c == ']') && depth > 0) --depth;
+  }
+  // "Last, First" (with an optional ", Jr." dropped) becomes "first last".
+  std::vector<std::vector<std::string>> parts;
+  for (std::string_view part : Split(plain, ",", false)) {
+    std::vector<std::string> w = FoldedWords(part);
+    if (!w.empty()) parts.push_back(std::move(w));
+  }
+  while (parts.size() > 1 && IsSuffix(parts.back())) parts.pop_back();
+  std::vector<std::string> words;
+  if (parts.size() == 1) {
+    words = std::move(parts[0]);
+  } else if (parts.size() == 2) {
+    words = std::move(parts[1]);
+    words.insert(words.end(), parts[0].begin(), parts[0].end());
+  } else {
+    return "";  // no words, or a list of names
+  }
+  // Leading titles say nothing about who it is.
+  while (words.size() > 1 && (words[0] == "dr" || words[0] == "prof" || words[0] == "professor")) {
+    words.erase(words.begin());
+  }
+  std::string out;
+  for (const std::string& w : words) {
+    if (!out.empty()) out.push_back(' ');
+    out += w;
+  }
+  return out;
+}
+
+std::string MailNameKey(std::string_view name) {
+  std::string n = NormalizeDisplayName(name);
+  size_t words = 0;
+  bool beyond_initial = false;
+  for (std::string_view w : Split(n, " ", true)) {
+    ++words;
+    if (g_utf8_strlen(w.data(), static_cast<gssize>(w.size())) > 1) beyond_initial = true;
+  }
+  return words >= 2 && beyond_initial ? n : std::string();
 }
 
 }  // namespace whoknows::indexer

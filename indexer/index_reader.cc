@@ -1,11 +1,14 @@
 #include <xapian.h>
 
 #include <algorithm>
+#include <map>
+#include <tuple>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "whoknows/base/status_macros.h"
@@ -115,6 +118,24 @@ class XapianIndexReader final : public IndexReader {
     return out;
   }
 
+  absl::StatusOr<std::vector<AuthorName>> ListAuthorNames() override {
+    std::map<std::tuple<std::string, std::string, std::string>, uint64_t> seen;
+    WK_RETURN_IF_ERROR(GuardXapian("scan author names", [&] {
+      px::DocMeta m;
+      for (auto it = db_.postlist_begin(""); it != db_.postlist_end(""); ++it) {
+        Xapian::Document doc = db_.get_document(*it, Xapian::DOC_ASSUME_VALID);
+        if (!px::UnpackMeta(doc.get_value(kSlotMeta), &m) || m.author_key.empty()) continue;
+        ++seen[{m.source, m.author_key, m.author_name}];
+      }
+    }));
+    std::vector<AuthorName> out;
+    out.reserve(seen.size());
+    for (const auto& [k, n] : seen) {
+      out.push_back({std::get<0>(k), std::get<1>(k), std::get<2>(k), PersonOf(std::get<1>(k)), n});
+    }
+    return out;
+  }
+
   absl::StatusOr<std::string> ResolvePerson(std::string_view key) override {
     const std::string k(key);
     if (persons_.contains(k)) return k;
@@ -165,23 +186,50 @@ class XapianIndexReader final : public IndexReader {
   }
 
   std::string Snippet(const DocText& doc, std::string_view query, size_t length) override {
-    // Window around the first query word found in the text (case-insensitive).
+    // Window around the first word of the text that starts with a query word
+    // of 3+ letters (case-insensitive). One pass over each: a 64 KiB question
+    // costs no more per evidence document than its distinct words.
     const std::string& text = doc.text;
-    std::string lower = AsciiLower(text);
-    size_t best = std::string::npos;
     std::string word;
-    auto consider = [&] {
-      if (word.size() >= 3) {
-        size_t at = lower.find(word);
-        if (at < best) best = at;
+    if (query != snippet_query_) {  // the evidence of one answer shares its query: split it once
+      snippet_query_.assign(query);
+      snippet_words_.clear();
+      snippet_longest_ = 0;
+      auto add = [&] {
+        if (word.size() >= 3) {
+          snippet_longest_ = std::max(snippet_longest_, word.size());
+          snippet_words_.insert(std::move(word));
+        }
+        word.clear();
+      };
+      for (char c : query) {
+        if (std::isalnum(static_cast<unsigned char>(c))) word.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
+        else add();
       }
-      word.clear();
-    };
-    for (char c : query) {
-      if (std::isalnum(static_cast<unsigned char>(c))) word.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
-      else consider();
+      add();
     }
-    consider();
+    const absl::flat_hash_set<std::string>& words = snippet_words_;
+    const size_t longest = snippet_longest_;
+    size_t best = std::string::npos;
+    for (size_t i = 0; i < text.size() && best == std::string::npos;) {
+      if (!std::isalnum(static_cast<unsigned char>(text[i]))) {
+        ++i;
+        continue;
+      }
+      size_t j = i;
+      word.clear();
+      while (j < text.size() && std::isalnum(static_cast<unsigned char>(text[j]))) {
+        word.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(text[j]))));
+        ++j;
+      }
+      for (size_t n = 3; n <= std::min(word.size(), longest); ++n) {
+        if (words.contains(absl::string_view(word.data(), n))) {
+          best = i;
+          break;
+        }
+      }
+      i = j;
+    }
     size_t start = best == std::string::npos ? 0 : (best > length / 3 ? best - length / 3 : 0);
     while (start > 0 && start < text.size() && (static_cast<unsigned char>(text[start]) & 0xC0) == 0x80) --start;
     size_t end = std::min(text.size(), start + length);
@@ -338,6 +386,10 @@ class XapianIndexReader final : public IndexReader {
   Xapian::Database db_;  // all shards combined
   bool broken_ = false;  // a shard failed: reconnect before the next use
   uint64_t revision_ = 0;
+  // Snippet(): the words of the last query (3+ letters, lower case).
+  std::string snippet_query_;
+  absl::flat_hash_set<std::string> snippet_words_;
+  size_t snippet_longest_ = 0;
   absl::flat_hash_map<std::string, std::string> key_to_person_;
   absl::flat_hash_map<std::string, Person> persons_;
 };

@@ -23,12 +23,16 @@ using internal::MakeTerm;
 namespace px = internal;
 
 
+// Set once the "name:" table is complete (see SeedNameTable).
+constexpr std::string_view kNameTableKey = "whoknows:name-table";
+
 bool IsMailKey(std::string_view key) { return key.rfind("mail:", 0) == 0 || key.rfind("mailname:", 0) == 0; }
 
 struct PersonState {
   std::string name;
   std::vector<std::string> keys;
   bool opted_out = false;
+  bool aliased = false;  // defined by an aliases-file line
 };
 
 class XapianIndexWriter final : public IndexWriter {
@@ -52,7 +56,8 @@ class XapianIndexWriter final : public IndexWriter {
     db_ = shards_.front();
     termgen_.set_stemmer(Xapian::Stem("en"));
     termgen_.set_stemming_strategy(Xapian::TermGenerator::STEM_SOME);
-    return GuardXapian("load identities", [&] { LoadIdentities(); });
+    WK_RETURN_IF_ERROR(GuardXapian("load identities", [&] { LoadIdentities(); }));
+    return GuardXapian("seed the name table", [&] { SeedNameTable(); });
   }
 
   absl::Status CheckFormat(const std::string& where, Xapian::WritableDatabase& db) {
@@ -88,15 +93,23 @@ class XapianIndexWriter final : public IndexWriter {
     Xapian::WritableDatabase& shard = shards_[ShardOf(record.id, static_cast<uint32_t>(shards_.size()))];
     bool exists = false;
     WK_RETURN_IF_ERROR(GuardXapian("lookup", [&] { exists = shard.term_exists(qterm); }));
+    SanitizeUtf8(&record.author_name);
     if (exists) {
       ++summary_.duplicates;
+      // Re-reading an archive still applies the name rule, so an index
+      // written before a merge was possible gets it on the next run.
+      if (!record.author_key.empty()) {
+        WK_RETURN_IF_ERROR(GuardXapian("resolve identities",
+                                       [&] { Resolve(record.author_key, record.author_name, record.source); }));
+      }
       return absl::OkStatus();
     }
     SanitizeUtf8(&record.title);
     SanitizeUtf8(&record.text);
-    SanitizeUtf8(&record.author_name);
-    if (!record.author_key.empty()) Resolve(record.author_key, record.author_name);
-    for (const std::string& m : record.mentions) Resolve(m, "");
+    WK_RETURN_IF_ERROR(GuardXapian("resolve identities", [&] {
+      if (!record.author_key.empty()) Resolve(record.author_key, record.author_name, record.source);
+      for (const std::string& m : record.mentions) Resolve(m, "", record.source);
+    }));
 
     WK_RETURN_IF_ERROR(GuardXapian(absl::StrFormat("index %s", record.id), [&] { Write(record, qterm, shard); }));
     ++summary_.indexed;
@@ -110,35 +123,51 @@ class XapianIndexWriter final : public IndexWriter {
   }
 
   absl::Status ApplyAliases(const std::vector<AliasGroup>& groups) override {
-    for (const AliasGroup& g : groups) {
+    // person id -> the line (group) that owns it in this file.
+    absl::flat_hash_map<std::string, size_t> claimed;
+    for (size_t i = 0; i < groups.size(); ++i) {
+      const AliasGroup& g = groups[i];
       if (g.keys.empty()) continue;
-      // The canonical person: the one already holding keys[0], else keys[0].
+      // The canonical person: the one holding keys[0], unless another line
+      // owns it already (the name rule had joined them): then a new one.
       std::string target;
-      if (auto it = key_to_person_.find(g.keys[0]); it != key_to_person_.end()) {
+      if (auto it = key_to_person_.find(g.keys[0]); it != key_to_person_.end() && !claimed.contains(it->second)) {
         target = it->second;
       } else {
-        target = g.keys[0];
-        Bind(g.keys[0], target);
+        target = FreshPersonId(g.keys[0]);
+        if (it != key_to_person_.end()) {
+          MoveKey(g.keys[0], it->second, target);
+        } else {
+          Bind(g.keys[0], target);
+        }
       }
+      claimed.emplace(target, i);
       for (const std::string& k : g.keys) {
         auto it = key_to_person_.find(k);
         if (it == key_to_person_.end()) {
           Bind(k, target);
-        } else if (it->second != target) {
+        } else if (it->second == target) {
+          continue;
+        } else if (auto c = claimed.find(it->second); c != claimed.end()) {
+          MoveKey(k, it->second, target);  // another line's person: only this key comes over
+        } else {
           MergeInto(it->second, target);
         }
       }
+      PersonState& st = persons_[target];
+      st.aliased = true;
       if (!g.name.empty()) {
-        persons_[target].name = g.name;
+        st.name = g.name;
         pinned_names_.insert(target);
-        dirty_persons_.insert(target);
       }
+      dirty_persons_.insert(target);
     }
     return absl::OkStatus();
   }
 
   absl::Status Commit() override {
-    if (pending_ == 0 && dirty_keys_.empty() && dirty_persons_.empty() && removed_persons_.empty()) {
+    if (pending_ == 0 && dirty_keys_.empty() && dirty_persons_.empty() && removed_persons_.empty() &&
+        dirty_names_.empty()) {
       return absl::OkStatus();
     }
     WK_RETURN_IF_ERROR(GuardXapian("commit", [&] {
@@ -147,6 +176,10 @@ class XapianIndexWriter final : public IndexWriter {
         db_.set_metadata(MakeTerm(px::kMetaKey, k), it == key_to_person_.end() ? std::string() : it->second);
       }
       for (const std::string& p : removed_persons_) db_.set_metadata(MakeTerm(px::kMetaPerson, p), "");
+      for (const std::string& slot : dirty_names_) {
+        auto it = name_to_person_.find(slot);
+        db_.set_metadata(MakeTerm(px::kMetaName, slot), it == name_to_person_.end() ? std::string() : it->second);
+      }
       for (const std::string& p : dirty_persons_) {
         auto it = persons_.find(p);
         if (it == persons_.end()) continue;
@@ -154,6 +187,7 @@ class XapianIndexWriter final : public IndexWriter {
         j["name"] = it->second.name;
         j["keys"] = it->second.keys;
         if (it->second.opted_out) j["optout"] = true;
+        if (it->second.aliased) j["aliased"] = true;
         if (pinned_names_.contains(p)) j["pinned"] = true;
         db_.set_metadata(MakeTerm(px::kMetaPerson, p), j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
       }
@@ -162,6 +196,7 @@ class XapianIndexWriter final : public IndexWriter {
       for (Xapian::WritableDatabase& shard : shards_) shard.commit();
     }));
     dirty_keys_.clear();
+    dirty_names_.clear();
     dirty_persons_.clear();
     removed_persons_.clear();
     pending_ = 0;
@@ -207,6 +242,16 @@ class XapianIndexWriter final : public IndexWriter {
     persons_.erase(it);
     removed_persons_.insert(std::string(person_id));
     dirty_persons_.erase(std::string(person_id));
+    pinned_names_.erase(std::string(person_id));
+    // The names the person wrote under are identity data too.
+    for (auto n = name_to_person_.begin(); n != name_to_person_.end();) {
+      if (n->second == person_id || Live(n->second).empty()) {
+        dirty_names_.insert(n->first);
+        name_to_person_.erase(n++);
+      } else {
+        ++n;
+      }
+    }
     ++pending_;
     WK_RETURN_IF_ERROR(Commit());
     return removed;
@@ -231,14 +276,37 @@ class XapianIndexWriter final : public IndexWriter {
         db_, [&](std::string key, std::string person) { key_to_person_[std::move(key)] = std::move(person); },
         [&](Person p, bool pinned) {
           if (pinned) pinned_names_.insert(p.id);
-          for (const std::string& k : p.keys) {
-            if (k.rfind("mail", 0) == 0 && !p.name.empty()) {
-              std::string nk = MailNameKey(p.name);
-              if (!nk.empty()) name_to_person_.emplace(nk, p.id);
-            }
-          }
-          persons_.emplace(p.id, PersonState{std::move(p.name), std::move(p.keys), p.opted_out});
+          persons_.emplace(p.id, PersonState{std::move(p.name), std::move(p.keys), p.opted_out, p.aliased});
         });
+    const std::string np(px::kMetaName);
+    for (auto it = db_.metadata_keys_begin(np); it != db_.metadata_keys_end(np); ++it) {
+      std::string v = db_.get_metadata(*it);
+      if (!v.empty()) name_to_person_[(*it).substr(np.size())] = std::move(v);
+    }
+  }
+
+  // An index written before the name table existed: fill it once from the
+  // documents, in the order they were added (no merges here; the next run
+  // over the same archives applies the rule).
+  void SeedNameTable() {
+    const std::string marker(kNameTableKey);
+    if (!db_.get_metadata(marker).empty()) return;
+    for (Xapian::WritableDatabase& sdb : shards_) {  // every shard's documents; the table lives in db_
+      if (sdb.get_doccount() == 0) continue;
+      px::DocMeta m;
+      for (auto it = sdb.postlist_begin(""); it != sdb.postlist_end(""); ++it) {
+        Xapian::Document doc = sdb.get_document(*it, Xapian::DOC_ASSUME_VALID);
+        if (!px::UnpackMeta(doc.get_value(kSlotMeta), &m) || !IsMailKey(m.author_key)) continue;
+        std::string nk = MailNameKey(m.author_name);
+        if (nk.empty() && m.author_key.rfind("mailname:", 0) == 0) nk = MailNameKey(m.author_key.substr(9));
+        auto person = key_to_person_.find(m.author_key);
+        if (nk.empty() || person == key_to_person_.end()) continue;
+        const std::string slot = absl::StrFormat("%s\x1f%s", m.source, nk);
+        if (name_to_person_.emplace(slot, person->second).second) dirty_names_.insert(slot);
+      }
+    }
+    db_.set_metadata(marker, "1");
+    ++pending_;
   }
 
   void Bind(const std::string& key, const std::string& person) {
@@ -246,7 +314,34 @@ class XapianIndexWriter final : public IndexWriter {
     dirty_keys_.insert(key);
     PersonState& st = persons_[person];
     if (std::find(st.keys.begin(), st.keys.end(), key) == st.keys.end()) st.keys.push_back(key);
+    removed_persons_.erase(person);
     dirty_persons_.insert(person);
+  }
+
+  // Moves one key from person `from` to `to`; `from` disappears with its last key.
+  void MoveKey(const std::string& key, const std::string& from, const std::string& to) {
+    if (auto it = persons_.find(from); it != persons_.end()) {
+      std::vector<std::string>& keys = it->second.keys;
+      keys.erase(std::remove(keys.begin(), keys.end(), key), keys.end());
+      if (keys.empty()) {
+        persons_.erase(it);
+        pinned_names_.erase(from);
+        removed_persons_.insert(from);
+        dirty_persons_.erase(from);
+      } else {
+        dirty_persons_.insert(from);
+      }
+    }
+    Bind(key, to);
+  }
+
+  // `base` unless a person has that id already, then base~2, base~3, ...
+  std::string FreshPersonId(const std::string& base) const {
+    if (!persons_.contains(base)) return base;
+    for (int n = 2;; ++n) {
+      std::string id = absl::StrFormat("%s~%d", base, n);
+      if (!persons_.contains(id)) return id;
+    }
   }
 
   void MergeInto(const std::string& from, const std::string& to) {
@@ -257,26 +352,110 @@ class XapianIndexWriter final : public IndexWriter {
     persons_.erase(it);
     removed_persons_.insert(from);
     dirty_persons_.erase(from);
+    const bool pinned = pinned_names_.erase(from) > 0;
     for (const std::string& k : st.keys) Bind(k, to);
     PersonState& dst = persons_[to];
-    if (dst.name.empty()) dst.name = st.name;
+    if (dst.name.empty() || (pinned && !pinned_names_.contains(to))) dst.name = st.name;
+    if (pinned) pinned_names_.insert(to);
     dst.opted_out = dst.opted_out || st.opted_out;
+    dst.aliased = dst.aliased || st.aliased;
   }
 
-  // Maps an identity key to its person, creating one (id = the key) or
-  // merging a mail identity into the person with the same display name.
-  void Resolve(const std::string& key, const std::string& name) {
-    auto it = key_to_person_.find(key);
+  // The live person behind a stored person id (it may have been merged away:
+  // an id is one of its keys, which now points at the surviving person).
+  std::string Live(const std::string& id) const {
+    if (persons_.contains(id)) return id;
+    auto it = key_to_person_.find(id);
+    return it != key_to_person_.end() && persons_.contains(it->second) ? it->second : std::string();
+  }
+
+  bool Aliased(const std::string& p) const {
+    auto it = persons_.find(p);
+    return it != persons_.end() && it->second.aliased;
+  }
+
+  // True when some document authored under one of `authors` mentions one of `mentioned`.
+  bool Addressed(const std::vector<std::string>& authors, const std::vector<std::string>& mentioned) {
+    for (Xapian::WritableDatabase& sdb : shards_) {  // a sharded index: the document may be in any shard
+      std::vector<Xapian::Query> a, m;
+      for (const std::string& k : mentioned) {
+        std::string t = MakeTerm(px::kPrefixMention, k);
+        if (sdb.term_exists(t)) m.emplace_back(t);
+      }
+      if (m.empty()) continue;
+      for (const std::string& k : authors) a.emplace_back(MakeTerm(px::kPrefixAuthor, k));
+      Xapian::Enquire enquire(sdb);
+      enquire.set_query(Xapian::Query(Xapian::Query::OP_AND, Xapian::Query(Xapian::Query::OP_OR, a.begin(), a.end()),
+                                      Xapian::Query(Xapian::Query::OP_OR, m.begin(), m.end())));
+      enquire.set_weighting_scheme(Xapian::BoolWeight());
+      if (!enquire.get_mset(0, 1).empty()) return true;
+    }
+    return false;
+  }
+
+  // Why `person` (or, when empty, the new identity `key`) must not merge with
+  // `owner` although both wrote as `name_key` in one source; "" when nothing
+  // contradicts it. Contradictions: the aliases file lists both (on different
+  // lines), or pins a different name on either; or one wrote to the other (a
+  // document by one mentions the other: nobody addresses themselves).
+  std::string Contradiction(const std::string& owner, const std::string& person, const std::string& key,
+                            const std::string& name_key) {
+    if (!person.empty() && Aliased(owner) && Aliased(person)) return "aliases file lists them apart";
+    for (const std::string* p : {&owner, &person}) {
+      if (p->empty() || !pinned_names_.contains(*p)) continue;
+      if (MailNameKey(persons_[*p].name) != name_key) return "aliases file names them differently";
+    }
+    const std::vector<std::string> mine = person.empty() ? std::vector<std::string>{key} : persons_[person].keys;
+    const std::vector<std::string>& theirs = persons_[owner].keys;
+    if (Addressed(mine, theirs) || Addressed(theirs, mine)) return "addressed each other";
+    return "";
+  }
+
+  // Maps an identity key to its person, creating one (id = the key). A mail
+  // identity whose display name (MailNameKey, two words or more) already
+  // belongs to another person in the same source joins that person, or
+  // brings its person along when the key is known already (an address first
+  // seen without a name), unless Contradiction() says otherwise.
+  // May throw Xapian::Error.
+  void Resolve(const std::string& key, const std::string& name, const std::string& source) {
     std::string person;
-    if (it != key_to_person_.end()) {
-      person = it->second;
-    } else {
-      std::string nk = IsMailKey(key) ? MailNameKey(name) : std::string();
-      if (key.rfind("mailname:", 0) == 0 && nk.empty()) nk = MailNameKey(key.substr(9));
-      auto by_name = nk.empty() ? name_to_person_.end() : name_to_person_.find(nk);
-      person = by_name != name_to_person_.end() ? by_name->second : key;
-      Bind(key, person);
-      if (!nk.empty()) name_to_person_.emplace(nk, person);
+    if (auto it = key_to_person_.find(key); it != key_to_person_.end()) person = it->second;
+    std::string nk = IsMailKey(key) ? MailNameKey(name) : std::string();
+    if (key.rfind("mailname:", 0) == 0 && nk.empty()) nk = MailNameKey(key.substr(9));
+    if (!nk.empty()) {
+      const std::string slot = absl::StrFormat("%s\x1f%s", source, nk);
+      auto slot_it = name_to_person_.find(slot);
+      std::string owner = slot_it == name_to_person_.end() ? std::string() : Live(slot_it->second);
+      if (!owner.empty() && owner != person && options_.name_merge) {
+        std::string why = Contradiction(owner, person, key, nk);
+        if (why.empty()) {
+          std::string from = person, into = owner;
+          if (person.empty()) {
+            Bind(key, owner);
+            from = key;
+          } else {
+            if (Aliased(person) && !Aliased(owner)) std::swap(from, into);  // keep the aliases file's person
+            MergeInto(from, into);
+          }
+          summary_.name_merges.push_back({source, name, from, into});
+          person = into;
+        } else if (!person.empty() && blocked_.insert(absl::StrFormat("%s\x1f%s\x1f%s", slot, owner, person)).second) {
+          summary_.name_merges_blocked.push_back({source, name, owner, person, why});
+        }
+      }
+      if (person.empty()) {
+        person = key;
+        Bind(key, key);
+      }
+      // The slot names the surviving person (or this one, for a new name).
+      const std::string holder = owner.empty() ? person : Live(owner);
+      if (slot_it == name_to_person_.end() || slot_it->second != holder) {
+        name_to_person_[slot] = holder;
+        dirty_names_.insert(slot);
+      }
+    } else if (person.empty()) {
+      person = key;
+      Bind(key, key);
     }
     if (!name.empty() && !pinned_names_.contains(person)) {
       PersonState& st = persons_[person];
@@ -341,7 +520,8 @@ class XapianIndexWriter final : public IndexWriter {
   absl::flat_hash_map<std::string, std::string> name_to_person_;
   absl::flat_hash_map<std::string, PersonState> persons_;
   absl::flat_hash_set<std::string> pinned_names_;
-  absl::flat_hash_set<std::string> dirty_keys_, dirty_persons_, removed_persons_;
+  absl::flat_hash_set<std::string> dirty_keys_, dirty_persons_, removed_persons_, dirty_names_;
+  absl::flat_hash_set<std::string> blocked_;  // "slot \x1f owner \x1f person" reported this run
 };
 
 }  // namespace

@@ -158,6 +158,7 @@ inline constexpr std::string_view kFormatVersion = "2";
 
 inline constexpr std::string_view kMetaKey = "key:";        // identity key -> person id
 inline constexpr std::string_view kMetaPerson = "person:";  // person id -> JSON
+inline constexpr std::string_view kMetaName = "name:";      // source \x1f name key -> person id
 
 // Reads the identity table from user metadata: on_key(key, person_id) for
 // every identity key, on_person(Person, pinned) for every person. Entries
@@ -183,6 +184,7 @@ void ReadIdentityTable(const Xapian::Database& db, OnKey&& on_key, OnPerson&& on
       }
     }
     p.opted_out = j.contains("optout") && j["optout"].is_boolean() && j["optout"].get<bool>();
+    p.aliased = j.contains("aliased") && j["aliased"].is_boolean() && j["aliased"].get<bool>();
     const bool pinned = j.contains("pinned") && j["pinned"].is_boolean() && j["pinned"].get<bool>();
     on_person(std::move(p), pinned);
   }

@@ -22,7 +22,6 @@
 namespace whoknows::service {
 namespace {
 
-constexpr size_t kMaxQueryBytes = 4096;
 constexpr size_t kMaxK = 1000;
 constexpr size_t kMaxIdleReaders = 16;  // each holds file handles and caches
 
@@ -55,6 +54,16 @@ std::string FirstLine(const std::string& text, size_t max) {
   return line;
 }
 
+}  // namespace
+
+absl::Status CheckQuerySize(std::string_view what, std::string_view text) {
+  if (text.size() <= kMaxQueryBytes) return absl::OkStatus();
+  return absl::InvalidArgumentError(absl::StrFormat("%s is %d bytes; the limit is %d bytes (64 KiB)", what,
+                                                    text.size(), kMaxQueryBytes));
+}
+
+namespace {
+
 class LocalBackend final : public Backend {
  public:
   LocalBackend(std::string dir, const BackendOptions& options) : dir_(std::move(dir)), options_(options) {}
@@ -82,9 +91,7 @@ class LocalBackend final : public Backend {
   }
 
   absl::StatusOr<ExpertsAnswer> FindExperts(const ExpertsQuery& q, const Caller& caller) override {
-    if (q.text.size() > kMaxQueryBytes) {
-      return absl::InvalidArgumentError(absl::StrFormat("query text is %d bytes; the limit is %d", q.text.size(), kMaxQueryBytes));
-    }
+    WK_RETURN_IF_ERROR(CheckQuerySize("query text", q.text));
     if (q.k == 0 || q.k > kMaxK) return absl::InvalidArgumentError(absl::StrFormat("k must be 1..%d", kMaxK));
     std::shared_ptr<const State> state = Current();
     ReaderLease reader(this);
@@ -136,7 +143,7 @@ class LocalBackend final : public Backend {
 
   absl::StatusOr<std::vector<ConnectionResult>> SuggestConnections(const ConnectQuery& q, const Caller& caller) override {
     if (q.k == 0 || q.k > kMaxK) return absl::InvalidArgumentError(absl::StrFormat("k must be 1..%d", kMaxK));
-    if (q.about.size() > kMaxQueryBytes) return absl::InvalidArgumentError("about text over 4 KiB");
+    WK_RETURN_IF_ERROR(CheckQuerySize("about text", q.about));
     if (q.person.empty()) return absl::InvalidArgumentError("person is required");
     std::shared_ptr<const State> state = Current();
     ReaderLease reader(this);
@@ -234,11 +241,22 @@ class LocalBackend final : public Backend {
     }
     const engine::Graph& contacts = snap.contacts();
     std::vector<std::pair<std::string, uint64_t>> cs;
+    std::vector<const engine::PersonInfo*> who;
+    absl::flat_hash_map<std::string, int> name_count;
     for (engine::EdgeIndex e = contacts.row_begin(p); e < contacts.row_end(p); ++e) {
       if ((contacts.mask(e) & mask) == 0) continue;
       uint32_t other = contacts.target(e);
       const engine::PersonInfo& oi = snap.person(other);
       cs.emplace_back(oi.name.empty() ? oi.id : oi.name, static_cast<uint64_t>(contacts.weight(e)));
+      who.push_back(&oi);
+      ++name_count[cs.back().first];
+    }
+    // Two different persons with one name (not merged: other sources, or
+    // evidence against it) are told apart by their ids.
+    for (size_t i = 0; i < cs.size(); ++i) {
+      if (name_count[cs[i].first] > 1 && cs[i].first != who[i]->id) {
+        cs[i].first = absl::StrFormat("%s (%s)", cs[i].first, who[i]->id);
+      }
     }
     std::sort(cs.begin(), cs.end(), [](const auto& a, const auto& b) { return a.second != b.second ? a.second > b.second : a.first < b.first; });
     if (cs.size() > 10) cs.resize(10);

@@ -12,6 +12,7 @@
 #include "absl/time/time.h"
 #include "whoknows/base/log.h"
 #include "whoknows/indexer/index.h"
+#include "whoknows/indexer/merge_suggestions.h"
 #include "whoknows/indexer/pipeline.h"
 #include "whoknows/service/cli.h"
 #include "whoknows/service/progress.h"
@@ -36,10 +37,13 @@ struct IndexArgs {
   std::string community, visibility, source, aliases;
   size_t commit_every = 5000;
   size_t max_record_bytes = 16 << 20;
-  bool strict = false, json = false, quiet = false;
+  bool strict = false, json = false, quiet = false, no_name_merge = false;
   uint32_t shards = 0;
   std::vector<std::string> shard_locations;
 };
+
+// How many merges by name the text summary lists one by one (--json has all).
+constexpr size_t kMergesShown = 20;
 
 int RunIndex(const IndexArgs& a) {
   indexer::PipelineOptions opt;
@@ -54,6 +58,8 @@ int RunIndex(const IndexArgs& a) {
     LogError("index: give either --db DIR or --shard LOCATION (repeatable)");
     return 2;
   }
+
+  opt.index.name_merge = !a.no_name_merge;
   opt.aliases_file = a.aliases;
   std::map<std::string, uint64_t> shown;
   opt.on_bad = [&](const SourcePos& pos, std::string_view reason, const absl::Status& status) {
@@ -106,6 +112,17 @@ int RunIndex(const IndexArgs& a) {
     for (const auto& [reason, n] : r->warnings_by_reason) warnings[reason] = n;
     j["warnings"] = r->warnings;
     j["warnings_by_reason"] = warnings;
+    json merges = json::array(), blocked = json::array();
+    for (const indexer::NameMerge& m : s.name_merges) {
+      merges.push_back({{"source", m.source}, {"name", m.name}, {"merged", m.merged}, {"into", m.into}});
+    }
+    for (const indexer::NameMergeBlocked& b : s.name_merges_blocked) {
+      blocked.push_back(
+          {{"source", b.source}, {"name", b.name}, {"person", b.person}, {"other", b.other}, {"reason", b.reason}});
+    }
+    j["name_merge"] = !a.no_name_merge;
+    j["name_merges"] = merges;
+    j["name_merges_blocked"] = blocked;
     PrintJson(j);
   } else {
     std::printf("read %llu, indexed %llu new, %llu duplicates, %llu skipped\n",
@@ -116,6 +133,21 @@ int RunIndex(const IndexArgs& a) {
     }
     for (const auto& [reason, n] : r->warnings_by_reason) {
       std::printf("  warning %-20s %llu\n", reason.c_str(), static_cast<unsigned long long>(n));
+    }
+    if (!s.name_merges.empty()) {
+      std::printf("merged %zu identities by display name (same full name, same source; --no-name-merge turns this off)\n",
+                  s.name_merges.size());
+      for (size_t i = 0; i < s.name_merges.size() && i < kMergesShown; ++i) {
+        const indexer::NameMerge& m = s.name_merges[i];
+        std::printf("  %s (%s): %s -> %s\n", m.name.c_str(), m.source.c_str(), m.merged.c_str(), m.into.c_str());
+      }
+      if (s.name_merges.size() > kMergesShown) {
+        std::printf("  ... %zu more (--json lists all)\n", s.name_merges.size() - kMergesShown);
+      }
+    }
+    for (const indexer::NameMergeBlocked& b : s.name_merges_blocked) {
+      std::printf("not merged by name: %s (%s): %s and %s: %s\n", b.name.c_str(), b.source.c_str(), b.person.c_str(),
+                  b.other.c_str(), b.reason.c_str());
     }
   }
   if (!r->failed_paths.empty()) return 2;
@@ -129,12 +161,53 @@ struct PersonRow {
   int64_t first = 0, last = 0;
 };
 
-int RunPeople(const std::string& db, bool as_json, size_t limit) {
+int RunSuggestMerges(indexer::IndexReader* reader, bool as_json, size_t limit) {
+  auto cands = indexer::SuggestMerges(reader);
+  if (!cands.ok()) {
+    LogError("%s", cands.status().ToString());
+    return 1;
+  }
+  if (limit > 0 && cands->size() > limit) cands->resize(limit);
+  if (as_json) {
+    json arr = json::array();
+    for (const indexer::MergeCandidate& c : *cands) {
+      json members = json::array();
+      for (const auto& m : c.persons) {
+        members.push_back({{"id", m.person}, {"name", m.name}, {"aliases", m.keys}, {"sources", m.sources},
+                           {"documents", m.documents}});
+      }
+      arr.push_back({{"name", c.name}, {"kind", c.kind}, {"reason", c.reason}, {"persons", members},
+                     {"aliases_line", c.aliases_line}});
+    }
+    PrintJson(json{{"candidates", arr}});
+    return 0;
+  }
+  if (cands->empty()) {
+    std::printf("no merge candidates\n");
+    return 0;
+  }
+  std::printf("%zu merge candidates; to merge one, add its line to the aliases file and run index --aliases FILE\n",
+              cands->size());
+  for (const indexer::MergeCandidate& c : *cands) {
+    std::printf("\n\"%s\": %s\n", c.name.c_str(), c.reason.c_str());
+    for (const auto& m : c.persons) {
+      std::string sources;
+      for (const std::string& s : m.sources) sources += (sources.empty() ? "" : ", ") + s;
+      std::printf("  %-45s %-28s %6llu docs  %s\n", m.person.c_str(), m.name.c_str(),
+                  static_cast<unsigned long long>(m.documents), sources.c_str());
+    }
+    std::printf("  aliases line: %s\n", c.aliases_line.c_str());
+  }
+  return 0;
+}
+
+int RunPeople(const std::string& db, bool as_json, size_t limit, bool suggest_merges) {
   auto reader = indexer::IndexReader::Open(db);
   if (!reader.ok()) {
     LogError("%s", reader.status().ToString());
     return 1;
   }
+  if (suggest_merges) return RunSuggestMerges(reader->get(), as_json, limit);
   auto persons = (*reader)->ListPersons();
   if (!persons.ok()) {
     LogError("%s", persons.status().ToString());
@@ -293,6 +366,8 @@ void RegisterIndexCommands(CLI::App& app, int* exit_code) {
   index->add_option("--commit-every", a->commit_every, "Documents per commit")->capture_default_str();
   index->add_option("--max-record-bytes", a->max_record_bytes, "Skip records larger than this")->capture_default_str();
   index->add_flag("--strict", a->strict, "Exit non-zero when any record is skipped");
+  index->add_flag("--no-name-merge", a->no_name_merge,
+                  "Do not merge mail identities by display name (see people --suggest-merges)");
   index->add_flag("--json", a->json, "Print the summary as JSON");
   index->add_flag("--quiet", a->quiet, "No progress output");
   index->callback([a, exit_code] { *exit_code = RunIndex(*a); });
@@ -304,7 +379,12 @@ void RegisterIndexCommands(CLI::App& app, int* exit_code) {
   people->add_option("--db", *db, "Index directory")->required();
   people->add_option("--limit", *limit, "Show at most this many (0 = all)");
   people->add_flag("--json", *as_json, "JSON output");
-  people->callback([db, as_json, limit, exit_code] { *exit_code = RunPeople(*db, *as_json, *limit); });
+  auto suggest = std::make_shared<bool>(false);
+  people->add_flag("--suggest-merges", *suggest,
+                   "List identities that may be one person but were not merged (confirm in the aliases file)");
+  people->callback([db, as_json, limit, suggest, exit_code] {
+    *exit_code = RunPeople(*db, *as_json, *limit, *suggest);
+  });
 
   auto sdb = std::make_shared<std::string>();
   auto sjson = std::make_shared<bool>(false);

@@ -1,5 +1,6 @@
 // whoknows ask | connect | profile | topics, over a local --db or a --server.
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <cstdio>
 #include <nlohmann/json.hpp>
 
@@ -72,6 +73,15 @@ int64_t ParseDate(const std::string& s) {
   return -1;
 }
 
+// A year's bar, scaled to the person's busiest year (which gets the full
+// width); a year with any activity gets at least one mark.
+constexpr uint64_t kActivityBarWidth = 60;
+std::string ActivityBar(uint64_t n, uint64_t busiest) {
+  if (n == 0 || busiest == 0) return "";
+  const uint64_t width = std::max<uint64_t>(1, (n * kActivityBarWidth + busiest / 2) / busiest);
+  return std::string(std::min(width, kActivityBarWidth), '#');
+}
+
 struct AskArgs {
   Target t;
   std::string text, from, to;
@@ -79,9 +89,25 @@ struct AskArgs {
   std::vector<std::string> communities, topics, exclude;
 };
 
+// `ask -` reads the question from standard input (a whole mail or log pasted
+// or piped); anything past kMaxQueryBytes + 1 is not read, the check refuses it.
+absl::StatusOr<std::string> QuestionText(const std::string& arg) {
+  if (arg != "-") return arg;
+  std::string text;
+  char buf[16384];
+  size_t n;
+  while (text.size() <= kMaxQueryBytes && (n = std::fread(buf, 1, sizeof(buf), stdin)) > 0) text.append(buf, n);
+  if (std::ferror(stdin)) return absl::UnavailableError("cannot read the question from standard input");
+  return text;
+}
+
 int RunAsk(const AskArgs& a) {
   ExpertsQuery q;
-  q.text = a.text;
+  absl::StatusOr<std::string> text = QuestionText(a.text);
+  if (!text.ok()) return Fail(text.status());
+  q.text = std::move(*text);
+  // Refused before any connection: a server would say the same after the upload.
+  if (absl::Status s = CheckQuerySize("query text", q.text); !s.ok()) return Fail(s);
   q.k = a.k;
   q.offset = a.offset;
   q.communities = a.communities;
@@ -105,12 +131,16 @@ int RunAsk(const AskArgs& a) {
                          {"evidence", ev}, {"topics", e.topics}, {"last_active", FormatDate(e.last_active)},
                          {"reason", e.reason}});
     }
-    Print({{"query", a.text}, {"experts", experts}, {"has_more", ans->has_more},
+    Print({{"query", q.text}, {"experts", experts}, {"has_more", ans->has_more},
            {"documents_matched", ans->documents_matched}});
     return 0;
   }
   if (ans->experts.empty()) {
-    std::printf("nobody found for \"%s\"\n", a.text.c_str());
+    if (q.text.size() <= 200 && q.text.find('\n') == std::string::npos) {
+      std::printf("nobody found for \"%s\"\n", q.text.c_str());
+    } else {
+      std::printf("nobody found for the %zu-byte question\n", q.text.size());
+    }
     return 0;
   }
   int rank = static_cast<int>(a.offset);
@@ -139,6 +169,7 @@ struct ConnectArgs {
 };
 
 int RunConnect(const ConnectArgs& a) {
+  if (absl::Status s = CheckQuerySize("about text", a.about); !s.ok()) return Fail(s);
   auto backend = Open(a.t);
   if (!backend.ok()) return Fail(backend.status());
   auto res = (*backend)->SuggestConnections({a.person, a.about, a.k}, Caller{});
@@ -195,7 +226,12 @@ int RunProfile(const Target& t, const std::string& person) {
   std::printf("contacts:\n");
   for (const auto& [name, n] : p->contacts) std::printf("  %-30s %llu\n", name.c_str(), static_cast<unsigned long long>(n));
   std::printf("activity:\n");
-  for (const auto& [y, n] : p->activity_by_year) std::printf("  %d %s %llu\n", y, std::string(std::min<uint64_t>(n / 5 + 1, 60), '#').c_str(), static_cast<unsigned long long>(n));
+  uint64_t busiest = 0;
+  for (const auto& [y, n] : p->activity_by_year) busiest = std::max(busiest, n);
+  for (const auto& [y, n] : p->activity_by_year) {
+    std::printf("  %d %-*s %llu\n", y, static_cast<int>(kActivityBarWidth), ActivityBar(n, busiest).c_str(),
+                static_cast<unsigned long long>(n));
+  }
   return 0;
 }
 
@@ -230,7 +266,7 @@ void RegisterQueryCommands(CLI::App& app, int* exit_code) {
   auto a = std::make_shared<AskArgs>();
   CLI::App* ask = app.add_subcommand("ask", "Who knows about TEXT? Ranked people with evidence and reasons");
   AddTargetOptions(ask, &a->t);
-  ask->add_option("text", a->text, "What you want to know about")->required();
+  ask->add_option("text", a->text, "What you want to know about (up to 64 KiB; - reads standard input)")->required();
   ask->add_option("--k", a->k, "Number of people")->capture_default_str();
   ask->add_option("--offset", a->offset, "Skip this many (paging)");
   ask->add_option("--community", a->communities, "Only documents of these communities");

@@ -218,5 +218,20 @@ TEST_F(IndexTest, StatsCountKindsSourcesThreads) {
   EXPECT_EQ(st.last_timestamp, 4000);
 }
 
+// The snippet is a window around the first text word that starts with a
+// query word (3+ letters, any case), also for a question of many KiB.
+TEST_F(IndexTest, SnippetCentresOnFirstQueryWord) {
+  WriteAll(Corpus());
+  ASSERT_OK_AND_ASSIGN(auto reader, IndexReader::Open(db()));
+  DocText d;
+  d.text = std::string(300, 'x') + " then the Rtools toolchain fails to link " + std::string(300, 'y');
+  std::string snip = reader->Snippet(d, "why does RTOOL break", 60);
+  EXPECT_EQ(snip.find("Rtools toolchain"), std::string("…").size() + 60 / 3) << snip;
+  std::string long_query;
+  for (int i = 0; long_query.size() < 60000; ++i) long_query += "word" + std::to_string(i) + " ";
+  EXPECT_EQ(reader->Snippet(d, long_query + " toolchain", 60).find("toolchain"), std::string("…").size() + 60 / 3);
+  EXPECT_EQ(reader->Snippet(d, long_query, 60).substr(0, 10), std::string(10, 'x'));  // no match: the start
+}
+
 }  // namespace
 }  // namespace whoknows::indexer

@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "cli_run.h"
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
 #include "whoknows/base/testing.h"
@@ -365,18 +366,7 @@ TEST_F(EvalTest, Errors) {
 }
 
 int RunCli(const std::vector<std::string>& args, std::string* out) {
-  CLI::App app{"whoknows"};
-  int exit_code = 0;
-  RegisterEvalCommand(app, &exit_code);
-  std::vector<std::string> rev(args.rbegin(), args.rend());
-  ::testing::internal::CaptureStdout();
-  try {
-    app.parse(rev);
-  } catch (const CLI::ParseError& e) {
-    exit_code = app.exit(e);
-  }
-  *out = ::testing::internal::GetCapturedStdout();
-  return exit_code;
+  return testing::RunCli(RegisterEvalCommand, args, out);
 }
 
 TEST_F(EvalTest, Cli) {

@@ -6,7 +6,12 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <CLI/CLI.hpp>
+#include <algorithm>
 #include <atomic>
+#include <cstring>
+#include <map>
+#include <sstream>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
@@ -17,6 +22,7 @@
 #include <vector>
 
 #include "../indexer/test_util.h"
+#include "cli_run.h"
 #include "absl/strings/str_format.h"
 #include "gmock/gmock.h"
 #include "grpcpp/client_context.h"
@@ -26,6 +32,8 @@
 #include "nlohmann/json.hpp"
 #include "whoknows/base/testing.h"
 #include "whoknows/service/backend.h"
+#include "whoknows/service/cli.h"
+#include "whoknows/service/remote.h"
 #include "whoknows/service/grpc_client.h"
 #include "whoknows/service/server.h"
 #include "whoknows/service/tokens.h"
@@ -35,6 +43,7 @@ namespace whoknows::service {
 namespace {
 
 using ::testing::Contains;
+using ::testing::HasSubstr;
 using ::testing::Not;
 using whoknows::testing::TempDir;
 
@@ -86,6 +95,17 @@ std::vector<indexer::Record> Fixture() {
 std::string WriteFile(const std::string& path, const std::string& content) {
   std::ofstream(path) << content;
   return path;
+}
+
+// A question pasted whole: `bytes` of text (a log with numbered lines) about xapian bm25 ranking.
+std::string LongQuestion(size_t bytes) {
+  std::string text = "How do I tune xapian bm25 ranking? The log follows.\n";
+  for (int i = 0; text.size() < bytes; ++i) {
+    text += absl::StrFormat("line %d: warning in bm25 weight k1=%d.%d b=0.75 at ranking.cc:%d\n", i, i % 3, i % 10,
+                            100 + i);
+  }
+  text.resize(bytes);
+  return text;
 }
 
 // A server over a fresh index holding Fixture().
@@ -195,7 +215,14 @@ TEST_F(ServerTest, InvalidArgumentsAndNotFound) {
   Start();
   auto client = Client();
   EXPECT_EQ(client->FindExperts(Q("")).status().code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_EQ(client->FindExperts(Q(std::string(4097, 'x'))).status().code(), absl::StatusCode::kInvalidArgument);
+  // Over the 64 KiB query limit: refused, and the message says the limit.
+  absl::Status too_long = client->FindExperts(Q(std::string(kMaxQueryBytes + 1, 'x'))).status();
+  EXPECT_EQ(too_long.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(too_long.message()), HasSubstr("the limit is 65536 bytes (64 KiB)"));
+  ConnectQuery long_about;
+  long_about.person = "mail:alice@example.org";
+  long_about.about = std::string(kMaxQueryBytes + 1, 'x');
+  EXPECT_EQ(client->SuggestConnections(long_about).status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(client->FindExperts(Q("xapian", 1001)).status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(client->GetPerson("mail:nobody@example.org").status().code(), absl::StatusCode::kNotFound);
   ConnectQuery cq;
@@ -226,6 +253,118 @@ TEST_F(ServerTest, InvalidArgumentsAndNotFound) {
   v1::FindExpertsRequest ok_req;
   ok_req.set_text("xapian");
   EXPECT_EQ(stub->FindExperts(&late, ok_req, &resp).error_code(), grpc::StatusCode::DEADLINE_EXCEEDED);
+}
+
+// Long questions (issue 9.4): 20 KB is answered over gRPC like locally; one byte
+// over 64 KiB is INVALID_ARGUMENT over the raw stub, with the limit in the message.
+TEST_F(ServerTest, LongQuestionsUpTo64KiB) {
+  Start();
+  const std::string q20k = LongQuestion(20000);
+  ASSERT_OK_AND_ASSIGN(ExpertsAnswer remote, Client()->FindExperts(Q(q20k)));
+  ASSERT_OK_AND_ASSIGN(ExpertsAnswer local, backend_->FindExperts(Q(q20k), Caller{}));
+  ASSERT_FALSE(remote.experts.empty());
+  EXPECT_EQ(Names(remote), Names(local));
+  EXPECT_THAT(Names(remote), Contains("Bob Jones"));
+  EXPECT_OK(Client()->FindExperts(Q(LongQuestion(kMaxQueryBytes))).status());
+
+  auto stub = Stub();
+  v1::FindExpertsRequest req;
+  req.set_text(LongQuestion(kMaxQueryBytes + 1));
+  v1::FindExpertsResponse resp;
+  grpc::ClientContext ctx;
+  grpc::Status st = stub->FindExperts(&ctx, req, &resp);
+  EXPECT_EQ(st.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(st.error_message(), HasSubstr("query text is 65537 bytes; the limit is 65536 bytes (64 KiB)"));
+}
+
+// The CLI: `ask` takes a 20 KB question (argument, standard input, --server)
+// and refuses 64 KiB + 1 with exit 2 and the limit on stderr.
+int RunQueryCli(const std::vector<std::string>& args, std::string* out, std::string* err) {
+  return whoknows::testing::RunCli(RegisterQueryCommands, args, out, err);
+}
+
+TEST_F(ServerTest, CliAskLongQuestions) {
+  Start();
+  InstallGrpcRemoteConnector();
+  std::string out, err;
+  for (const std::vector<std::string>& target :
+       {std::vector<std::string>{"--db", db_}, std::vector<std::string>{"--server", server_->address()}}) {
+    std::vector<std::string> args = {"ask", LongQuestion(20000), "--json"};
+    args.insert(args.end(), target.begin(), target.end());
+    ASSERT_EQ(RunQueryCli(args, &out, &err), 0) << err;
+    nlohmann::json j = nlohmann::json::parse(out, nullptr, false);
+    ASSERT_FALSE(j.is_discarded()) << out;
+    ASSERT_FALSE(j["experts"].empty());
+    EXPECT_EQ(j["query"].get<std::string>().size(), 20000u);
+
+    args = {"ask", LongQuestion(kMaxQueryBytes + 1)};
+    args.insert(args.end(), target.begin(), target.end());
+    EXPECT_EQ(RunQueryCli(args, &out, &err), 2);
+    EXPECT_THAT(err, HasSubstr("query text is 65537 bytes; the limit is 65536 bytes (64 KiB)"));
+    EXPECT_TRUE(out.empty()) << out;
+  }
+  // `ask -` reads the question from standard input.
+  const std::string question = dir_.Sub("question.txt");
+  WriteFile(question, LongQuestion(20000));
+  FILE* saved = stdin;
+  stdin = std::fopen(question.c_str(), "r");
+  ASSERT_NE(stdin, nullptr);
+  const int rc = RunQueryCli({"ask", "-", "--json", "--db", db_}, &out, &err);
+  std::fclose(stdin);
+  stdin = saved;
+  ASSERT_EQ(rc, 0) << err;
+  nlohmann::json j = nlohmann::json::parse(out, nullptr, false);
+  ASSERT_FALSE(j.is_discarded()) << out;
+  EXPECT_EQ(j["query"].get<std::string>(), LongQuestion(20000));
+}
+
+// `profile` draws each year's bar against the person's busiest year: the
+// busiest gets the full 60 marks, the others in proportion (issue 9.5).
+TEST_F(ServerTest, CliProfileBarsScaleToBusiestYear) {
+  std::vector<indexer::Record> recs;
+  const int64_t kYear = 365 * 86400;
+  const int per_year[] = {3, 120, 60, 240};  // 2015..2018 (Jan), busiest 240
+  for (int y = 0; y < 4; ++y) {
+    for (int i = 0; i < per_year[y]; ++i) {
+      indexer::Record r = Rec(absl::StrFormat("busy-%d-%d", y, i), "erin", "Erin Busy", "", "zymurgy notes",
+                              "public", indexer::RecordKind::kPost);
+      r.timestamp = 1420070400 + y * kYear + 86400 * 20 + i * 60;  // 2015-01-21 + y years
+      recs.push_back(std::move(r));
+    }
+  }
+  ASSERT_OK(backend_->Ingest(recs, {}).status());
+  std::string out, err;
+  ASSERT_EQ(RunQueryCli({"profile", "--person", "mail:erin@example.org", "--db", db_}, &out, &err), 0) << err;
+  std::map<int, std::pair<size_t, int>> bars;  // year -> (marks, count)
+  std::istringstream lines(out.substr(out.find("activity:")));
+  std::string line;
+  while (std::getline(lines, line)) {
+    int year = 0, n = 0;
+    char marks[128] = {0};
+    if (std::sscanf(line.c_str(), " %d %127[#] %d", &year, marks, &n) == 3) bars[year] = {std::strlen(marks), n};
+  }
+  ASSERT_EQ(bars.size(), 4u) << out;
+  EXPECT_EQ(bars[2018], std::make_pair(size_t{60}, 240));
+  EXPECT_EQ(bars[2016], std::make_pair(size_t{30}, 120));
+  EXPECT_EQ(bars[2017], std::make_pair(size_t{15}, 60));
+  EXPECT_EQ(bars[2015], std::make_pair(size_t{1}, 3));
+}
+
+// Two persons with one name (kept apart: one wrote to the other) are two
+// contacts in a profile, told apart by their ids; one merged person is one.
+TEST_F(ServerTest, ProfileContactsWithOneNameAreToldApart) {
+  using K = indexer::RecordKind;
+  indexer::Record r1 = Rec("c1", "sam", "Sam Lee", "", "zymurgy answer one", "public", K::kAnswer, "q2", "q2");
+  r1.mentions = {"mail:samuel@example.org"};
+  indexer::Record r2 = Rec("c2", "samuel", "Sam Lee", "", "zymurgy answer two", "public", K::kAnswer, "q2", "q2");
+  indexer::Record r3 = Rec("c3", "bobby", "Bob Jones", "", "zymurgy answer three", "public", K::kAnswer, "q2", "q2");
+  ASSERT_OK(backend_->Ingest({r1, r2, r3}, {}).status());
+  ASSERT_OK_AND_ASSIGN(ProfileResult p, backend_->GetPerson("mail:dave@example.org", Caller{}));
+  std::vector<std::string> names;
+  for (const auto& [name, n] : p.contacts) names.push_back(name);
+  EXPECT_THAT(names, Contains("Sam Lee (mail:sam@example.org)"));
+  EXPECT_THAT(names, Contains("Sam Lee (mail:samuel@example.org)"));
+  EXPECT_EQ(std::count(names.begin(), names.end(), "Bob Jones"), 1);  // bob and bobby merged by name
 }
 
 TEST_F(ServerTest, PageTokensWalkTheRanking) {

@@ -28,9 +28,17 @@ absl::StatusOr<std::vector<AliasGroup>> LoadAliasesFile(const std::string& path)
 // ("user at host") undone, "mail:" prefix added to bare addresses.
 std::string NormalizeIdentityKey(std::string_view key);
 
-// The display-name key that merges mail identities across address eras:
-// lower-cased words (quotes, dots and commas count as spaces); "" unless the
-// name has at least two words.
+// A display name normalised for comparison: accents folded (NFKD with the
+// marks dropped, plus a small table for ø ł đ æ œ þ ð ß ı), lower case, any
+// run of non-letters/digits one space, "(remarks)" and "[tags]" dropped,
+// "Last, First" reordered to "first last" (a trailing ", Jr."-style suffix is
+// dropped), leading "Dr"/"Prof" dropped. "" for an address or a list of names.
+//   "Murdoch, Duncan" -> "duncan murdoch"; "José  Pérez" -> "jose perez".
+std::string NormalizeDisplayName(std::string_view display_name);
+
+// The key that merges identities by name (see README "Persons"):
+// NormalizeDisplayName() when it has at least two words, not all of them
+// initials; "" otherwise.
 std::string MailNameKey(std::string_view display_name);
 
 // Normalises one mail address: trims <>, lower-cases, "x at y" -> "x@y".

@@ -13,7 +13,9 @@
 //   values: the timestamp (sortable) and one packed blob of the record's other
 //   fields (one value stream per document instead of fifteen).  data: the plain text.
 // Identity table (Xapian user metadata, committed atomically with documents):
-//   "key:<identity key>" -> person id; "person:<person id>" -> JSON {name, keys}.
+//   "key:<identity key>" -> person id; "person:<person id>" -> JSON {name, keys,
+//   optout?, pinned?, aliased?}; "name:<source>\x1f<MailNameKey>" -> the person
+//   that name belongs to in that source (for merges by name).
 
 #include <cstdint>
 #include <functional>
@@ -43,6 +45,24 @@ struct IndexOptions {
   // existing stub.
   uint32_t shards = 0;
   std::vector<std::string> shard_locations;
+
+  // Merge mail identities with the same normalised full name (MailNameKey)
+  // within one source, unless evidence contradicts it (see IndexWriter).
+  bool name_merge = true;
+};
+
+// One identity joined to a person because of its display name.
+struct NameMerge {
+  std::string source;  // where the name was seen
+  std::string name;    // the display name as written
+  std::string merged;  // the identity key (a new one) or person id (an existing one) that joined
+  std::string into;    // the person id kept
+};
+
+// Two persons with the same name in one source that were not merged, and why.
+struct NameMergeBlocked {
+  std::string source, name, person, other;
+  std::string reason;  // "aliases file", "name pinned by aliases file", "addressed each other"
 };
 
 // Shards. A sharded index is N ordinary whoknows databases; each record goes
@@ -70,6 +90,8 @@ struct IndexSummary {
   uint64_t skipped = 0;     // bad records
   std::vector<std::pair<std::string, uint64_t>> skipped_by_reason;
   uint64_t commits = 0;
+  std::vector<NameMerge> name_merges;               // this run's merges by display name
+  std::vector<NameMergeBlocked> name_merges_blocked;  // distinct pairs
 };
 
 // Single writer over a database directory (created when missing). Not
@@ -84,7 +106,10 @@ class IndexWriter {
   // every options.commit_every new documents.
   virtual absl::Status Add(Record record) = 0;
   virtual void CountBad(std::string_view reason) = 0;
-  // Merges identities; persisted with the next commit.
+  // Merges identities; persisted with the next commit. The file wins over
+  // merges by name: keys on different lines end up in different persons (a
+  // key merged by name into another line's person moves back), and persons
+  // from different lines, or with a pinned name that differs, never merge by name.
   virtual absl::Status ApplyAliases(const std::vector<AliasGroup>& groups) = 0;
   // Commits pending changes (a durability point).
   virtual absl::Status Commit() = 0;
@@ -119,6 +144,14 @@ struct Person {
   std::string name;
   std::vector<std::string> keys;
   bool opted_out = false;
+  bool aliased = false;  // defined by a line of an aliases file
+};
+
+// A display name an identity key wrote under in one source, with how often.
+struct AuthorName {
+  std::string source, key, name;
+  std::string person;  // person id of the key
+  uint64_t documents = 0;
 };
 
 struct SearchFilter {
@@ -189,6 +222,8 @@ class IndexReader {
   virtual uint32_t last_docid() const = 0;
   // Every person in the identity table.
   virtual absl::StatusOr<std::vector<Person>> ListPersons() = 0;
+  // Every distinct (source, author key, display name) of the documents.
+  virtual absl::StatusOr<std::vector<AuthorName>> ListAuthorNames() = 0;
   // Maps an identity key (or person id) to its person id; NotFound otherwise.
   virtual absl::StatusOr<std::string> ResolvePerson(std::string_view key) = 0;
   // BM25 top-n for free text. An empty query is InvalidArgument. A query

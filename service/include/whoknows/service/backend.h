@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -32,8 +33,17 @@ struct Caller {
   Role role = Role::kAdmin;
 };
 
+// The largest query text (FindExperts text, SuggestConnections about) in bytes:
+// room for a whole question with its log, stack trace or the mail it came in.
+// Long text is reduced to its most informative terms before retrieval.
+inline constexpr size_t kMaxQueryBytes = 64 * 1024;
+
+// InvalidArgument naming the limit when `text` is over kMaxQueryBytes;
+// `what` names the field ("query text", "about text").
+absl::Status CheckQuerySize(std::string_view what, std::string_view text);
+
 struct ExpertsQuery {
-  std::string text;                      // required, <= 4 KiB
+  std::string text;                      // required, <= kMaxQueryBytes (64 KiB)
   size_t k = 10;                         // 1..1000
   size_t offset = 0;
   std::vector<std::string> communities;  // filters (empty = all)
@@ -142,7 +152,7 @@ class Backend {
   static absl::StatusOr<std::unique_ptr<Backend>> Open(const std::string& db_dir, const BackendOptions& options);
   virtual ~Backend() = default;
 
-  // InvalidArgument: empty or > 4 KiB text, k == 0 or > 1000.
+  // InvalidArgument: empty text or text over kMaxQueryBytes, k == 0 or > 1000.
   virtual absl::StatusOr<ExpertsAnswer> FindExperts(const ExpertsQuery& q, const Caller& caller) = 0;
   // NotFound: unknown person.
   virtual absl::StatusOr<std::vector<ConnectionResult>> SuggestConnections(const ConnectQuery& q,

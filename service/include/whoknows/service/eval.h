@@ -77,7 +77,7 @@ struct EvalOptions {
   size_t max_queries = 0;
   size_t retrieve_n = 200;   // BM25 documents per query (as the backend)
   size_t depth = 100;        // ranking depth per method (MRR is MRR@depth)
-  size_t max_query_bytes = 4096;  // query text is cut here (the backend's limit)
+  size_t max_query_bytes = 4096;  // query text is cut here (the old 4 KiB backend limit, kept so figures compare)
   std::string temp_dir;      // parent of the temporary indexes; "" = $TMPDIR or /tmp
   // When set, the (first) data set's training index is written here and kept,
   // for inspection and tests.
