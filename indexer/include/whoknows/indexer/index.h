@@ -26,6 +26,7 @@
 #include "absl/status/statusor.h"
 #include "whoknows/indexer/aliases.h"
 #include "whoknows/indexer/record.h"
+#include "whoknows/indexer/topics.h"
 
 namespace whoknows::indexer {
 
@@ -36,6 +37,11 @@ enum ValueSlot : unsigned {
 
 struct IndexOptions {
   size_t commit_every = 5000;  // documents per commit (a durability point)
+  // Derive topics from the text of mail, chat and untagged records
+  // (indexer/topics.h), against the index's document frequencies as of the
+  // document being added, and store them as T terms like tags.
+  bool derive_topics = true;
+  TopicOptions topics;
 };
 
 // Counts of one index run, per reason for skips.
