@@ -165,6 +165,8 @@ class XapianIndexWriter final : public IndexWriter {
         db_.set_metadata(MakeTerm(px::kMetaKey, k), it == key_to_person_.end() ? std::string() : it->second);
       }
       for (const std::string& p : removed_persons_) db_.set_metadata(MakeTerm(px::kMetaPerson, p), "");
+      // Derived topics are remembered as such, so tags stay tags (known_boost) in later runs.
+      for (const std::string& t : new_derived_) db_.set_metadata(MakeTerm(px::kMetaDerivedTopic, t), "1");
       for (const std::string& p : dirty_persons_) {
         auto it = persons_.find(p);
         if (it == persons_.end()) continue;
@@ -179,6 +181,7 @@ class XapianIndexWriter final : public IndexWriter {
     }));
     // Document frequencies are re-read from the index after each commit.
     df_cache_.clear();
+    new_derived_.clear();
     dirty_keys_.clear();
     dirty_persons_.clear();
     removed_persons_.clear();
@@ -272,9 +275,12 @@ class XapianIndexWriter final : public IndexWriter {
   // derived phrase takes the spelling of an existing tag with the same key.
   void LoadVocabulary() {
     const std::string prefix(px::kPrefixTopic);
+    absl::flat_hash_set<std::string> derived;
+    const std::string dp(px::kMetaDerivedTopic);
+    for (auto it = db_.metadata_keys_begin(dp); it != db_.metadata_keys_end(dp); ++it) derived.insert((*it).substr(dp.size()));
     for (auto it = db_.allterms_begin(prefix); it != db_.allterms_end(prefix); ++it) {
-      // Which were tags is not recorded; a topic of several documents counts as established.
-      vocabulary_.Add(std::string_view(*it).substr(prefix.size()), /*tag=*/false, it.get_termfreq());
+      const std::string display = (*it).substr(prefix.size());
+      vocabulary_.Add(display, /*tag=*/!derived.contains(display), it.get_termfreq());
     }
   }
 
@@ -341,7 +347,9 @@ class XapianIndexWriter final : public IndexWriter {
     std::vector<ExtractedTopic> topics =
         extractor_.Extract(r->title, r->text, freqs, &vocabulary_, stop->second, &words_, author_keys_);
     for (ExtractedTopic& t : topics) {
+      const size_t before = vocabulary_.size();
       const std::string& display = vocabulary_.Add(t.display, /*tag=*/false, indexed ? 0 : 1);
+      if (vocabulary_.size() != before) new_derived_.push_back(display);
       if (std::find(r->topics.begin(), r->topics.end(), display) == r->topics.end()) r->topics.push_back(display);
     }
   }
@@ -445,6 +453,7 @@ class XapianIndexWriter final : public IndexWriter {
   absl::flat_hash_map<std::string, absl::flat_hash_set<std::string>> stop_keys_;  // by community
   std::vector<std::string> words_;  // candidate words of the document being added
   std::vector<std::string> author_keys_;
+  std::vector<std::string> new_derived_;  // derived topics new to the vocabulary, until the next commit
   absl::flat_hash_set<std::string> name_keys_;  // keys of the words of people's names
   struct WarmupDoc {
     Xapian::docid docid;

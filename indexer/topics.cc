@@ -366,26 +366,28 @@ std::vector<ExtractedTopic> TopicExtractor::Extract(std::string_view title, std:
     if (c.df < min_df) continue;
     const double w_idf = idf(c.df);
     single_idf[key] = static_cast<double>(c.df) > max_df ? -w_idf : w_idf;  // negative: too frequent alone
-    if (static_cast<double>(c.df) > max_df || stopped(key)) continue;
-    double s = (1 + std::log(c.tf)) * w_idf;
     const TopicVocabulary::Entry* known = vocabulary != nullptr ? vocabulary->Find(key) : nullptr;
-    if (known != nullptr && known->established()) s *= options_.known_boost;
+    const bool established = known != nullptr && known->established();
+    // An established topic (a tag) is specific however frequent its word.
+    if ((static_cast<double>(c.df) > max_df && !established) || stopped(key)) continue;
+    double s = (1 + std::log(c.tf)) * w_idf;
+    if (established) s *= known->tag ? options_.known_boost : options_.established_boost;
     scored.push_back({key, known != nullptr ? known->display : c.surface, s});
   }
   for (const auto& [key, p] : pairs) {
     auto a = single_idf.find(p.first), b = single_idf.find(p.second);
     if (a == single_idf.end() || b == single_idf.end()) continue;  // a word below min_df
-    if (a->second < 0 && b->second < 0) continue;                  // both words too frequent
     if (stopped(key) || stopped(p.first) || stopped(p.second)) continue;
     const TopicVocabulary::Entry* known = vocabulary != nullptr ? vocabulary->Find(key) : nullptr;
     const bool established = known != nullptr && known->established();
+    if (a->second < 0 && b->second < 0 && !established) continue;  // both words too frequent
     if (!established) {
       if (p.count < options_.min_phrase_tf) continue;
       const double words = std::max(singles[p.first].count, singles[p.second].count);
       if (p.count < options_.min_phrase_cohesion * words) continue;
     }
     double s = (1 + std::log(p.tf)) * (std::abs(a->second) + std::abs(b->second)) / 2 * options_.phrase_boost;
-    if (established) s *= options_.known_boost;
+    if (established) s *= known->tag ? options_.known_boost : options_.established_boost;
     scored.push_back({key, known != nullptr ? known->display : p.surface, s});
   }
   std::sort(scored.begin(), scored.end(), [](const ExtractedTopic& x, const ExtractedTopic& y) {

@@ -156,6 +156,7 @@ inline constexpr std::string_view kFormatVersion = "2";
 
 inline constexpr std::string_view kMetaKey = "key:";        // identity key -> person id
 inline constexpr std::string_view kMetaPerson = "person:";  // person id -> JSON
+inline constexpr std::string_view kMetaDerivedTopic = "dtopic:";  // derived (not tag) topic -> "1"
 
 // Reads the identity table from user metadata: on_key(key, person_id) for
 // every identity key, on_person(Person, pinned) for every person. Entries

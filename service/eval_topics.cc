@@ -269,9 +269,10 @@ absl::StatusOr<TopicsEvalReport> TuneTopicsOnValidation(const std::vector<std::s
   const double start = objective(o);
   double best = start;
   const std::vector<std::pair<std::string, std::vector<double>>> grid = {
-      {"known_boost", {1, 1.5, 2, 3, 5}},     {"phrase_boost", {0.75, 1, 1.5, 2, 3}},
+      {"known_boost", {1, 1.5, 2, 3, 5, 8, 12}},     {"phrase_boost", {0.75, 1, 1.5, 2, 3}},
       {"title_weight", {1, 2, 3, 5}},          {"min_df", {1, 2, 3, 5, 10}},
-      {"max_df_fraction", {0.02, 0.05, 0.1, 0.2, 0.5}}, {"min_phrase_tf", {1, 2, 3}}};
+      {"max_df_fraction", {0.02, 0.05, 0.1, 0.2, 0.5}}, {"min_phrase_tf", {1, 2, 3}},
+      {"min_phrase_cohesion", {0.3, 0.45, 0.6, 0.8}}};
   std::vector<std::pair<std::string, double>> chosen;
   for (int round = 0; round < o.tune_rounds; ++round) {
     bool changed = false;

@@ -14,6 +14,9 @@
 //   fields (one value stream per document instead of fifteen).  data: the plain text.
 // Identity table (Xapian user metadata, committed atomically with documents):
 //   "key:<identity key>" -> person id; "person:<person id>" -> JSON {name, keys}.
+// Topics: T terms hold a source's tags and topics derived from text
+// (indexer/topics.h), in one vocabulary; "dtopic:<topic>" -> "1" marks the
+// derived ones.
 
 #include <cstdint>
 #include <functional>

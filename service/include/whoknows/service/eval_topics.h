@@ -84,7 +84,8 @@ absl::StatusOr<TopicsEvalReport> RunTopicsEval(const std::vector<std::string>& p
 absl::StatusOr<TopicsEvalReport> TuneTopicsOnValidation(const std::vector<std::string>& paths,
                                                         const TopicsEvalOptions& options);
 // Sets one TopicOptions knob by name: title_weight, min_df, max_df_fraction,
-// phrase_boost, min_phrase_tf, known_boost, min_score. InvalidArgument otherwise.
+// phrase_boost, min_phrase_tf, min_phrase_cohesion, known_boost, min_score.
+// InvalidArgument otherwise.
 absl::Status SetTopicParam(std::string_view name, double value, indexer::TopicOptions* options);
 
 // {"task":"topics","split_fraction",..., "datasets":[{"path","n","methods":[{"method","p_at_5",
