@@ -103,6 +103,13 @@ bool IsSignOffWord(std::string_view w) {
 }  // namespace
 
 std::string_view StripGreetingAndSignOff(std::string_view text) {
+  // Archive attachment stubs (pipermail): "-------------- next part ------"
+  // then "An embedded and charset-unspecified text was scrubbed...".
+  for (std::string_view marker : {std::string_view("-------------- next part --------------"),
+                                  std::string_view("An embedded and charset-unspecified text was scrubbed"),
+                                  std::string_view("A non-text attachment was scrubbed")}) {
+    if (size_t at = text.find(marker); at != std::string_view::npos) text = text.substr(0, at);
+  }
   std::string buf;
   // Opening greeting: a first non-empty line of at most 40 bytes starting with hi/hello/dear/hey.
   {

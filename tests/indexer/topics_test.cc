@@ -115,6 +115,9 @@ TEST(TopicExtractTest, PhraseUnifiesWithVocabularyTag) {
 TEST(TopicExtractTest, GreetingAndSignOffAreNotRead) {
   EXPECT_EQ(StripGreetingAndSignOff("Hi Bob,\n\nThe lapack build fails.\n\nThanks a lot,\nAnn Lee\nSpringfield\n"),
             "\nThe lapack build fails.\n\n");
+  EXPECT_EQ(StripGreetingAndSignOff("The png device.\n-------------- next part --------------\n"
+                                    "An embedded and charset-unspecified text was scrubbed...\nName: x.R\n"),
+            "The png device.\n");
   // A "thanks" far from the end is text, not a sign-off.
   const std::string body = "Thanks for the patch.\nIt fixes the build of the LAPACK sources on every platform we "
                            "test, including the old compilers that we still need to support.\n";

@@ -156,9 +156,10 @@ class TopicExtractor {
 // sign-offs, mail and web boilerplate, very generic verbs and nouns).
 bool IsTopicStopWord(std::string_view lower_word);
 
-// `text` without an opening greeting line ("Hi all,") and a closing sign-off
+// `text` without an opening greeting line ("Hi all,"), a closing sign-off
 // (a line starting "Thanks", "Regards", "Cheers", "Best", ... followed by at
-// most three short lines).
+// most four short lines) and mail-archive attachment stubs ("-------------- next
+// part --------------" and what follows).
 std::string_view StripGreetingAndSignOff(std::string_view text);
 
 }  // namespace whoknows::indexer
