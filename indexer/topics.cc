@@ -286,6 +286,7 @@ struct Candidate {
   uint64_t df = 0;      // single words: max df of their surface forms
   uint32_t count = 0;   // occurrences (a title occurrence counts once)
   std::string first, second;  // phrases: the two word keys
+  std::vector<std::pair<std::string, uint32_t>> surfaces;  // single words: surface form -> count
 };
 
 }  // namespace
@@ -296,6 +297,7 @@ std::vector<ExtractedTopic> TopicExtractor::Extract(std::string_view title, std:
                                                     std::vector<std::string>* words,
                                                     std::span<const std::string> extra_stop_keys) {
   std::vector<Token> tokens;
+  tokens.reserve(256);
   Tokenize(title, options_.title_weight, &tokens);
   const size_t title_tokens = tokens.size();
   Tokenize(StripGreetingAndSignOff(text), 1, &tokens);
@@ -303,7 +305,6 @@ std::vector<ExtractedTopic> TopicExtractor::Extract(std::string_view title, std:
 
   // Single words and adjacent pairs of candidate words, by key.
   absl::flat_hash_map<std::string, Candidate> singles, pairs;
-  absl::flat_hash_map<std::string, uint32_t> surface_counts;  // "key\tsurface" -> count
   const std::string* prev_key = nullptr;
   const std::string* prev_word = nullptr;
   for (const Token& t : tokens) {
@@ -316,7 +317,13 @@ std::vector<ExtractedTopic> TopicExtractor::Extract(std::string_view title, std:
     if (c.key.empty()) c.key = key;
     c.tf += t.weight;
     ++c.count;
-    const uint32_t sc = ++surface_counts[key + '\t' + t.word];
+    // Surface forms of a key are few (plural, -ing): a small vector.
+    auto sf = std::find_if(c.surfaces.begin(), c.surfaces.end(), [&](const auto& x) { return x.first == t.word; });
+    if (sf == c.surfaces.end()) {
+      c.surfaces.emplace_back(t.word, 0);
+      sf = c.surfaces.end() - 1;
+    }
+    const uint32_t sc = ++sf->second;
     if (sc > c.surface_count) {
       c.surface_count = sc;
       c.surface = t.word;
@@ -356,10 +363,10 @@ std::vector<ExtractedTopic> TopicExtractor::Extract(std::string_view title, std:
                                               static_cast<double>(std::max<uint64_t>(options_.warmup_docs, 1)))));
   }
   const double max_df = std::max(options_.max_df_fraction * n_docs, 10.0);
-  for (const auto& [key_and_surface, count] : surface_counts) {
-    const size_t tab = key_and_surface.find('\t');
-    Candidate& c = singles[key_and_surface.substr(0, tab)];
-    c.df = std::max<uint64_t>(c.df, (freqs.df ? freqs.df(std::string_view(key_and_surface).substr(tab + 1)) : 0) + self);
+  for (auto& [key, c] : singles) {
+    for (const auto& [surface, count] : c.surfaces) {
+      c.df = std::max<uint64_t>(c.df, (freqs.df ? freqs.df(surface) : 0) + self);
+    }
   }
   auto idf = [&](uint64_t df) { return std::log(n_docs / static_cast<double>(std::max<uint64_t>(df, 1))); };
   auto stopped = [&](const std::string& key) {
