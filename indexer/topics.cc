@@ -303,16 +303,24 @@ std::vector<ExtractedTopic> TopicExtractor::Extract(std::string_view title, std:
   Tokenize(StripGreetingAndSignOff(text), 1, &tokens);
   if (title_tokens < tokens.size()) tokens[title_tokens].joined = false;
 
-  // Single words and adjacent pairs of candidate words, by key.
-  absl::flat_hash_map<std::string, Candidate> singles, pairs;
+  // Single words and adjacent pairs of candidate words, by key. Pairs are
+  // many and mostly seen once: only counts, details for the survivors below.
+  struct PairCount {
+    double tf = 0;
+    uint32_t count = 0;
+    uint32_t second = 0;  // token index of the pair's second word (first occurrence)
+  };
+  absl::flat_hash_map<std::string, Candidate> singles;
+  absl::flat_hash_map<std::string, PairCount> pair_counts;
+  // A copy: the stem cache may rehash on the next Stem() call.
+  std::string prev_key_buf;
   const std::string* prev_key = nullptr;
-  const std::string* prev_word = nullptr;
   for (const Token& t : tokens) {
     if (!t.candidate) {
       prev_key = nullptr;
       continue;
     }
-    const std::string& key = Stem(t.word);
+    const std::string key = Stem(t.word);
     Candidate& c = singles[key];
     if (c.key.empty()) c.key = key;
     c.tf += t.weight;
@@ -329,19 +337,32 @@ std::vector<ExtractedTopic> TopicExtractor::Extract(std::string_view title, std:
       c.surface = t.word;
     }
     if (prev_key != nullptr && t.joined && *prev_key != key) {
-      std::string pk = *prev_key + ' ' + key;
-      Candidate& p = pairs[pk];
-      if (p.key.empty()) {
-        p.key = std::move(pk);
-        p.first = *prev_key;
-        p.second = key;
-        p.surface = *prev_word + '-' + t.word;
-      }
+      std::string pk;
+      pk.reserve(prev_key->size() + 1 + key.size());
+      pk.append(*prev_key).push_back(' ');
+      pk.append(key);
+      PairCount& p = pair_counts[pk];
+      if (p.count == 0) p.second = static_cast<uint32_t>(&t - tokens.data());
       p.tf += t.weight;
       ++p.count;
     }
-    prev_key = &key;
-    prev_word = &t.word;
+    prev_key_buf = key;
+    prev_key = &prev_key_buf;
+  }
+  absl::flat_hash_map<std::string, Candidate> pairs;
+  for (auto& [pk, pc] : pair_counts) {
+    if (pc.count < options_.min_phrase_tf &&
+        (vocabulary == nullptr || vocabulary->Find(pk) == nullptr || !vocabulary->Find(pk)->established())) {
+      continue;  // not frequent enough, and not a known topic
+    }
+    Candidate& p = pairs[pk];
+    p.key = pk;
+    const size_t sp = pk.find(' ');
+    p.first = pk.substr(0, sp);
+    p.second = pk.substr(sp + 1);
+    p.surface = tokens[pc.second - 1].word + '-' + tokens[pc.second].word;
+    p.tf = pc.tf;
+    p.count = pc.count;
   }
   if (words != nullptr) {
     words->clear();
