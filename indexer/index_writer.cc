@@ -10,9 +10,11 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_split.h"
 #include "whoknows/base/status_macros.h"
 #include "whoknows/indexer/index.h"
 #include "shards.h"
+#include "whoknows/indexer/topics.h"
 #include "xapian_util.h"
 
 namespace whoknows::indexer {
@@ -28,6 +30,12 @@ constexpr std::string_view kNameTableKey = "whoknows:name-table";
 
 bool IsMailKey(std::string_view key) { return key.rfind("mail:", 0) == 0 || key.rfind("mailname:", 0) == 0; }
 
+// Records whose topics are derived from their text: mail and chat always
+// (a list or channel names no subject), anything else when it has no tags.
+bool NeedsDerivedTopics(const Record& r) {
+  return r.kind == RecordKind::kMail || r.kind == RecordKind::kChat || r.topics.empty();
+}
+
 struct PersonState {
   std::string name;
   std::vector<std::string> keys;
@@ -37,7 +45,10 @@ struct PersonState {
 
 class XapianIndexWriter final : public IndexWriter {
  public:
-  XapianIndexWriter(std::string dir, const IndexOptions& options) : dir_(std::move(dir)), options_(options) {}
+  XapianIndexWriter(std::string dir, const IndexOptions& options)
+      : dir_(std::move(dir)), options_(options), extractor_(options.topics) {
+    extractor_.set_name_keys(&name_keys_);
+  }
 
   absl::Status Init() {
     std::vector<std::string> locations = options_.shard_locations;
@@ -57,7 +68,8 @@ class XapianIndexWriter final : public IndexWriter {
     termgen_.set_stemmer(Xapian::Stem("en"));
     termgen_.set_stemming_strategy(Xapian::TermGenerator::STEM_SOME);
     WK_RETURN_IF_ERROR(GuardXapian("load identities", [&] { LoadIdentities(); }));
-    return GuardXapian("seed the name table", [&] { SeedNameTable(); });
+    WK_RETURN_IF_ERROR(GuardXapian("seed the name table", [&] { SeedNameTable(); }));
+    return GuardXapian("load topic vocabulary", [&] { LoadVocabulary(); });
   }
 
   absl::Status CheckFormat(const std::string& where, Xapian::WritableDatabase& db) {
@@ -111,7 +123,27 @@ class XapianIndexWriter final : public IndexWriter {
       for (const std::string& m : record.mentions) Resolve(m, "", record.source);
     }));
 
-    WK_RETURN_IF_ERROR(GuardXapian(absl::StrFormat("index %s", record.id), [&] { Write(record, qterm, shard); }));
+    WK_RETURN_IF_ERROR(GuardXapian(absl::StrFormat("index %s", record.id), [&] {
+      const size_t source_topics = record.topics.size();
+      const bool derive = options_.derive_topics && NeedsDerivedTopics(record);
+      if (derive) {
+        DeriveTopics(&record, /*indexed=*/false);
+      } else {
+        for (const std::string& t : record.topics) vocabulary_.Add(t, /*tag=*/true);
+      }
+      const size_t shard_index = static_cast<size_t>(&shard - shards_.data());
+      const Xapian::docid docid = Write(record, qterm, shard);
+      // Topics derived while the index is small are derived again at commit,
+      // against the statistics the index has by then.
+      if (derive && db_.get_doccount() < options_.topics.warmup_docs) {
+        warmup_.push_back({shard_index, docid, std::move(record), source_topics});
+      }
+      // The new document counts in the frequencies of its words from now on.
+      for (const std::string& w : words_) {
+        if (auto it = df_cache_.find(w); it != df_cache_.end()) ++it->second;
+      }
+      words_.clear();
+    }));
     ++summary_.indexed;
     if (++pending_ >= options_.commit_every) return Commit();
     return absl::OkStatus();
@@ -157,6 +189,7 @@ class XapianIndexWriter final : public IndexWriter {
       PersonState& st = persons_[target];
       st.aliased = true;
       if (!g.name.empty()) {
+        AddNameKeys(g.name);
         st.name = g.name;
         pinned_names_.insert(target);
       }
@@ -171,6 +204,7 @@ class XapianIndexWriter final : public IndexWriter {
       return absl::OkStatus();
     }
     WK_RETURN_IF_ERROR(GuardXapian("commit", [&] {
+      RederiveWarmup();
       for (const std::string& k : dirty_keys_) {
         auto it = key_to_person_.find(k);
         db_.set_metadata(MakeTerm(px::kMetaKey, k), it == key_to_person_.end() ? std::string() : it->second);
@@ -180,6 +214,8 @@ class XapianIndexWriter final : public IndexWriter {
         auto it = name_to_person_.find(slot);
         db_.set_metadata(MakeTerm(px::kMetaName, slot), it == name_to_person_.end() ? std::string() : it->second);
       }
+      // Derived topics are remembered as such, so tags stay tags (known_boost) in later runs.
+      for (const std::string& t : new_derived_) db_.set_metadata(MakeTerm(px::kMetaDerivedTopic, t), "1");
       for (const std::string& p : dirty_persons_) {
         auto it = persons_.find(p);
         if (it == persons_.end()) continue;
@@ -195,6 +231,9 @@ class XapianIndexWriter final : public IndexWriter {
       // documents to re-add, never documents whose author keys are unbound.
       for (Xapian::WritableDatabase& shard : shards_) shard.commit();
     }));
+    // Document frequencies are re-read from the index after each commit.
+    df_cache_.clear();
+    new_derived_.clear();
     dirty_keys_.clear();
     dirty_names_.clear();
     dirty_persons_.clear();
@@ -276,6 +315,7 @@ class XapianIndexWriter final : public IndexWriter {
         db_, [&](std::string key, std::string person) { key_to_person_[std::move(key)] = std::move(person); },
         [&](Person p, bool pinned) {
           if (pinned) pinned_names_.insert(p.id);
+          AddNameKeys(p.name);
           persons_.emplace(p.id, PersonState{std::move(p.name), std::move(p.keys), p.opted_out, p.aliased});
         });
     const std::string np(px::kMetaName);
@@ -307,6 +347,104 @@ class XapianIndexWriter final : public IndexWriter {
     }
     db_.set_metadata(marker, "1");
     ++pending_;
+  }
+
+  // People's names are not topics: every word (3+ letters) of every name.
+  void AddNameKeys(std::string_view name) {
+    // Addresses shown as names ("ripley at stats.ox.ac.uk") name no words.
+    if (name.find('@') != std::string_view::npos || name.find(" at ") != std::string_view::npos) return;
+    for (absl::string_view w : absl::StrSplit(absl::string_view(name.data(), name.size()),
+                                              absl::ByAnyChar(" .,<>\"'()@-_"), absl::SkipEmpty())) {
+      if (w.size() >= 3) name_keys_.insert(extractor_.Key(std::string_view(w.data(), w.size())));
+    }
+  }
+
+  // Every topic the index holds (tags and derived) is in the vocabulary, so a
+  // derived phrase takes the spelling of an existing tag with the same key.
+  void LoadVocabulary() {
+    const std::string prefix(px::kPrefixTopic);
+    absl::flat_hash_set<std::string> derived;
+    const std::string dp(px::kMetaDerivedTopic);
+    for (auto it = db_.metadata_keys_begin(dp); it != db_.metadata_keys_end(dp); ++it) derived.insert((*it).substr(dp.size()));
+    for (Xapian::WritableDatabase& sdb : shards_) {
+      for (auto it = sdb.allterms_begin(prefix); it != sdb.allterms_end(prefix); ++it) {
+        const std::string display = (*it).substr(prefix.size());
+        vocabulary_.Add(display, /*tag=*/!derived.contains(display), it.get_termfreq());
+      }
+    }
+  }
+
+  // Re-derives the topics of documents added while the index was small
+  // (warmup_), now that it holds more documents; forgets them once the index
+  // has options_.topics.warmup_docs documents. May throw Xapian::Error.
+  void RederiveWarmup() {
+    if (warmup_.empty()) return;
+    df_cache_.clear();
+    for (WarmupDoc& w : warmup_) {
+      std::vector<std::string> old(w.record.topics.begin() + static_cast<std::ptrdiff_t>(w.source_topics),
+                                   w.record.topics.end());
+      w.record.topics.resize(w.source_topics);
+      DeriveTopics(&w.record, /*indexed=*/true);
+      std::vector<std::string> now(w.record.topics.begin() + static_cast<std::ptrdiff_t>(w.source_topics),
+                                   w.record.topics.end());
+      if (now == old) continue;
+      Xapian::WritableDatabase& sdb = shards_[w.shard];
+      Xapian::Document doc = sdb.get_document(w.docid);
+      for (const std::string& t : old) {
+        if (std::find(w.record.topics.begin(), w.record.topics.end(), t) != w.record.topics.end()) continue;
+        const std::string term = MakeTerm(px::kPrefixTopic, t);
+        try {
+          doc.remove_term(term);
+        } catch (const Xapian::InvalidArgumentError&) {  // not there (a source topic of the same name)
+        }
+      }
+      for (const std::string& t : now) doc.add_boolean_term(MakeTerm(px::kPrefixTopic, t));
+      px::DocMeta m;
+      if (px::UnpackMeta(doc.get_value(kSlotMeta), &m)) {
+        m.topics = w.record.topics;
+        doc.add_value(kSlotMeta, px::PackMeta(m));
+      }
+      sdb.replace_document(w.docid, doc);
+    }
+    words_.clear();
+    df_cache_.clear();
+    if (db_.get_doccount() >= options_.topics.warmup_docs) warmup_.clear();
+  }
+
+  // Appends the record's derived topics (display forms, no duplicates).
+  // `indexed`: the record is already in the index (counted in frequencies).
+  void DeriveTopics(Record* r, bool indexed) {
+    auto stop = stop_keys_.find(r->community);
+    if (stop == stop_keys_.end()) {
+      std::vector<std::string> names = {r->community};
+      if (size_t colon = r->source.find(':'); colon != std::string::npos) names.push_back(r->source.substr(colon + 1));
+      stop = stop_keys_.emplace(r->community, extractor_.StopKeys(names)).first;
+    }
+    indexer::DocFreqSource freqs;
+    // Shard 0's statistics: records go to shards by a hash of their id, so its
+    // document frequencies are a uniform sample of the whole index's.
+    freqs.num_docs = db_.get_doccount();
+    freqs.includes_document = indexed;
+    freqs.df = [this](std::string_view word) -> uint64_t {
+      auto it = df_cache_.find(absl::string_view(word.data(), word.size()));
+      if (it != df_cache_.end()) return it->second;
+      const uint64_t df = db_.get_termfreq(std::string(word));
+      df_cache_.emplace(std::string(word), df);
+      return df;
+    };
+    // The author's own name is not a topic of their message.
+    author_keys_.clear();
+    for (absl::string_view w : absl::StrSplit(r->author_name, absl::ByAnyChar(" .,<>\"'()"), absl::SkipEmpty())) {
+      author_keys_.push_back(extractor_.Key(std::string_view(w.data(), w.size())));
+    }
+    std::vector<ExtractedTopic> topics =
+        extractor_.Extract(r->title, r->text, freqs, &vocabulary_, stop->second, &words_, author_keys_);
+    for (ExtractedTopic& t : topics) {
+      const size_t before = vocabulary_.size();
+      const std::string& display = vocabulary_.Add(t.display, /*tag=*/false, indexed ? 0 : 1);
+      if (vocabulary_.size() != before) new_derived_.push_back(display);
+      if (std::find(r->topics.begin(), r->topics.end(), display) == r->topics.end()) r->topics.push_back(display);
+    }
   }
 
   void Bind(const std::string& key, const std::string& person) {
@@ -461,12 +599,13 @@ class XapianIndexWriter final : public IndexWriter {
       PersonState& st = persons_[person];
       if (st.name != name) {
         st.name = name;
+        AddNameKeys(name);
         dirty_persons_.insert(person);
       }
     }
   }
 
-  void Write(const Record& r, const std::string& qterm, Xapian::WritableDatabase& shard) {
+  Xapian::docid Write(const Record& r, const std::string& qterm, Xapian::WritableDatabase& shard) {
     Xapian::Document doc;
     termgen_.set_document(doc);
     if (!r.title.empty()) {
@@ -505,7 +644,7 @@ class XapianIndexWriter final : public IndexWriter {
     m.topics = r.topics;
     doc.add_value(kSlotMeta, px::PackMeta(m));
     doc.set_data(r.text);
-    shard.add_document(doc);
+    return shard.add_document(doc);
   }
 
   std::string dir_;
@@ -513,6 +652,21 @@ class XapianIndexWriter final : public IndexWriter {
   Xapian::WritableDatabase db_;  // shard 0: documents and the identity table
   std::vector<Xapian::WritableDatabase> shards_;  // every shard, db_ first
   Xapian::TermGenerator termgen_;
+  TopicExtractor extractor_;
+  TopicVocabulary vocabulary_;
+  absl::flat_hash_map<std::string, uint64_t> df_cache_;  // word -> document frequency, until the next commit
+  absl::flat_hash_map<std::string, absl::flat_hash_set<std::string>> stop_keys_;  // by community
+  std::vector<std::string> words_;  // candidate words of the document being added
+  std::vector<std::string> author_keys_;
+  std::vector<std::string> new_derived_;  // derived topics new to the vocabulary, until the next commit
+  absl::flat_hash_set<std::string> name_keys_;  // keys of the words of people's names
+  struct WarmupDoc {
+    size_t shard;  // index into shards_
+    Xapian::docid docid;
+    Record record;
+    size_t source_topics;  // record.topics[0, source_topics) came from the source
+  };
+  std::vector<WarmupDoc> warmup_;
   size_t pending_ = 0;
   mutable IndexSummary summary_;
   std::map<std::string, uint64_t> skipped_;

@@ -862,7 +862,6 @@ class MboxReader {
     source_ = options.source.empty() ? "mbox:" + list_ : options.source;
     community_ = options.community.empty() ? list_ : options.community;
     visibility_ = options.visibility.empty() ? "public" : options.visibility;
-    topic_ = AsciiLower(list_);
   }
 
   absl::Status Run() {
@@ -1143,7 +1142,8 @@ class MboxReader {
     r.source = source_;
     r.community = community_;
     r.visibility = visibility_;
-    r.topics.push_back(topic_);
+    // No list-name topic: the list is the community; topics come from the
+    // text (IndexWriter derives them).
     r.author_key = std::move(sender.key);
     r.author_name = std::move(sender.name);
 
@@ -1205,7 +1205,7 @@ class MboxReader {
   const std::string path_;
   const ReadOptions& options_;
   RecordSink* const sink_;
-  std::string list_, source_, community_, visibility_, topic_;
+  std::string list_, source_, community_, visibility_;
 
   bool active_ = false;
   bool too_large_ = false;

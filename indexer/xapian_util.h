@@ -160,6 +160,8 @@ inline constexpr std::string_view kMetaKey = "key:";        // identity key -> p
 inline constexpr std::string_view kMetaPerson = "person:";  // person id -> JSON
 inline constexpr std::string_view kMetaName = "name:";      // source \x1f name key -> person id
 
+inline constexpr std::string_view kMetaDerivedTopic = "dtopic:";  // derived (not tag) topic -> "1"
+
 // Reads the identity table from user metadata: on_key(key, person_id) for
 // every identity key, on_person(Person, pinned) for every person. Entries
 // that do not parse are skipped. May throw Xapian::Error (use GuardXapian).

@@ -10,6 +10,7 @@
 #include "whoknows/base/log.h"
 #include "whoknows/service/cli.h"
 #include "whoknows/service/eval.h"
+#include "whoknows/service/eval_topics.h"
 
 namespace whoknows::service {
 namespace {
@@ -34,6 +35,9 @@ struct EvalArgs {
 };
 
 int RunEvalCommand(const EvalArgs& a) {
+  if (a.task == "topics") {  // service/eval_topics.cc
+    return RunEvalTopicsCommand(a.paths, a.split_fraction, a.params, a.validate, a.json, a.quiet, a.tune_rounds);
+  }
   absl::StatusOr<EvalTask> task = ParseEvalTask(a.task);
   if (!task.ok()) {
     LogError("%s", task.status().message());

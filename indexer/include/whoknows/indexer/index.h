@@ -16,6 +16,9 @@
 //   "key:<identity key>" -> person id; "person:<person id>" -> JSON {name, keys,
 //   optout?, pinned?, aliased?}; "name:<source>\x1f<MailNameKey>" -> the person
 //   that name belongs to in that source (for merges by name).
+// Topics: T terms hold a source's tags and topics derived from text
+// (indexer/topics.h), in one vocabulary; "dtopic:<topic>" -> "1" marks the
+// derived ones.
 
 #include <cstdint>
 #include <functional>
@@ -28,6 +31,7 @@
 #include "absl/status/statusor.h"
 #include "whoknows/indexer/aliases.h"
 #include "whoknows/indexer/record.h"
+#include "whoknows/indexer/topics.h"
 
 namespace whoknows::indexer {
 
@@ -49,6 +53,11 @@ struct IndexOptions {
   // Merge mail identities with the same normalised full name (MailNameKey)
   // within one source, unless evidence contradicts it (see IndexWriter).
   bool name_merge = true;
+  // Derive topics from the text of mail, chat and untagged records
+  // (indexer/topics.h), against the index's document frequencies as of the
+  // document being added, and store them as T terms like tags.
+  bool derive_topics = true;
+  TopicOptions topics;
 };
 
 // One identity joined to a person because of its display name.
