@@ -389,7 +389,12 @@ class XapianIndexWriter final : public IndexWriter {
                                    w.record.topics.end());
       if (now == old) continue;
       Xapian::WritableDatabase& sdb = shards_[w.shard];
-      Xapian::Document doc = sdb.get_document(w.docid);
+      Xapian::Document doc;
+      try {
+        doc = sdb.get_document(w.docid);
+      } catch (const Xapian::DocNotFoundError&) {  // erased since (ErasePerson): nothing to re-derive
+        continue;
+      }
       for (const std::string& t : old) {
         if (std::find(w.record.topics.begin(), w.record.topics.end(), t) != w.record.topics.end()) continue;
         const std::string term = MakeTerm(px::kPrefixTopic, t);
