@@ -110,7 +110,7 @@ class WhoKnowsService final : public v1::WhoKnows::CallbackService {
       if (it != md.end()) header = std::string_view(it->second.data(), it->second.size());
       WK_ASSIGN_OR_RETURN(caller, Authenticate(*tokens_, header));
     }
-    if (static_cast<int>(caller.role) < static_cast<int>(min)) {
+    if (!RoleAllows(caller.role, min)) {
       return absl::PermissionDeniedError(absl::StrFormat("caller %s has role %s; this call needs %s", caller.name,
                                                          RoleName(caller.role), RoleName(min)));
     }
@@ -146,6 +146,7 @@ class WhoKnowsService final : public v1::WhoKnows::CallbackService {
       q.exclude.assign(req->exclude().begin(), req->exclude().end());
       q.from = req->window().from();
       q.to = req->window().to();
+      if (req->balance() != v1::BALANCE_DEFAULT) q.balance = req->balance() == v1::BALANCE_ON;
       const uint64_t fp = QueryFingerprint(q);
       if (!req->page_token().empty()) {
         WK_ASSIGN_OR_RETURN(q.offset, DecodePageToken(req->page_token(), fp));
@@ -224,6 +225,68 @@ class WhoKnowsService final : public v1::WhoKnows::CallbackService {
   }
 
   grpc::ServerReadReactor<v1::Message>* Ingest(grpc::CallbackServerContext* ctx, v1::IngestResponse* resp) override;
+
+  // --- routing log and availability
+  grpc::ServerUnaryReactor* RecordRouting(grpc::CallbackServerContext* ctx, const v1::RecordRoutingRequest* req,
+                                          v1::RecordRoutingResponse* resp) override {
+    return Unary(ctx, Role::kService, [&](const Caller& caller) -> absl::Status {
+      RoutingRecord r;
+      r.question_id = req->question_id();
+      r.question_text = req->question_text();
+      r.people.assign(req->people().begin(), req->people().end());
+      r.time = req->time();
+      r.visibility = req->visibility();
+      WK_ASSIGN_OR_RETURN(std::string id, backend_->RecordRouting(r, caller));
+      resp->set_routing_id(id);
+      return absl::OkStatus();
+    });
+  }
+
+  grpc::ServerUnaryReactor* RecordOutcome(grpc::CallbackServerContext* ctx, const v1::RecordOutcomeRequest* req,
+                                          v1::RecordOutcomeResponse* /*resp*/) override {
+    return Unary(ctx, Role::kService, [&](const Caller& caller) -> absl::Status {
+      if (req->routing_id().empty() || req->person().empty()) {
+        return absl::InvalidArgumentError("routing_id and person are required");
+      }
+      WK_ASSIGN_OR_RETURN(routing::Outcome o, routing::ParseOutcome(req->outcome()));
+      return backend_->RecordOutcome(req->routing_id(), req->person(), o, req->time(), caller);
+    });
+  }
+
+  grpc::ServerUnaryReactor* SetAvailability(grpc::CallbackServerContext* ctx, const v1::SetAvailabilityRequest* req,
+                                            v1::SetAvailabilityResponse* /*resp*/) override {
+    return Unary(ctx, Role::kReader, [&](const Caller& caller) -> absl::Status {
+      if (req->person().empty()) return absl::InvalidArgumentError("person is required");
+      routing::Availability a;
+      a.away_until = req->away_until();
+      a.max_per_week = req->max_per_week();
+      WK_RETURN_IF_ERROR(backend_->SetAvailability(req->person(), a, caller));
+      LogInfo("availability %s: away until %d, max %d/week, by %s", req->person(), a.away_until, a.max_per_week,
+              caller.name);
+      return absl::OkStatus();
+    });
+  }
+
+  grpc::ServerUnaryReactor* ListRoutings(grpc::CallbackServerContext* ctx, const v1::ListRoutingsRequest* req,
+                                         v1::ListRoutingsResponse* resp) override {
+    return Unary(ctx, Role::kReader, [&](const Caller& caller) -> absl::Status {
+      const size_t limit = req->limit() == 0 ? 100 : req->limit();
+      if (limit > 10000) return absl::InvalidArgumentError("limit must be at most 10000");
+      WK_ASSIGN_OR_RETURN(std::vector<routing::RoutingEntry> entries,
+                          backend_->ListRoutings(req->person(), limit, caller));
+      for (const routing::RoutingEntry& e : entries) {
+        v1::RoutingEntry* x = resp->add_entries();
+        x->set_routing_id(e.routing_id);
+        x->set_person(e.person);
+        x->set_question(e.question);
+        x->set_visibility(e.visibility);
+        x->set_time(e.time);
+        x->set_outcome(std::string(routing::OutcomeName(e.outcome)));
+        x->set_outcome_time(e.outcome_time);
+      }
+      return absl::OkStatus();
+    });
+  }
 
   Backend* backend() const { return backend_; }
   size_t ingest_batch() const { return ingest_batch_; }
