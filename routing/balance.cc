@@ -8,7 +8,7 @@ namespace whoknows::routing {
 
 absl::StatusOr<std::vector<BalancedCandidate>> Balance(std::span<const Candidate> candidates, const LoadModel& model,
                                                        int64_t now, const BalanceOptions& o) {
-  for (double v : {o.weight, o.exponent, o.default_capacity, o.decline_weight, o.window_days}) {
+  for (double v : {o.weight, o.exponent, o.default_capacity, o.decline_weight, o.window_days, o.share_cap}) {
     if (!std::isfinite(v) || v < 0) return absl::InvalidArgumentError("balance options must be finite and >= 0");
   }
   if (o.window_days <= 0 || o.default_capacity <= 0) {
@@ -23,10 +23,13 @@ absl::StatusOr<std::vector<BalancedCandidate>> Balance(std::span<const Candidate
     b.index = i;
     b.score = candidates[i].score;
     if (i >= pool) continue;
-    b.load = model.Get(candidates[i].person, now, window);
+    b.load = model.Get(candidates[i].person, now, window, o.share_cap > 0 ? o.recent_questions : 0);
     const bool own = b.load.capacity > 0;
     b.capacity = (own ? static_cast<double>(b.load.capacity) : o.default_capacity) * window_weeks;
-    const double u = static_cast<double>(b.load.routed) / b.capacity;
+    double u = static_cast<double>(b.load.routed) / b.capacity;
+    if (o.share_cap > 0 && b.load.recent_total > 0) {
+      u = std::max(u, static_cast<double>(b.load.recent) / static_cast<double>(b.load.recent_total) / o.share_cap);
+    }
     double f = 1.0 / (1.0 + o.weight * std::pow(u, o.exponent));
     const double outcomes = static_cast<double>(b.load.declined + b.load.no_response + b.load.answered);
     const double decline_rate = (b.load.declined + 0.5 * b.load.no_response) / (outcomes + 2.0);
@@ -37,11 +40,12 @@ absl::StatusOr<std::vector<BalancedCandidate>> Balance(std::span<const Candidate
     if (b.at_capacity) {
       b.note = absl::StrFormat("at capacity: %d routed in %g days of %g (x%.2f, listed after people with room)",
                                b.load.routed, o.window_days, b.capacity, f);
-    } else if (b.load.routed == 0 && b.load.declined == 0) {
+    } else if (b.load.routed == 0 && b.load.recent == 0 && b.load.declined == 0) {
       b.note = absl::StrFormat("free: nothing routed in %g days", o.window_days);
     } else {
-      b.note = absl::StrFormat("%d routed in %g days of capacity %g, %d declined (x%.2f)", b.load.routed,
-                               o.window_days, b.capacity, b.load.declined, f);
+      b.note = absl::StrFormat("%d routed in %g days of capacity %g, %d of the last %d questions, %d declined (x%.2f)",
+                               b.load.routed, o.window_days, b.capacity, b.load.recent, b.load.recent_total,
+                               b.load.declined, f);
     }
   }
   std::stable_sort(out.begin(), out.begin() + static_cast<std::ptrdiff_t>(pool),

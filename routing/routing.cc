@@ -119,6 +119,9 @@ void LoadModel::Add(const RoutingEntry& e) {
                               [](int64_t t, const RoutingEntry& x) { return t < x.time; });
   st.entries.insert(pos, e);
   ++entries_;
+  std::pair<int64_t, std::string> q(e.time, e.routing_id);
+  auto qpos = std::lower_bound(questions_.begin(), questions_.end(), q);
+  if (qpos == questions_.end() || *qpos != q) questions_.insert(qpos, std::move(q));
 }
 
 bool LoadModel::SetOutcome(std::string_view person, std::string_view routing_id, Outcome outcome, int64_t time) {
@@ -148,15 +151,18 @@ void LoadModel::ErasePerson(std::string_view person) {
   if (it == people_.end()) return;
   entries_ -= it->second.entries.size();
   people_.erase(it);
+  // questions_ keeps the routing ids: other people may share them, and a
+  // question routed only to the erased person still happened.
 }
 
 void LoadModel::Clear() {
   std::lock_guard<std::mutex> lock(mu_);
   people_.clear();
   entries_ = 0;
+  questions_.clear();
 }
 
-PersonLoad LoadModel::Get(std::string_view person, int64_t now, int64_t window) const {
+PersonLoad LoadModel::Get(std::string_view person, int64_t now, int64_t window, size_t recent_questions) const {
   PersonLoad l;
   std::lock_guard<std::mutex> lock(mu_);
   auto it = people_.find(absl::string_view(person.data(), person.size()));
@@ -169,6 +175,20 @@ PersonLoad LoadModel::Get(std::string_view person, int64_t now, int64_t window) 
   auto lo = std::upper_bound(st.entries.begin(), hi, now - window,
                              [](int64_t t, const RoutingEntry& x) { return t < x.time; });
   l.routed = static_cast<uint32_t>(hi - lo);
+  if (recent_questions > 0) {
+    auto qhi = std::upper_bound(questions_.begin(), questions_.end(), now,
+                                [](int64_t t, const std::pair<int64_t, std::string>& q) { return t < q.first; });
+    const size_t total = std::min<size_t>(recent_questions, static_cast<size_t>(qhi - questions_.begin()));
+    l.recent_total = static_cast<uint32_t>(total);
+    if (total > 0) {
+      const std::pair<int64_t, std::string>& first = *(qhi - static_cast<std::ptrdiff_t>(total));
+      for (auto e = hi; e != st.entries.begin();) {
+        --e;
+        if (std::make_pair(e->time, e->routing_id) < first) break;
+        ++l.recent;
+      }
+    }
+  }
   for (auto e = st.entries.begin(); e != hi; ++e) {
     switch (e->outcome) {
       case Outcome::kDeclined: ++l.declined; break;

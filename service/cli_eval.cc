@@ -10,6 +10,7 @@
 #include "whoknows/base/log.h"
 #include "whoknows/service/cli.h"
 #include "whoknows/service/eval.h"
+#include "whoknows/service/eval_balance.h"
 
 namespace whoknows::service {
 namespace {
@@ -26,7 +27,30 @@ struct EvalArgs {
   std::vector<std::string> params;
   int tune_rounds = 3;
   bool json = false, validate = false, quiet = false;
+  bool balance = false;
+  BalanceEvalOptions balance_options;
+  double min_mrr_ratio = 0.97;
 };
+
+int RunBalance(EvalTask task, const EvalArgs& a, const EvalOptions& o) {
+  if (a.validate) {
+    absl::StatusOr<BalanceTuneResult> r = TuneBalance(task, a.paths, o, a.balance_options, a.min_mrr_ratio);
+    if (!r.ok()) {
+      LogError("eval: %s", r.status().ToString());
+      return 1;
+    }
+    std::printf("%s", a.json ? (BalanceTuneResultToJson(*r).dump(2) + "\n").c_str() : FormatBalanceTuneResult(*r).c_str());
+    return 0;
+  }
+  absl::StatusOr<BalanceEvalReport> r = RunBalanceEval(task, a.paths, o, a.balance_options);
+  if (!r.ok()) {
+    LogError("eval: %s", r.status().ToString());
+    return 1;
+  }
+  std::printf("%s", a.json ? (BalanceEvalReportToJson(*r).dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n").c_str()
+                           : FormatBalanceEvalReport(*r).c_str());
+  return 0;
+}
 
 int RunEvalCommand(const EvalArgs& a) {
   absl::StatusOr<EvalTask> task = ParseEvalTask(a.task);
@@ -55,6 +79,7 @@ int RunEvalCommand(const EvalArgs& a) {
     }
   }
   if (!a.quiet) o.log = [](const std::string& line) { LogInfo("%s", line); };
+  if (a.balance) return RunBalance(*task, a, o);
   if (a.validate) {
     absl::StatusOr<TuneResult> r = TuneOnValidation(*task, a.paths, o);
     if (!r.ok()) {
@@ -111,6 +136,26 @@ void RegisterEvalCommand(CLI::App& app, int* exit_code) {
       ->capture_default_str();
   cmd->add_flag("--validate", a->validate,
                 "Tune weights on a validation split carved from each training period (never the test split)");
+  cmd->add_flag("--balance", a->balance,
+                "routing/replies: replay the test period in time order, routing each question to the top 3 and "
+                "logging it; MRR beside max_share, gini and distinct_people (with --validate: tune the balance "
+                "trade-off on the validation split)");
+  cmd->add_option("--balance-weight", a->balance_options.balance.weight, "Balance: load discount strength")
+      ->capture_default_str();
+  cmd->add_option("--balance-capacity", a->balance_options.balance.default_capacity,
+                  "Balance: routed questions per week before a person's score halves (weight 1)")
+      ->capture_default_str();
+  cmd->add_option("--balance-pool", a->balance_options.balance.pool, "Balance: candidates re-ranked")
+      ->capture_default_str();
+  cmd->add_option("--balance-share-cap", a->balance_options.balance.share_cap,
+                  "Balance: share of the last --balance-recent questions that counts as full load (0 = off)")
+      ->capture_default_str();
+  cmd->add_option("--balance-recent", a->balance_options.balance.recent_questions,
+                  "Balance: how many recent questions the share is taken over")
+      ->capture_default_str();
+  cmd->add_option("--balance-min-mrr", a->min_mrr_ratio,
+                  "Balance --validate: keep MRR at least this fraction of unbalanced")
+      ->capture_default_str();
   cmd->add_flag("--json", a->json, "JSON output");
   cmd->add_flag("--quiet", a->quiet, "No progress on stderr");
   cmd->callback([a, exit_code] { *exit_code = RunEvalCommand(*a); });

@@ -102,6 +102,11 @@ void RegisterServeCommand(CLI::App& app, int* exit_code) {
       ->capture_default_str();
   serve->add_option("--balance-pool", a->balance_options.pool, "Candidates re-ranked by load")
       ->capture_default_str();
+  serve->add_option("--balance-share-cap", a->balance_options.share_cap,
+                    "Share of the last --balance-recent routed questions that counts as full load (0 = off)")
+      ->capture_default_str();
+  serve->add_option("--balance-recent", a->balance_options.recent_questions, "Recent questions for the share")
+      ->capture_default_str();
   serve->add_option("--ingest-batch", a->server.ingest_batch, "Ingest messages per commit within a stream")
       ->capture_default_str();
   serve->callback([a, exit_code] { *exit_code = RunServe(*a); });

@@ -71,6 +71,8 @@ std::string QuestionHash(std::string_view text);
 // A person's load at some time.
 struct PersonLoad {
   uint32_t routed = 0;      // routed questions in the window before now
+  uint32_t recent = 0;      // of the last `recent_questions` routed questions (LoadModel::Get)
+  uint32_t recent_total = 0;  // how many questions that window holds (<= recent_questions)
   uint32_t declined = 0;    // over the whole log
   uint32_t no_response = 0;
   uint32_t answered = 0;    // answered or helpful
@@ -92,8 +94,9 @@ class LoadModel {
   void ErasePerson(std::string_view person);
   void Clear();
 
-  // Load of `person` at `now`: routings in (now - window, now].
-  PersonLoad Get(std::string_view person, int64_t now, int64_t window = kWeek) const;
+  // Load of `person` at `now`: routings in (now - window, now], and among
+  // the last `recent_questions` questions routed to anyone up to now.
+  PersonLoad Get(std::string_view person, int64_t now, int64_t window = kWeek, size_t recent_questions = 0) const;
   // People away at `now`.
   std::vector<std::string> Away(int64_t now) const;
   // The entry of (person, routing id), or NotFound.
@@ -112,15 +115,19 @@ class LoadModel {
   mutable std::mutex mu_;
   absl::flat_hash_map<std::string, PersonState> people_;
   size_t entries_ = 0;
+  std::vector<std::pair<int64_t, std::string>> questions_;  // (time, routing id), sorted, one per routing
 };
 
 // --- the balance re-ranking
 //
 // Each candidate's score s is multiplied by a load factor
-//     f = 1 / (1 + weight * (routed / capacity)^exponent) * (1 - decline_weight * decline_rate)
+//     f = 1 / (1 + weight * u^exponent) * (1 - decline_weight * decline_rate)
+//     u = max(routed / capacity, recent_share / share_cap)
 // where routed counts the questions routed to the person in the last
 // window_days, capacity is their max_per_week (scaled to the window) or
-// default_capacity, and decline_rate = (declined + no_response / 2) /
+// default_capacity; recent_share is the person's share of the last
+// recent_questions questions routed to anyone (so load also counts where
+// questions are rarer than one a week; share_cap 0 turns it off); decline_rate = (declined + no_response / 2) /
 // (outcomes + 2) (smoothed so one decline does not sink anyone). A free person
 // keeps f = 1, so one with a slightly lower score overtakes a loaded one:
 // with weight 1 and default capacity 3, three routings this week halve a
@@ -136,6 +143,8 @@ struct BalanceOptions {
   double decline_weight = 0.5;
   double window_days = 7;
   size_t pool = 20;
+  size_t recent_questions = 20;
+  double share_cap = 0.2;  // a person holding this share of recent questions counts as full
 };
 
 struct Candidate {
