@@ -29,7 +29,7 @@ struct EvalArgs {
   bool json = false, validate = false, quiet = false;
   bool balance = false;
   BalanceEvalOptions balance_options;
-  double min_mrr_ratio = 0.97;
+  double min_mrr_ratio = 0.95;
 };
 
 int RunBalance(EvalTask task, const EvalArgs& a, const EvalOptions& o) {
@@ -146,6 +146,9 @@ void RegisterEvalCommand(CLI::App& app, int* exit_code) {
                   "Balance: routed questions per week before a person's score halves (weight 1)")
       ->capture_default_str();
   cmd->add_option("--balance-pool", a->balance_options.balance.pool, "Balance: candidates re-ranked")
+      ->capture_default_str();
+  cmd->add_option("--balance-exponent", a->balance_options.balance.exponent,
+                  "Balance: load exponent (2 = light loads barely count, heavy ones a lot)")
       ->capture_default_str();
   cmd->add_option("--balance-share-cap", a->balance_options.balance.share_cap,
                   "Balance: share of the last --balance-recent questions that counts as full load (0 = off)")

@@ -222,12 +222,15 @@ absl::StatusOr<BalanceTuneResult> TuneBalance(EvalTask task, const std::vector<s
                                               double min_mrr_ratio) {
   // Each data set is prepared once and replayed per grid point.
   std::vector<routing::BalanceOptions> grid;
-  for (double w : {0.5, 1.0, 2.0, 4.0}) {
-    for (double share : {0.1, 0.2, 0.3, 0.5}) {
-      routing::BalanceOptions b = bo_in.balance;
-      b.weight = w;
-      b.share_cap = share;
-      grid.push_back(b);
+  for (double e : {1.0, 2.0}) {
+    for (double w : {0.5, 1.0, 2.0, 4.0}) {
+      for (double share : {0.1, 0.2, 0.3, 0.5}) {
+        routing::BalanceOptions b = bo_in.balance;
+        b.exponent = e;
+        b.weight = w;
+        b.share_cap = share;
+        grid.push_back(b);
+      }
     }
   }
   std::vector<std::vector<Tally>> pooled(grid.size());
@@ -276,18 +279,19 @@ nlohmann::json BalanceTuneResultToJson(const BalanceTuneResult& r) {
 }
 
 std::string FormatBalanceTuneResult(const BalanceTuneResult& r) {
-  std::string out = "balance grid on the validation split (pooled): weight share_cap | MRR plain/balanced | "
+  std::string out = "balance grid on the validation split (pooled): exponent weight share_cap | MRR plain/balanced | "
                     "max_share plain/balanced | distinct plain/balanced\n";
   for (const auto& [b, d] : r.grid) {
-    absl::StrAppendFormat(&out, "  %4g %5g | %.3f %.3f | %.3f %.3f | %d %d\n", b.weight, b.share_cap,
+    absl::StrAppendFormat(&out, "  %g %4g %5g | %.3f %.3f | %.3f %.3f | %d %d\n", b.exponent, b.weight, b.share_cap,
                           d.methods[0].mrr, d.methods[1].mrr, d.methods[0].load.max_share,
                           d.methods[1].load.max_share, d.methods[0].load.distinct_people,
                           d.methods[1].load.distinct_people);
   }
   if (r.met) {
-    absl::StrAppendFormat(&out, "chosen: weight %g, share_cap %g\n", r.chosen.weight, r.chosen.share_cap);
+    absl::StrAppendFormat(&out, "chosen: exponent %g, weight %g, share_cap %g\n", r.chosen.exponent, r.chosen.weight,
+                          r.chosen.share_cap);
   } else {
-    absl::StrAppendFormat(&out, "no grid point kept MRR and doubled distinct people; options unchanged (weight %g, share_cap %g)\n",
+    absl::StrAppendFormat(&out, "no grid point kept MRR and 1.5x distinct people; options unchanged (weight %g, share_cap %g)\n",
                           r.chosen.weight, r.chosen.share_cap);
   }
   return out;

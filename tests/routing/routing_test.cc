@@ -67,6 +67,7 @@ TEST(BalanceTest, LiftsFreePeopleAndWeightZeroKeepsOrder) {
   std::vector<Candidate> c = {{"top", 1.0}, {"second", 0.8}, {"third", 0.3}};
   BalanceOptions o;
   o.share_cap = 0;
+  o.weight = 1;
   ASSERT_OK_AND_ASSIGN(auto b, Balance(c, m, kT0 + 10, o));
   ASSERT_EQ(b.size(), 3u);
   EXPECT_EQ(b[0].index, 1u);  // 0.8 free beats 1.0 / (1 + 3/3)
