@@ -143,6 +143,11 @@ void LoadModel::SetAvailability(std::string_view person, const Availability& a) 
   PersonState& st = people_[std::string(person)];
   st.avail = a;
   st.has_avail = true;
+  if (a.away_until > 0) {
+    away_[std::string(person)] = a.away_until;
+  } else {
+    away_.erase(absl::string_view(person.data(), person.size()));
+  }
 }
 
 void LoadModel::ErasePerson(std::string_view person) {
@@ -151,6 +156,7 @@ void LoadModel::ErasePerson(std::string_view person) {
   if (it == people_.end()) return;
   entries_ -= it->second.entries.size();
   people_.erase(it);
+  away_.erase(absl::string_view(person.data(), person.size()));
   // questions_ keeps the routing ids: other people may share them, and a
   // question routed only to the erased person still happened.
 }
@@ -160,6 +166,7 @@ void LoadModel::Clear() {
   people_.clear();
   entries_ = 0;
   questions_.clear();
+  away_.clear();
 }
 
 PersonLoad LoadModel::Get(std::string_view person, int64_t now, int64_t window, size_t recent_questions) const {
@@ -204,8 +211,8 @@ PersonLoad LoadModel::Get(std::string_view person, int64_t now, int64_t window, 
 std::vector<std::string> LoadModel::Away(int64_t now) const {
   std::vector<std::string> out;
   std::lock_guard<std::mutex> lock(mu_);
-  for (const auto& [p, st] : people_) {
-    if (st.has_avail && st.avail.away_until > now) out.push_back(p);
+  for (const auto& [p, until] : away_) {
+    if (until > now) out.push_back(p);
   }
   std::sort(out.begin(), out.end());
   return out;

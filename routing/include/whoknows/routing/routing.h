@@ -116,6 +116,7 @@ class LoadModel {
   absl::flat_hash_map<std::string, PersonState> people_;
   size_t entries_ = 0;
   std::vector<std::pair<int64_t, std::string>> questions_;  // (time, routing id), sorted, one per routing
+  absl::flat_hash_map<std::string, int64_t> away_;  // people with an away_until set (Away() scans only these)
 };
 
 // --- the balance re-ranking
