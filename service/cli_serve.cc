@@ -139,7 +139,8 @@ void RegisterServeCommand(CLI::App& app, int* exit_code) {
   serve->add_option("--tls-cert", a->server.tls_cert_file, "PEM certificate chain (TLS with --tls-key)");
   serve->add_option("--tls-key", a->server.tls_key_file, "PEM private key");
   serve->add_option("--tokens", a->server.tokens_file,
-                    "Bearer tokens file: '<token> <name> <reader|ingester|admin> <group,...|*>' per line");
+                    "Bearer tokens file: '<token> <name> <reader|ingester|service|admin> <group,...|*> "
+                    "[person=<id>]' per line");
   serve->add_option("--grace", a->grace_seconds, "Seconds in-flight calls may take after SIGTERM/SIGINT")
       ->capture_default_str();
   serve->add_flag("--balance", a->balance, "FindExperts balances load by default (callers may still choose)");
