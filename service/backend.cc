@@ -608,6 +608,9 @@ class LocalBackend final : public Backend {
         }
         std::lock_guard<std::mutex> lock(write_mu_);
         s = RefreshLocked(/*full=*/true);  // replication may also have deleted documents (erase)
+        // The routing log and availability travel in the same index (user
+        // metadata): reload them so balance and ListRoutings follow the master.
+        if (s.ok()) s = routing_.Load(reader.get());
         if (s.ok()) {
           std::lock_guard<std::mutex> flock(follow_mu_);
           behind_since_ = std::chrono::steady_clock::time_point();
