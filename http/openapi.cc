@@ -109,9 +109,7 @@ std::string OpenApiJson() {
       }
       json op = {{"operationId", std::string(r.rpc)},
                  {"summary", std::string(r.summary)},
-                 {"x-whoknows-role", r.role == service::Role::kReader     ? "reader"
-                                     : r.role == service::Role::kIngester ? "ingester"
-                                                                          : "admin"}};
+                 {"x-whoknows-role", std::string(service::RoleName(r.role))}};
       if (r.body == Route::Body::kNone) {
         QueryParams(r.request, "", path_fields, &todo, &params);
       } else {

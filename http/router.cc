@@ -191,6 +191,22 @@ const std::vector<Route>& Routes() {
       {"DELETE", "/v1/people/{person}", "Erase", "Erase a person's documents and identity data.", Role::kAdmin,
        v1::EraseRequest::descriptor(), v1::EraseResponse::descriptor(), R::Body::kNone,
        &Call<v1::EraseRequest, v1::EraseResponse, &Api::Erase>},
+      // Routing log and availability (issue 14).
+      {"POST", "/v1/routings", "RecordRouting", "Log that a question was routed to people; returns the routing id.",
+       service::kRoutingRole, v1::RecordRoutingRequest::descriptor(), v1::RecordRoutingResponse::descriptor(),
+       R::Body::kJson, &Call<v1::RecordRoutingRequest, v1::RecordRoutingResponse, &Api::RecordRouting>},
+      {"GET", "/v1/routings", "ListRoutings",
+       "Routing log entries, newest first: everyone's for service/admin, otherwise the caller's own.",
+       Role::kReader, v1::ListRoutingsRequest::descriptor(), v1::ListRoutingsResponse::descriptor(), R::Body::kNone,
+       &Call<v1::ListRoutingsRequest, v1::ListRoutingsResponse, &Api::ListRoutings>},
+      {"POST", "/v1/routings/{routing_id}/outcome", "RecordOutcome",
+       "Log what came of a routing for one person (answered, declined, ignored...).", service::kRoutingRole,
+       v1::RecordOutcomeRequest::descriptor(), v1::RecordOutcomeResponse::descriptor(), R::Body::kJson,
+       &Call<v1::RecordOutcomeRequest, v1::RecordOutcomeResponse, &Api::RecordOutcome>},
+      {"PUT", "/v1/people/{person}/availability", "SetAvailability",
+       "Set a person's availability (away_until, max_per_week): an admin or the person's own token.",
+       Role::kReader, v1::SetAvailabilityRequest::descriptor(), v1::SetAvailabilityResponse::descriptor(),
+       R::Body::kJson, &Call<v1::SetAvailabilityRequest, v1::SetAvailabilityResponse, &Api::SetAvailability>},
       // Talent network (GetTalentNetwork, GetTopicCoverage): add their routes here, e.g.
       // {"GET", "/v1/network", "GetTalentNetwork", ...} and {"GET", "/v1/topics/coverage", ...}, once
       // service::Api has the calls; the router and /v1/openapi.json pick them up from this table.

@@ -94,6 +94,17 @@ class XapianIndexReader final : public IndexReader {
     return st;
   }
 
+  absl::StatusOr<std::vector<std::pair<std::string, std::string>>> ListMetadata(std::string_view prefix) override {
+    std::vector<std::pair<std::string, std::string>> out;
+    const std::string p(prefix);
+    WK_RETURN_IF_ERROR(GuardXapian("list metadata", [&] {
+      for (auto m = db_.metadata_keys_begin(p); m != db_.metadata_keys_end(p); ++m) {
+        out.emplace_back(*m, db_.get_metadata(*m));
+      }
+    }));
+    return out;
+  }
+
   uint32_t last_docid() const override { return db_.get_lastdocid(); }
 
   absl::Status ForEachDocument(const std::function<void(const StoredDoc&)>& fn, uint32_t first_docid) override {

@@ -277,6 +277,11 @@ class XapianIndexWriter final : public IndexWriter {
         key_to_person_.erase(k);
         dirty_keys_.insert(k);
       }
+      // Personal data kept beside the documents (routing log, availability).
+      const std::string pd = PersonDataPrefix(person_id);
+      std::vector<std::string> meta_keys;
+      for (auto m = db_.metadata_keys_begin(pd); m != db_.metadata_keys_end(pd); ++m) meta_keys.push_back(*m);
+      for (const std::string& mk : meta_keys) db_.set_metadata(mk, "");
     }));
     persons_.erase(it);
     removed_persons_.insert(std::string(person_id));
@@ -301,6 +306,20 @@ class XapianIndexWriter final : public IndexWriter {
     if (it == persons_.end()) return absl::NotFoundError(absl::StrFormat("unknown person %s", person_id));
     it->second.opted_out = opted_out;
     dirty_persons_.insert(it->first);
+    return Commit();
+  }
+
+  absl::Status PutMetadata(const std::vector<std::pair<std::string, std::string>>& entries) override {
+    for (const auto& [k, v] : entries) {
+      if (k.empty() || k.size() > kMaxMetadataKeyBytes) {
+        return absl::InvalidArgumentError(absl::StrFormat("metadata key of %d bytes (1..%d)", k.size(),
+                                                          kMaxMetadataKeyBytes));
+      }
+    }
+    WK_RETURN_IF_ERROR(GuardXapian("put metadata", [&] {
+      for (const auto& [k, v] : entries) db_.set_metadata(k, v);
+    }));
+    ++pending_;
     return Commit();
   }
 
@@ -684,6 +703,24 @@ class XapianIndexWriter final : public IndexWriter {
 };
 
 }  // namespace
+
+std::string PersonDataPrefix(std::string_view person_id) {
+  constexpr size_t kKeep = 160;
+  std::string out = "pd:";
+  if (person_id.size() <= kKeep) {
+    out.append(person_id);
+  } else {
+    uint64_t h = 1469598103934665603ull;  // FNV-1a: stable across processes
+    for (unsigned char c : person_id) {
+      h ^= c;
+      h *= 1099511628211ull;
+    }
+    out.append(person_id.substr(0, kKeep - 17));
+    out += absl::StrFormat("#%016x", h);
+  }
+  out.push_back('\x1f');
+  return out;
+}
 
 absl::StatusOr<std::unique_ptr<IndexWriter>> IndexWriter::Open(const std::string& dir, const IndexOptions& options) {
   auto w = std::make_unique<XapianIndexWriter>(dir, options);

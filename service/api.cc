@@ -42,7 +42,7 @@ absl::StatusOr<Caller> Api::Authorize(std::string_view authorization, Role min) 
   if (tokens_ != nullptr) {
     WK_ASSIGN_OR_RETURN(caller, Authenticate(*tokens_, authorization));
   }
-  if (static_cast<int>(caller.role) < static_cast<int>(min)) {
+  if (!RoleAllows(caller.role, min)) {
     return absl::PermissionDeniedError(absl::StrFormat("caller %s has role %s; this call needs %s", caller.name,
                                                        RoleName(caller.role), RoleName(min)));
   }
@@ -59,6 +59,7 @@ absl::Status Api::FindExperts(const Caller& caller, const v1::FindExpertsRequest
   q.exclude.assign(req.exclude().begin(), req.exclude().end());
   q.from = req.window().from();
   q.to = req.window().to();
+  if (req.balance() != v1::BALANCE_DEFAULT) q.balance = req.balance() == v1::BALANCE_ON;
   const uint64_t fp = QueryFingerprint(q);
   if (!req.page_token().empty()) {
     WK_ASSIGN_OR_RETURN(q.offset, DecodePageToken(req.page_token(), fp));
@@ -116,6 +117,41 @@ absl::Status Api::Erase(const Caller& caller, const v1::EraseRequest& req, v1::E
   WK_ASSIGN_OR_RETURN(uint64_t removed, backend_->Erase(req.person()));
   resp->set_documents_removed(removed);
   LogInfo("erase %s: %d documents removed by %s", req.person(), removed, caller.name);
+  return absl::OkStatus();
+}
+
+absl::Status Api::RecordRouting(const Caller& caller, const v1::RecordRoutingRequest& req,
+                                v1::RecordRoutingResponse* resp) const {
+  WK_ASSIGN_OR_RETURN(std::string id, backend_->RecordRouting(FromProto(req), caller));
+  resp->set_routing_id(id);
+  return absl::OkStatus();
+}
+
+absl::Status Api::RecordOutcome(const Caller& caller, const v1::RecordOutcomeRequest& req,
+                                v1::RecordOutcomeResponse* /*resp*/) const {
+  if (req.routing_id().empty() || req.person().empty()) {
+    return absl::InvalidArgumentError("routing_id and person are required");
+  }
+  WK_ASSIGN_OR_RETURN(routing::Outcome o, routing::ParseOutcome(req.outcome()));
+  return backend_->RecordOutcome(req.routing_id(), req.person(), o, req.time(), caller);
+}
+
+absl::Status Api::SetAvailability(const Caller& caller, const v1::SetAvailabilityRequest& req,
+                                  v1::SetAvailabilityResponse* /*resp*/) const {
+  WK_RETURN_IF_ERROR(NeedPerson(req.person()));
+  const routing::Availability a = FromProto(req);
+  WK_RETURN_IF_ERROR(backend_->SetAvailability(req.person(), a, caller));
+  LogInfo("availability %s: away until %d, max %d/week, by %s", req.person(), a.away_until, a.max_per_week,
+          caller.name);
+  return absl::OkStatus();
+}
+
+absl::Status Api::ListRoutings(const Caller& caller, const v1::ListRoutingsRequest& req,
+                               v1::ListRoutingsResponse* resp) const {
+  const size_t limit = req.limit() == 0 ? 100 : req.limit();
+  if (limit > 10000) return absl::InvalidArgumentError("limit must be at most 10000");
+  WK_ASSIGN_OR_RETURN(std::vector<routing::RoutingEntry> entries, backend_->ListRoutings(req.person(), limit, caller));
+  ToProto(entries, resp);
   return absl::OkStatus();
 }
 

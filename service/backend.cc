@@ -18,6 +18,8 @@
 #include "whoknows/engine/connect.h"
 #include "whoknows/engine/rank.h"
 #include "whoknows/engine/snapshot.h"
+#include "whoknows/routing/experts.h"
+#include "whoknows/routing/store.h"
 
 namespace whoknows::service {
 namespace {
@@ -86,6 +88,11 @@ class LocalBackend final : public Backend {
       WK_RETURN_IF_ERROR(writer_->Commit());  // make sure the database exists on disk
     }
     WK_RETURN_IF_ERROR(Refresh());
+    {
+      ReaderLease reader(this);
+      WK_RETURN_IF_ERROR(reader.status());
+      WK_RETURN_IF_ERROR(routing_.Load(reader.get()));
+    }
     if (options_.follow_seconds > 0) follow_thread_ = std::thread([this] { Follow(); });
     return absl::OkStatus();
   }
@@ -107,8 +114,10 @@ class LocalBackend final : public Backend {
     answer.documents_matched = hits.size();
     if (hits.empty()) return answer;
     engine::AskOptions opt;
-    opt.k = q.k + 1;
-    opt.offset = q.offset;
+    const bool balance = q.balance.value_or(options_.balance_by_default);
+    const int64_t now = absl::ToUnixSeconds(absl::Now());
+    opt.k = balance ? routing::BalanceDepth(q.offset, q.k, options_.balance) : q.k + 1;
+    opt.offset = balance ? 0 : q.offset;
     opt.group_mask = Mask(*state->snapshot, caller);
     opt.topics = q.topics;
     opt.from = q.from;
@@ -117,7 +126,12 @@ class LocalBackend final : public Backend {
       auto p = reader->ResolvePerson(e);
       opt.exclude_persons.push_back(p.ok() ? *p : e);
     }
+    for (std::string& away : routing_.model().Away(now)) opt.exclude_persons.push_back(std::move(away));
     WK_ASSIGN_OR_RETURN(std::vector<engine::Expert> experts, engine::RankExperts(*state->snapshot, hits, opt));
+    if (balance) {
+      WK_RETURN_IF_ERROR(routing::BalanceExperts(&experts, routing_.model(), now, options_.balance));
+      experts.erase(experts.begin(), experts.begin() + static_cast<std::ptrdiff_t>(std::min(q.offset, experts.size())));
+    }
     if (experts.size() > q.k) {
       answer.has_more = true;
       experts.resize(q.k);
@@ -374,9 +388,89 @@ class LocalBackend final : public Backend {
       WK_RETURN_IF_ERROR(reader.status());
       WK_ASSIGN_OR_RETURN(id, reader->ResolvePerson(person));
     }
-    WK_ASSIGN_OR_RETURN(uint64_t n, writer_->ErasePerson(id));
+    WK_ASSIGN_OR_RETURN(uint64_t n, writer_->ErasePerson(id));  // also removes the routing log entries
+    routing_.ErasePerson(id);
     WK_RETURN_IF_ERROR(RefreshLocked(/*full=*/true));
     return n;
+  }
+
+  absl::StatusOr<std::string> RecordRouting(const RoutingRecord& r, const Caller& caller) override {
+    if (writer_ == nullptr) return absl::FailedPreconditionError("this backend is read-only");
+    if (r.question_id.empty() && r.question_text.empty()) {
+      return absl::InvalidArgumentError("a question id or text is required");
+    }
+    if (r.question_id.size() > 1024) return absl::InvalidArgumentError("question id over 1 KiB");
+    if (r.people.empty() || r.people.size() > 100) return absl::InvalidArgumentError("1..100 people required");
+    routing::RoutingEntry e;
+    e.question = r.question_id.empty() ? routing::QuestionHash(r.question_text) : r.question_id;
+    e.visibility = r.visibility.empty() ? "internal" : r.visibility;
+    WK_RETURN_IF_ERROR(CheckGroup(caller, e.visibility));
+    e.recorded_by = caller.name;
+    e.time = r.time != 0 ? r.time : absl::ToUnixSeconds(absl::Now());
+    std::lock_guard<std::mutex> lock(write_mu_);
+    std::vector<std::string> ids;
+    {
+      ReaderLease reader(this);
+      WK_RETURN_IF_ERROR(reader.status());
+      for (const std::string& p : r.people) {
+        WK_ASSIGN_OR_RETURN(std::string id, reader->ResolvePerson(p));
+        if (std::find(ids.begin(), ids.end(), id) == ids.end()) ids.push_back(std::move(id));
+      }
+    }
+    return routing_.Record(writer_.get(), std::move(e), ids);
+  }
+
+  absl::Status RecordOutcome(const std::string& routing_id, const std::string& person, routing::Outcome outcome,
+                             int64_t time, const Caller& caller) override {
+    if (writer_ == nullptr) return absl::FailedPreconditionError("this backend is read-only");
+    std::lock_guard<std::mutex> lock(write_mu_);
+    WK_ASSIGN_OR_RETURN(std::string id, ResolveId(person));
+    WK_ASSIGN_OR_RETURN(routing::RoutingEntry e, routing_.model().Find(id, routing_id));
+    WK_RETURN_IF_ERROR(CheckGroup(caller, e.visibility));
+    return routing_.SetOutcome(writer_.get(), id, routing_id, outcome,
+                               time != 0 ? time : absl::ToUnixSeconds(absl::Now()));
+  }
+
+  absl::Status SetAvailability(const std::string& person, const routing::Availability& a,
+                               const Caller& caller) override {
+    if (writer_ == nullptr) return absl::FailedPreconditionError("this backend is read-only");
+    std::lock_guard<std::mutex> lock(write_mu_);
+    WK_ASSIGN_OR_RETURN(std::string id, ResolveId(person));
+    if (caller.role != Role::kAdmin) {
+      absl::StatusOr<std::string> own = caller.person.empty() ? absl::NotFoundError("") : ResolveId(caller.person);
+      if (!own.ok() || *own != id) {
+        return absl::PermissionDeniedError(
+            absl::StrFormat("caller %s may only set its own availability (or be an admin)", caller.name));
+      }
+    }
+    return routing_.SetAvailability(writer_.get(), id, a);
+  }
+
+  absl::StatusOr<std::vector<routing::RoutingEntry>> ListRoutings(const std::string& person, size_t limit,
+                                                                  const Caller& caller) override {
+    std::string id;
+    if (!person.empty()) {
+      WK_ASSIGN_OR_RETURN(id, ResolveId(person));
+    }
+    if (caller.role != Role::kAdmin && caller.role != Role::kService) {
+      absl::StatusOr<std::string> own = caller.person.empty() ? absl::NotFoundError("") : ResolveId(caller.person);
+      if (!own.ok() || (!id.empty() && *own != id)) {
+        return absl::PermissionDeniedError(
+            absl::StrFormat("caller %s may only list its own routings (or be service or admin)", caller.name));
+      }
+      id = *own;
+    }
+    std::vector<routing::RoutingEntry> all = routing_.model().Entries(id, 0);
+    std::vector<routing::RoutingEntry> out;
+    for (routing::RoutingEntry& e : all) {
+      if (!caller.groups.empty() &&
+          std::find(caller.groups.begin(), caller.groups.end(), e.visibility) == caller.groups.end()) {
+        continue;  // a question the caller may not see: not even its id
+      }
+      out.push_back(std::move(e));
+      if (limit > 0 && out.size() >= limit) break;
+    }
+    return out;
   }
 
   uint64_t documents() const override { return Current()->snapshot->num_docs(); }
@@ -419,6 +513,20 @@ class LocalBackend final : public Backend {
     std::unique_ptr<indexer::IndexReader> reader_;
     absl::Status status_;
   };
+
+  absl::StatusOr<std::string> ResolveId(const std::string& person) {
+    ReaderLease reader(this);
+    WK_RETURN_IF_ERROR(reader.status());
+    return reader->ResolvePerson(person);
+  }
+
+  static absl::Status CheckGroup(const Caller& caller, const std::string& group) {
+    if (caller.groups.empty() || std::find(caller.groups.begin(), caller.groups.end(), group) != caller.groups.end()) {
+      return absl::OkStatus();
+    }
+    return absl::PermissionDeniedError(
+        absl::StrFormat("caller %s may not see visibility group %s", caller.name, group));
+  }
 
   std::shared_ptr<const State> Current() const {
     std::shared_lock<std::shared_mutex> lock(state_mu_);
@@ -518,6 +626,9 @@ class LocalBackend final : public Backend {
         }
         std::lock_guard<std::mutex> lock(write_mu_);
         s = RefreshLocked(/*full=*/true);  // replication may also have deleted documents (erase)
+        // The routing log and availability travel in the same index (user
+        // metadata): reload them so balance and ListRoutings follow the master.
+        if (s.ok()) s = routing_.Load(reader.get());
         if (s.ok()) {
           std::lock_guard<std::mutex> flock(follow_mu_);
           behind_since_ = std::chrono::steady_clock::time_point();
@@ -546,9 +657,14 @@ class LocalBackend final : public Backend {
   std::shared_ptr<const State> state_;
   std::mutex pool_mu_;
   std::vector<std::unique_ptr<indexer::IndexReader>> pool_;
+  routing::RoutingStore routing_;  // writes under write_mu_
 };
 
 }  // namespace
+
+bool RoleAllows(Role have, Role need) {
+  return have == need || have == Role::kAdmin || need == Role::kReader;
+}
 
 absl::StatusOr<std::unique_ptr<Backend>> Backend::Open(const std::string& db_dir, const BackendOptions& options) {
   auto b = std::make_unique<LocalBackend>(db_dir, options);

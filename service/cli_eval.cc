@@ -10,6 +10,7 @@
 #include "whoknows/base/log.h"
 #include "whoknows/service/cli.h"
 #include "whoknows/service/eval.h"
+#include "whoknows/service/eval_balance.h"
 #include "whoknows/service/eval_topics.h"
 
 namespace whoknows::service {
@@ -32,7 +33,30 @@ struct EvalArgs {
   int ltr_depth = 3;
   std::string ltr_booster = "gblinear";
   bool json = false, validate = false, quiet = false;
+  bool balance = false;
+  BalanceEvalOptions balance_options;
+  double min_mrr_ratio = 0.95;
 };
+
+int RunBalance(EvalTask task, const EvalArgs& a, const EvalOptions& o) {
+  if (a.validate) {
+    absl::StatusOr<BalanceTuneResult> r = TuneBalance(task, a.paths, o, a.balance_options, a.min_mrr_ratio);
+    if (!r.ok()) {
+      LogError("eval: %s", r.status().ToString());
+      return 1;
+    }
+    std::printf("%s", a.json ? (BalanceTuneResultToJson(*r).dump(2) + "\n").c_str() : FormatBalanceTuneResult(*r).c_str());
+    return 0;
+  }
+  absl::StatusOr<BalanceEvalReport> r = RunBalanceEval(task, a.paths, o, a.balance_options);
+  if (!r.ok()) {
+    LogError("eval: %s", r.status().ToString());
+    return 1;
+  }
+  std::printf("%s", a.json ? (BalanceEvalReportToJson(*r).dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n").c_str()
+                           : FormatBalanceEvalReport(*r).c_str());
+  return 0;
+}
 
 int RunEvalCommand(const EvalArgs& a) {
   if (a.task == "topics") {  // service/eval_topics.cc
@@ -69,6 +93,7 @@ int RunEvalCommand(const EvalArgs& a) {
     }
   }
   if (!a.quiet) o.log = [](const std::string& line) { LogInfo("%s", line); };
+  if (a.balance) return RunBalance(*task, a, o);
   if (a.validate) {
     absl::StatusOr<TuneResult> r = TuneOnValidation(*task, a.paths, o);
     if (!r.ok()) {
@@ -135,6 +160,29 @@ void RegisterEvalCommand(CLI::App& app, int* exit_code) {
   cmd->add_option("--ltr-rounds", a->ltr_rounds, "XGBoost boosting rounds")->capture_default_str();
   cmd->add_option("--ltr-depth", a->ltr_depth, "XGBoost tree depth")->capture_default_str();
   cmd->add_option("--ltr-booster", a->ltr_booster, "XGBoost booster (gbtree, gblinear)")->capture_default_str();
+  cmd->add_flag("--balance", a->balance,
+                "routing/replies: replay the test period in time order, routing each question to the top 3 and "
+                "logging it; MRR beside max_share, gini and distinct_people (with --validate: tune the balance "
+                "trade-off on the validation split)");
+  cmd->add_option("--balance-weight", a->balance_options.balance.weight, "Balance: load discount strength")
+      ->capture_default_str();
+  cmd->add_option("--balance-capacity", a->balance_options.balance.default_capacity,
+                  "Balance: routed questions per week before a person's score halves (weight 1)")
+      ->capture_default_str();
+  cmd->add_option("--balance-pool", a->balance_options.balance.pool, "Balance: candidates re-ranked")
+      ->capture_default_str();
+  cmd->add_option("--balance-exponent", a->balance_options.balance.exponent,
+                  "Balance: load exponent (2 = light loads barely count, heavy ones a lot)")
+      ->capture_default_str();
+  cmd->add_option("--balance-share-cap", a->balance_options.balance.share_cap,
+                  "Balance: share of the last --balance-recent questions that counts as full load (0 = off)")
+      ->capture_default_str();
+  cmd->add_option("--balance-recent", a->balance_options.balance.recent_questions,
+                  "Balance: how many recent questions the share is taken over")
+      ->capture_default_str();
+  cmd->add_option("--balance-min-mrr", a->min_mrr_ratio,
+                  "Balance --validate: keep MRR at least this fraction of unbalanced")
+      ->capture_default_str();
   cmd->add_flag("--json", a->json, "JSON output");
   cmd->add_flag("--quiet", a->quiet, "No progress on stderr");
   cmd->callback([a, exit_code] { *exit_code = RunEvalCommand(*a); });

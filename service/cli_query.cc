@@ -87,6 +87,7 @@ struct AskArgs {
   std::string text, from, to;
   size_t k = 10, offset = 0;
   std::vector<std::string> communities, topics, exclude;
+  bool balance = false, no_balance = false;
 };
 
 // `ask -` reads the question from standard input (a whole mail or log pasted
@@ -115,6 +116,7 @@ int RunAsk(const AskArgs& a) {
   q.exclude = a.exclude;
   q.from = ParseDate(a.from);
   q.to = ParseDate(a.to);
+  if (a.balance || a.no_balance) q.balance = a.balance;
   if (q.from < 0 || q.to < 0) return Fail(absl::InvalidArgumentError("--from/--to must be YYYY-MM-DD"));
   auto backend = Open(a.t);
   if (!backend.ok()) return Fail(backend.status());
@@ -274,6 +276,8 @@ void RegisterQueryCommands(CLI::App& app, int* exit_code) {
   ask->add_option("--exclude", a->exclude, "Never return these people");
   ask->add_option("--from", a->from, "Only documents on or after YYYY-MM-DD");
   ask->add_option("--to", a->to, "Only documents before YYYY-MM-DD");
+  ask->add_flag("--balance", a->balance, "Balance load: discount people routed many questions lately (README)");
+  ask->add_flag("--no-balance", a->no_balance, "Pure relevance ranking, whatever the server default");
   ask->callback([a, exit_code] { *exit_code = RunAsk(*a); });
 
   auto c = std::make_shared<ConnectArgs>();

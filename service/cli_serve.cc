@@ -33,6 +33,8 @@ struct ServeArgs {
   ServerOptions server;
   std::string http_listen;  // empty: no HTTP
   double grace_seconds = 10;
+  bool balance = false;
+  routing::BalanceOptions balance_options;
 };
 
 int RunServe(const ServeArgs& args) {
@@ -58,6 +60,8 @@ int RunServe(const ServeArgs& args) {
   bopts.follow_seconds = args.follow_seconds;
   bopts.connect_cache = !args.no_connect_cache;
   const std::string what = args.db.empty() ? absl::StrJoin(args.shards, ",") : args.db;
+  bopts.balance_by_default = args.balance;
+  bopts.balance = args.balance_options;
   absl::StatusOr<std::unique_ptr<Backend>> backend = Backend::Open(args.db, bopts);
   if (!backend.ok()) {
     LogError("%s: %s", what, backend.status().ToString());
@@ -135,8 +139,24 @@ void RegisterServeCommand(CLI::App& app, int* exit_code) {
   serve->add_option("--tls-cert", a->server.tls_cert_file, "PEM certificate chain (TLS with --tls-key)");
   serve->add_option("--tls-key", a->server.tls_key_file, "PEM private key");
   serve->add_option("--tokens", a->server.tokens_file,
-                    "Bearer tokens file: '<token> <name> <reader|ingester|admin> <group,...|*>' per line");
+                    "Bearer tokens file: '<token> <name> <reader|ingester|service|admin> <group,...|*> "
+                    "[person=<id>]' per line");
   serve->add_option("--grace", a->grace_seconds, "Seconds in-flight calls may take after SIGTERM/SIGINT")
+      ->capture_default_str();
+  serve->add_flag("--balance", a->balance, "FindExperts balances load by default (callers may still choose)");
+  serve->add_option("--balance-weight", a->balance_options.weight, "Load discount strength (0 = none)")
+      ->capture_default_str();
+  serve->add_option("--balance-capacity", a->balance_options.default_capacity,
+                    "Routed questions per week for people who set no max_per_week")
+      ->capture_default_str();
+  serve->add_option("--balance-decline-weight", a->balance_options.decline_weight, "Discount for declines")
+      ->capture_default_str();
+  serve->add_option("--balance-pool", a->balance_options.pool, "Candidates re-ranked by load")
+      ->capture_default_str();
+  serve->add_option("--balance-share-cap", a->balance_options.share_cap,
+                    "Share of the last --balance-recent routed questions that counts as full load (0 = off)")
+      ->capture_default_str();
+  serve->add_option("--balance-recent", a->balance_options.recent_questions, "Recent questions for the share")
       ->capture_default_str();
   serve->add_option("--ingest-batch", a->server.ingest_batch, "Ingest messages per commit within a stream")
       ->capture_default_str();

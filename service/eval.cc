@@ -1018,4 +1018,38 @@ std::string FormatTuneResult(const TuneResult& r) {
   return out;
 }
 
+absl::Status ForEachReplaySet(EvalTask task, const std::vector<std::string>& paths, const EvalOptions& o,
+                              bool validation, const std::function<absl::Status(const ReplaySet&)>& fn) {
+  if (task == EvalTask::kConnect) return absl::InvalidArgumentError("replays are for routing and replies");
+  WK_RETURN_IF_ERROR(CheckOptions(paths, o));
+  for (const std::string& path : paths) {
+    Log(o, absl::StrFormat("eval: reading %s", path));
+    WK_ASSIGN_OR_RETURN(std::vector<Record> records, Load(path, nullptr, &o));
+    if (validation) {  // only the training period, as TuneOnValidation
+      const int64_t split = SplitTime(records, o.split_fraction);
+      records.resize(static_cast<size_t>(
+          std::lower_bound(records.begin(), records.end(), split,
+                           [](const Record& r, int64_t t) { return r.timestamp < t; }) -
+          records.begin()));
+      if (records.empty()) return absl::InvalidArgumentError(absl::StrFormat("%s: no training records", path));
+    }
+    WK_ASSIGN_OR_RETURN(std::unique_ptr<Prepared> prep,
+                        Prepared::Build(task, validation ? path + " [validation]" : path, records, o.split_fraction,
+                                        o, false));
+    records.clear();
+    records.shrink_to_fit();
+    ReplaySet set;
+    set.path = path;
+    set.snapshot = prep->snap_.get();
+    set.split_time = prep->split_;
+    set.records = prep->records_;
+    set.train_records = prep->train_;
+    set.test_records = prep->test_;
+    set.candidates = prep->candidates_;
+    for (const Case& c : prep->cases_) set.cases.push_back({c.key, c.now, &c.hits, &c.exclude, &c.truth});
+    WK_RETURN_IF_ERROR(fn(set));
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace whoknows::service

@@ -122,6 +122,7 @@ absl::StatusOr<ExpertsAnswer> RemoteClient::FindExperts(const ExpertsQuery& q) {
   for (const std::string& s : q.exclude) req.add_exclude(s);
   req.mutable_window()->set_from(q.from);
   req.mutable_window()->set_to(q.to);
+  if (q.balance.has_value()) req.set_balance(*q.balance ? v1::BALANCE_ON : v1::BALANCE_OFF);
   if (q.offset > 0) req.set_page_token(EncodePageToken(q.offset, QueryFingerprint(q)));
   v1::FindExpertsResponse resp;
   grpc::ClientContext ctx;
@@ -214,6 +215,53 @@ absl::StatusOr<IngestCounts> RemoteClient::Ingest(const std::vector<std::string>
   }
   writer->WritesDone();
   grpc::Status s = writer->Finish();
+  if (!s.ok()) return FromGrpcStatus(s);
+  return FromProto(resp);
+}
+
+absl::StatusOr<std::string> RemoteClient::RecordRouting(const RoutingRecord& r) {
+  v1::RecordRoutingRequest req;
+  ToProto(r, &req);
+  v1::RecordRoutingResponse resp;
+  grpc::ClientContext ctx;
+  impl_->Prepare(&ctx, timeout_seconds_);
+  grpc::Status s = impl_->stub->RecordRouting(&ctx, req, &resp);
+  if (!s.ok()) return FromGrpcStatus(s);
+  return resp.routing_id();
+}
+
+absl::Status RemoteClient::RecordOutcome(const std::string& routing_id, const std::string& person,
+                                         routing::Outcome outcome, int64_t time) {
+  v1::RecordOutcomeRequest req;
+  req.set_routing_id(routing_id);
+  req.set_person(person);
+  req.set_outcome(std::string(routing::OutcomeName(outcome)));
+  req.set_time(time);
+  v1::RecordOutcomeResponse resp;
+  grpc::ClientContext ctx;
+  impl_->Prepare(&ctx, timeout_seconds_);
+  return FromGrpcStatus(impl_->stub->RecordOutcome(&ctx, req, &resp));
+}
+
+absl::Status RemoteClient::SetAvailability(const std::string& person, const routing::Availability& a) {
+  v1::SetAvailabilityRequest req;
+  req.set_person(person);
+  ToProto(a, &req);
+  v1::SetAvailabilityResponse resp;
+  grpc::ClientContext ctx;
+  impl_->Prepare(&ctx, timeout_seconds_);
+  return FromGrpcStatus(impl_->stub->SetAvailability(&ctx, req, &resp));
+}
+
+absl::StatusOr<std::vector<routing::RoutingEntry>> RemoteClient::ListRoutings(const std::string& person,
+                                                                             size_t limit) {
+  v1::ListRoutingsRequest req;
+  req.set_person(person);
+  req.set_limit(static_cast<uint32_t>(std::min<size_t>(limit, UINT32_MAX)));
+  v1::ListRoutingsResponse resp;
+  grpc::ClientContext ctx;
+  impl_->Prepare(&ctx, timeout_seconds_);
+  grpc::Status s = impl_->stub->ListRoutings(&ctx, req, &resp);
   if (!s.ok()) return FromGrpcStatus(s);
   return FromProto(resp);
 }

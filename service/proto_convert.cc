@@ -253,4 +253,68 @@ IngestCounts FromProto(const v1::IngestResponse& in) {
   return c;
 }
 
+void ToProto(const RoutingRecord& in, v1::RecordRoutingRequest* out) {
+  out->set_question_id(in.question_id);
+  out->set_question_text(in.question_text);
+  for (const std::string& p : in.people) out->add_people(p);
+  out->set_time(in.time);
+  out->set_visibility(in.visibility);
+}
+
+RoutingRecord FromProto(const v1::RecordRoutingRequest& in) {
+  RoutingRecord r;
+  r.question_id = in.question_id();
+  r.question_text = in.question_text();
+  r.people = Strings(in.people());
+  r.time = in.time();
+  r.visibility = in.visibility();
+  return r;
+}
+
+void ToProto(const routing::Availability& in, v1::SetAvailabilityRequest* out) {
+  out->set_away_until(in.away_until);
+  out->set_max_per_week(in.max_per_week);
+}
+
+routing::Availability FromProto(const v1::SetAvailabilityRequest& in) {
+  routing::Availability a;
+  a.away_until = in.away_until();
+  a.max_per_week = in.max_per_week();
+  return a;
+}
+
+void ToProto(const routing::RoutingEntry& in, v1::RoutingEntry* out) {
+  out->set_routing_id(in.routing_id);
+  out->set_person(in.person);
+  out->set_question(in.question);
+  out->set_visibility(in.visibility);
+  out->set_time(in.time);
+  out->set_outcome(std::string(routing::OutcomeName(in.outcome)));
+  out->set_outcome_time(in.outcome_time);
+}
+
+routing::RoutingEntry FromProto(const v1::RoutingEntry& in) {
+  routing::RoutingEntry e;
+  e.routing_id = in.routing_id();
+  e.person = in.person();
+  e.question = in.question();
+  e.visibility = in.visibility();
+  e.time = in.time();
+  absl::StatusOr<routing::Outcome> o = routing::ParseOutcome(in.outcome());
+  e.outcome = o.ok() ? *o : routing::Outcome::kPending;
+  e.outcome_time = in.outcome_time();
+  return e;
+}
+
+void ToProto(const std::vector<routing::RoutingEntry>& in, v1::ListRoutingsResponse* out) {
+  for (const routing::RoutingEntry& e : in) ToProto(e, out->add_entries());
+}
+
+std::vector<routing::RoutingEntry> FromProto(const v1::ListRoutingsResponse& in) {
+  std::vector<routing::RoutingEntry> out;
+  out.reserve(in.entries_size());
+  for (const v1::RoutingEntry& x : in.entries()) out.push_back(FromProto(x));
+  return out;
+}
+
 }  // namespace whoknows::service

@@ -30,6 +30,20 @@ class RemoteBackend final : public Backend {
   }
   absl::Status OptOut(const std::string& person, bool opted_out) override { return client_->OptOut(person, opted_out); }
   absl::StatusOr<uint64_t> Erase(const std::string& person) override { return client_->Erase(person); }
+  absl::StatusOr<std::string> RecordRouting(const RoutingRecord& r, const Caller&) override {
+    return client_->RecordRouting(r);
+  }
+  absl::Status RecordOutcome(const std::string& routing_id, const std::string& person, routing::Outcome outcome,
+                             int64_t time, const Caller&) override {
+    return client_->RecordOutcome(routing_id, person, outcome, time);
+  }
+  absl::Status SetAvailability(const std::string& person, const routing::Availability& a, const Caller&) override {
+    return client_->SetAvailability(person, a);
+  }
+  absl::StatusOr<std::vector<routing::RoutingEntry>> ListRoutings(const std::string& person, size_t limit,
+                                                                  const Caller&) override {
+    return client_->ListRoutings(person, limit);
+  }
   uint64_t documents() const override { return 0; }
   uint64_t persons() const override { return 0; }
 

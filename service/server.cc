@@ -156,6 +156,28 @@ class WhoKnowsService final : public v1::WhoKnows::CallbackService {
 
   grpc::ServerReadReactor<v1::Message>* Ingest(grpc::CallbackServerContext* ctx, v1::IngestResponse* resp) override;
 
+  // --- routing log and availability (issue 14): writes run inline like the
+  // admin calls; ListRoutings is a reader call on the admission executor.
+  grpc::ServerUnaryReactor* RecordRouting(grpc::CallbackServerContext* ctx, const v1::RecordRoutingRequest* req,
+                                          v1::RecordRoutingResponse* resp) override {
+    return Unary(ctx, kRoutingRole, [&](const Caller& c) { return api_.RecordRouting(c, *req, resp); });
+  }
+
+  grpc::ServerUnaryReactor* RecordOutcome(grpc::CallbackServerContext* ctx, const v1::RecordOutcomeRequest* req,
+                                          v1::RecordOutcomeResponse* resp) override {
+    return Unary(ctx, kRoutingRole, [&](const Caller& c) { return api_.RecordOutcome(c, *req, resp); });
+  }
+
+  grpc::ServerUnaryReactor* SetAvailability(grpc::CallbackServerContext* ctx, const v1::SetAvailabilityRequest* req,
+                                            v1::SetAvailabilityResponse* resp) override {
+    return Unary(ctx, kQueryRole, [&](const Caller& c) { return api_.SetAvailability(c, *req, resp); });
+  }
+
+  grpc::ServerUnaryReactor* ListRoutings(grpc::CallbackServerContext* ctx, const v1::ListRoutingsRequest* req,
+                                         v1::ListRoutingsResponse* resp) override {
+    return Admitted(ctx, kQueryRole, [this, req, resp](const Caller& c) { return api_.ListRoutings(c, *req, resp); });
+  }
+
   Backend* backend() const { return api_.backend(); }
   size_t ingest_batch() const { return ingest_batch_; }
 

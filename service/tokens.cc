@@ -50,6 +50,8 @@ std::string_view RoleName(Role role) {
       return "ingester";
     case Role::kAdmin:
       return "admin";
+    case Role::kService:
+      return "service";
   }
   return "unknown";
 }
@@ -61,6 +63,8 @@ bool ParseRoleName(std::string_view name, Role* role) {
     *role = Role::kIngester;
   } else if (name == "admin") {
     *role = Role::kAdmin;
+  } else if (name == "service") {
+    *role = Role::kService;
   } else {
     return false;
   }
@@ -79,11 +83,20 @@ absl::StatusOr<TokenTable> TokenTable::Parse(std::string_view content, std::stri
     auto bad = [&](std::string_view why) {
       return absl::InvalidArgumentError(absl::StrFormat("%s:%d: %s", name, line_no, why));
     };
-    if (fields.size() != 4) return bad("expected 4 fields: <token> <caller-name> <role> <groups>");
+    if (fields.size() != 4 && fields.size() != 5) {
+      return bad("expected 4 or 5 fields: <token> <caller-name> <role> <groups> [person=<id>]");
+    }
     Caller caller;
     caller.name = fields[1];
     if (!ParseRoleName(fields[2], &caller.role)) {
-      return bad(absl::StrFormat("unknown role \"%s\" (reader, ingester or admin)", fields[2]));
+      return bad(absl::StrFormat("unknown role \"%s\" (reader, ingester, service or admin)", fields[2]));
+    }
+    if (fields.size() == 5) {
+      constexpr absl::string_view kPerson = "person=";
+      if (!absl::StartsWith(fields[4], kPerson) || fields[4].size() == kPerson.size()) {
+        return bad("the fifth field must be person=<person id or identity key>");
+      }
+      caller.person = fields[4].substr(kPerson.size());
     }
     if (fields[3] != "*") {
       for (absl::string_view g : absl::StrSplit(fields[3], ',', absl::SkipEmpty())) {
@@ -142,6 +155,7 @@ uint64_t QueryFingerprint(const ExpertsQuery& q) {
   FnvList(&h, q.communities);
   FnvList(&h, q.topics);
   FnvList(&h, q.exclude);
+  if (q.balance.has_value()) Fnv(&h, *q.balance ? "balance=1" : "balance=0");
   return h;
 }
 

@@ -128,7 +128,8 @@ class HttpApiTest : public ::testing::Test {
     tokens_ = dir_->Sub("tokens.txt");
     std::ofstream(tokens_) << "tok-public  pat    reader    public\n"
                               "tok-ingest  igor   ingester  public,internal\n"
-                              "tok-admin   ada    admin     *\n";
+                              "tok-admin   ada    admin     *\n"
+                              "tok-router  bot    service   public\n";
   }
   static void TearDownTestSuite() {
     delete backend_;
@@ -433,6 +434,66 @@ TEST_F(HttpApiTest, IngestIsVisibleToTheNextQueryAndInternalStaysHidden) {
   EXPECT_EQ(erased.Json()["documentsRemoved"], "1");
 }
 
+// The routing log over HTTP: the same Api calls, roles and visibility as gRPC.
+TEST_F(HttpApiTest, RoutingLogRoutes) {
+  auto s = StartHttp();
+  const int port = s->port();
+  Reply experts = Fetch(port, "GET", "/v1/experts?text=espresso+grinder&k=2", "tok-public");
+  ASSERT_EQ(experts.status, 200) << experts.body;
+  const json ej = experts.Json();
+  ASSERT_GE(ej["experts"].size(), 2u) << experts.body;
+  const std::string a = ej["experts"][0]["personId"], b = ej["experts"][1]["personId"];
+  const std::string body = json{{"questionText", "which espresso grinder?"}, {"people", {a, b}}, {"visibility", "public"}}.dump();
+
+  // Role service may record; a reader may not, and service is no admin.
+  EXPECT_EQ(Fetch(port, "POST", "/v1/routings", "tok-public", body).status, 403);
+  Reply rec = Fetch(port, "POST", "/v1/routings", "tok-router", body);
+  ASSERT_EQ(rec.status, 200) << rec.body;
+  const std::string id = rec.Json()["routingId"];
+  ASSERT_FALSE(id.empty());
+  EXPECT_EQ(Fetch(port, "POST", "/v1/people/" + Enc(a) + "/optout", "tok-router", R"({"optedOut":false})").status, 403);
+  EXPECT_EQ(Fetch(port, "POST", "/v1/messages", "tok-router", "{}").status, 403);
+  // A group the caller may not see.
+  EXPECT_EQ(Fetch(port, "POST", "/v1/routings", "tok-router",
+                  json{{"questionId", "q-x"}, {"people", {a}}, {"visibility", "internal"}}.dump())
+                .status,
+            403);
+
+  // Outcome: routing id from the path, bad outcome names rejected.
+  Reply out = Fetch(port, "POST", "/v1/routings/" + Enc(id) + "/outcome", "tok-router",
+                    json{{"person", a}, {"outcome", "answered"}}.dump());
+  EXPECT_EQ(out.status, 200) << out.body;
+  EXPECT_EQ(Fetch(port, "POST", "/v1/routings/" + Enc(id) + "/outcome", "tok-router",
+                  json{{"person", a}, {"outcome", "maybe"}}.dump())
+                .status,
+            400);
+  EXPECT_EQ(Fetch(port, "POST", "/v1/routings/no-such-id/outcome", "tok-router",
+                  json{{"person", a}, {"outcome", "answered"}}.dump())
+                .status,
+            404);
+
+  // Availability: PUT by an admin; a reader not bound to the person is refused.
+  EXPECT_EQ(Fetch(port, "PUT", "/v1/people/" + Enc(b) + "/availability", "tok-public", R"({"maxPerWeek":5})").status,
+            403);
+  Reply av = Fetch(port, "PUT", "/v1/people/" + Enc(b) + "/availability", "tok-admin", R"({"maxPerWeek":5})");
+  EXPECT_EQ(av.status, 200) << av.body;
+
+  // List: service sees everyone's; a reader bound to nobody is refused.
+  Reply list = Fetch(port, "GET", "/v1/routings?person=" + Enc(a) + "&limit=10", "tok-router");
+  ASSERT_EQ(list.status, 200) << list.body;
+  const json lj = list.Json();
+  bool found = false;
+  for (const json& e : lj["entries"]) {
+    if (e["routingId"] == id) {
+      found = true;
+      EXPECT_EQ(e["outcome"], "answered");
+      EXPECT_EQ(e["visibility"], "public");
+    }
+  }
+  EXPECT_TRUE(found) << list.body;
+  EXPECT_EQ(Fetch(port, "GET", "/v1/routings", "tok-public").status, 403);
+}
+
 TEST_F(HttpApiTest, OpenApiDocumentIsValidAndMatchesTheProto) {
   json doc = json::parse(OpenApiJson());
   EXPECT_EQ(doc["openapi"].get<std::string>().substr(0, 2), "3.");
@@ -463,7 +524,7 @@ TEST_F(HttpApiTest, OpenApiDocumentIsValidAndMatchesTheProto) {
   for (auto& [path, item] : doc["paths"].items()) {
     ASSERT_EQ(path[0], '/');
     for (auto& [method, op] : item.items()) {
-      EXPECT_TRUE(method == "get" || method == "post" || method == "delete") << method;
+      EXPECT_TRUE(method == "get" || method == "post" || method == "put" || method == "delete") << method;
       ASSERT_TRUE(op.contains("responses") && op["responses"].contains("200")) << path;
       for (size_t open = path.find('{'); open != std::string::npos; open = path.find('{', open + 1)) {
         const std::string name = path.substr(open + 1, path.find('}', open) - open - 1);
@@ -491,7 +552,7 @@ TEST_F(HttpApiTest, OpenApiDocumentIsValidAndMatchesTheProto) {
   std::set<std::string> params;
   for (const json& p : doc["paths"]["/v1/experts"]["get"]["parameters"]) params.insert(p["name"].get<std::string>());
   EXPECT_EQ(params, (std::set<std::string>{"text", "k", "page_token", "communities", "topics", "window.from",
-                                           "window.to", "exclude"}));
+                                           "window.to", "exclude", "balance"}));
 }
 
 TEST_F(HttpApiTest, NoTokensMeansLoopbackOnlyAndTlsWorks) {

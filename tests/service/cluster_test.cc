@@ -342,6 +342,21 @@ TEST_F(ClusterTest, ReplicaCatchesUpAfterIngest) {
   EXPECT_EQ(st.snapshot_revision, st.index_revision);
   EXPECT_EQ(st.lag_seconds, 0.0);
   ExpectSameAnswers(writer.get(), follower.get(), "replica after ingest");
+
+  // The routing log lives in the same index: a routing recorded at the writer
+  // reaches the replica's ListRoutings (and its balance model).
+  RoutingRecord rr;
+  rr.question_id = "q-replica";
+  rr.people = {"mail:zed@example.org"};
+  rr.visibility = "public";
+  ASSERT_OK_AND_ASSIGN(std::string routing_id, writer->RecordRouting(rr, Caller{}));
+  bool routed = false;
+  for (int i = 0; i < 300 && !routed; ++i) {
+    auto entries = follower->ListRoutings("mail:zed@example.org", 0, Caller{});
+    routed = entries.ok() && !entries->empty() && (*entries)[0].routing_id == routing_id;
+    if (!routed) std::this_thread::sleep_for(milliseconds(100));
+  }
+  EXPECT_TRUE(routed) << "the replica did not load the routing log within 30 s";
 }
 
 // Two "replicas" that differ on purpose (2 and 3 documents), so each answer

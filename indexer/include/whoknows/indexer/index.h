@@ -128,7 +128,20 @@ class IndexWriter {
   // Marks a person as opted out (or back in). Commits.
   virtual absl::Status SetOptOut(std::string_view person_id, bool opted_out) = 0;
   virtual const IndexSummary& summary() const = 0;
+  // Writes user metadata entries (an empty value deletes the key) and commits
+  // them together with any pending documents: one atomic durability point.
+  // Keys under PersonDataPrefix(p) are personal data of p: ErasePerson(p)
+  // deletes them in the same commit. InvalidArgument for an empty key or
+  // one over kMaxMetadataKeyBytes.
+  virtual absl::Status PutMetadata(const std::vector<std::pair<std::string, std::string>>& entries) = 0;
 };
+
+// User metadata keys are limited by Xapian's B-tree; longer keys are refused.
+inline constexpr size_t kMaxMetadataKeyBytes = 240;
+// The prefix of every user metadata key holding personal data of `person_id`
+// (removed by IndexWriter::ErasePerson): "pd:" + the id (a long id is cut and
+// given a stable FNV-1a hash) + '\x1f'.
+std::string PersonDataPrefix(std::string_view person_id);
 
 // What the engine needs about a document, with identities resolved.
 struct StoredDoc {
@@ -242,6 +255,8 @@ class IndexReader {
   virtual absl::StatusOr<DocText> GetDoc(uint32_t docid) = 0;
   // A short snippet of the doc's text around the query terms.
   virtual std::string Snippet(const DocText& doc, std::string_view query, size_t length) = 0;
+  // Every user metadata (key, value) whose key starts with `prefix`, in key order.
+  virtual absl::StatusOr<std::vector<std::pair<std::string, std::string>>> ListMetadata(std::string_view prefix) = 0;
 };
 
 }  // namespace whoknows::indexer

@@ -31,7 +31,9 @@ class Api {
 
   // Checks `authorization` ("Bearer <token>", the header or metadata value)
   // and that the caller's role is at least `min`: Unauthenticated when
-  // missing/unknown, PermissionDenied when the role is too low.
+  // missing/unknown, PermissionDenied when the role does not allow `min`
+  // (RoleAllows: service sits beside ingester, so it passes reader checks
+  // but not ingester or admin ones).
   absl::StatusOr<Caller> Authorize(std::string_view authorization, Role min) const;
   bool has_tokens() const { return tokens_ != nullptr; }
   Backend* backend() const { return backend_; }
@@ -48,6 +50,19 @@ class Api {
   // Role: admin.
   absl::Status OptOut(const Caller& caller, const v1::OptOutRequest& req, v1::OptOutResponse* resp) const;
   absl::Status Erase(const Caller& caller, const v1::EraseRequest& req, v1::EraseResponse* resp) const;
+  // Routing log and availability (issue 14). Role: service (or admin).
+  absl::Status RecordRouting(const Caller& caller, const v1::RecordRoutingRequest& req,
+                             v1::RecordRoutingResponse* resp) const;
+  absl::Status RecordOutcome(const Caller& caller, const v1::RecordOutcomeRequest& req,
+                             v1::RecordOutcomeResponse* resp) const;
+  // Role: reader; the Backend further allows only an admin or the person's own
+  // token (Caller::person).
+  absl::Status SetAvailability(const Caller& caller, const v1::SetAvailabilityRequest& req,
+                               v1::SetAvailabilityResponse* resp) const;
+  // Role: reader; everyone's entries for service/admin, otherwise only the
+  // caller's own person (Backend::ListRoutings).
+  absl::Status ListRoutings(const Caller& caller, const v1::ListRoutingsRequest& req,
+                            v1::ListRoutingsResponse* resp) const;
 
  private:
   Backend* backend_;
@@ -58,6 +73,7 @@ class Api {
 constexpr Role kQueryRole = Role::kReader;
 constexpr Role kIngestRole = Role::kIngester;
 constexpr Role kAdminRole = Role::kAdmin;
+constexpr Role kRoutingRole = Role::kService;  // RecordRouting, RecordOutcome
 
 // One Ingest stream: messages go through the JSONL parser (so gRPC, HTTP and
 // files share one parser) and are committed every `batch` messages and by

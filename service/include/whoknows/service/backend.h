@@ -10,6 +10,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -19,10 +20,16 @@
 #include "absl/status/statusor.h"
 #include "whoknows/indexer/index.h"
 #include "whoknows/indexer/record.h"
+#include "whoknows/routing/routing.h"
 
 namespace whoknows::service {
 
-enum class Role { kReader = 0, kIngester = 1, kAdmin = 2 };
+// Roles are not a line: reader < ingester < admin, and service (queries +
+// the routing log: RecordRouting, RecordOutcome, ListRoutings) sits beside
+// ingester, above reader and below admin. RoleAllows() is the one check.
+enum class Role { kReader = 0, kIngester = 1, kAdmin = 2, kService = 3 };
+// Whether a caller with role `have` may call a method that needs `need`.
+bool RoleAllows(Role have, Role need);
 
 // Who is asking. `groups` are the visibility groups the caller may see
 // (e.g. "public", "internal", "partner-acme"); empty = every group (the
@@ -31,6 +38,9 @@ struct Caller {
   std::string name = "local";
   std::vector<std::string> groups;
   Role role = Role::kAdmin;
+  // The person this caller is (tokens file `person=<id>`); "" = nobody. Such a
+  // caller may set its own availability and list its own routings.
+  std::string person;
 };
 
 // The largest query text (FindExperts text, SuggestConnections about) in bytes:
@@ -50,6 +60,8 @@ struct ExpertsQuery {
   std::vector<std::string> topics;
   std::vector<std::string> exclude;      // person ids or identity keys
   int64_t from = 0, to = 0;              // time window, epoch seconds (0 = open)
+  // Load-balanced ranking (routing/routing.h); unset = the server default.
+  std::optional<bool> balance;
 };
 
 struct Evidence {
@@ -143,6 +155,17 @@ struct BackendOptions {
   // snapshot swap (ingest, replication): the same person asked again costs a
   // lookup instead of a personalized PageRank.
   bool connect_cache = true;
+  routing::BalanceOptions balance;  // the balance trade-off (README "Balanced routing")
+  bool balance_by_default = false;  // FindExperts without an explicit balance option
+};
+
+// RecordRouting: a question routed to people.
+struct RoutingRecord {
+  std::string question_id;    // record id of the question, or
+  std::string question_text;  // its text (only a hash is stored)
+  std::vector<std::string> people;  // person ids or identity keys, 1..100
+  int64_t time = 0;                 // epoch seconds; 0 = now
+  std::string visibility;           // group of the question; "" = "internal"
 };
 
 class Backend {
@@ -169,6 +192,35 @@ class Backend {
   // Number of documents / persons in the current snapshot.
   virtual uint64_t documents() const = 0;
   virtual uint64_t persons() const = 0;
+
+  // --- routing log and availability (durable in the index, erased with the person)
+  // Returns the routing id. NotFound for an unknown person; InvalidArgument
+  // without a question or people; PermissionDenied for a visibility group the
+  // caller may not see.
+  virtual absl::StatusOr<std::string> RecordRouting(const RoutingRecord& r, const Caller& caller) {
+    (void)r, (void)caller;
+    return absl::UnimplementedError("RecordRouting");
+  }
+  // NotFound when `person` was not routed `routing_id`. time 0 = now.
+  virtual absl::Status RecordOutcome(const std::string& routing_id, const std::string& person,
+                                     routing::Outcome outcome, int64_t time, const Caller& caller) {
+    (void)routing_id, (void)person, (void)outcome, (void)time, (void)caller;
+    return absl::UnimplementedError("RecordOutcome");
+  }
+  // By an admin or the person's own caller (Caller::person); PermissionDenied otherwise.
+  virtual absl::Status SetAvailability(const std::string& person, const routing::Availability& a,
+                                       const Caller& caller) {
+    (void)person, (void)a, (void)caller;
+    return absl::UnimplementedError("SetAvailability");
+  }
+  // Newest first; only entries whose visibility group the caller sees. An
+  // admin or service caller sees everyone's (person "" = all); a caller bound
+  // to a person only their own.
+  virtual absl::StatusOr<std::vector<routing::RoutingEntry>> ListRoutings(const std::string& person, size_t limit,
+                                                                          const Caller& caller) {
+    (void)person, (void)limit, (void)caller;
+    return absl::UnimplementedError("ListRoutings");
+  }
 };
 
 }  // namespace whoknows::service

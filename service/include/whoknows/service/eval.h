@@ -185,6 +185,27 @@ absl::Status SetEvalParam(std::string_view name, double value, engine::AskOption
 nlohmann::json TuneResultToJson(const TuneResult& result);
 std::string FormatTuneResult(const TuneResult& result);
 
+// --- hook for replays over the same splits (eval_balance.h: `eval --balance`)
+struct ReplayCase {
+  std::string key;
+  int64_t now = 0;  // the query record's time; cases come in time order
+  const std::vector<indexer::SearchHit>* hits = nullptr;
+  const std::vector<std::string>* exclude = nullptr;  // person ids
+  const std::vector<std::string>* truth = nullptr;    // person ids
+};
+struct ReplaySet {
+  std::string path;
+  const engine::Snapshot* snapshot = nullptr;
+  std::vector<ReplayCase> cases;
+  int64_t split_time = 0;
+  size_t records = 0, train_records = 0, test_records = 0, candidates = 0;
+};
+// Prepares each data set exactly as RunEval (routing/replies only), or with
+// `validation` as TuneOnValidation does (the training period split again),
+// and calls `fn` once per data set, in order; the set lives during the call.
+absl::Status ForEachReplaySet(EvalTask task, const std::vector<std::string>& paths, const EvalOptions& options,
+                              bool validation, const std::function<absl::Status(const ReplaySet&)>& fn);
+
 }  // namespace whoknows::service
 
 #endif  // WHOKNOWS_SERVICE_EVAL_H_

@@ -45,6 +45,12 @@ class RemoteClient {
   // the Message proto) in one Ingest call; InvalidArgument for a string that
   // is not a JSON object with fields of the right types.
   absl::StatusOr<IngestCounts> Ingest(const std::vector<std::string>& json_messages);
+  // The routing log (see Backend).
+  absl::StatusOr<std::string> RecordRouting(const RoutingRecord& r);
+  absl::Status RecordOutcome(const std::string& routing_id, const std::string& person, routing::Outcome outcome,
+                             int64_t time);
+  absl::Status SetAvailability(const std::string& person, const routing::Availability& a);
+  absl::StatusOr<std::vector<routing::RoutingEntry>> ListRoutings(const std::string& person, size_t limit);
 
  private:
   struct Impl;

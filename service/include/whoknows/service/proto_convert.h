@@ -21,6 +21,10 @@ void ToProto(const ProfileResult& in, v1::GetPersonResponse* out);
 void ToProto(const std::vector<TopicResult>& in, v1::ListTopicsResponse* out);
 void ToProto(const indexer::IndexStats& in, v1::GetStatsResponse* out);
 void ToProto(const IngestCounts& in, v1::IngestResponse* out);
+void ToProto(const RoutingRecord& in, v1::RecordRoutingRequest* out);
+void ToProto(const routing::Availability& in, v1::SetAvailabilityRequest* out);  // not person
+void ToProto(const routing::RoutingEntry& in, v1::RoutingEntry* out);
+void ToProto(const std::vector<routing::RoutingEntry>& in, v1::ListRoutingsResponse* out);
 
 // Message -> Backend struct.
 Evidence FromProto(const v1::Evidence& in);
@@ -30,6 +34,11 @@ ProfileResult FromProto(const v1::GetPersonResponse& in);
 std::vector<TopicResult> FromProto(const v1::ListTopicsResponse& in);
 indexer::IndexStats FromProto(const v1::GetStatsResponse& in);
 IngestCounts FromProto(const v1::IngestResponse& in);
+RoutingRecord FromProto(const v1::RecordRoutingRequest& in);
+routing::Availability FromProto(const v1::SetAvailabilityRequest& in);
+// An unknown outcome name reads as pending.
+routing::RoutingEntry FromProto(const v1::RoutingEntry& in);
+std::vector<routing::RoutingEntry> FromProto(const v1::ListRoutingsResponse& in);
 
 }  // namespace whoknows::service
 

@@ -7,13 +7,19 @@
 // Tokens file (`whoknows serve --tokens F`), one token per line:
 //
 //   # comment; blank lines are ignored
-//   <token> <caller-name> <role> <group>[,<group>...]
+//   <token> <caller-name> <role> <group>[,<group>...] [person=<id>]
 //   s3cr3t-reader   alice   reader    public
 //   s3cr3t-ingest   bot     ingester  public,internal
+//   s3cr3t-router   chatbot service   public,internal
+//   s3cr3t-bob      bob     reader    public  person=se:ai.stackexchange.com:user:42
 //   s3cr3t-admin    root    admin     *
 //
 // Fields are separated by spaces or tabs. <role> is reader (queries),
-// ingester (queries + Ingest) or admin (everything, incl. OptOut/Erase).
+// ingester (queries + Ingest), service (queries + the routing log:
+// RecordRouting, RecordOutcome, ListRoutings) or admin (everything, incl.
+// OptOut/Erase); see RoleAllows(). The optional person=<id> binds the token
+// to a person (id or identity key): it may then set that person's
+// availability and list that person's routings.
 // <group> names visibility groups the caller may see; "*" means every group.
 // A token may only appear once. Clients send `authorization: Bearer <token>`.
 
@@ -29,7 +35,7 @@
 namespace whoknows::service {
 
 std::string_view RoleName(Role role);
-// "reader" | "ingester" | "admin"; false otherwise.
+// "reader" | "ingester" | "service" | "admin"; false otherwise.
 bool ParseRoleName(std::string_view name, Role* role);
 
 // Token -> Caller. Immutable after loading; safe to share between threads.

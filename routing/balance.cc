@@ -1,0 +1,59 @@
+#include <algorithm>
+#include <cmath>
+
+#include "absl/strings/str_format.h"
+#include "whoknows/routing/routing.h"
+
+namespace whoknows::routing {
+
+absl::StatusOr<std::vector<BalancedCandidate>> Balance(std::span<const Candidate> candidates, const LoadModel& model,
+                                                       int64_t now, const BalanceOptions& o) {
+  for (double v : {o.weight, o.exponent, o.default_capacity, o.decline_weight, o.window_days, o.share_cap}) {
+    if (!std::isfinite(v) || v < 0) return absl::InvalidArgumentError("balance options must be finite and >= 0");
+  }
+  if (o.window_days <= 0 || o.default_capacity <= 0) {
+    return absl::InvalidArgumentError("balance window_days and default_capacity must be > 0");
+  }
+  const double window_weeks = o.window_days / 7.0;
+  const int64_t window = static_cast<int64_t>(o.window_days * 86400);
+  std::vector<BalancedCandidate> out(candidates.size());
+  const size_t pool = std::min(candidates.size(), std::max<size_t>(o.pool, 1));
+  for (size_t i = 0; i < candidates.size(); ++i) {
+    BalancedCandidate& b = out[i];
+    b.index = i;
+    b.score = candidates[i].score;
+    if (i >= pool) continue;
+    b.load = model.Get(candidates[i].person, now, window, o.share_cap > 0 ? o.recent_questions : 0);
+    const bool own = b.load.capacity > 0;
+    b.capacity = (own ? static_cast<double>(b.load.capacity) : o.default_capacity) * window_weeks;
+    double u = static_cast<double>(b.load.routed) / b.capacity;
+    if (o.share_cap > 0 && b.load.recent_total > 0) {
+      u = std::max(u, static_cast<double>(b.load.recent) / static_cast<double>(b.load.recent_total) / o.share_cap);
+    }
+    double f = 1.0 / (1.0 + o.weight * std::pow(u, o.exponent));
+    const double outcomes = static_cast<double>(b.load.declined + b.load.no_response + b.load.answered);
+    const double decline_rate = (b.load.declined + 0.5 * b.load.no_response) / (outcomes + 2.0);
+    f *= std::max(0.0, 1.0 - o.decline_weight * decline_rate);
+    b.factor = f;
+    b.score = candidates[i].score * f;
+    b.at_capacity = own && static_cast<double>(b.load.routed) >= b.capacity;
+    if (b.at_capacity) {
+      b.note = absl::StrFormat("at capacity: %d routed in %g days of %g (x%.2f, listed after people with room)",
+                               b.load.routed, o.window_days, b.capacity, f);
+    } else if (b.load.routed == 0 && b.load.recent == 0 && b.load.declined == 0) {
+      b.note = absl::StrFormat("free: nothing routed in %g days", o.window_days);
+    } else {
+      b.note = absl::StrFormat("%d routed in %g days of capacity %g, %d of the last %d questions, %d declined (x%.2f)",
+                               b.load.routed, o.window_days, b.capacity, b.load.recent, b.load.recent_total,
+                               b.load.declined, f);
+    }
+  }
+  std::stable_sort(out.begin(), out.begin() + static_cast<std::ptrdiff_t>(pool),
+                   [](const BalancedCandidate& a, const BalancedCandidate& b) {
+                     if (a.at_capacity != b.at_capacity) return !a.at_capacity;
+                     return a.score > b.score;
+                   });
+  return out;
+}
+
+}  // namespace whoknows::routing

@@ -1,0 +1,35 @@
+#include "whoknows/routing/experts.h"
+
+#include <algorithm>
+
+namespace whoknows::routing {
+
+absl::Status BalanceExperts(std::vector<engine::Expert>* experts, const LoadModel& model, int64_t now,
+                            const BalanceOptions& options) {
+  std::vector<Candidate> cands;
+  cands.reserve(experts->size());
+  for (const engine::Expert& e : *experts) cands.push_back({e.id, e.score});
+  absl::StatusOr<std::vector<BalancedCandidate>> order = Balance(cands, model, now, options);
+  if (!order.ok()) return order.status();
+  std::vector<engine::Expert> out;
+  out.reserve(experts->size());
+  for (const BalancedCandidate& b : *order) {
+    engine::Expert e = std::move((*experts)[b.index]);
+    if (!b.note.empty()) {  // inside the pool
+      e.score = b.score;
+      e.components.emplace_back("load", static_cast<double>(b.load.routed));
+      e.components.emplace_back("load_capacity", b.capacity);
+      e.components.emplace_back("load_factor", b.factor);
+      e.reason += e.reason.empty() ? b.note : "; " + b.note;
+    }
+    out.push_back(std::move(e));
+  }
+  *experts = std::move(out);
+  return absl::OkStatus();
+}
+
+size_t BalanceDepth(size_t offset, size_t k, const BalanceOptions& options) {
+  return std::max(offset + k + 1, options.pool);
+}
+
+}  // namespace whoknows::routing

@@ -1,0 +1,29 @@
+#ifndef WHOKNOWS_ROUTING_EXPERTS_H_
+#define WHOKNOWS_ROUTING_EXPERTS_H_
+
+// The one hook between ranking and balance: re-ranks an engine expert list
+// (best first) by load, used by FindExperts and by `eval --balance` alike.
+
+#include <cstdint>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "whoknows/engine/rank.h"
+#include "whoknows/routing/routing.h"
+
+namespace whoknows::routing {
+
+// Reorders *experts with Balance() at `now`, sets each one's score to the
+// balanced score and adds the components "load" (routed in the window),
+// "load_capacity" and "load_factor", and the load note to the reason.
+// InvalidArgument for bad options.
+absl::Status BalanceExperts(std::vector<engine::Expert>* experts, const LoadModel& model, int64_t now,
+                            const BalanceOptions& options);
+
+// How many candidates to rank so that balancing can lift people from below
+// the page: offset + k + 1, at least options.pool.
+size_t BalanceDepth(size_t offset, size_t k, const BalanceOptions& options);
+
+}  // namespace whoknows::routing
+
+#endif  // WHOKNOWS_ROUTING_EXPERTS_H_

@@ -1,0 +1,184 @@
+#ifndef WHOKNOWS_ROUTING_ROUTING_H_
+#define WHOKNOWS_ROUTING_ROUTING_H_
+
+// Routing that does not burn out the experts.
+//
+// The routing log records which people a question was routed to and what
+// came of it; availability records who is away and how many questions a week
+// they accept. Both are personal data kept in the index's user metadata
+// (indexer::IndexWriter::PutMetadata) under indexer::PersonDataPrefix(person),
+// so they commit atomically, survive restarts and crashes, and are erased
+// with the person. This library holds the plain parts: the entry encoding,
+// the in-memory load model rebuilt from those entries, and the balance
+// re-ranking (a pure function of a candidate list and the load model). No
+// Xapian, no gRPC.
+
+#include <cstdint>
+#include <mutex>
+#include <span>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+
+namespace whoknows::routing {
+
+enum class Outcome { kPending = 0, kAnswered, kDeclined, kNoResponse, kHelpful };
+// "pending", "answered", "declined", "no-response", "helpful".
+std::string_view OutcomeName(Outcome o);
+// Also accepts "no_response". InvalidArgument naming the value otherwise.
+absl::StatusOr<Outcome> ParseOutcome(std::string_view name);
+
+// One person's share of one routed question.
+struct RoutingEntry {
+  std::string routing_id;  // shared by every person the question went to
+  std::string person;      // person id
+  std::string question;    // question id or a hash of its text (never the text)
+  std::string visibility;  // visibility group of the question ("internal" unless given)
+  std::string recorded_by; // caller name
+  int64_t time = 0;        // routed at (epoch seconds)
+  Outcome outcome = Outcome::kPending;
+  int64_t outcome_time = 0;
+};
+
+struct Availability {
+  int64_t away_until = 0;     // not routed before this time (0 = available)
+  uint32_t max_per_week = 0;  // capacity: routed questions per 7 days (0 = the server default)
+};
+
+// Metadata keys and values (JSON). Keys: PersonDataPrefix(person) + "r:" +
+// routing id, and PersonDataPrefix(person) + "avail".
+std::string EntryKey(std::string_view person, std::string_view routing_id);
+std::string AvailabilityKey(std::string_view person);
+std::string EncodeEntry(const RoutingEntry& e);
+std::string EncodeAvailability(std::string_view person, const Availability& a);
+// Parses one metadata (key, value) under a person's prefix; sets exactly one
+// of *entry / *avail (for "avail", entry->person is the person) and returns
+// which ("entry", "avail"), or InvalidArgument
+// naming the key for anything malformed (the caller counts and skips it).
+absl::StatusOr<std::string_view> DecodeMetadata(std::string_view key, std::string_view value, RoutingEntry* entry,
+                                                Availability* avail);
+// A stable routing id for a question routed at `time` (hex FNV-1a of both plus a salt).
+std::string MakeRoutingId(std::string_view question, int64_t time, uint64_t salt);
+// Hash of a question's text, for callers that have no id: "sha:" is not
+// claimed; this is "h:" + 16 hex digits of FNV-1a.
+std::string QuestionHash(std::string_view text);
+
+// A person's load at some time.
+struct PersonLoad {
+  uint32_t routed = 0;      // routed questions in the window before now
+  uint32_t recent = 0;      // of the last `recent_questions` routed questions (LoadModel::Get)
+  uint32_t recent_total = 0;  // how many questions that window holds (<= recent_questions)
+  uint32_t declined = 0;    // over the whole log
+  uint32_t no_response = 0;
+  uint32_t answered = 0;    // answered or helpful
+  uint32_t capacity = 0;    // per week: the person's max_per_week, else 0
+  int64_t away_until = 0;
+};
+
+// In-memory view of the routing log and availability, rebuilt from the
+// index at start-up and kept in step with every committed write.
+// Thread-safe (one mutex; lookups are O(log n) per person).
+class LoadModel {
+ public:
+  static constexpr int64_t kWeek = 7 * 86400;
+
+  void Add(const RoutingEntry& e);
+  // False when the person has no such routing.
+  bool SetOutcome(std::string_view person, std::string_view routing_id, Outcome outcome, int64_t time);
+  void SetAvailability(std::string_view person, const Availability& a);
+  void ErasePerson(std::string_view person);
+  void Clear();
+
+  // Load of `person` at `now`: routings in (now - window, now], and among
+  // the last `recent_questions` questions routed to anyone up to now.
+  PersonLoad Get(std::string_view person, int64_t now, int64_t window = kWeek, size_t recent_questions = 0) const;
+  // People away at `now`.
+  std::vector<std::string> Away(int64_t now) const;
+  // The entry of (person, routing id), or NotFound.
+  absl::StatusOr<RoutingEntry> Find(std::string_view person, std::string_view routing_id) const;
+  // Entries (of `person`, or everyone when empty), newest first, at most `limit` (0 = all).
+  std::vector<RoutingEntry> Entries(std::string_view person, size_t limit) const;
+  absl::StatusOr<Availability> GetAvailability(std::string_view person) const;
+  size_t size() const;
+
+ private:
+  struct PersonState {
+    std::vector<RoutingEntry> entries;  // sorted by time
+    Availability avail;
+    bool has_avail = false;
+  };
+  mutable std::mutex mu_;
+  absl::flat_hash_map<std::string, PersonState> people_;
+  size_t entries_ = 0;
+  std::vector<std::pair<int64_t, std::string>> questions_;  // (time, routing id), sorted, one per routing
+  absl::flat_hash_map<std::string, int64_t> away_;  // people with an away_until set (Away() scans only these)
+};
+
+// --- the balance re-ranking
+//
+// Each candidate's score s is multiplied by a load factor
+//     f = 1 / (1 + weight * u^exponent) * (1 - decline_weight * decline_rate)
+//     u = max(routed / capacity, recent_share / share_cap)
+// where routed counts the questions routed to the person in the last
+// window_days, capacity is their max_per_week (scaled to the window) or
+// default_capacity; recent_share is the person's share of the last
+// recent_questions questions routed to anyone (so load also counts where
+// questions are rarer than one a week; share_cap 0 turns it off); decline_rate = (declined + no_response / 2) /
+// (outcomes + 2) (smoothed so one decline does not sink anyone). A free person
+// keeps f = 1, so one with a slightly lower score overtakes a loaded one:
+// with weight 1 and default capacity 3, three routings this week halve a
+// score. People at or over a capacity they set themselves (max_per_week) go
+// after everyone under theirs, marked "at capacity". Only the first `pool`
+// candidates are re-ranked (the rest keep their order below them), so a
+// free but unrelated person far down the list never jumps to the top.
+// weight = 0 and decline_weight = 0 give back the input order.
+struct BalanceOptions {
+  double weight = 0.5;  // chosen on the routing validation split (README "Balanced routing")
+  double exponent = 1.0;
+  double default_capacity = 3.0;  // routed questions per week when the person set none
+  double decline_weight = 0.5;
+  double window_days = 7;
+  size_t pool = 20;
+  size_t recent_questions = 20;
+  double share_cap = 0.2;  // a person holding this share of recent questions counts as full
+};
+
+struct Candidate {
+  std::string person;
+  double score = 0;
+};
+
+struct BalancedCandidate {
+  size_t index = 0;       // into the input
+  double score = 0;       // balanced score
+  double factor = 1;      // score / input score
+  PersonLoad load;
+  double capacity = 0;    // the capacity used (per window)
+  bool at_capacity = false;
+  std::string note;       // for the reason: "2 routed this week of capacity 3 (x0.60)"
+};
+
+// Re-ranks `candidates` (best first) by load at `now`. Returns one entry per
+// input candidate, in the new order (stable for ties). InvalidArgument for a
+// negative or non-finite option, window_days <= 0 or default_capacity <= 0.
+absl::StatusOr<std::vector<BalancedCandidate>> Balance(std::span<const Candidate> candidates, const LoadModel& model,
+                                                       int64_t now, const BalanceOptions& options);
+
+// --- load figures of a replay
+struct LoadFigures {
+  double max_share = 0;         // largest fraction of routed questions that went to one person
+  double gini = 0;              // Gini coefficient of routed counts over the population
+  size_t distinct_people = 0;   // people routed at least one question
+  size_t questions = 0;
+};
+// `counts`: routed questions per person over a population (zeros included).
+LoadFigures ComputeLoadFigures(std::span<const uint32_t> counts, size_t questions);
+
+}  // namespace whoknows::routing
+
+#endif  // WHOKNOWS_ROUTING_ROUTING_H_

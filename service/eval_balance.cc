@@ -1,0 +1,300 @@
+#include "whoknows/service/eval_balance.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/time/time.h"
+#include "whoknows/base/status_macros.h"
+#include "whoknows/engine/metrics.h"
+#include "whoknows/routing/experts.h"
+
+namespace whoknows::service {
+namespace {
+
+constexpr const char* kMethods[] = {"whoknows", "whoknows-balanced", "popularity", "round-robin"};
+constexpr size_t kNumMethods = 4;
+
+// Per method: the routed counts per person and the reciprocal-rank sum.
+struct Tally {
+  absl::flat_hash_map<std::string, uint32_t> routed;
+  double rr = 0;
+  size_t n = 0;
+  routing::LoadModel model;  // the log this method's routings build up
+};
+
+double Round4(double x) { return std::round(x * 1e4) / 1e4; }
+
+// Counts over the population: every person active before the split, plus anyone routed.
+std::vector<uint32_t> Counts(const engine::Snapshot& s, const Tally& t) {
+  std::vector<uint32_t> counts;
+  absl::flat_hash_map<std::string, uint32_t> left = t.routed;
+  for (uint32_t p = 0; p < s.num_persons(); ++p) {
+    if (s.person(p).doc_count == 0) continue;
+    auto it = left.find(s.person(p).id);
+    counts.push_back(it == left.end() ? 0 : it->second);
+    if (it != left.end()) left.erase(it);
+  }
+  for (const auto& [id, n] : left) counts.push_back(n);
+  return counts;
+}
+
+absl::Status Replay(const ReplaySet& set, const EvalOptions& o, const BalanceEvalOptions& bo,
+                    std::vector<Tally>* tallies) {
+  const engine::Snapshot& s = *set.snapshot;
+  std::vector<std::string> ranked, routed;
+  size_t rr_pointer = 0;
+  uint64_t serial = 0;
+  for (const ReplayCase& c : set.cases) {
+    engine::AskOptions base = o.ask;
+    base.offset = 0;
+    base.now = c.now;
+    base.exclude_persons = *c.exclude;
+    base.max_evidence = 1;
+    base.max_topics = 0;
+    base.k = std::max(o.depth, bo.balance.pool);
+    WK_ASSIGN_OR_RETURN(std::vector<engine::Expert> whoknows, engine::RankExperts(s, *c.hits, base));
+    for (size_t m = 0; m < kNumMethods; ++m) {
+      Tally& t = (*tallies)[m];
+      ranked.clear();
+      routed.clear();
+      const std::string method = kMethods[m];
+      if (method == "whoknows") {
+        for (const engine::Expert& e : whoknows) ranked.push_back(e.id);
+      } else if (method == "whoknows-balanced") {
+        std::vector<engine::Expert> b = whoknows;
+        WK_RETURN_IF_ERROR(routing::BalanceExperts(&b, t.model, c.now, bo.balance));
+        for (const engine::Expert& e : b) ranked.push_back(e.id);
+      } else if (method == "popularity") {
+        engine::AskOptions po = o.baseline_ask;
+        po.method = engine::Method::kPopularity;
+        po.k = o.depth;
+        po.offset = 0;
+        po.now = c.now;
+        po.exclude_persons = *c.exclude;
+        po.max_evidence = 1;
+        po.max_topics = 0;
+        WK_ASSIGN_OR_RETURN(std::vector<engine::Expert> p, engine::RankExperts(s, *c.hits, po));
+        for (const engine::Expert& e : p) ranked.push_back(e.id);
+      } else {  // round-robin among the top-n
+        const size_t n = std::min(bo.round_robin_n, whoknows.size());
+        std::vector<bool> taken(whoknows.size(), false);
+        for (size_t j = 0; j < std::min(bo.route_k, n); ++j) {
+          const size_t i = (rr_pointer + j) % n;
+          ranked.push_back(whoknows[i].id);
+          taken[i] = true;
+        }
+        if (n > 0) rr_pointer = (rr_pointer + bo.route_k) % n;
+        for (size_t i = 0; i < whoknows.size(); ++i) {
+          if (!taken[i]) ranked.push_back(whoknows[i].id);
+        }
+      }
+      if (ranked.size() > o.depth) ranked.resize(o.depth);
+      t.rr += engine::ReciprocalRank(ranked, *c.truth);
+      ++t.n;
+      for (size_t j = 0; j < ranked.size() && j < bo.route_k; ++j) {
+        ++t.routed[ranked[j]];
+        routing::RoutingEntry e;
+        e.routing_id = absl::StrCat(c.key, "#", ++serial);
+        e.person = ranked[j];
+        e.question = c.key;
+        e.time = c.now;
+        t.model.Add(e);
+      }
+    }
+  }
+  return absl::OkStatus();
+}
+
+BalanceDataset Summarise(const std::string& path, const std::vector<std::vector<uint32_t>>& counts,
+                         const std::vector<Tally>& tallies) {
+  BalanceDataset d;
+  d.path = path;
+  d.n = tallies.empty() ? 0 : tallies[0].n;
+  for (size_t m = 0; m < tallies.size(); ++m) {
+    LoadMethodResult r;
+    r.method = kMethods[m];
+    r.mrr = tallies[m].n ? tallies[m].rr / static_cast<double>(tallies[m].n) : 0;
+    r.load = routing::ComputeLoadFigures(counts[m], tallies[m].n);
+    d.methods.push_back(std::move(r));
+  }
+  return d;
+}
+
+nlohmann::json DatasetJson(const BalanceDataset& d) {
+  nlohmann::json arr = nlohmann::json::array();
+  for (const LoadMethodResult& m : d.methods) {
+    arr.push_back({{"method", m.method},
+                   {"mrr", Round4(m.mrr)},
+                   {"max_share", Round4(m.load.max_share)},
+                   {"gini", Round4(m.load.gini)},
+                   {"distinct_people", m.load.distinct_people}});
+  }
+  return {{"path", d.path}, {"n", d.n}, {"methods", arr}};
+}
+
+nlohmann::json OptionsJson(const routing::BalanceOptions& b) {
+  return {{"weight", b.weight},         {"exponent", b.exponent},       {"default_capacity", b.default_capacity},
+          {"decline_weight", b.decline_weight}, {"window_days", b.window_days}, {"pool", b.pool},
+          {"recent_questions", b.recent_questions}, {"share_cap", b.share_cap}};
+}
+
+void AppendTable(const BalanceDataset& d, std::string* out) {
+  absl::StrAppendFormat(out, "  %-20s %6s %7s %10s %7s %9s\n", "method", "n", "MRR", "max_share", "gini", "distinct");
+  for (const LoadMethodResult& m : d.methods) {
+    absl::StrAppendFormat(out, "  %-20s %6d %7.3f %10.3f %7.3f %9d\n", m.method, d.n, m.mrr, m.load.max_share,
+                          m.load.gini, m.load.distinct_people);
+  }
+}
+
+}  // namespace
+
+absl::StatusOr<BalanceEvalReport> RunBalanceEval(EvalTask task, const std::vector<std::string>& paths,
+                                                 const EvalOptions& o, const BalanceEvalOptions& bo) {
+  BalanceEvalReport report;
+  report.task = task;
+  report.validation = bo.validation;
+  report.balance = bo.balance;
+  std::vector<std::vector<uint32_t>> pooled_counts(kNumMethods);
+  std::vector<Tally> pooled(kNumMethods);
+  WK_RETURN_IF_ERROR(ForEachReplaySet(task, paths, o, bo.validation, [&](const ReplaySet& set) -> absl::Status {
+    std::vector<Tally> tallies(kNumMethods);
+    WK_RETURN_IF_ERROR(Replay(set, o, bo, &tallies));
+    std::vector<std::vector<uint32_t>> counts(kNumMethods);
+    for (size_t m = 0; m < kNumMethods; ++m) {
+      counts[m] = Counts(*set.snapshot, tallies[m]);
+      pooled_counts[m].insert(pooled_counts[m].end(), counts[m].begin(), counts[m].end());
+      pooled[m].rr += tallies[m].rr;
+      pooled[m].n += tallies[m].n;
+    }
+    BalanceDataset d = Summarise(set.path, counts, tallies);
+    d.split_time = set.split_time;
+    if (o.log) {
+      for (const LoadMethodResult& m : d.methods) {
+        o.log(absl::StrFormat("eval --balance: %s: %-18s MRR %.3f max_share %.3f distinct %d", set.path, m.method,
+                              m.mrr, m.load.max_share, m.load.distinct_people));
+      }
+    }
+    report.datasets.push_back(std::move(d));
+    return absl::OkStatus();
+  }));
+  report.pooled = Summarise("pooled", pooled_counts, pooled);
+  return report;
+}
+
+nlohmann::json BalanceEvalReportToJson(const BalanceEvalReport& r) {
+  nlohmann::json datasets = nlohmann::json::array();
+  for (const BalanceDataset& d : r.datasets) datasets.push_back(DatasetJson(d));
+  nlohmann::json pooled = DatasetJson(r.pooled);
+  pooled.erase("path");
+  return {{"task", std::string(EvalTaskName(r.task))},
+          {"replay", r.validation ? "validation" : "test"},
+          {"balance", OptionsJson(r.balance)},
+          {"datasets", datasets},
+          {"pooled", pooled}};
+}
+
+std::string FormatBalanceEvalReport(const BalanceEvalReport& r) {
+  std::string out;
+  absl::StrAppendFormat(&out,
+                        "whoknows eval %s --balance: the %s period replayed in time order, each question routed to "
+                        "the top 3 and logged\n"
+                        "balance: weight %g, default capacity %g/week, window %g days, share cap %g of the last %d "
+                        "questions, pool %d\n",
+                        EvalTaskName(r.task), r.validation ? "validation" : "test", r.balance.weight,
+                        r.balance.default_capacity, r.balance.window_days, r.balance.share_cap,
+                        r.balance.recent_questions, r.balance.pool);
+  for (const BalanceDataset& d : r.datasets) {
+    absl::StrAppendFormat(&out, "\n%s (%d questions)\n", d.path, d.n);
+    AppendTable(d, &out);
+  }
+  if (r.datasets.size() > 1) {
+    absl::StrAppendFormat(&out, "\npooled over %d data sets\n", r.datasets.size());
+    AppendTable(r.pooled, &out);
+  }
+  return out;
+}
+
+absl::StatusOr<BalanceTuneResult> TuneBalance(EvalTask task, const std::vector<std::string>& paths,
+                                              const EvalOptions& o, const BalanceEvalOptions& bo_in,
+                                              double min_mrr_ratio) {
+  // Each data set is prepared once and replayed per grid point.
+  std::vector<routing::BalanceOptions> grid;
+  for (double e : {1.0, 2.0}) {
+    for (double w : {0.5, 1.0, 2.0, 4.0}) {
+      for (double share : {0.1, 0.2, 0.3, 0.5}) {
+        routing::BalanceOptions b = bo_in.balance;
+        b.exponent = e;
+        b.weight = w;
+        b.share_cap = share;
+        grid.push_back(b);
+      }
+    }
+  }
+  std::vector<std::vector<Tally>> pooled(grid.size());
+  for (std::vector<Tally>& v : pooled) v = std::vector<Tally>(kNumMethods);
+  std::vector<std::vector<std::vector<uint32_t>>> counts(grid.size(), std::vector<std::vector<uint32_t>>(kNumMethods));
+  WK_RETURN_IF_ERROR(ForEachReplaySet(task, paths, o, /*validation=*/true, [&](const ReplaySet& set) -> absl::Status {
+    for (size_t g = 0; g < grid.size(); ++g) {
+      BalanceEvalOptions bo = bo_in;
+      bo.balance = grid[g];
+      std::vector<Tally> t(kNumMethods);
+      WK_RETURN_IF_ERROR(Replay(set, o, bo, &t));
+      for (size_t m = 0; m < kNumMethods; ++m) {
+        std::vector<uint32_t> c = Counts(*set.snapshot, t[m]);
+        counts[g][m].insert(counts[g][m].end(), c.begin(), c.end());
+        pooled[g][m].rr += t[m].rr;
+        pooled[g][m].n += t[m].n;
+      }
+    }
+    return absl::OkStatus();
+  }));
+  BalanceTuneResult result;
+  result.chosen = bo_in.balance;
+  double best_share = 2, best_mrr = -1;
+  for (size_t g = 0; g < grid.size(); ++g) {
+    BalanceDataset d = Summarise("validation", counts[g], pooled[g]);
+    const LoadMethodResult& plain = d.methods[0];
+    const LoadMethodResult& bal = d.methods[1];
+    const bool ok = bal.mrr >= min_mrr_ratio * plain.mrr &&
+                    static_cast<double>(bal.load.distinct_people) >= 1.5 * static_cast<double>(plain.load.distinct_people);
+    if (ok && (bal.load.max_share < best_share - 1e-9 ||
+               (std::abs(bal.load.max_share - best_share) <= 1e-9 && bal.mrr > best_mrr))) {
+      best_share = bal.load.max_share;
+      best_mrr = bal.mrr;
+      result.chosen = grid[g];
+      result.met = true;
+    }
+    result.grid.emplace_back(grid[g], std::move(d));
+  }
+  return result;
+}
+
+nlohmann::json BalanceTuneResultToJson(const BalanceTuneResult& r) {
+  nlohmann::json grid = nlohmann::json::array();
+  for (const auto& [b, d] : r.grid) grid.push_back({{"balance", OptionsJson(b)}, {"pooled", DatasetJson(d)}});
+  return {{"chosen", OptionsJson(r.chosen)}, {"constraints_met", r.met}, {"grid", grid}};
+}
+
+std::string FormatBalanceTuneResult(const BalanceTuneResult& r) {
+  std::string out = "balance grid on the validation split (pooled): exponent weight share_cap | MRR plain/balanced | "
+                    "max_share plain/balanced | distinct plain/balanced\n";
+  for (const auto& [b, d] : r.grid) {
+    absl::StrAppendFormat(&out, "  %g %4g %5g | %.3f %.3f | %.3f %.3f | %d %d\n", b.exponent, b.weight, b.share_cap,
+                          d.methods[0].mrr, d.methods[1].mrr, d.methods[0].load.max_share,
+                          d.methods[1].load.max_share, d.methods[0].load.distinct_people,
+                          d.methods[1].load.distinct_people);
+  }
+  if (r.met) {
+    absl::StrAppendFormat(&out, "chosen: exponent %g, weight %g, share_cap %g\n", r.chosen.exponent, r.chosen.weight,
+                          r.chosen.share_cap);
+  } else {
+    absl::StrAppendFormat(&out, "no grid point kept MRR and 1.5x distinct people; options unchanged (weight %g, share_cap %g)\n",
+                          r.chosen.weight, r.chosen.share_cap);
+  }
+  return out;
+}
+
+}  // namespace whoknows::service

@@ -1,0 +1,81 @@
+#ifndef WHOKNOWS_SERVICE_EVAL_BALANCE_H_
+#define WHOKNOWS_SERVICE_EVAL_BALANCE_H_
+
+// `whoknows eval routing|replies --balance`: replays each data set's test
+// period in time order. Every method routes each question to its top
+// route_k people and logs it in its own load model, so later questions see
+// the load (a 7-day window of replay time). Per method: MRR of the ranking it
+// routed from, and load figures over the routed questions: max_share (the
+// largest fraction of questions routed to one person), the Gini coefficient
+// of routed counts over every person active before the split (zeros
+// included), and distinct_people.
+//
+// Methods (same run, same split): whoknows (unbalanced), whoknows-balanced
+// (routing::BalanceExperts, as FindExperts with balance), popularity, and
+// round-robin (whoknows top-10, routed to 3 of them by a rotating pointer;
+// its ranking lists the routed people first, then the rest in order).
+// Outcomes are not simulated: the load comes from routings alone.
+
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "nlohmann/json.hpp"
+#include "whoknows/routing/routing.h"
+#include "whoknows/service/eval.h"
+
+namespace whoknows::service {
+
+struct BalanceEvalOptions {
+  routing::BalanceOptions balance;
+  size_t route_k = 3;
+  size_t round_robin_n = 10;
+  bool validation = false;  // replay the validation split of the training period instead of the test period
+};
+
+struct LoadMethodResult {
+  std::string method;
+  double mrr = 0;
+  routing::LoadFigures load;
+};
+
+struct BalanceDataset {
+  std::string path;
+  size_t n = 0;
+  std::vector<LoadMethodResult> methods;
+  int64_t split_time = 0;
+};
+
+struct BalanceEvalReport {
+  EvalTask task = EvalTask::kRouting;
+  bool validation = false;
+  routing::BalanceOptions balance;
+  std::vector<BalanceDataset> datasets;
+  BalanceDataset pooled;
+};
+
+absl::StatusOr<BalanceEvalReport> RunBalanceEval(EvalTask task, const std::vector<std::string>& paths,
+                                                 const EvalOptions& options, const BalanceEvalOptions& balance);
+// {"task","balance":{...},"datasets":[{"path","n","methods":[{"method","mrr","max_share","gini",
+// "distinct_people"}]}],"pooled":{...}}
+nlohmann::json BalanceEvalReportToJson(const BalanceEvalReport& report);
+std::string FormatBalanceEvalReport(const BalanceEvalReport& report);
+
+// Grid search of balance.weight x balance.default_capacity on the validation
+// split (never test): the setting with the lowest pooled max_share among
+// those keeping MRR >= min_mrr_ratio x unbalanced and distinct people >=
+// 1.5x; ties to higher MRR. Returns the report of every grid point.
+struct BalanceTuneResult {
+  routing::BalanceOptions chosen;  // the given options when no grid point met the constraints
+  bool met = false;
+  std::vector<std::pair<routing::BalanceOptions, BalanceDataset>> grid;  // pooled validation figures
+};
+absl::StatusOr<BalanceTuneResult> TuneBalance(EvalTask task, const std::vector<std::string>& paths,
+                                              const EvalOptions& options, const BalanceEvalOptions& balance,
+                                              double min_mrr_ratio);
+nlohmann::json BalanceTuneResultToJson(const BalanceTuneResult& r);
+std::string FormatBalanceTuneResult(const BalanceTuneResult& r);
+
+}  // namespace whoknows::service
+
+#endif  // WHOKNOWS_SERVICE_EVAL_BALANCE_H_

@@ -1,0 +1,344 @@
+// The routing log, availability and balance: the pure parts on plain data,
+// and durability / erase / away / visibility through a real LocalBackend over
+// a Xapian index in a temp dir (kill -9 of a forked writer included).
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <string>
+#include <vector>
+
+#include "../indexer/test_util.h"
+#include "fixture.h"
+#include "gtest/gtest.h"
+#include "whoknows/base/testing.h"
+#include "whoknows/indexer/index.h"
+#include "whoknows/routing/routing.h"
+#include "whoknows/routing/store.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
+#include "whoknows/service/backend.h"
+
+namespace whoknows::routing {
+namespace {
+
+using service::Backend;
+using service::BackendOptions;
+using service::Caller;
+using service::ExpertsQuery;
+using service::Role;
+using service::RoutingRecord;
+using namespace whoknows::routing::testing;
+using whoknows::testing::TempDir;
+
+RoutingEntry Entry(std::string person, std::string id, int64_t t) {
+  RoutingEntry e;
+  e.person = std::move(person);
+  e.routing_id = std::move(id);
+  e.question = "q";
+  e.time = t;
+  return e;
+}
+
+TEST(LoadModelTest, CountsWindowRecentShareAndOutcomes) {
+  LoadModel m;
+  const int64_t day = 86400;
+  m.Add(Entry("a", "r1", kT0));
+  m.Add(Entry("a", "r2", kT0 + 5 * day));
+  m.Add(Entry("b", "r2", kT0 + 5 * day));
+  m.Add(Entry("b", "r3", kT0 + 6 * day));
+  ASSERT_TRUE(m.SetOutcome("a", "r1", Outcome::kDeclined, kT0 + day));
+  EXPECT_FALSE(m.SetOutcome("a", "nope", Outcome::kDeclined, kT0));
+  PersonLoad a = m.Get("a", kT0 + 8 * day, LoadModel::kWeek, 2);
+  EXPECT_EQ(a.routed, 1u);  // r1 fell out of the 7-day window
+  EXPECT_EQ(a.declined, 1u);
+  EXPECT_EQ(a.recent_total, 2u);  // the last two questions: r2, r3
+  EXPECT_EQ(a.recent, 1u);
+  EXPECT_EQ(m.Get("b", kT0 + 8 * day, LoadModel::kWeek, 2).recent, 2u);
+  m.ErasePerson("a");
+  EXPECT_EQ(m.Get("a", kT0 + 8 * day).routed, 0u);
+  EXPECT_EQ(m.size(), 2u);
+}
+
+TEST(BalanceTest, LiftsFreePeopleAndWeightZeroKeepsOrder) {
+  LoadModel m;
+  for (int i = 0; i < 3; ++i) m.Add(Entry("top", "r" + std::to_string(i), kT0 + i));
+  std::vector<Candidate> c = {{"top", 1.0}, {"second", 0.8}, {"third", 0.3}};
+  BalanceOptions o;
+  o.share_cap = 0;
+  o.weight = 1;
+  ASSERT_OK_AND_ASSIGN(auto b, Balance(c, m, kT0 + 10, o));
+  ASSERT_EQ(b.size(), 3u);
+  EXPECT_EQ(b[0].index, 1u);  // 0.8 free beats 1.0 / (1 + 3/3)
+  EXPECT_EQ(b[1].index, 0u);
+  EXPECT_NEAR(b[1].factor, 0.5, 1e-9);
+  EXPECT_EQ(b[2].index, 2u);  // 0.3 is too far below to be lifted over 0.5
+  o.weight = 0;
+  o.decline_weight = 0;
+  ASSERT_OK_AND_ASSIGN(b, Balance(c, m, kT0 + 10, o));
+  EXPECT_EQ(b[0].index, 0u);
+  o.window_days = 0;
+  EXPECT_FALSE(Balance(c, m, kT0, o).ok());
+}
+
+// A replay fixture: ten questions in one week, each routed to the top person
+// of a fixed ranking and logged. "top" allows 2 per week.
+TEST(BalanceTest, CapacityHonouredInReplay) {
+  for (bool with_capacity : {false, true}) {
+    LoadModel m;
+    if (with_capacity) m.SetAvailability("top", Availability{0, 2});
+    BalanceOptions o;
+    o.weight = 0;  // even with no load discount at all, a set capacity holds
+    o.decline_weight = 0;
+    std::vector<Candidate> c = {{"top", 1.0}, {"mid", 0.6}, {"low", 0.5}};
+    int top_routed = 0;
+    for (int q = 0; q < 10; ++q) {
+      const int64_t now = kT0 + q * 3600;
+      ASSERT_OK_AND_ASSIGN(auto b, Balance(c, m, now, o));
+      const std::string& who = c[b[0].index].person;
+      if (who == "top") ++top_routed;
+      m.Add(Entry(who, "q" + std::to_string(q), now));
+      if (with_capacity && who != "top") EXPECT_TRUE(b.back().at_capacity || b[1].at_capacity);
+    }
+    EXPECT_EQ(top_routed, with_capacity ? 2 : 10);
+  }
+}
+
+TEST(LoadFiguresTest, ShareGiniDistinct) {
+  std::vector<uint32_t> equal = {2, 2, 2, 2};
+  LoadFigures f = ComputeLoadFigures(equal, 8);
+  EXPECT_NEAR(f.gini, 0, 1e-9);
+  EXPECT_EQ(f.distinct_people, 4u);
+  EXPECT_NEAR(f.max_share, 0.25, 1e-9);
+  std::vector<uint32_t> one = {0, 0, 0, 8};
+  f = ComputeLoadFigures(one, 8);
+  EXPECT_NEAR(f.gini, 0.75, 1e-9);  // (n-1)/n for one holder
+  EXPECT_EQ(f.distinct_people, 1u);
+  EXPECT_NEAR(f.max_share, 1.0, 1e-9);
+}
+
+TEST(EncodingTest, RoundTripAndBadInput) {
+  RoutingEntry e = Entry("mail:x@example.org", "abc", kT0);
+  e.visibility = "public";
+  e.outcome = Outcome::kHelpful;
+  RoutingEntry back;
+  Availability a;
+  ASSERT_OK_AND_ASSIGN(std::string_view kind, DecodeMetadata(EntryKey(e.person, e.routing_id), EncodeEntry(e), &back, &a));
+  EXPECT_EQ(kind, "entry");
+  EXPECT_EQ(back.person, e.person);
+  EXPECT_EQ(back.outcome, Outcome::kHelpful);
+  EXPECT_EQ(back.visibility, "public");
+  EXPECT_FALSE(DecodeMetadata(EntryKey("p", "r"), "{not json", &back, &a).ok());
+  EXPECT_FALSE(ParseOutcome("maybe").ok());
+  EXPECT_EQ(*ParseOutcome("no_response"), Outcome::kNoResponse);
+  // A very long person id still gives a key Xapian accepts.
+  EXPECT_LE(EntryKey(std::string(500, 'p'), "0123456789abcdef").size(), indexer::kMaxMetadataKeyBytes);
+}
+
+class BackendRoutingTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    db_ = dir_.Sub("db");
+    Open();
+    ASSERT_OK_AND_ASSIGN(auto c, backend_->Ingest(Corpus(), {}));
+    ASSERT_EQ(c.indexed, Corpus().size());
+  }
+  void Open() {
+    backend_.reset();
+    BackendOptions o;
+    o.writable = true;
+    ASSERT_OK_AND_ASSIGN(backend_, Backend::Open(db_, o));
+  }
+  std::vector<std::string> Experts(const std::string& text, std::optional<bool> balance = std::nullopt) {
+    ExpertsQuery q;
+    q.text = text;
+    q.balance = balance;
+    auto a = backend_->FindExperts(q, Caller{});
+    EXPECT_TRUE(a.ok()) << a.status();
+    std::vector<std::string> ids;
+    if (a.ok()) {
+      for (const auto& e : a->experts) ids.push_back(e.person_id);
+    }
+    return ids;
+  }
+
+  TempDir dir_;
+  std::string db_;
+  std::unique_ptr<Backend> backend_;
+};
+
+TEST_F(BackendRoutingTest, SurvivesRestart) {
+  RoutingRecord r;
+  r.question_id = "ticket-1";
+  r.people = {kBob, "alice@example.org"};  // an identity key and a bare address
+  r.time = kT0 + 1000;
+  ASSERT_OK_AND_ASSIGN(std::string id, backend_->RecordRouting(r, Caller{}));
+  ASSERT_OK(backend_->RecordOutcome(id, kBob, Outcome::kAnswered, kT0 + 2000, Caller{}));
+  ASSERT_OK(backend_->SetAvailability(kDave, Availability{kT0 + 99999, 4}, Caller{}));
+  Open();  // a new process would see the same: everything is read back from the index
+  ASSERT_OK_AND_ASSIGN(auto entries, backend_->ListRoutings("", 0, Caller{}));
+  ASSERT_EQ(entries.size(), 2u);
+  for (const RoutingEntry& e : entries) {
+    EXPECT_EQ(e.routing_id, id);
+    EXPECT_EQ(e.question, "ticket-1");
+    EXPECT_EQ(e.outcome, e.person == kBob ? Outcome::kAnswered : Outcome::kPending) << e.person;
+  }
+  EXPECT_FALSE(backend_->RecordOutcome(id, kDave, Outcome::kAnswered, 0, Caller{}).ok());  // not routed to dave
+  EXPECT_EQ(backend_->RecordRouting({.question_id = "x", .people = {"nobody@nowhere"}}, Caller{}).status().code(),
+            absl::StatusCode::kNotFound);
+}
+
+TEST_F(BackendRoutingTest, KillDashNineAfterAcknowledgedOutcome) {
+  RoutingRecord r;
+  r.question_text = "how big is a xapian index";
+  r.people = {kBob};
+  ASSERT_OK_AND_ASSIGN(std::string id, backend_->RecordRouting(r, Caller{}));
+  backend_.reset();  // release the writer lock for the child
+  int ack[2];
+  ASSERT_EQ(pipe(ack), 0);
+  const pid_t child = fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    close(ack[0]);
+    BackendOptions o;
+    o.writable = true;
+    auto b = Backend::Open(db_, o);
+    if (!b.ok()) _exit(2);
+    if (!(*b)->RecordOutcome(id, kBob, Outcome::kDeclined, kT0 + 5, Caller{}).ok()) _exit(3);
+    const char x = 'k';
+    if (write(ack[1], &x, 1) != 1) _exit(4);  // acknowledged
+    for (;;) pause();                         // killed here, without any clean shutdown
+  }
+  close(ack[1]);
+  char x = 0;
+  ASSERT_EQ(read(ack[0], &x, 1), 1) << "child failed before acknowledging";
+  close(ack[0]);
+  ASSERT_EQ(kill(child, SIGKILL), 0);
+  int status = 0;
+  ASSERT_EQ(waitpid(child, &status, 0), child);
+  ASSERT_TRUE(WIFSIGNALED(status));
+  Open();
+  ASSERT_OK_AND_ASSIGN(auto entries, backend_->ListRoutings(kBob, 0, Caller{}));
+  ASSERT_EQ(entries.size(), 1u);
+  EXPECT_EQ(entries[0].outcome, Outcome::kDeclined);
+  EXPECT_EQ(entries[0].outcome_time, kT0 + 5);
+}
+
+TEST_F(BackendRoutingTest, EraseRemovesLogEntries) {
+  RoutingRecord r;
+  r.question_id = "ticket-2";
+  r.people = {kBob, kAlice};
+  ASSERT_OK_AND_ASSIGN(std::string id, backend_->RecordRouting(r, Caller{}));
+  ASSERT_OK(backend_->SetAvailability(kBob, Availability{0, 2}, Caller{}));
+  ASSERT_OK_AND_ASSIGN(uint64_t removed, backend_->Erase(kBob));
+  EXPECT_GT(removed, 0u);
+  ASSERT_OK_AND_ASSIGN(auto entries, backend_->ListRoutings("", 0, Caller{}));
+  ASSERT_EQ(entries.size(), 1u);
+  EXPECT_EQ(entries[0].person, kAlice);
+  backend_.reset();
+  ASSERT_OK_AND_ASSIGN(auto reader, indexer::IndexReader::Open(db_));
+  ASSERT_OK_AND_ASSIGN(auto left, reader->ListMetadata(indexer::PersonDataPrefix(kBob)));
+  EXPECT_TRUE(left.empty());  // neither the routing entry nor the availability
+  ASSERT_OK_AND_ASSIGN(auto alice, reader->ListMetadata(indexer::PersonDataPrefix(kAlice)));
+  EXPECT_EQ(alice.size(), 1u);
+  Open();
+  ASSERT_OK_AND_ASSIGN(entries, backend_->ListRoutings("", 0, Caller{}));
+  EXPECT_EQ(entries.size(), 1u);
+}
+
+TEST_F(BackendRoutingTest, AwayPersonNotReturnedUntilTheDate) {
+  std::vector<std::string> before = Experts("xapian index ranking");
+  ASSERT_NE(std::find(before.begin(), before.end(), kBob), before.end());
+  const int64_t now = absl::ToUnixSeconds(absl::Now());
+  ASSERT_OK(backend_->SetAvailability(kBob, Availability{now + 86400, 0}, Caller{}));
+  for (std::optional<bool> balance : {std::optional<bool>(), std::optional<bool>(true)}) {
+    std::vector<std::string> away = Experts("xapian index ranking", balance);
+    EXPECT_EQ(std::find(away.begin(), away.end(), kBob), away.end());
+    EXPECT_FALSE(away.empty());
+  }
+  ASSERT_OK(backend_->SetAvailability(kBob, Availability{now - 1, 0}, Caller{}));  // the date has passed
+  std::vector<std::string> back = Experts("xapian index ranking");
+  EXPECT_NE(std::find(back.begin(), back.end(), kBob), back.end());
+}
+
+TEST_F(BackendRoutingTest, BalanceShowsLoadAndLiftsFreePeople) {
+  std::vector<std::string> plain = Experts("xapian index ranking", false);
+  ASSERT_GE(plain.size(), 2u);
+  const std::string top = plain[0];
+  for (int i = 0; i < 6; ++i) {
+    RoutingRecord r;
+    r.question_id = "busy-" + std::to_string(i);
+    r.people = {top};
+    ASSERT_OK(backend_->RecordRouting(r, Caller{}).status());
+  }
+  ExpertsQuery q;
+  q.text = "xapian index ranking";
+  q.balance = true;
+  ASSERT_OK_AND_ASSIGN(auto a, backend_->FindExperts(q, Caller{}));
+  ASSERT_GE(a.experts.size(), 2u);
+  EXPECT_NE(a.experts[0].person_id, top);
+  for (const auto& e : a.experts) {
+    auto load = std::find_if(e.components.begin(), e.components.end(), [](const auto& c) { return c.first == "load"; });
+    ASSERT_NE(load, e.components.end()) << e.person_id;
+    EXPECT_EQ(load->second, e.person_id == top ? 6.0 : 0.0);
+    EXPECT_NE(e.reason.find(e.person_id == top ? "routed" : "free"), std::string::npos) << e.reason;
+  }
+  // Unbalanced stays pure relevance.
+  EXPECT_EQ(Experts("xapian index ranking", false)[0], top);
+}
+
+TEST_F(BackendRoutingTest, VisibilityOfLogEntries) {
+  Caller internal{"bot", {"public", "internal"}, Role::kService, ""};
+  Caller pub{"web", {"public"}, Role::kService, ""};
+  RoutingRecord r;
+  r.question_id = "jsonl:routing:q3";  // an internal question
+  r.people = {kCarol, kAlice};
+  r.visibility = "internal";
+  ASSERT_OK(backend_->RecordRouting(r, internal).status());
+  EXPECT_EQ(backend_->RecordRouting(r, pub).status().code(), absl::StatusCode::kPermissionDenied);
+  RoutingRecord p;
+  p.question_id = "jsonl:routing:q1";
+  p.people = {kAlice};
+  p.visibility = "public";
+  ASSERT_OK(backend_->RecordRouting(p, pub).status());
+  ASSERT_OK_AND_ASSIGN(auto seen, backend_->ListRoutings("", 0, pub));
+  ASSERT_EQ(seen.size(), 1u);
+  EXPECT_EQ(seen[0].question, "jsonl:routing:q1");
+  ASSERT_OK_AND_ASSIGN(seen, backend_->ListRoutings(kAlice, 0, pub));
+  EXPECT_EQ(seen.size(), 1u);
+  ASSERT_OK_AND_ASSIGN(seen, backend_->ListRoutings("", 0, internal));
+  EXPECT_EQ(seen.size(), 3u);
+  // A person's own token sees their own entries, within its groups only.
+  Caller alice{"alice", {"public"}, Role::kReader, "alice@example.org"};
+  ASSERT_OK_AND_ASSIGN(seen, backend_->ListRoutings("", 0, alice));
+  ASSERT_EQ(seen.size(), 1u);
+  EXPECT_EQ(seen[0].question, "jsonl:routing:q1");
+  EXPECT_EQ(backend_->ListRoutings(kCarol, 0, alice).status().code(), absl::StatusCode::kPermissionDenied);
+  Caller reader{"rita", {"public"}, Role::kReader, ""};
+  EXPECT_EQ(backend_->ListRoutings("", 0, reader).status().code(), absl::StatusCode::kPermissionDenied);
+}
+
+TEST_F(BackendRoutingTest, AvailabilityByOwnTokenOrAdmin) {
+  Caller alice{"alice", {"public"}, Role::kReader, kAlice};
+  EXPECT_OK(backend_->SetAvailability("alice@example.org", Availability{0, 3}, alice));
+  EXPECT_EQ(backend_->SetAvailability(kBob, Availability{0, 3}, alice).code(), absl::StatusCode::kPermissionDenied);
+  Caller svc{"bot", {"public"}, Role::kService, ""};
+  EXPECT_EQ(backend_->SetAvailability(kBob, Availability{0, 3}, svc).code(), absl::StatusCode::kPermissionDenied);
+  Caller admin{"ops", {}, Role::kAdmin, ""};
+  EXPECT_OK(backend_->SetAvailability(kBob, Availability{0, 3}, admin));
+}
+
+TEST(RoleTest, ServiceBesideIngester) {
+  using service::RoleAllows;
+  EXPECT_TRUE(RoleAllows(Role::kService, Role::kReader));
+  EXPECT_TRUE(RoleAllows(Role::kService, Role::kService));
+  EXPECT_FALSE(RoleAllows(Role::kService, Role::kIngester));
+  EXPECT_FALSE(RoleAllows(Role::kIngester, Role::kService));
+  EXPECT_FALSE(RoleAllows(Role::kService, Role::kAdmin));
+  EXPECT_TRUE(RoleAllows(Role::kAdmin, Role::kService));
+  EXPECT_FALSE(RoleAllows(Role::kReader, Role::kService));
+}
+
+}  // namespace
+}  // namespace whoknows::routing
