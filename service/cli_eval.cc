@@ -128,7 +128,7 @@ void RegisterEvalCommand(CLI::App& app, int* exit_code) {
       "eval",
       "Evaluate ranking methods on a time split of real data: routing (Stack Exchange), replies (mail, "
       "Slack), connect (any)");
-  cmd->add_option("task", a->task, "routing | replies | connect")->required();
+  cmd->add_option("task", a->task, "routing | replies | connect | topics")->required();
   cmd->add_option("paths", a->paths, "Data sets, each split on its own (file or directory)")->required();
   cmd->add_option("--split-fraction", a->split_fraction,
                   "Split at the timestamp at this fraction of each data set's records")
