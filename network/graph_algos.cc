@@ -163,14 +163,15 @@ absl::StatusOr<Partition> DetectCommunities(const SimpleGraph& g, uint64_t seed)
       status = absl::InternalError("igraph Louvain failed");
     } else {
       // Leiden with the modularity objective (node weights = strength,
-      // resolution 1 / 2m), starting from Louvain, until stable.
+      // resolution 1 / 2m), starting from Louvain, 10 iterations (-1, "until
+      // stable", does not terminate on some graphs in igraph 0.10.2).
       double total = 0;
       for (igraph_integer_t e = 0; e < m; ++e) total += VECTOR(w)[e];
       igraph_integer_t nb = 0;
       igraph_real_t quality = 0;
       if (igraph_vector_int_update(&leiden, &louvain) == IGRAPH_SUCCESS &&
           igraph_strength(&graph, &strength, igraph_vss_all(), IGRAPH_ALL, true, &w) == IGRAPH_SUCCESS &&
-          igraph_community_leiden(&graph, &w, &strength, 1.0 / (2.0 * total), 0.01, true, -1, &leiden, &nb,
+          igraph_community_leiden(&graph, &w, &strength, 1.0 / (2.0 * total), 0.01, true, 10, &leiden, &nb,
                                   &quality) == IGRAPH_SUCCESS) {
         if (igraph_modularity(&graph, &leiden, &w, 1.0, false, &q_leiden) != IGRAPH_SUCCESS) q_leiden = -1;
       }

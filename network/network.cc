@@ -60,7 +60,7 @@ struct View {
   std::vector<uint8_t> topic_ok;  // per topic: allowed by the topic filter
   std::vector<int64_t> last_active;  // per person, over the base view
   int64_t from = 0, to = 0;
-  int64_t active_since = 0;  // active = last_active >= this
+  std::vector<uint8_t> active;      // per person: active at the end of the window
   uint64_t persons = 0;
 };
 
@@ -114,7 +114,23 @@ absl::StatusOr<View> MakeView(const Snapshot& s, const NetworkOptions& o) {
   }
   v.from = o.from != 0 ? o.from : (v.docs.empty() ? 0 : lo);
   v.to = o.to != 0 ? o.to : (v.docs.empty() ? 0 : hi);
-  v.active_since = v.to - static_cast<int64_t>(o.left_after_months * kMonthDays * kDay);
+  // Active = a doc within the last N months before the end of the window; with
+  // an open window the end is the newest doc of the person's own communities, so
+  // an archived community is not "left" next to a live one.
+  const int64_t span = static_cast<int64_t>(o.left_after_months * kMonthDays * kDay);
+  std::vector<int64_t> community_end(s.num_communities() + 1, INT64_MIN), person_end(s.num_persons(), INT64_MIN);
+  auto cidx = [&](uint32_t c) { return c == kNone || c >= s.num_communities() ? s.num_communities() : c; };
+  for (uint32_t d = 0; d < nd; ++d) {
+    if (v.in_base[d]) community_end[cidx(s.doc(d).community)] = std::max(community_end[cidx(s.doc(d).community)], s.doc(d).timestamp);
+  }
+  for (uint32_t d = 0; d < nd; ++d) {
+    if (v.in_base[d]) person_end[s.doc(d).author] = std::max(person_end[s.doc(d).author], community_end[cidx(s.doc(d).community)]);
+  }
+  v.active.assign(s.num_persons(), 0);
+  for (uint32_t p = 0; p < s.num_persons(); ++p) {
+    const int64_t end = o.to != 0 ? o.to : person_end[p];
+    v.active[p] = v.last_active[p] != 0 && v.last_active[p] >= end - span;
+  }
   std::vector<uint8_t> seen(s.num_persons(), 0);
   for (uint32_t d : v.docs) {
     uint32_t a = s.doc(d).author;
@@ -165,7 +181,7 @@ absl::StatusOr<CoverageReport> ComputeCoverage(const Snapshot& s, const NetworkO
     const double w = ContributionWeight(di);
     const uint64_t q = static_cast<uint64_t>(QuarterOf(di.timestamp) - q0);
     const bool knowledge = IsKnowledge(di);
-    const bool active = v.last_active[di.author] >= v.active_since;
+    const bool active = v.active[di.author];
     for (uint32_t t : s.DocTopics(d)) {
       if (!v.topic_ok[t]) continue;
       ++docs[t];
@@ -218,7 +234,7 @@ absl::StatusOr<CoverageReport> ComputeCoverage(const Snapshot& s, const NetworkO
     const double strength = total_w[t] > 0 ? e.first / total_w[t] : 0;
     if (strength < o.min_strength || e.second < o.min_expert_docs) continue;
     ExpertEntry x{s.person(p).id, NameOf(s.person(p)), strength, e.second, v.last_active[p]};
-    (v.last_active[p] >= v.active_since ? tc.experts : tc.left).push_back(std::move(x));
+    (v.active[p] ? tc.experts : tc.left).push_back(std::move(x));
   }
   auto by_strength = [](const ExpertEntry& a, const ExpertEntry& b) {
     return a.strength != b.strength ? a.strength > b.strength : a.person_id < b.person_id;
@@ -462,7 +478,9 @@ absl::StatusOr<NetworkReport> ComputeNetwork(const Snapshot& s, const NetworkOpt
   std::vector<double> pr = PageRank(n, re, 0.85);
   std::vector<double> received(n, 0);
   for (const auto& [a, b, w] : re) received[b] += w;
-  for (uint32_t i : top_by(pr)) {
+  std::vector<double> pr_received(n, 0);  // influencers: people someone replied to
+  for (uint32_t i = 0; i < n; ++i) pr_received[i] = received[i] > 0 ? pr[i] : 0;
+  for (uint32_t i : top_by(pr_received)) {
     const engine::PersonInfo& pi = s.person(person_of[i]);
     r.influencers.push_back({pi.id, NameOf(pi), pr[i], comm[i], {}, static_cast<uint32_t>(received[i])});
   }

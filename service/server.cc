@@ -28,6 +28,7 @@
 #include "grpcpp/server.h"
 #include "grpcpp/server_builder.h"
 #include "grpcpp/support/server_callback.h"
+#include "network_proto.h"
 #include "nlohmann/json.hpp"
 #include "status_convert.h"
 #include "whoknows/base/log.h"
@@ -110,7 +111,7 @@ class WhoKnowsService final : public v1::WhoKnows::CallbackService {
       if (it != md.end()) header = std::string_view(it->second.data(), it->second.size());
       WK_ASSIGN_OR_RETURN(caller, Authenticate(*tokens_, header));
     }
-    if (static_cast<int>(caller.role) < static_cast<int>(min)) {
+    if (!RoleAllows(caller.role, min)) {
       return absl::PermissionDeniedError(absl::StrFormat("caller %s has role %s; this call needs %s", caller.name,
                                                          RoleName(caller.role), RoleName(min)));
     }
@@ -219,6 +220,27 @@ class WhoKnowsService final : public v1::WhoKnows::CallbackService {
       WK_ASSIGN_OR_RETURN(uint64_t removed, backend_->Erase(req->person()));
       resp->set_documents_removed(removed);
       LogInfo("erase %s: %d documents removed by %s", req->person(), removed, caller.name);
+      return absl::OkStatus();
+    });
+  }
+
+  grpc::ServerUnaryReactor* GetTopicCoverage(grpc::CallbackServerContext* ctx, const v1::GetTopicCoverageRequest* req,
+                                             v1::GetTopicCoverageResponse* resp) override {
+    return Unary(ctx, Role::kHr, [&](const Caller& caller) -> absl::Status {
+      WK_ASSIGN_OR_RETURN(network::NetworkOptions o, OptionsFromProto(req->query()));
+      WK_ASSIGN_OR_RETURN(network::CoverageReport r, backend_->GetTopicCoverage(o, caller));
+      ToProto(r, resp);
+      return absl::OkStatus();
+    });
+  }
+
+  grpc::ServerUnaryReactor* GetTalentNetwork(grpc::CallbackServerContext* ctx, const v1::GetTalentNetworkRequest* req,
+                                             v1::GetTalentNetworkResponse* resp) override {
+    return Unary(ctx, Role::kHr, [&](const Caller& caller) -> absl::Status {
+      WK_ASSIGN_OR_RETURN(network::NetworkOptions o, OptionsFromProto(req->query()));
+      o.include_graph = req->include_graph();
+      WK_ASSIGN_OR_RETURN(network::NetworkReport r, backend_->GetTalentNetwork(o, caller));
+      ToProto(r, resp);
       return absl::OkStatus();
     });
   }
