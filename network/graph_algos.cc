@@ -28,9 +28,9 @@ std::vector<double> ExactBetweenness(const SimpleGraph& g) {
   std::vector<double> c(g.n, 0.0);
   boost::brandes_betweenness_centrality(
       bg, boost::centrality_map(boost::make_iterator_property_map(c.begin(), boost::get(boost::vertex_index, bg))));
-  // Boost sums over ordered (s, t) pairs; networkx's normalised value for an
-  // undirected graph is that sum / ((n-1)(n-2)).
-  const double scale = g.n > 2 ? 1.0 / ((static_cast<double>(g.n) - 1) * (static_cast<double>(g.n) - 2)) : 0.0;
+  // Boost counts each unordered pair once on an undirected graph (as networkx's
+  // unnormalised value); networkx normalises by 2 / ((n-1)(n-2)).
+  const double scale = g.n > 2 ? 2.0 / ((static_cast<double>(g.n) - 1) * (static_cast<double>(g.n) - 2)) : 0.0;
   for (double& x : c) x *= scale;
   return c;
 }

@@ -61,6 +61,10 @@ struct View {
   std::vector<int64_t> last_active;  // per person, over the base view
   int64_t from = 0, to = 0;
   std::vector<uint8_t> active;      // per person: active at the end of the window
+  std::vector<int64_t> recent_since;  // per community (+1 for none): docs from then on are recent
+  uint32_t CommunitySlot(uint32_t c) const {
+    return c >= recent_since.size() - 1 ? static_cast<uint32_t>(recent_since.size() - 1) : c;
+  }
   uint64_t persons = 0;
 };
 
@@ -125,6 +129,11 @@ absl::StatusOr<View> MakeView(const Snapshot& s, const NetworkOptions& o) {
   }
   for (uint32_t d = 0; d < nd; ++d) {
     if (v.in_base[d]) person_end[s.doc(d).author] = std::max(person_end[s.doc(d).author], community_end[cidx(s.doc(d).community)]);
+  }
+  const int64_t recent_span = static_cast<int64_t>(o.recent_months * kMonthDays * kDay);
+  v.recent_since.assign(community_end.size(), 0);
+  for (size_t c = 0; c < community_end.size(); ++c) {
+    v.recent_since[c] = (o.to != 0 ? o.to : community_end[c]) - recent_span;
   }
   v.active.assign(s.num_persons(), 0);
   for (uint32_t p = 0; p < s.num_persons(); ++p) {
@@ -192,7 +201,7 @@ absl::StatusOr<CoverageReport> ComputeCoverage(const Snapshot& s, const NetworkO
       const uint64_t tq = static_cast<uint64_t>(t) * nq + q;
       ++tq_docs[tq];
       tq_people.insert({tq, di.author});
-      if (knowledge) {
+      if (knowledge && di.timestamp >= v.recent_since[v.CommunitySlot(di.community)]) {
         units_seen.emplace_back(t, di.thread);
         if (active) holdings.emplace_back(t, di.thread, di.author);
       }

@@ -18,10 +18,14 @@
 //   in the view (0..1).
 // - expert of t: strength >= min_strength and >= min_expert_docs docs in t.
 //   Active: a doc in the view within the last `left_after_months` months
-//   before the window's end; otherwise the expert "left".
+//   before the window's end (open window: the newest doc of the person's own
+//   communities, so an archive is not "left" next to a live list); otherwise
+//   the expert "left".
 // - bus factor of t (truck factor, Avelino et al., ICPC 2016, adapted): the
-//   knowledge units are t's threads in the view that have an answer/reply
-//   (mail/chat/post threads count from their first doc); a unit's holders are
+//   knowledge units are t's threads with an answer/reply in the last
+//   `recent_months` before the end of the window (the newest doc of the
+//   thread's community when the window is open; mail/chat/post threads count
+//   from their first doc); a unit's holders are
 //   the active authors of its answers/replies (of every doc for mail, chat and
 //   posts). The bus factor is the smallest number of active people whose
 //   departure leaves more than `orphan_fraction` of the units without a
@@ -66,6 +70,7 @@ struct NetworkOptions {
   std::string community;           // source community ("" = all)
   std::vector<std::string> topics; // only docs with one of these topics ("" = all)
   int left_after_months = 6;       // no activity this long before the end = left
+  int recent_months = 24;          // bus factor: units of the last 24 months before the end
   double min_strength = 0.05;      // expert threshold on strength
   uint32_t min_expert_docs = 2;
   double orphan_fraction = 0.5;    // bus factor: share of units left without holder
