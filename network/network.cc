@@ -151,6 +151,17 @@ absl::StatusOr<View> MakeView(const Snapshot& s, const NetworkOptions& o) {
   return v;
 }
 
+// The window, counts and options every report starts with.
+template <typename ReportT>
+void FillHeader(const View& v, const NetworkOptions& o, ReportT* r) {
+  r->from = v.from;
+  r->to = v.to;
+  r->docs = v.docs.size();
+  r->persons = v.persons;
+  r->options = o;
+  r->options.progress = nullptr;
+}
+
 template <typename T>
 void KeepTop(std::vector<T>& v, size_t k) {
   if (k > 0 && v.size() > k) v.resize(k);
@@ -164,12 +175,7 @@ absl::StatusOr<CoverageReport> ComputeCoverage(const Snapshot& s, const NetworkO
   Report(o, "coverage: view", 0);
   WK_ASSIGN_OR_RETURN(View v, MakeView(s, o));
   CoverageReport r;
-  r.from = v.from;
-  r.to = v.to;
-  r.docs = v.docs.size();
-  r.persons = v.persons;
-  r.options = o;
-  r.options.progress = nullptr;
+  FillHeader(v, o, &r);
   if (v.docs.empty()) return r;
 
   const uint32_t nt = s.num_topics();
@@ -312,12 +318,7 @@ absl::StatusOr<NetworkReport> ComputeNetwork(const Snapshot& s, const NetworkOpt
   Report(o, "network: view", 0);
   WK_ASSIGN_OR_RETURN(View v, MakeView(s, o));
   NetworkReport r;
-  r.from = v.from;
-  r.to = v.to;
-  r.docs = v.docs.size();
-  r.persons = v.persons;
-  r.options = o;
-  r.options.progress = nullptr;
+  FillHeader(v, o, &r);
   // Local person ids in person-index order.
   std::vector<uint32_t> local(s.num_persons(), kNone), person_of;
   std::vector<uint32_t> pdocs;
