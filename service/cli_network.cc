@@ -194,6 +194,9 @@ json NetworkJson(const network::NetworkReport& r) {
   return j;
 }
 
+// A window bound for people ("-" for an empty view).
+std::string Day(int64_t t) { return t == 0 ? "-" : FormatDate(t); }
+
 std::string Dump(const json& j) { return j.dump(2, ' ', false, json::error_handler_t::replace) + "\n"; }
 
 std::string Names(const std::vector<network::ExpertEntry>& v, size_t k, bool with_strength) {
@@ -210,7 +213,7 @@ std::string CoverageText(const network::CoverageReport& r, size_t limit) {
       "Skills inventory %s .. %s: %d documents, %d people, %d topics, %d at risk (bus factor <= %d)\n"
       "expert = strength >= %.2f and >= %d docs, active in the last %d months; bus factor = truck factor over "
       "answered threads\n\n",
-      FormatDate(r.from), FormatDate(r.to), r.docs, r.persons, r.topics.size(), r.at_risk.size(), r.options.at_risk_max,
+      Day(r.from), Day(r.to), r.docs, r.persons, r.topics.size(), r.at_risk.size(), r.options.at_risk_max,
       r.options.min_strength, r.options.min_expert_docs, r.options.left_after_months);
   s += absl::StrFormat("%-28s %6s %5s %4s  %-44s %-20s %s\n", "topic", "docs", "units", "bus", "active experts (strength)",
                        "left", "last 4 quarters (docs)");
@@ -246,7 +249,7 @@ std::string NetworkText(const network::NetworkReport& r) {
   std::string s = absl::StrFormat(
       "Talent network %s .. %s: %d people, %d documents, %d contacts\n"
       "Communities: %d (modularity %.3f, %s); %d smaller than %d people suppressed (%d people)\n\n",
-      FormatDate(r.from), FormatDate(r.to), r.persons, r.docs, r.contact_edges, r.communities_total, r.modularity,
+      Day(r.from), Day(r.to), r.persons, r.docs, r.contact_edges, r.communities_total, r.modularity,
       r.community_method, r.suppressed_communities, r.options.min_group_size, r.suppressed_people);
   for (const network::Community& c : r.communities) {
     if (c.id >= 15) {
