@@ -281,7 +281,7 @@ TEST(ExportTest, NetworkxReadsGraphMLOfFixture) {
   EXPECT_NE(CommunityMapSvg(r).find("</svg>"), std::string::npos);
 }
 
-TEST(ExportTest, NetworkxReadsGraphMLOfRdevelYear) {
+TEST(ExportTest, RealDataNetworkxReadsGraphMLOfRdevelYear) {
   const std::string mbox = std::string(WK_SHARED_DATA_DIR) + "/mbox/r-devel/r-devel-2021.mbox.xz";
   if (!std::filesystem::exists(mbox)) GTEST_SKIP() << "needs ../shared/data";
   if (!HaveNetworkx()) GTEST_SKIP() << "python3-networkx missing";
