@@ -74,7 +74,10 @@ absl::Status Validate(const NetworkOptions& o) {
   if (!(o.orphan_fraction > 0 && o.orphan_fraction < 1)) {
     return absl::InvalidArgumentError("orphan_fraction must be in (0, 1)");
   }
-  if (o.left_after_months < 0) return absl::InvalidArgumentError("left_after_months must be >= 0");
+  if (o.left_after_months < 0 || o.left_after_months > 1200) {
+    return absl::InvalidArgumentError("left_after_months must be in [0, 1200]");
+  }
+  if (o.recent_months < 1 || o.recent_months > 1200) return absl::InvalidArgumentError("recent_months must be in [1, 1200]");
   if (!(o.betweenness_delta > 0 && o.betweenness_delta < 1)) {
     return absl::InvalidArgumentError("betweenness_delta must be in (0, 1)");
   }
@@ -133,12 +136,13 @@ absl::StatusOr<View> MakeView(const Snapshot& s, const NetworkOptions& o) {
   const int64_t recent_span = static_cast<int64_t>(o.recent_months * kMonthDays * kDay);
   v.recent_since.assign(community_end.size(), 0);
   for (size_t c = 0; c < community_end.size(); ++c) {
-    v.recent_since[c] = (o.to != 0 ? o.to : community_end[c]) - recent_span;
+    const int64_t end = o.to != 0 ? o.to : community_end[c];
+    v.recent_since[c] = end == INT64_MIN ? INT64_MAX : end - recent_span;  // no docs: nothing is recent
   }
   v.active.assign(s.num_persons(), 0);
   for (uint32_t p = 0; p < s.num_persons(); ++p) {
     const int64_t end = o.to != 0 ? o.to : person_end[p];
-    v.active[p] = v.last_active[p] != 0 && v.last_active[p] >= end - span;
+    v.active[p] = v.last_active[p] != 0 && end != INT64_MIN && v.last_active[p] >= end - span;
   }
   std::vector<uint8_t> seen(s.num_persons(), 0);
   for (uint32_t d : v.docs) {
