@@ -11,6 +11,7 @@
 #include "nlohmann/json.hpp"
 #include "routes.h"
 #include "whoknows/http/router.h"
+#include "whoknows/service/tokens.h"
 
 namespace whoknows::http {
 namespace {
@@ -109,9 +110,7 @@ std::string OpenApiJson() {
       }
       json op = {{"operationId", std::string(r.rpc)},
                  {"summary", std::string(r.summary)},
-                 {"x-whoknows-role", r.role == service::Role::kReader     ? "reader"
-                                     : r.role == service::Role::kIngester ? "ingester"
-                                                                          : "admin"}};
+                 {"x-whoknows-role", std::string(service::RoleName(r.role))}};
       if (r.body == Route::Body::kNone) {
         QueryParams(r.request, "", path_fields, &todo, &params);
       } else {

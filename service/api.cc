@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "absl/strings/str_format.h"
+#include "network_proto.h"
 #include "nlohmann/json.hpp"
 #include "whoknows/base/log.h"
 #include "whoknows/base/status_macros.h"
@@ -42,7 +43,7 @@ absl::StatusOr<Caller> Api::Authorize(std::string_view authorization, Role min) 
   if (tokens_ != nullptr) {
     WK_ASSIGN_OR_RETURN(caller, Authenticate(*tokens_, authorization));
   }
-  if (static_cast<int>(caller.role) < static_cast<int>(min)) {
+  if (!RoleAllows(caller.role, min)) {
     return absl::PermissionDeniedError(absl::StrFormat("caller %s has role %s; this call needs %s", caller.name,
                                                        RoleName(caller.role), RoleName(min)));
   }
@@ -116,6 +117,24 @@ absl::Status Api::Erase(const Caller& caller, const v1::EraseRequest& req, v1::E
   WK_ASSIGN_OR_RETURN(uint64_t removed, backend_->Erase(req.person()));
   resp->set_documents_removed(removed);
   LogInfo("erase %s: %d documents removed by %s", req.person(), removed, caller.name);
+  return absl::OkStatus();
+}
+
+absl::Status Api::GetTopicCoverage(const Caller& caller, const v1::GetTopicCoverageRequest& req,
+                                   v1::GetTopicCoverageResponse* resp) const {
+  WK_ASSIGN_OR_RETURN(network::NetworkOptions o, OptionsFromProto(req.query()));
+  WK_ASSIGN_OR_RETURN(network::CoverageReport r, backend_->GetTopicCoverage(o, caller));
+  ToProto(r, resp);
+  return absl::OkStatus();
+}
+
+absl::Status Api::GetTalentNetwork(const Caller& caller, const v1::GetTalentNetworkRequest& req,
+                                   v1::GetTalentNetworkResponse* resp) const {
+  WK_ASSIGN_OR_RETURN(network::NetworkOptions o, OptionsFromProto(req.query()));
+  o.include_graph = req.include_graph();
+  WK_ASSIGN_OR_RETURN(network::NetworkReport r, backend_->GetTalentNetwork(o, caller));
+  ToProto(r, resp);
+  if (req.include_svg()) resp->set_community_map_svg(network::CommunityMapSvg(r));
   return absl::OkStatus();
 }
 

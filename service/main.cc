@@ -12,6 +12,7 @@ int main(int argc, char** argv) {
   whoknows::service::RegisterQueryCommands(app, &exit_code);
   whoknows::service::RegisterEvalCommand(app, &exit_code);
   whoknows::service::RegisterServeCommand(app, &exit_code);
+  whoknows::service::RegisterNetworkCommands(app, &exit_code);
   CLI11_PARSE(app, argc, argv);
   return exit_code;
 }

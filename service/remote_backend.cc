@@ -30,6 +30,12 @@ class RemoteBackend final : public Backend {
   }
   absl::Status OptOut(const std::string& person, bool opted_out) override { return client_->OptOut(person, opted_out); }
   absl::StatusOr<uint64_t> Erase(const std::string& person) override { return client_->Erase(person); }
+  absl::StatusOr<network::CoverageReport> GetTopicCoverage(const network::NetworkOptions& o, const Caller&) override {
+    return client_->GetTopicCoverage(o);
+  }
+  absl::StatusOr<network::NetworkReport> GetTalentNetwork(const network::NetworkOptions& o, const Caller&) override {
+    return client_->GetTalentNetwork(o);
+  }
   uint64_t documents() const override { return 0; }
   uint64_t persons() const override { return 0; }
 

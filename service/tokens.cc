@@ -50,8 +50,16 @@ std::string_view RoleName(Role role) {
       return "ingester";
     case Role::kAdmin:
       return "admin";
+    case Role::kHr:
+      return "hr";
   }
   return "unknown";
+}
+
+bool RoleAllows(Role have, Role need) {
+  if (need == Role::kHr) return have == Role::kHr || have == Role::kAdmin;
+  const int rank = have == Role::kHr ? static_cast<int>(Role::kReader) : static_cast<int>(have);
+  return rank >= static_cast<int>(need);
 }
 
 bool ParseRoleName(std::string_view name, Role* role) {
@@ -61,6 +69,8 @@ bool ParseRoleName(std::string_view name, Role* role) {
     *role = Role::kIngester;
   } else if (name == "admin") {
     *role = Role::kAdmin;
+  } else if (name == "hr") {
+    *role = Role::kHr;
   } else {
     return false;
   }
@@ -83,7 +93,7 @@ absl::StatusOr<TokenTable> TokenTable::Parse(std::string_view content, std::stri
     Caller caller;
     caller.name = fields[1];
     if (!ParseRoleName(fields[2], &caller.role)) {
-      return bad(absl::StrFormat("unknown role \"%s\" (reader, ingester or admin)", fields[2]));
+      return bad(absl::StrFormat("unknown role \"%s\" (reader, ingester, admin or hr)", fields[2]));
     }
     if (fields[3] != "*") {
       for (absl::string_view g : absl::StrSplit(fields[3], ',', absl::SkipEmpty())) {

@@ -48,6 +48,13 @@ class Api {
   // Role: admin.
   absl::Status OptOut(const Caller& caller, const v1::OptOutRequest& req, v1::OptOutResponse* resp) const;
   absl::Status Erase(const Caller& caller, const v1::EraseRequest& req, v1::EraseResponse* resp) const;
+  // Role: hr or admin (RoleAllows). The talent network over what the caller
+  // may see; InvalidArgument for out-of-range thresholds, NotFound for an
+  // unknown community. GetTalentNetwork: include_svg adds the community map.
+  absl::Status GetTopicCoverage(const Caller& caller, const v1::GetTopicCoverageRequest& req,
+                                v1::GetTopicCoverageResponse* resp) const;
+  absl::Status GetTalentNetwork(const Caller& caller, const v1::GetTalentNetworkRequest& req,
+                                v1::GetTalentNetworkResponse* resp) const;
 
  private:
   Backend* backend_;
@@ -58,6 +65,7 @@ class Api {
 constexpr Role kQueryRole = Role::kReader;
 constexpr Role kIngestRole = Role::kIngester;
 constexpr Role kAdminRole = Role::kAdmin;
+constexpr Role kTalentRole = Role::kHr;  // hr or admin, see RoleAllows
 
 // One Ingest stream: messages go through the JSONL parser (so gRPC, HTTP and
 // files share one parser) and are committed every `batch` messages and by

@@ -18,10 +18,13 @@
 #include "absl/status/statusor.h"
 #include "whoknows/indexer/index.h"
 #include "whoknows/indexer/record.h"
+#include "whoknows/network/network.h"
 
 namespace whoknows::service {
 
-enum class Role { kReader = 0, kIngester = 1, kAdmin = 2 };
+// kHr may query and call the talent network (not Ingest, OptOut or Erase);
+// see RoleAllows in tokens.h.
+enum class Role { kReader = 0, kIngester = 1, kAdmin = 2, kHr = 3 };
 
 // Who is asking. `groups` are the visibility groups the caller may see
 // (e.g. "public", "internal", "partner-acme"); empty = every group (the
@@ -156,6 +159,12 @@ class Backend {
                                               std::vector<std::pair<std::string, std::string>> bad) = 0;
   virtual absl::Status OptOut(const std::string& person, bool opted_out) = 0;
   virtual absl::StatusOr<uint64_t> Erase(const std::string& person) = 0;
+  // Talent network (network/network.h) over what `caller` may see;
+  // options.group_mask is replaced by the caller's groups. Unimplemented by default.
+  virtual absl::StatusOr<network::CoverageReport> GetTopicCoverage(const network::NetworkOptions& options,
+                                                                   const Caller& caller);
+  virtual absl::StatusOr<network::NetworkReport> GetTalentNetwork(const network::NetworkOptions& options,
+                                                                  const Caller& caller);
   // Number of documents / persons in the current snapshot.
   virtual uint64_t documents() const = 0;
   virtual uint64_t persons() const = 0;

@@ -16,6 +16,7 @@ void RegisterIndexCommands(CLI::App& app, int* exit_code);   // index, people, s
 void RegisterQueryCommands(CLI::App& app, int* exit_code);   // ask, connect, profile, topics
 void RegisterEvalCommand(CLI::App& app, int* exit_code);     // eval
 void RegisterServeCommand(CLI::App& app, int* exit_code);    // serve
+void RegisterNetworkCommands(CLI::App& app, int* exit_code);  // network, coverage
 
 // "2016-11-02" style UTC date for people.
 std::string FormatDate(int64_t seconds);

@@ -13,7 +13,8 @@
 //   s3cr3t-admin    root    admin     *
 //
 // Fields are separated by spaces or tabs. <role> is reader (queries),
-// ingester (queries + Ingest) or admin (everything, incl. OptOut/Erase).
+// ingester (queries + Ingest), admin (everything, incl. OptOut/Erase) or hr
+// (queries + the talent network calls GetTalentNetwork/GetTopicCoverage).
 // <group> names visibility groups the caller may see; "*" means every group.
 // A token may only appear once. Clients send `authorization: Bearer <token>`.
 
@@ -29,8 +30,12 @@
 namespace whoknows::service {
 
 std::string_view RoleName(Role role);
-// "reader" | "ingester" | "admin"; false otherwise.
+// "reader" | "ingester" | "admin" | "hr"; false otherwise.
 bool ParseRoleName(std::string_view name, Role* role);
+// Whether a caller with role `have` may call a method that needs `need`:
+// reader < ingester < admin; hr counts as a reader except that it (and admin)
+// may call the talent network methods (need == kHr).
+bool RoleAllows(Role have, Role need);
 
 // Token -> Caller. Immutable after loading; safe to share between threads.
 class TokenTable {
