@@ -11,6 +11,7 @@
 #include "nlohmann/json.hpp"
 #include "routes.h"
 #include "whoknows/http/router.h"
+#include "whoknows/service/tokens.h"
 
 namespace whoknows::http {
 namespace {

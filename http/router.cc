@@ -207,9 +207,15 @@ const std::vector<Route>& Routes() {
        "Set a person's availability (away_until, max_per_week): an admin or the person's own token.",
        Role::kReader, v1::SetAvailabilityRequest::descriptor(), v1::SetAvailabilityResponse::descriptor(),
        R::Body::kJson, &Call<v1::SetAvailabilityRequest, v1::SetAvailabilityResponse, &Api::SetAvailability>},
-      // Talent network (GetTalentNetwork, GetTopicCoverage): add their routes here, e.g.
-      // {"GET", "/v1/network", "GetTalentNetwork", ...} and {"GET", "/v1/topics/coverage", ...}, once
-      // service::Api has the calls; the router and /v1/openapi.json pick them up from this table.
+      // Talent network (issue 11).
+      {"GET", "/v1/coverage", "GetTopicCoverage",
+       "Skills inventory and bus factor per topic (talent network); parameters query.window.from, query.community, ...",
+       Role::kHr, v1::GetTopicCoverageRequest::descriptor(), v1::GetTopicCoverageResponse::descriptor(),
+       R::Body::kNone, &Call<v1::GetTopicCoverageRequest, v1::GetTopicCoverageResponse, &Api::GetTopicCoverage>},
+      {"GET", "/v1/network", "GetTalentNetwork",
+       "Communities, brokers and influencers of the contact graph; include_svg=true adds the community map (SVG).",
+       Role::kHr, v1::GetTalentNetworkRequest::descriptor(), v1::GetTalentNetworkResponse::descriptor(),
+       R::Body::kNone, &Call<v1::GetTalentNetworkRequest, v1::GetTalentNetworkResponse, &Api::GetTalentNetwork>},
   };
   return kRoutes;
 }

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "absl/strings/str_format.h"
+#include "network_proto.h"
 #include "nlohmann/json.hpp"
 #include "whoknows/base/log.h"
 #include "whoknows/base/status_macros.h"
@@ -152,6 +153,24 @@ absl::Status Api::ListRoutings(const Caller& caller, const v1::ListRoutingsReque
   if (limit > 10000) return absl::InvalidArgumentError("limit must be at most 10000");
   WK_ASSIGN_OR_RETURN(std::vector<routing::RoutingEntry> entries, backend_->ListRoutings(req.person(), limit, caller));
   ToProto(entries, resp);
+  return absl::OkStatus();
+}
+
+absl::Status Api::GetTopicCoverage(const Caller& caller, const v1::GetTopicCoverageRequest& req,
+                                   v1::GetTopicCoverageResponse* resp) const {
+  WK_ASSIGN_OR_RETURN(network::NetworkOptions o, OptionsFromProto(req.query()));
+  WK_ASSIGN_OR_RETURN(network::CoverageReport r, backend_->GetTopicCoverage(o, caller));
+  ToProto(r, resp);
+  return absl::OkStatus();
+}
+
+absl::Status Api::GetTalentNetwork(const Caller& caller, const v1::GetTalentNetworkRequest& req,
+                                   v1::GetTalentNetworkResponse* resp) const {
+  WK_ASSIGN_OR_RETURN(network::NetworkOptions o, OptionsFromProto(req.query()));
+  o.include_graph = req.include_graph();
+  WK_ASSIGN_OR_RETURN(network::NetworkReport r, backend_->GetTalentNetwork(o, caller));
+  ToProto(r, resp);
+  if (req.include_svg()) resp->set_community_map_svg(network::CommunityMapSvg(r));
   return absl::OkStatus();
 }
 

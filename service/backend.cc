@@ -473,6 +473,22 @@ class LocalBackend final : public Backend {
     return out;
   }
 
+  absl::StatusOr<network::CoverageReport> GetTopicCoverage(const network::NetworkOptions& options,
+                                                           const Caller& caller) override {
+    std::shared_ptr<const State> state = Current();
+    network::NetworkOptions o = options;
+    o.group_mask = Mask(*state->snapshot, caller);
+    return network::ComputeCoverage(*state->snapshot, o);
+  }
+
+  absl::StatusOr<network::NetworkReport> GetTalentNetwork(const network::NetworkOptions& options,
+                                                          const Caller& caller) override {
+    std::shared_ptr<const State> state = Current();
+    network::NetworkOptions o = options;
+    o.group_mask = Mask(*state->snapshot, caller);
+    return network::ComputeNetwork(*state->snapshot, o);
+  }
+
   uint64_t documents() const override { return Current()->snapshot->num_docs(); }
   uint64_t persons() const override { return Current()->snapshot->num_persons(); }
 
@@ -664,6 +680,14 @@ class LocalBackend final : public Backend {
 
 bool RoleAllows(Role have, Role need) {
   return have == need || have == Role::kAdmin || need == Role::kReader;
+}
+
+absl::StatusOr<network::CoverageReport> Backend::GetTopicCoverage(const network::NetworkOptions&, const Caller&) {
+  return absl::UnimplementedError("this backend has no talent network");
+}
+
+absl::StatusOr<network::NetworkReport> Backend::GetTalentNetwork(const network::NetworkOptions&, const Caller&) {
+  return absl::UnimplementedError("this backend has no talent network");
 }
 
 absl::StatusOr<std::unique_ptr<Backend>> Backend::Open(const std::string& db_dir, const BackendOptions& options) {

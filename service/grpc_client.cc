@@ -13,6 +13,7 @@
 #include "grpcpp/create_channel.h"
 #include "grpcpp/security/credentials.h"
 #include "grpcpp/support/channel_arguments.h"
+#include "network_proto.h"
 #include "nlohmann/json.hpp"
 #include "status_convert.h"
 #include "whoknows/indexer/input.h"
@@ -165,6 +166,29 @@ absl::StatusOr<std::vector<TopicResult>> RemoteClient::ListTopics(size_t limit) 
   grpc::Status s = impl_->stub->ListTopics(&ctx, req, &resp);
   if (!s.ok()) return FromGrpcStatus(s);
   return FromProto(resp);
+}
+
+absl::StatusOr<network::CoverageReport> RemoteClient::GetTopicCoverage(const network::NetworkOptions& options) {
+  v1::GetTopicCoverageRequest req;
+  OptionsToProto(options, req.mutable_query());
+  v1::GetTopicCoverageResponse resp;
+  grpc::ClientContext ctx;
+  impl_->Prepare(&ctx, timeout_seconds_);
+  grpc::Status s = impl_->stub->GetTopicCoverage(&ctx, req, &resp);
+  if (!s.ok()) return FromGrpcStatus(s);
+  return FromProto(resp, options);
+}
+
+absl::StatusOr<network::NetworkReport> RemoteClient::GetTalentNetwork(const network::NetworkOptions& options) {
+  v1::GetTalentNetworkRequest req;
+  OptionsToProto(options, req.mutable_query());
+  req.set_include_graph(options.include_graph);
+  v1::GetTalentNetworkResponse resp;
+  grpc::ClientContext ctx;
+  impl_->Prepare(&ctx, timeout_seconds_);
+  grpc::Status s = impl_->stub->GetTalentNetwork(&ctx, req, &resp);
+  if (!s.ok()) return FromGrpcStatus(s);
+  return FromProto(resp, options);
 }
 
 absl::StatusOr<indexer::IndexStats> RemoteClient::GetStats() {

@@ -13,6 +13,8 @@ int main(int argc, char** argv) {
   whoknows::service::RegisterEvalCommand(app, &exit_code);
   whoknows::service::RegisterServeCommand(app, &exit_code);
   whoknows::service::RegisterRouteCommands(app, &exit_code);
+
+  whoknows::service::RegisterNetworkCommands(app, &exit_code);
   CLI11_PARSE(app, argc, argv);
   return exit_code;
 }

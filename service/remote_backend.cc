@@ -44,6 +44,13 @@ class RemoteBackend final : public Backend {
                                                                   const Caller&) override {
     return client_->ListRoutings(person, limit);
   }
+
+  absl::StatusOr<network::CoverageReport> GetTopicCoverage(const network::NetworkOptions& o, const Caller&) override {
+    return client_->GetTopicCoverage(o);
+  }
+  absl::StatusOr<network::NetworkReport> GetTalentNetwork(const network::NetworkOptions& o, const Caller&) override {
+    return client_->GetTalentNetwork(o);
+  }
   uint64_t documents() const override { return 0; }
   uint64_t persons() const override { return 0; }
 

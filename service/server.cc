@@ -154,6 +154,18 @@ class WhoKnowsService final : public v1::WhoKnows::CallbackService {
     return Unary(ctx, kAdminRole, [&](const Caller& c) { return api_.Erase(c, *req, resp); });
   }
 
+  grpc::ServerUnaryReactor* GetTopicCoverage(grpc::CallbackServerContext* ctx, const v1::GetTopicCoverageRequest* req,
+                                             v1::GetTopicCoverageResponse* resp) override {
+    return Admitted(ctx, kTalentRole,
+                    [this, req, resp](const Caller& c) { return api_.GetTopicCoverage(c, *req, resp); });
+  }
+
+  grpc::ServerUnaryReactor* GetTalentNetwork(grpc::CallbackServerContext* ctx, const v1::GetTalentNetworkRequest* req,
+                                             v1::GetTalentNetworkResponse* resp) override {
+    return Admitted(ctx, kTalentRole,
+                    [this, req, resp](const Caller& c) { return api_.GetTalentNetwork(c, *req, resp); });
+  }
+
   grpc::ServerReadReactor<v1::Message>* Ingest(grpc::CallbackServerContext* ctx, v1::IngestResponse* resp) override;
 
   // --- routing log and availability (issue 14): writes run inline like the

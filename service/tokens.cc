@@ -52,6 +52,8 @@ std::string_view RoleName(Role role) {
       return "admin";
     case Role::kService:
       return "service";
+    case Role::kHr:
+      return "hr";
   }
   return "unknown";
 }
@@ -65,6 +67,8 @@ bool ParseRoleName(std::string_view name, Role* role) {
     *role = Role::kAdmin;
   } else if (name == "service") {
     *role = Role::kService;
+  } else if (name == "hr") {
+    *role = Role::kHr;
   } else {
     return false;
   }
@@ -89,7 +93,7 @@ absl::StatusOr<TokenTable> TokenTable::Parse(std::string_view content, std::stri
     Caller caller;
     caller.name = fields[1];
     if (!ParseRoleName(fields[2], &caller.role)) {
-      return bad(absl::StrFormat("unknown role \"%s\" (reader, ingester, service or admin)", fields[2]));
+      return bad(absl::StrFormat("unknown role \"%s\" (reader, ingester, service, hr or admin)", fields[2]));
     }
     if (fields.size() == 5) {
       constexpr absl::string_view kPerson = "person=";

@@ -1,7 +1,8 @@
 // whoknows web page: a small single-page app over the public JSON API
-// (/v1/experts, /v1/people/{id}, /v1/people/{id}/connections, /v1/topics).
+// (/v1/experts, /v1/people/{id}, /v1/people/{id}/connections, /v1/topics,
+// and for role hr/admin the talent view: /v1/coverage, /v1/network).
 // No framework, no CDN; every element is built with the DOM (no innerHTML
-// with data). Routes live in the hash: #/?q=..., #/person/<id>, #/topics.
+// with data). Routes live in the hash: #/?q=..., #/person/<id>, #/topics, #/talent.
 'use strict';
 
 const TOKEN_KEY = 'whoknows.token';
@@ -179,7 +180,77 @@ async function showPerson(id) {
     h('section', { class: 'card', 'aria-labelledby': 'h-docs' }, h('h3', { id: 'h-docs' }, 'Top documents'),
       evidenceList(p.topDocuments)));
   view.dataset.person = id;
-  // Talent network view (GetTalentNetwork / GetTopicCoverage) goes here once the API has those routes.
+}
+
+// The community map comes from the server as an SVG document (include_svg);
+// parsed as XML and imported as nodes (no innerHTML; scripts in parsed
+// documents never run), any <script> or on* attribute dropped all the same.
+function svgFromText(text) {
+  const doc = new DOMParser().parseFromString(text || '', 'image/svg+xml');
+  const root = doc.documentElement;
+  if (!root || root.nodeName !== 'svg') return h('p', { class: 'meta' }, 'No community map.');
+  for (const el of root.querySelectorAll('script, foreignObject')) el.remove();
+  for (const el of [root, ...root.querySelectorAll('*')]) {
+    for (const a of [...el.attributes]) if (/^on/i.test(a.name) || /javascript:/i.test(a.value)) el.removeAttribute(a.name);
+  }
+  const el = document.importNode(root, true);
+  el.setAttribute('class', 'community-map');
+  el.setAttribute('role', 'img');
+  el.setAttribute('aria-label', 'Community map: communities of the contact graph and the contacts between them');
+  return el;
+}
+
+const expertNames = (list, n) => (list || []).slice(0, n).map((e) => `${e.name || e.personId} ${fmt(e.strength)}`).join(', ');
+
+// Talent network (role hr or admin): skills inventory with bus factor,
+// topics at risk, the community map, brokers and influencers.
+async function showTalent() {
+  const view = $('view');
+  view.replaceChildren();
+  setStatus('Loading the talent network…');
+  const [cov, net] = await Promise.all([
+    api('/v1/coverage?' + new URLSearchParams({ 'query.max_topics': '40' })),
+    api('/v1/network?' + new URLSearchParams({ include_svg: 'true', 'query.top_k': '10' }))]);
+  const topics = cov.topics || [];
+  const byTopic = new Map(topics.map((t) => [t.topic, t]));
+  setStatus(`${date(cov.window && cov.window.from)} – ${date(cov.window && cov.window.to)}: ` +
+    `${num(cov.documents)} documents, ${num(cov.persons)} people, ${(cov.atRisk || []).length} topics at risk ` +
+    '(bus factor ≤ 2)');
+  const people = (list) => (list || []).length ? h('ol', {}, list.map((p) =>
+    h('li', {}, personLink(p.personId, p.name), h('span', { class: 'meta' }, ` ${fmt(p.score, 3)}`)))) :
+    h('p', { class: 'meta' }, 'Nobody.');
+  view.append(
+    h('section', { class: 'card', 'aria-labelledby': 'h-risk' }, h('h3', { id: 'h-risk' }, 'Topics at risk'),
+      (cov.atRisk || []).length ? h('ul', { class: 'at-risk' }, cov.atRisk.map((name) => {
+        const t = byTopic.get(name);
+        return h('li', { 'data-topic': name }, h('strong', {}, name),
+          t ? h('span', { class: 'meta' }, ` bus factor ${num(t.busFactor)}${t.busFactorExact ? '' : ' (greedy)'}, ` +
+            `${num(t.units)} units` + ((t.busFactorPeople || []).length ? '; hangs on ' + t.busFactorPeople.join(', ') : ''))
+            : null);
+      })) : h('p', { class: 'meta' }, 'No topic at risk.')),
+    h('section', { class: 'card', 'aria-labelledby': 'h-coverage' }, h('h3', { id: 'h-coverage' }, 'Skills coverage'),
+      h('div', { class: 'table-wrap' }, h('table', { class: 'coverage' },
+        h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, 'Topic'), h('th', { scope: 'col', class: 'num' }, 'Docs'),
+          h('th', { scope: 'col', class: 'num' }, 'People'), h('th', { scope: 'col', class: 'num' }, 'Bus factor'),
+          h('th', { scope: 'col' }, 'Active experts (strength)'), h('th', { scope: 'col' }, 'Left'))),
+        h('tbody', {}, topics.map((t) => h('tr', { 'data-topic': t.topic, class: t.atRisk ? 'risk' : '' },
+          h('th', { scope: 'row' }, h('a', { href: '#/?q=' + encodeURIComponent(t.topic) }, t.topic)),
+          h('td', { class: 'num' }, String(num(t.documents))),
+          h('td', { class: 'num' }, String(num(t.contributors))),
+          h('td', { class: 'num' + (t.atRisk ? ' down' : '') }, String(num(t.busFactor)) + (t.atRisk ? ' !' : '')),
+          h('td', {}, expertNames(t.experts, 3)),
+          h('td', {}, (t.left || []).slice(0, 3).map((e) => e.name || e.personId).join(', ')))))))),
+    h('section', { class: 'card', 'aria-labelledby': 'h-map' }, h('h3', { id: 'h-map' }, 'Community map'),
+      h('p', { class: 'meta' }, `${(net.communities || []).length} communities shown of ${num(net.communitiesTotal)}, ` +
+        `modularity ${fmt(net.modularity, 3)} (${net.communityMethod || '?'}); ${num(net.suppressedCommunities)} ` +
+        'smaller ones suppressed'),
+      svgFromText(net.communityMapSvg)),
+    h('div', { class: 'grid' },
+      h('section', { class: 'card', 'aria-labelledby': 'h-brokers' },
+        h('h3', { id: 'h-brokers' }, 'Brokers (betweenness)'), people(net.brokers)),
+      h('section', { class: 'card', 'aria-labelledby': 'h-influencers' },
+        h('h3', { id: 'h-influencers' }, 'Influencers (PageRank)'), people(net.influencers))));
+  view.dataset.talent = 'shown';  // rendered (tests wait on it)
 }
 
 async function showTopics() {
@@ -208,22 +279,29 @@ async function route() {
   delete $('view').dataset.query;
   delete $('view').dataset.person;
   delete $('view').dataset.error;
+  delete $('view').dataset.talent;
   const hash = location.hash || '#/';
   const [path, query] = hash.slice(1).split('?');
   $('nav-search').toggleAttribute('aria-current', false);
   $('nav-topics').toggleAttribute('aria-current', false);
+  $('nav-talent').toggleAttribute('aria-current', false);
   try {
     if (path.startsWith('/person/')) {
       await showPerson(decodeURIComponent(path.slice('/person/'.length)));
     } else if (path === '/topics') {
       $('nav-topics').setAttribute('aria-current', 'page');
       await showTopics();
+    } else if (path === '/talent') {
+      $('nav-talent').setAttribute('aria-current', 'page');
+      await showTalent();
     } else {
       $('nav-search').setAttribute('aria-current', 'page');
       await showSearch(new URLSearchParams(query || '').get('q') || '');
     }
   } catch (e) {
-    setStatus(e.status === 401 ? 'Enter an access token to continue.' : `Error: ${e.message}`, true);
+    setStatus(e.status === 401 ? 'Enter an access token to continue.'
+      : e.status === 403 && path === '/talent' ? `The talent view needs a token with role hr or admin (${e.message}).`
+        : `Error: ${e.message}`, true);
     $('view').dataset.error = String(e.status || 'client');
   }
 }

@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "../indexer/test_util.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_format.h"
 #include "gmock/gmock.h"
 #include "google/protobuf/util/json_util.h"
@@ -129,7 +130,8 @@ class HttpApiTest : public ::testing::Test {
     std::ofstream(tokens_) << "tok-public  pat    reader    public\n"
                               "tok-ingest  igor   ingester  public,internal\n"
                               "tok-admin   ada    admin     *\n"
-                              "tok-router  bot    service   public\n";
+                              "tok-router  bot    service   public\n"
+                              "tok-hr      hilda  hr        public\n";
   }
   static void TearDownTestSuite() {
     delete backend_;
@@ -264,6 +266,52 @@ TEST_F(HttpApiTest, JsonEqualsTheGrpcAnswer) {
   v1::GetStatsResponse sresp;
   ASSERT_TRUE(stub->GetStats(ctx().get(), v1::GetStatsRequest(), &sresp).ok());
   EXPECT_EQ(Fetch(h->port(), "GET", "/v1/stats", "tok-public").body, as_json(sresp));
+}
+
+// The talent network routes: role hr (a reader gets 403), the same answer as
+// gRPC, the community map as an SVG field, thresholds checked.
+TEST_F(HttpApiTest, TalentNetworkRoutesNeedHrAndEqualTheGrpcAnswer) {
+  auto h = StartHttp();
+  EXPECT_EQ(Fetch(h->port(), "GET", "/v1/coverage", "tok-public").status, 403);
+  EXPECT_EQ(Fetch(h->port(), "GET", "/v1/network", "tok-public").status, 403);
+  EXPECT_EQ(Fetch(h->port(), "GET", "/v1/network?query.top_k=5000", "tok-hr").status, 400);
+  service::ServerOptions go;
+  go.listen = "127.0.0.1:0";
+  go.tokens_file = tokens_;
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<service::Server> g, service::Server::Start(backend_, go));
+  auto stub = v1::WhoKnows::NewStub(grpc::CreateChannel(g->address(), grpc::InsecureChannelCredentials()));
+  google::protobuf::util::JsonPrintOptions opts;
+  opts.always_print_primitive_fields = true;
+  auto as_json = [&](const google::protobuf::Message& m) {
+    std::string out;
+    EXPECT_TRUE(google::protobuf::util::MessageToJsonString(m, &out, opts).ok());
+    return out;
+  };
+  grpc::ClientContext c1, c2;
+  c1.AddMetadata("authorization", "Bearer tok-hr");
+  c2.AddMetadata("authorization", "Bearer tok-hr");
+  v1::GetTopicCoverageRequest creq;
+  creq.mutable_query()->set_max_topics(10);
+  v1::GetTopicCoverageResponse cresp;
+  ASSERT_TRUE(stub->GetTopicCoverage(&c1, creq, &cresp).ok());
+  ASSERT_GT(cresp.topics_size(), 0);
+  Reply cov = Fetch(h->port(), "GET", "/v1/coverage?query.max_topics=10", "tok-hr");
+  ASSERT_EQ(cov.status, 200) << cov.body;
+  EXPECT_EQ(cov.body, as_json(cresp));
+
+  v1::GetTalentNetworkRequest nreq;
+  nreq.mutable_query()->set_top_k(5);
+  nreq.set_include_svg(true);
+  v1::GetTalentNetworkResponse nresp;
+  ASSERT_TRUE(stub->GetTalentNetwork(&c2, nreq, &nresp).ok());
+  EXPECT_TRUE(absl::StartsWith(nresp.community_map_svg(), "<svg")) << nresp.community_map_svg().substr(0, 80);
+  Reply net = Fetch(h->port(), "GET", "/v1/network?include_svg=true&query.top_k=5", "tok-hr");
+  ASSERT_EQ(net.status, 200) << net.body;
+  EXPECT_EQ(net.body, as_json(nresp));
+  // Without include_svg no map is sent.
+  Reply plain = Fetch(h->port(), "GET", "/v1/network?query.top_k=5", "tok-hr");
+  ASSERT_EQ(plain.status, 200) << plain.body;
+  EXPECT_EQ(plain.Json()["communityMapSvg"], "");
 }
 
 TEST_F(HttpApiTest, EveryErrorCode) {

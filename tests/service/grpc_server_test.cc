@@ -17,6 +17,7 @@
 #include <filesystem>
 #include <fstream>
 #include <memory>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -122,7 +123,8 @@ class ServerTest : public ::testing::Test {
                              "# test tokens\n"
                              "tok-reader  rita   reader    public\n"
                              "tok-ingest  igor   ingester  public,internal\n"
-                             "tok-admin   ada    admin     *\n");
+                             "tok-admin   ada    admin     *\n"
+                             "tok-hr      hal    hr        public\n");
   }
   void TearDown() override {
     server_.reset();
@@ -746,6 +748,75 @@ TEST_F(ServerTest, PythonClientAgreesAndSeesHealthAndReflection) {
   EXPECT_THAT(services, Contains("whoknows.v1.WhoKnows"));
   EXPECT_THAT(services, Contains("grpc.health.v1.Health"));
   EXPECT_THAT(services, Contains("grpc.reflection.v1alpha.ServerReflection"));
+}
+
+}  // namespace
+}  // namespace whoknows::service
+
+namespace whoknows::service {
+namespace {
+
+// The talent network calls: role hr (or admin) only; a public hr caller sees
+// nothing of carol (known only from internal documents) and no opted-out person.
+TEST_F(ServerTest, TalentNetworkRolesVisibilityAndOptOut) {
+  ServerOptions opts;
+  opts.tokens_file = tokens_file_;
+  Start(opts);
+  network::NetworkOptions o;
+  o.include_graph = true;
+  o.min_group_size = 1;
+  for (const char* tok : {"tok-reader", "tok-ingest"}) {
+    EXPECT_EQ(Client(tok)->GetTalentNetwork(o).status().code(), absl::StatusCode::kPermissionDenied) << tok;
+    EXPECT_EQ(Client(tok)->GetTopicCoverage(o).status().code(), absl::StatusCode::kPermissionDenied) << tok;
+  }
+  auto hr = Client("tok-hr");
+  EXPECT_OK(hr->GetStats());  // hr may query
+  EXPECT_EQ(hr->Erase("mail:bob@example.org").status().code(), absl::StatusCode::kPermissionDenied);
+  EXPECT_EQ(hr->OptOut("mail:bob@example.org", true).code(), absl::StatusCode::kPermissionDenied);
+  const std::string carol = PersonId("carol"), bob = PersonId("bob");
+  auto ids = [](const network::NetworkReport& r, const network::CoverageReport& c) {
+    std::set<std::string> out;
+    for (const network::Node& n : r.nodes) out.insert(n.id);
+    for (const auto* l : {&r.brokers, &r.influencers}) {
+      for (const network::PersonScore& p : *l) out.insert(p.person_id);
+    }
+    for (const network::Community& cm : r.communities) {
+      for (const network::CommunityMember& m : cm.members) out.insert(m.person_id);
+    }
+    for (const network::TopicCoverage& t : c.topics) {
+      for (const auto* l : {&t.experts, &t.left}) {
+        for (const network::ExpertEntry& e : *l) out.insert(e.person_id);
+      }
+      for (const std::string& n : t.bus_factor_people) out.insert("name:" + n);
+    }
+    return out;
+  };
+  // Sanity: the admin sees carol and her contact with alice.
+  ASSERT_OK_AND_ASSIGN(network::NetworkReport all, Client("tok-admin")->GetTalentNetwork(o));
+  ASSERT_OK_AND_ASSIGN(network::CoverageReport all_cov, Client("tok-admin")->GetTopicCoverage(o));
+  EXPECT_TRUE(ids(all, all_cov).count(carol));
+  ASSERT_OK_AND_ASSIGN(network::NetworkReport pub, hr->GetTalentNetwork(o));
+  ASSERT_OK_AND_ASSIGN(network::CoverageReport pub_cov, hr->GetTopicCoverage(o));
+  std::set<std::string> seen = ids(pub, pub_cov);
+  EXPECT_FALSE(seen.count(carol));
+  EXPECT_FALSE(seen.count("name:Carol Hidden"));
+  EXPECT_TRUE(seen.count(bob));
+  EXPECT_LT(pub.contact_edges, all.contact_edges);  // the alice - carol contact needs internal documents
+  EXPECT_LT(pub.docs, all.docs);
+  for (const network::TopicCoverage& t : pub_cov.topics) {
+    if (t.topic == "xapian") {
+      EXPECT_EQ(t.docs, 2u);  // q1, a1; not q3, a4, a5
+    }
+  }
+  // Opt-out: bob disappears from every part of the answer, even for an admin.
+  EXPECT_OK(Client("tok-admin")->OptOut(bob, true));
+  ASSERT_OK_AND_ASSIGN(network::NetworkReport after, Client("tok-admin")->GetTalentNetwork(o));
+  ASSERT_OK_AND_ASSIGN(network::CoverageReport after_cov, Client("tok-admin")->GetTopicCoverage(o));
+  seen = ids(after, after_cov);
+  EXPECT_FALSE(seen.count(bob));
+  EXPECT_FALSE(seen.count("name:Bob Jones"));
+  EXPECT_TRUE(seen.count(carol));
+  EXPECT_EQ(network::ToGraphML(after).find("Bob Jones"), std::string::npos);
 }
 
 }  // namespace

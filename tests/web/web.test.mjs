@@ -18,6 +18,7 @@ const OUT = process.env.WK_ARTIFACTS || path.join(os.tmpdir(), 'whoknows-web-art
 const DATA = path.resolve(here, '../../../shared/data');
 const PUBLIC = 'tok-web-public';
 const INTERNAL = 'tok-web-internal';
+const HR = 'tok-web-hr';
 
 let dir, server, base, browser;
 const internalOnly = new Set();  // person ids with only internal documents
@@ -34,7 +35,7 @@ before(async () => {
   execFileSync(BIN, ['index', '--quiet', '--db', db, path.join(DATA, 'stackexchange/coffee.stackexchange.com'),
     path.join(DATA, 'slack/houstondatavis')], { stdio: ['ignore', 'ignore', 'inherit'] });
   const tokens = path.join(dir, 'tokens.txt');
-  fs.writeFileSync(tokens, `${PUBLIC} pat reader public\n${INTERNAL} ian reader public,internal\n`);
+  fs.writeFileSync(tokens, `${PUBLIC} pat reader public\n${INTERNAL} ian reader public,internal\n${HR} hilda hr public\n`);
   server = spawn(BIN, ['serve', '--db', db, '--listen', '127.0.0.1:0', '--http', '127.0.0.1:0', '--tokens', tokens],
     { stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
@@ -204,6 +205,26 @@ test('readable at phone width', async () => {
   const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
   assert.ok(overflow <= 1, `horizontal overflow ${overflow}px`);
   await page.screenshot({ path: path.join(OUT, 'phone.png') });
+  assert.deepEqual(failed, []);
+  await context.close();
+});
+
+test('talent view (role hr): coverage table, topics at risk and the community map as the API gives them', async () => {
+  const denied = await api('/v1/coverage', PUBLIC);
+  assert.equal(denied.status, 403, 'a reader may not see the talent network');
+  const cov = await api('/v1/coverage?query.max_topics=40', HR);
+  assert.equal(cov.status, 200);
+  const { context, page, failed } = await newPage();
+  await page.goto(base + '#/talent');
+  await useToken(page, HR);
+  await page.locator('#view[data-talent]').waitFor({ state: 'attached' });
+  const rows = await page.$$eval('table.coverage tbody tr', (els) => els.map((e) => e.dataset.topic));
+  assert.ok(rows.length >= 3, `${rows.length} topics`);
+  assert.deepEqual(rows, cov.body.topics.map((t) => t.topic));
+  const risk = await page.$$eval('.at-risk li', (els) => els.map((e) => e.dataset.topic));
+  assert.deepEqual(risk, cov.body.atRisk);
+  assert.ok(await page.locator('svg.community-map circle').count() >= 1, 'communities drawn in the map');
+  await page.screenshot({ path: path.join(OUT, 'talent.png'), fullPage: true });
   assert.deepEqual(failed, []);
   await context.close();
 });

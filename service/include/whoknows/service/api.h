@@ -64,6 +64,14 @@ class Api {
   absl::Status ListRoutings(const Caller& caller, const v1::ListRoutingsRequest& req,
                             v1::ListRoutingsResponse* resp) const;
 
+  // Role: hr or admin (RoleAllows). The talent network over what the caller
+  // may see; InvalidArgument for out-of-range thresholds, NotFound for an
+  // unknown community. GetTalentNetwork: include_svg adds the community map.
+  absl::Status GetTopicCoverage(const Caller& caller, const v1::GetTopicCoverageRequest& req,
+                                v1::GetTopicCoverageResponse* resp) const;
+  absl::Status GetTalentNetwork(const Caller& caller, const v1::GetTalentNetworkRequest& req,
+                                v1::GetTalentNetworkResponse* resp) const;
+
  private:
   Backend* backend_;
   std::unique_ptr<TokenTable> tokens_;
@@ -74,6 +82,8 @@ constexpr Role kQueryRole = Role::kReader;
 constexpr Role kIngestRole = Role::kIngester;
 constexpr Role kAdminRole = Role::kAdmin;
 constexpr Role kRoutingRole = Role::kService;  // RecordRouting, RecordOutcome
+
+constexpr Role kTalentRole = Role::kHr;  // hr or admin, see RoleAllows
 
 // One Ingest stream: messages go through the JSONL parser (so gRPC, HTTP and
 // files share one parser) and are committed every `batch` messages and by

@@ -20,14 +20,16 @@
 #include "absl/status/statusor.h"
 #include "whoknows/indexer/index.h"
 #include "whoknows/indexer/record.h"
+#include "whoknows/network/network.h"
 #include "whoknows/routing/routing.h"
 
 namespace whoknows::service {
 
-// Roles are not a line: reader < ingester < admin, and service (queries +
-// the routing log: RecordRouting, RecordOutcome, ListRoutings) sits beside
+// Roles are not a line: reader < ingester < admin; service (queries + the
+// routing log: RecordRouting, RecordOutcome, ListRoutings) and hr (queries +
+// the talent network: GetTalentNetwork, GetTopicCoverage) sit beside
 // ingester, above reader and below admin. RoleAllows() is the one check.
-enum class Role { kReader = 0, kIngester = 1, kAdmin = 2, kService = 3 };
+enum class Role { kReader = 0, kIngester = 1, kAdmin = 2, kService = 3, kHr = 4 };
 // Whether a caller with role `have` may call a method that needs `need`.
 bool RoleAllows(Role have, Role need);
 
@@ -189,6 +191,12 @@ class Backend {
                                               std::vector<std::pair<std::string, std::string>> bad) = 0;
   virtual absl::Status OptOut(const std::string& person, bool opted_out) = 0;
   virtual absl::StatusOr<uint64_t> Erase(const std::string& person) = 0;
+  // Talent network (network/network.h) over what `caller` may see;
+  // options.group_mask is replaced by the caller's groups. Unimplemented by default.
+  virtual absl::StatusOr<network::CoverageReport> GetTopicCoverage(const network::NetworkOptions& options,
+                                                                   const Caller& caller);
+  virtual absl::StatusOr<network::NetworkReport> GetTalentNetwork(const network::NetworkOptions& options,
+                                                                  const Caller& caller);
   // Number of documents / persons in the current snapshot.
   virtual uint64_t documents() const = 0;
   virtual uint64_t persons() const = 0;

@@ -18,6 +18,8 @@ void RegisterEvalCommand(CLI::App& app, int* exit_code);     // eval
 void RegisterServeCommand(CLI::App& app, int* exit_code);    // serve
 void RegisterRouteCommands(CLI::App& app, int* exit_code);   // route record|outcome|availability|list
 
+void RegisterNetworkCommands(CLI::App& app, int* exit_code);  // network, coverage
+
 // "2016-11-02" style UTC date for people.
 std::string FormatDate(int64_t seconds);
 

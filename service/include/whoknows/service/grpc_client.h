@@ -37,6 +37,9 @@ class RemoteClient {
   absl::StatusOr<ExpertsAnswer> FindExperts(const ExpertsQuery& q);
   absl::StatusOr<std::vector<ConnectionResult>> SuggestConnections(const ConnectQuery& q);
   absl::StatusOr<ProfileResult> GetPerson(const std::string& person);
+  // Talent network (role hr or admin).
+  absl::StatusOr<network::CoverageReport> GetTopicCoverage(const network::NetworkOptions& options);
+  absl::StatusOr<network::NetworkReport> GetTalentNetwork(const network::NetworkOptions& options);
   absl::StatusOr<std::vector<TopicResult>> ListTopics(size_t limit);
   absl::StatusOr<indexer::IndexStats> GetStats();
   absl::Status OptOut(const std::string& person, bool opted_out);

@@ -16,9 +16,10 @@
 //
 // Fields are separated by spaces or tabs. <role> is reader (queries),
 // ingester (queries + Ingest), service (queries + the routing log:
-// RecordRouting, RecordOutcome, ListRoutings) or admin (everything, incl.
-// OptOut/Erase); see RoleAllows(). The optional person=<id> binds the token
-// to a person (id or identity key): it may then set that person's
+// RecordRouting, RecordOutcome, ListRoutings), hr (queries + the talent
+// network calls GetTalentNetwork/GetTopicCoverage) or admin (everything,
+// incl. OptOut/Erase); see RoleAllows(). The optional person=<id> binds the
+// token to a person (id or identity key): it may then set that person's
 // availability and list that person's routings.
 // <group> names visibility groups the caller may see; "*" means every group.
 // A token may only appear once. Clients send `authorization: Bearer <token>`.
@@ -35,7 +36,7 @@
 namespace whoknows::service {
 
 std::string_view RoleName(Role role);
-// "reader" | "ingester" | "service" | "admin"; false otherwise.
+// "reader" | "ingester" | "service" | "hr" | "admin"; false otherwise.
 bool ParseRoleName(std::string_view name, Role* role);
 
 // Token -> Caller. Immutable after loading; safe to share between threads.
