@@ -318,6 +318,8 @@ void RegisterNetworkCommands(CLI::App& app, int* exit_code) {
   c->add_option("--format", cov->format, "text | json | svg (coverage over time)")
       ->check(CLI::IsMember({"text", "json", "svg"}));
   c->add_option("--limit", *limit, "Topics shown in text output (default 40)");
+  c->add_option("--max-topics", cov->o.max_topics,
+                "Compute and return only the most documented topics (default 0 = all; topics at risk among them)");
   c->callback([cov, limit, exit_code] {
     NetworkArgs& a = *cov;
     auto backend = Prepare(a);

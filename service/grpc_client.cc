@@ -22,6 +22,10 @@
 
 namespace whoknows::service {
 
+namespace {
+constexpr int kMaxAnswerBytes = 512 << 20;
+}  // namespace
+
 struct RemoteClient::Impl {
   std::shared_ptr<grpc::Channel> channel;
   std::unique_ptr<v1::WhoKnows::Stub> stub;
@@ -104,6 +108,9 @@ absl::StatusOr<std::unique_ptr<RemoteClient>> RemoteClient::Connect(const std::s
   // them round-robin (a replica that is down is skipped until it is back).
   std::string target = address;
   grpc::ChannelArguments args;
+  // Talent network and coverage answers over a whole organisation run to tens of
+  // MiB (the shared corpus's 22k topics: 29 MB), past gRPC's 4 MiB default.
+  args.SetMaxReceiveMessageSize(kMaxAnswerBytes);
   if (address.find(',') != std::string::npos) {
     target = (address.front() == '[' ? "ipv6:" : "ipv4:") + address;
     args.SetLoadBalancingPolicyName("round_robin");
