@@ -286,7 +286,8 @@ absl::StatusOr<TopicsEvalReport> TuneTopicsOnValidation(const std::vector<std::s
           best = score;
           o = x;
           changed = true;
-          auto it = std::find_if(chosen.begin(), chosen.end(), [&](const auto& p) { return p.first == name; });
+          const std::string& param = name;  // clang 14 cannot capture a structured binding
+          auto it = std::find_if(chosen.begin(), chosen.end(), [&param](const auto& p) { return p.first == param; });
           if (it == chosen.end()) chosen.emplace_back(name, v);
           else it->second = v;
         }
