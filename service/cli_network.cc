@@ -30,9 +30,7 @@ struct NetworkArgs {
 
 void AddCommon(CLI::App* cmd, NetworkArgs* a) {
   cmd->add_option("--db", a->db, "Index directory (local)");
-  cmd->add_option("--server", a->remote.address, "Ask a whoknows server at HOST:PORT instead of --db (role hr or admin)");
-  cmd->add_option("--token", a->remote.token, "Bearer token for --server");
-  cmd->add_option("--ca", a->remote.ca_file, "CA certificate (PEM) for a TLS --server");
+  AddRemoteOptions(cmd, &a->remote, "Ask a whoknows server at HOST:PORT instead of --db (role hr or admin)");
   cmd->add_option("--from", a->from, "Window start YYYY-MM-DD (default: the oldest document)");
   cmd->add_option("--to", a->to, "Window end YYYY-MM-DD, inclusive (default: the newest document)");
   cmd->add_option("--community", a->o.community, "Only documents of this source community");

@@ -23,6 +23,12 @@ RemoteConnector& Connector() {
 
 void SetRemoteConnector(RemoteConnector connector) { Connector() = std::move(connector); }
 
+void AddRemoteOptions(CLI::App* cmd, RemoteTarget* target, const std::string& server_help) {
+  cmd->add_option("--server", target->address, server_help);
+  cmd->add_option("--token", target->token, "Bearer token for --server");
+  cmd->add_option("--ca", target->ca_file, "CA certificate (PEM) for a TLS --server");
+}
+
 absl::StatusOr<std::unique_ptr<Backend>> ConnectRemote(const RemoteTarget& target) {
   if (!Connector()) return absl::UnimplementedError("this binary was built without the gRPC client");
   return Connector()(target);
@@ -40,9 +46,7 @@ struct Target {
 
 void AddTargetOptions(CLI::App* cmd, Target* t) {
   cmd->add_option("--db", t->db, "Index directory (local)");
-  cmd->add_option("--server", t->remote.address, "Ask a whoknows server at HOST:PORT instead of --db");
-  cmd->add_option("--token", t->remote.token, "Bearer token for --server");
-  cmd->add_option("--ca", t->remote.ca_file, "CA certificate (PEM) for a TLS --server");
+  AddRemoteOptions(cmd, &t->remote, "Ask a whoknows server at HOST:PORT instead of --db");
   cmd->add_flag("--json", t->as_json, "JSON output");
 }
 

@@ -25,9 +25,7 @@ struct RouteTarget {
 
 void AddOptions(CLI::App* cmd, RouteTarget* t) {
   cmd->add_option("--db", t->db, "Index directory (local; needs the writer lock, so not while a server runs)");
-  cmd->add_option("--server", t->remote.address, "A whoknows server at HOST:PORT instead of --db");
-  cmd->add_option("--token", t->remote.token, "Bearer token for --server");
-  cmd->add_option("--ca", t->remote.ca_file, "CA certificate (PEM) for a TLS --server");
+  AddRemoteOptions(cmd, &t->remote, "A whoknows server at HOST:PORT instead of --db");
   cmd->add_flag("--json", t->as_json, "JSON output");
 }
 

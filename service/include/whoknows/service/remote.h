@@ -12,6 +12,10 @@
 #include "absl/status/statusor.h"
 #include "whoknows/service/backend.h"
 
+namespace CLI {
+class App;
+}  // namespace CLI
+
 namespace whoknows::service {
 
 struct RemoteTarget {
@@ -24,6 +28,10 @@ using RemoteConnector = std::function<absl::StatusOr<std::unique_ptr<Backend>>(c
 
 void SetRemoteConnector(RemoteConnector connector);
 absl::StatusOr<std::unique_ptr<Backend>> ConnectRemote(const RemoteTarget& target);
+
+// Adds --server (described by `server_help`), --token and --ca, filling
+// `target`, to a CLI command that can ask a running server.
+void AddRemoteOptions(CLI::App* cmd, RemoteTarget* target, const std::string& server_help);
 
 // Installs the gRPC connector (defined in whoknows_server).
 void InstallGrpcRemoteConnector();
