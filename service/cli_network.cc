@@ -75,14 +75,7 @@ absl::StatusOr<std::unique_ptr<Backend>> Prepare(NetworkArgs& a) {
       std::fprintf(stderr, "[%6.1fs] %.*s %3.0f%%\n", s, static_cast<int>(stage.size()), stage.data(), done * 100);
     };
   }
-  if (!a.remote.address.empty()) return ConnectRemote(a.remote);
-  if (a.db.empty()) return absl::InvalidArgumentError("give --db DIR or --server HOST:PORT");
-  return Backend::Open(a.db, {});
-}
-
-int Fail(const absl::Status& s) {
-  LogError("%s", s.ToString());
-  return s.code() == absl::StatusCode::kInvalidArgument || s.code() == absl::StatusCode::kNotFound ? 2 : 1;
+  return OpenBackend(a.db, a.remote, false);
 }
 
 int Emit(const NetworkArgs& a, const std::string& text) {
@@ -292,13 +285,13 @@ void RegisterNetworkCommands(CLI::App& app, int* exit_code) {
     NetworkArgs& a = *net;
     auto backend = Prepare(a);
     if (!backend.ok()) {
-      *exit_code = Fail(backend.status());
+      *exit_code = FailCommand(backend.status());
       return;
     }
     a.o.include_graph = a.format == "json" || a.format == "graphml" || a.format == "gexf";
     auto r = (*backend)->GetTalentNetwork(a.o, Caller{});
     if (!r.ok()) {
-      *exit_code = Fail(r.status());
+      *exit_code = FailCommand(r.status());
       return;
     }
     std::string out = a.format == "json"      ? Dump(NetworkJson(*r))
@@ -322,12 +315,12 @@ void RegisterNetworkCommands(CLI::App& app, int* exit_code) {
     NetworkArgs& a = *cov;
     auto backend = Prepare(a);
     if (!backend.ok()) {
-      *exit_code = Fail(backend.status());
+      *exit_code = FailCommand(backend.status());
       return;
     }
     auto r = (*backend)->GetTopicCoverage(a.o, Caller{});
     if (!r.ok()) {
-      *exit_code = Fail(r.status());
+      *exit_code = FailCommand(r.status());
       return;
     }
     std::string out = a.format == "json"  ? Dump(CoverageJson(*r))

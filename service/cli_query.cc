@@ -29,6 +29,20 @@ void AddRemoteOptions(CLI::App* cmd, RemoteTarget* target, const std::string& se
   cmd->add_option("--ca", target->ca_file, "CA certificate (PEM) for a TLS --server");
 }
 
+absl::StatusOr<std::unique_ptr<Backend>> OpenBackend(const std::string& db, const RemoteTarget& remote,
+                                                      bool writable) {
+  if (!remote.address.empty()) return ConnectRemote(remote);
+  if (db.empty()) return absl::InvalidArgumentError("give --db DIR or --server HOST:PORT");
+  BackendOptions o;
+  o.writable = writable;
+  return Backend::Open(db, o);
+}
+
+int FailCommand(const absl::Status& s) {
+  LogError("%s", s.ToString());
+  return s.code() == absl::StatusCode::kInvalidArgument || s.code() == absl::StatusCode::kNotFound ? 2 : 1;
+}
+
 absl::StatusOr<std::unique_ptr<Backend>> ConnectRemote(const RemoteTarget& target) {
   if (!Connector()) return absl::UnimplementedError("this binary was built without the gRPC client");
   return Connector()(target);
@@ -50,18 +64,9 @@ void AddTargetOptions(CLI::App* cmd, Target* t) {
   cmd->add_flag("--json", t->as_json, "JSON output");
 }
 
-absl::StatusOr<std::unique_ptr<Backend>> Open(const Target& t) {
-  if (!t.remote.address.empty()) return ConnectRemote(t.remote);
-  if (t.db.empty()) return absl::InvalidArgumentError("give --db DIR or --server HOST:PORT");
-  return Backend::Open(t.db, {});
-}
+absl::StatusOr<std::unique_ptr<Backend>> Open(const Target& t) { return OpenBackend(t.db, t.remote, false); }
 
 void Print(const json& j) { std::printf("%s\n", j.dump(2, ' ', false, json::error_handler_t::replace).c_str()); }
-
-int Fail(const absl::Status& s) {
-  LogError("%s", s.ToString());
-  return s.code() == absl::StatusCode::kInvalidArgument || s.code() == absl::StatusCode::kNotFound ? 2 : 1;
-}
 
 json EvidenceJson(const Evidence& e) {
   return {{"id", e.id},       {"title", e.title},   {"snippet", e.snippet}, {"date", FormatDate(e.timestamp)},
@@ -109,10 +114,10 @@ absl::StatusOr<std::string> QuestionText(const std::string& arg) {
 int RunAsk(const AskArgs& a) {
   ExpertsQuery q;
   absl::StatusOr<std::string> text = QuestionText(a.text);
-  if (!text.ok()) return Fail(text.status());
+  if (!text.ok()) return FailCommand(text.status());
   q.text = std::move(*text);
   // Refused before any connection: a server would say the same after the upload.
-  if (absl::Status s = CheckQuerySize("query text", q.text); !s.ok()) return Fail(s);
+  if (absl::Status s = CheckQuerySize("query text", q.text); !s.ok()) return FailCommand(s);
   q.k = a.k;
   q.offset = a.offset;
   q.communities = a.communities;
@@ -121,11 +126,11 @@ int RunAsk(const AskArgs& a) {
   q.from = ParseDate(a.from);
   q.to = ParseDate(a.to);
   if (a.balance || a.no_balance) q.balance = a.balance;
-  if (q.from < 0 || q.to < 0) return Fail(absl::InvalidArgumentError("--from/--to must be YYYY-MM-DD"));
+  if (q.from < 0 || q.to < 0) return FailCommand(absl::InvalidArgumentError("--from/--to must be YYYY-MM-DD"));
   auto backend = Open(a.t);
-  if (!backend.ok()) return Fail(backend.status());
+  if (!backend.ok()) return FailCommand(backend.status());
   auto ans = (*backend)->FindExperts(q, Caller{});
-  if (!ans.ok()) return Fail(ans.status());
+  if (!ans.ok()) return FailCommand(ans.status());
   if (a.t.as_json) {
     json experts = json::array();
     for (const ExpertResult& e : ans->experts) {
@@ -175,11 +180,11 @@ struct ConnectArgs {
 };
 
 int RunConnect(const ConnectArgs& a) {
-  if (absl::Status s = CheckQuerySize("about text", a.about); !s.ok()) return Fail(s);
+  if (absl::Status s = CheckQuerySize("about text", a.about); !s.ok()) return FailCommand(s);
   auto backend = Open(a.t);
-  if (!backend.ok()) return Fail(backend.status());
+  if (!backend.ok()) return FailCommand(backend.status());
   auto res = (*backend)->SuggestConnections({a.person, a.about, a.k}, Caller{});
-  if (!res.ok()) return Fail(res.status());
+  if (!res.ok()) return FailCommand(res.status());
   if (a.t.as_json) {
     json arr = json::array();
     for (const ConnectionResult& c : *res) {
@@ -206,9 +211,9 @@ int RunConnect(const ConnectArgs& a) {
 
 int RunProfile(const Target& t, const std::string& person) {
   auto backend = Open(t);
-  if (!backend.ok()) return Fail(backend.status());
+  if (!backend.ok()) return FailCommand(backend.status());
   auto p = (*backend)->GetPerson(person, Caller{});
-  if (!p.ok()) return Fail(p.status());
+  if (!p.ok()) return FailCommand(p.status());
   if (t.as_json) {
     json topics = json::array(), docs = json::array(), contacts = json::array(), years = json::array();
     for (const TopicStrength& x : p->topics) topics.push_back({{"topic", x.topic}, {"strength", x.strength}, {"documents", x.documents}});
@@ -243,9 +248,9 @@ int RunProfile(const Target& t, const std::string& person) {
 
 int RunTopics(const Target& t, size_t limit) {
   auto backend = Open(t);
-  if (!backend.ok()) return Fail(backend.status());
+  if (!backend.ok()) return FailCommand(backend.status());
   auto topics = (*backend)->ListTopics(limit, Caller{});
-  if (!topics.ok()) return Fail(topics.status());
+  if (!topics.ok()) return FailCommand(topics.status());
   if (t.as_json) {
     json arr = json::array();
     for (const TopicResult& r : *topics) {

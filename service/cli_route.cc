@@ -30,16 +30,7 @@ void AddOptions(CLI::App* cmd, RouteTarget* t) {
 }
 
 absl::StatusOr<std::unique_ptr<Backend>> Open(const RouteTarget& t, bool write) {
-  if (!t.remote.address.empty()) return ConnectRemote(t.remote);
-  if (t.db.empty()) return absl::InvalidArgumentError("give --db DIR or --server HOST:PORT");
-  BackendOptions o;
-  o.writable = write;
-  return Backend::Open(t.db, o);
-}
-
-int Fail(const absl::Status& s) {
-  LogError("%s", s.ToString());
-  return s.code() == absl::StatusCode::kInvalidArgument || s.code() == absl::StatusCode::kNotFound ? 2 : 1;
+  return OpenBackend(t.db, t.remote, write);
 }
 
 // "" -> 0; epoch seconds; YYYY-MM-DD; or RFC 3339. -1 when malformed.
@@ -66,11 +57,11 @@ struct RecordArgs {
 
 int RunRecord(RecordArgs a) {
   a.r.time = ParseTime(a.time);
-  if (a.r.time < 0) return Fail(absl::InvalidArgumentError("--time: epoch seconds, YYYY-MM-DD or RFC 3339"));
+  if (a.r.time < 0) return FailCommand(absl::InvalidArgumentError("--time: epoch seconds, YYYY-MM-DD or RFC 3339"));
   auto b = Open(a.t, true);
-  if (!b.ok()) return Fail(b.status());
+  if (!b.ok()) return FailCommand(b.status());
   absl::StatusOr<std::string> id = (*b)->RecordRouting(a.r, Caller{});
-  if (!id.ok()) return Fail(id.status());
+  if (!id.ok()) return FailCommand(id.status());
   if (a.t.as_json) {
     std::printf("%s\n", json{{"routing_id", *id}, {"people", a.r.people}}.dump(2).c_str());
   } else {
@@ -86,12 +77,12 @@ struct OutcomeArgs {
 
 int RunOutcome(const OutcomeArgs& a) {
   absl::StatusOr<routing::Outcome> o = routing::ParseOutcome(a.outcome);
-  if (!o.ok()) return Fail(o.status());
+  if (!o.ok()) return FailCommand(o.status());
   const int64_t t = ParseTime(a.time);
-  if (t < 0) return Fail(absl::InvalidArgumentError("--time: epoch seconds, YYYY-MM-DD or RFC 3339"));
+  if (t < 0) return FailCommand(absl::InvalidArgumentError("--time: epoch seconds, YYYY-MM-DD or RFC 3339"));
   auto b = Open(a.t, true);
-  if (!b.ok()) return Fail(b.status());
-  if (absl::Status s = (*b)->RecordOutcome(a.routing_id, a.person, *o, t, Caller{}); !s.ok()) return Fail(s);
+  if (!b.ok()) return FailCommand(b.status());
+  if (absl::Status s = (*b)->RecordOutcome(a.routing_id, a.person, *o, t, Caller{}); !s.ok()) return FailCommand(s);
   if (a.t.as_json) {
     std::printf("%s\n", json{{"routing_id", a.routing_id}, {"person", a.person}, {"outcome", a.outcome}}.dump(2).c_str());
   } else {
@@ -109,11 +100,11 @@ struct AvailArgs {
 int RunAvailability(const AvailArgs& a) {
   routing::Availability av;
   av.away_until = ParseTime(a.away_until);
-  if (av.away_until < 0) return Fail(absl::InvalidArgumentError("--away-until: epoch seconds, YYYY-MM-DD or RFC 3339"));
+  if (av.away_until < 0) return FailCommand(absl::InvalidArgumentError("--away-until: epoch seconds, YYYY-MM-DD or RFC 3339"));
   av.max_per_week = a.max_per_week;
   auto b = Open(a.t, true);
-  if (!b.ok()) return Fail(b.status());
-  if (absl::Status s = (*b)->SetAvailability(a.person, av, Caller{}); !s.ok()) return Fail(s);
+  if (!b.ok()) return FailCommand(b.status());
+  if (absl::Status s = (*b)->SetAvailability(a.person, av, Caller{}); !s.ok()) return FailCommand(s);
   if (a.t.as_json) {
     std::printf("%s\n", json{{"person", a.person}, {"away_until", av.away_until}, {"max_per_week", av.max_per_week}}
                             .dump(2)
@@ -133,9 +124,9 @@ struct ListArgs {
 
 int RunList(const ListArgs& a) {
   auto b = Open(a.t, false);
-  if (!b.ok()) return Fail(b.status());
+  if (!b.ok()) return FailCommand(b.status());
   auto entries = (*b)->ListRoutings(a.person, a.limit, Caller{});
-  if (!entries.ok()) return Fail(entries.status());
+  if (!entries.ok()) return FailCommand(entries.status());
   if (a.t.as_json) {
     json arr = json::array();
     for (const routing::RoutingEntry& e : *entries) {

@@ -33,6 +33,16 @@ absl::StatusOr<std::unique_ptr<Backend>> ConnectRemote(const RemoteTarget& targe
 // `target`, to a CLI command that can ask a running server.
 void AddRemoteOptions(CLI::App* cmd, RemoteTarget* target, const std::string& server_help);
 
+// The backend a CLI command asks: the server at `remote` when its address is
+// set, else the local index at `db` (holding the writer when `writable`).
+// InvalidArgument when neither is given.
+absl::StatusOr<std::unique_ptr<Backend>> OpenBackend(const std::string& db, const RemoteTarget& remote,
+                                                      bool writable);
+
+// Logs `s` and returns a CLI command's exit code for it: 2 for
+// InvalidArgument or NotFound (the caller's mistake), else 1.
+int FailCommand(const absl::Status& s);
+
 // Installs the gRPC connector (defined in whoknows_server).
 void InstallGrpcRemoteConnector();
 
