@@ -151,6 +151,27 @@ class HttpApiTest : public ::testing::Test {
     return s.ok() ? *std::move(s) : nullptr;
   }
 
+  // A gRPC server over the same backend and tokens, to compare answers with.
+  std::unique_ptr<service::Server> StartGrpc() {
+    service::ServerOptions go;
+    go.listen = "127.0.0.1:0";
+    go.tokens_file = tokens_;
+    absl::StatusOr<std::unique_ptr<service::Server>> g = service::Server::Start(backend_, go);
+    EXPECT_TRUE(g.ok()) << g.status();
+    return g.ok() ? *std::move(g) : nullptr;
+  }
+  static std::unique_ptr<v1::WhoKnows::Stub> Stub(const service::Server& g) {
+    return v1::WhoKnows::NewStub(grpc::CreateChannel(g.address(), grpc::InsecureChannelCredentials()));
+  }
+  // The canonical JSON mapping the HTTP API answers in.
+  static std::string AsJson(const google::protobuf::Message& m) {
+    google::protobuf::util::JsonPrintOptions opts;
+    opts.always_print_primitive_fields = true;
+    std::string out;
+    EXPECT_TRUE(google::protobuf::util::MessageToJsonString(m, &out, opts).ok());
+    return out;
+  }
+
   static TempDir* dir_;
   static service::Backend* backend_;
   static std::string tokens_;
@@ -213,18 +234,9 @@ TEST_F(HttpApiTest, EveryReadRouteAnswersJson) {
 
 TEST_F(HttpApiTest, JsonEqualsTheGrpcAnswer) {
   auto h = StartHttp();
-  service::ServerOptions go;
-  go.listen = "127.0.0.1:0";
-  go.tokens_file = tokens_;
-  ASSERT_OK_AND_ASSIGN(std::unique_ptr<service::Server> g, service::Server::Start(backend_, go));
-  auto stub = v1::WhoKnows::NewStub(grpc::CreateChannel(g->address(), grpc::InsecureChannelCredentials()));
-  google::protobuf::util::JsonPrintOptions opts;
-  opts.always_print_primitive_fields = true;
-  auto as_json = [&](const google::protobuf::Message& m) {
-    std::string out;
-    EXPECT_TRUE(google::protobuf::util::MessageToJsonString(m, &out, opts).ok());
-    return out;
-  };
+  std::unique_ptr<service::Server> g = StartGrpc();
+  ASSERT_NE(g, nullptr);
+  auto stub = Stub(*g);
   auto ctx = [] {
     auto c = std::make_unique<grpc::ClientContext>();
     c->AddMetadata("authorization", "Bearer tok-public");
@@ -239,13 +251,13 @@ TEST_F(HttpApiTest, JsonEqualsTheGrpcAnswer) {
     ASSERT_GT(resp.experts_size(), 0) << text;
     Reply r = Fetch(h->port(), "GET", "/v1/experts?k=5&text=" + Enc(text), "tok-public");
     ASSERT_EQ(r.status, 200);
-    EXPECT_EQ(r.body, as_json(resp)) << text;
+    EXPECT_EQ(r.body, AsJson(resp)) << text;
 
     v1::GetPersonRequest preq;
     preq.set_person(resp.experts(0).person_id());
     v1::GetPersonResponse presp;
     ASSERT_TRUE(stub->GetPerson(ctx().get(), preq, &presp).ok());
-    EXPECT_EQ(Fetch(h->port(), "GET", "/v1/people/" + Enc(preq.person()), "tok-public").body, as_json(presp));
+    EXPECT_EQ(Fetch(h->port(), "GET", "/v1/people/" + Enc(preq.person()), "tok-public").body, AsJson(presp));
 
     v1::SuggestConnectionsRequest creq;
     creq.set_person(preq.person());
@@ -256,16 +268,16 @@ TEST_F(HttpApiTest, JsonEqualsTheGrpcAnswer) {
     EXPECT_EQ(Fetch(h->port(), "GET", "/v1/people/" + Enc(preq.person()) + "/connections?k=4&about=" + Enc(text),
                     "tok-public")
                   .body,
-              as_json(cresp));
+              AsJson(cresp));
   }
   v1::ListTopicsRequest treq;
   treq.set_limit(7);
   v1::ListTopicsResponse tresp;
   ASSERT_TRUE(stub->ListTopics(ctx().get(), treq, &tresp).ok());
-  EXPECT_EQ(Fetch(h->port(), "GET", "/v1/topics?limit=7", "tok-public").body, as_json(tresp));
+  EXPECT_EQ(Fetch(h->port(), "GET", "/v1/topics?limit=7", "tok-public").body, AsJson(tresp));
   v1::GetStatsResponse sresp;
   ASSERT_TRUE(stub->GetStats(ctx().get(), v1::GetStatsRequest(), &sresp).ok());
-  EXPECT_EQ(Fetch(h->port(), "GET", "/v1/stats", "tok-public").body, as_json(sresp));
+  EXPECT_EQ(Fetch(h->port(), "GET", "/v1/stats", "tok-public").body, AsJson(sresp));
 }
 
 // The talent network routes: role hr (a reader gets 403), the same answer as
@@ -275,18 +287,9 @@ TEST_F(HttpApiTest, TalentNetworkRoutesNeedHrAndEqualTheGrpcAnswer) {
   EXPECT_EQ(Fetch(h->port(), "GET", "/v1/coverage", "tok-public").status, 403);
   EXPECT_EQ(Fetch(h->port(), "GET", "/v1/network", "tok-public").status, 403);
   EXPECT_EQ(Fetch(h->port(), "GET", "/v1/network?query.top_k=5000", "tok-hr").status, 400);
-  service::ServerOptions go;
-  go.listen = "127.0.0.1:0";
-  go.tokens_file = tokens_;
-  ASSERT_OK_AND_ASSIGN(std::unique_ptr<service::Server> g, service::Server::Start(backend_, go));
-  auto stub = v1::WhoKnows::NewStub(grpc::CreateChannel(g->address(), grpc::InsecureChannelCredentials()));
-  google::protobuf::util::JsonPrintOptions opts;
-  opts.always_print_primitive_fields = true;
-  auto as_json = [&](const google::protobuf::Message& m) {
-    std::string out;
-    EXPECT_TRUE(google::protobuf::util::MessageToJsonString(m, &out, opts).ok());
-    return out;
-  };
+  std::unique_ptr<service::Server> g = StartGrpc();
+  ASSERT_NE(g, nullptr);
+  auto stub = Stub(*g);
   grpc::ClientContext c1, c2;
   c1.AddMetadata("authorization", "Bearer tok-hr");
   c2.AddMetadata("authorization", "Bearer tok-hr");
@@ -297,7 +300,7 @@ TEST_F(HttpApiTest, TalentNetworkRoutesNeedHrAndEqualTheGrpcAnswer) {
   ASSERT_GT(cresp.topics_size(), 0);
   Reply cov = Fetch(h->port(), "GET", "/v1/coverage?query.max_topics=10", "tok-hr");
   ASSERT_EQ(cov.status, 200) << cov.body;
-  EXPECT_EQ(cov.body, as_json(cresp));
+  EXPECT_EQ(cov.body, AsJson(cresp));
 
   v1::GetTalentNetworkRequest nreq;
   nreq.mutable_query()->set_top_k(5);
@@ -307,7 +310,7 @@ TEST_F(HttpApiTest, TalentNetworkRoutesNeedHrAndEqualTheGrpcAnswer) {
   EXPECT_TRUE(absl::StartsWith(nresp.community_map_svg(), "<svg")) << nresp.community_map_svg().substr(0, 80);
   Reply net = Fetch(h->port(), "GET", "/v1/network?include_svg=true&query.top_k=5", "tok-hr");
   ASSERT_EQ(net.status, 200) << net.body;
-  EXPECT_EQ(net.body, as_json(nresp));
+  EXPECT_EQ(net.body, AsJson(nresp));
   // Without include_svg no map is sent.
   Reply plain = Fetch(h->port(), "GET", "/v1/network?query.top_k=5", "tok-hr");
   ASSERT_EQ(plain.status, 200) << plain.body;
