@@ -769,6 +769,18 @@ int64_t SplitTime(std::span<const Record> sorted_records, double fraction) {
 
 namespace {
 
+// Keeps only the training period of `records` (sorted by time): the records
+// before this data set's test split. InvalidArgument when none are left.
+absl::Status KeepTrainingPeriod(const std::string& path, double split_fraction, std::vector<Record>* records) {
+  const int64_t split = SplitTime(*records, split_fraction);
+  records->resize(static_cast<size_t>(
+      std::lower_bound(records->begin(), records->end(), split,
+                       [](const Record& r, int64_t t) { return r.timestamp < t; }) -
+      records->begin()));
+  if (records->empty()) return absl::InvalidArgumentError(absl::StrFormat("%s: no training records", path));
+  return absl::OkStatus();
+}
+
 absl::Status CheckOptions(const std::vector<std::string>& paths, const EvalOptions& o) {
   if (!(o.split_fraction > 0 && o.split_fraction < 1)) {
     return absl::InvalidArgumentError(absl::StrFormat("--split-fraction must be in (0, 1), got %g", o.split_fraction));
@@ -900,14 +912,7 @@ absl::StatusOr<TuneResult> TuneOnValidation(EvalTask task, const std::vector<std
   for (const std::string& path : paths) {
     Log(o, absl::StrFormat("eval: reading %s", path));
     WK_ASSIGN_OR_RETURN(std::vector<Record> records, Load(path, nullptr, &o));
-    // Only the training period: the records before this data set's test split.
-    const int64_t split = SplitTime(records, o.split_fraction);
-    const size_t train = static_cast<size_t>(
-        std::lower_bound(records.begin(), records.end(), split,
-                         [](const Record& r, int64_t t) { return r.timestamp < t; }) -
-        records.begin());
-    records.resize(train);
-    if (records.empty()) return absl::InvalidArgumentError(absl::StrFormat("%s: no training records", path));
+    WK_RETURN_IF_ERROR(KeepTrainingPeriod(path, o.split_fraction, &records));
     WK_ASSIGN_OR_RETURN(std::unique_ptr<Prepared> prep,
                         Prepared::Build(task, path + " [validation]", records, o.split_fraction, o, false));
     sets.push_back(std::move(prep));
@@ -1025,14 +1030,7 @@ absl::Status ForEachReplaySet(EvalTask task, const std::vector<std::string>& pat
   for (const std::string& path : paths) {
     Log(o, absl::StrFormat("eval: reading %s", path));
     WK_ASSIGN_OR_RETURN(std::vector<Record> records, Load(path, nullptr, &o));
-    if (validation) {  // only the training period, as TuneOnValidation
-      const int64_t split = SplitTime(records, o.split_fraction);
-      records.resize(static_cast<size_t>(
-          std::lower_bound(records.begin(), records.end(), split,
-                           [](const Record& r, int64_t t) { return r.timestamp < t; }) -
-          records.begin()));
-      if (records.empty()) return absl::InvalidArgumentError(absl::StrFormat("%s: no training records", path));
-    }
+    if (validation) WK_RETURN_IF_ERROR(KeepTrainingPeriod(path, o.split_fraction, &records));
     WK_ASSIGN_OR_RETURN(std::unique_ptr<Prepared> prep,
                         Prepared::Build(task, validation ? path + " [validation]" : path, records, o.split_fraction,
                                         o, false));
