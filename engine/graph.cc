@@ -5,6 +5,7 @@
 #include <utility>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
 #include "absl/strings/str_format.h"
 #include "csr_view.h"
@@ -21,10 +22,13 @@ absl::StatusOr<Graph> Build(VertexId num_vertices, std::span<const WeightedEdge>
   if (num_vertices == std::numeric_limits<VertexId>::max()) {
     return absl::ResourceExhaustedError("graph: too many vertices for 32-bit ids");
   }
-  std::vector<std::pair<VertexId, VertexId>> pairs;
-  std::vector<EdgeProps> props;
-  pairs.reserve(m);
-  props.reserve(m);
+  auto impl = std::make_shared<Graph::Impl>();
+  // Row starts by counting; edges keep their input order within a row (as
+  // Boost's unsorted multi-pass constructor does), reverse edges right after
+  // their forward edge in the input sequence.
+  std::vector<EdgeIndex> pos(static_cast<size_t>(num_vertices) + 1, 0);
+  absl::flat_hash_map<GroupBits, uint8_t> mask_id;
+  bool full = false;
   for (size_t i = 0; i < edges.size(); ++i) {
     const WeightedEdge& e = edges[i];
     if (e.from >= num_vertices || e.to >= num_vertices) {
@@ -34,21 +38,44 @@ absl::StatusOr<Graph> Build(VertexId num_vertices, std::span<const WeightedEdge>
     if (!std::isfinite(e.weight) || e.weight < 0) {
       return absl::InvalidArgumentError(absl::StrFormat("graph: edge %d has weight %g", i, e.weight));
     }
-    pairs.emplace_back(e.from, e.to);
-    props.push_back({e.weight, e.mask});
-    if (undirected) {
-      pairs.emplace_back(e.to, e.from);
-      props.push_back({e.weight, e.mask});
+    ++pos[e.from + 1];
+    if (undirected) ++pos[e.to + 1];
+    if (!full && !mask_id.contains(e.mask)) {
+      if (impl->palette.size() == 256) {
+        full = true;
+      } else {
+        mask_id.emplace(e.mask, static_cast<uint8_t>(impl->palette.size()));
+        impl->palette.push_back(e.mask);
+      }
     }
   }
-  auto impl = std::make_shared<Graph::Impl>();
-  impl->csr = Csr(boost::edges_are_unsorted_multi_pass, pairs.begin(), pairs.end(), props.begin(), num_vertices);
+  for (VertexId v = 0; v < num_vertices; ++v) pos[v + 1] += pos[v];
+  std::vector<std::pair<VertexId, VertexId>> pairs(m);
+  std::vector<uint8_t> ids(full ? 0 : m);
+  impl->weight.resize(m);
+  if (full) impl->mask_full.resize(m);
+  auto place = [&](VertexId from, VertexId to, const WeightedEdge& e) {
+    const EdgeIndex at = pos[from]++;
+    pairs[at] = {from, to};
+    impl->weight[at] = e.weight;
+    if (full) {
+      impl->mask_full[at] = e.mask;
+    } else {
+      ids[at] = mask_id.find(e.mask)->second;
+    }
+  };
+  for (const WeightedEdge& e : edges) {
+    place(e.from, e.to, e);
+    if (undirected) place(e.to, e.from, e);
+  }
+  if (full) ids.assign(m, 0);  // the CSR's one-byte property is unused then
+  impl->csr = Csr(boost::edges_are_sorted, pairs.begin(), pairs.end(), ids.begin(), num_vertices,
+                  static_cast<EdgeIndex>(m));
   impl->out_weight.assign(num_vertices, 0.0f);
   const EdgeIndex* rs = impl->rowstart();
-  const EdgeProps* p = impl->props();
   for (VertexId v = 0; v < num_vertices; ++v) {
     double sum = 0;
-    for (EdgeIndex e = rs[v]; e < rs[v + 1]; ++e) sum += p[e].weight;
+    for (EdgeIndex e = rs[v]; e < rs[v + 1]; ++e) sum += impl->weight[e];
     impl->out_weight[v] = static_cast<float>(sum);
   }
   *out = std::move(impl);
@@ -60,8 +87,8 @@ absl::StatusOr<Graph> Build(VertexId num_vertices, std::span<const WeightedEdge>
 Graph::Graph() {
   static const std::shared_ptr<const Impl> kEmpty = [] {
     auto impl = std::make_shared<Impl>();
-    impl->csr = Csr(boost::edges_are_unsorted_multi_pass, static_cast<std::pair<VertexId, VertexId>*>(nullptr),
-                    static_cast<std::pair<VertexId, VertexId>*>(nullptr), static_cast<EdgeProps*>(nullptr), 0);
+    impl->csr = Csr(boost::edges_are_sorted, static_cast<std::pair<VertexId, VertexId>*>(nullptr),
+                    static_cast<std::pair<VertexId, VertexId>*>(nullptr), static_cast<uint8_t*>(nullptr), 0);
     return std::shared_ptr<const Impl>(std::move(impl));
   }();
   impl_ = kEmpty;
@@ -76,15 +103,24 @@ Graph& Graph::operator=(Graph&&) noexcept = default;
 void Graph::Bind() {
   rowstart_ = impl_->rowstart();
   column_ = impl_->columns();
-  props_ = impl_->props();
+  weight_ = impl_->weight.data();
+  mask_id_ = impl_->mask_ids();
+  palette_ = impl_->palette.data();
+  mask_full_ = impl_->mask_full.empty() ? nullptr : impl_->mask_full.data();
   out_weight_ = impl_->out_weight.data();
   num_vertices_ = static_cast<VertexId>(impl_->rowstart_size() - 1);
   num_edges_ = static_cast<EdgeIndex>(impl_->columns_size());
   all_masks_ = 0;
   has_empty_mask_ = false;
-  for (EdgeIndex e = 0; e < num_edges_; ++e) {
-    all_masks_ |= props_[e].mask;
-    has_empty_mask_ |= props_[e].mask == 0;
+  // Every mask in use is in the palette (or, past 256, in mask_full).
+  auto note = [&](GroupBits m) {
+    all_masks_ |= m;
+    has_empty_mask_ |= m == 0;
+  };
+  if (mask_full_ != nullptr) {
+    for (EdgeIndex e = 0; e < num_edges_; ++e) note(mask_full_[e]);
+  } else {
+    for (GroupBits m : impl_->palette) note(m);
   }
 }
 
@@ -110,7 +146,7 @@ float Graph::VisibleOutWeight(VertexId v, GroupBits caller) const {
   if (CoversAll(caller)) return out_weight_[v];
   double sum = 0;
   for (EdgeIndex e = rowstart_[v]; e < rowstart_[v + 1]; ++e) {
-    if (props_[e].mask & caller) sum += props_[e].weight;
+    if (mask(e) & caller) sum += weight_[e];
   }
   return static_cast<float>(sum);
 }
@@ -118,12 +154,14 @@ float Graph::VisibleOutWeight(VertexId v, GroupBits caller) const {
 uint32_t Graph::VisibleOutDegree(VertexId v, GroupBits caller) const {
   if (CoversAll(caller)) return rowstart_[v + 1] - rowstart_[v];
   uint32_t n = 0;
-  for (EdgeIndex e = rowstart_[v]; e < rowstart_[v + 1]; ++e) n += (props_[e].mask & caller) != 0;
+  for (EdgeIndex e = rowstart_[v]; e < rowstart_[v + 1]; ++e) n += (mask(e) & caller) != 0;
   return n;
 }
 
 size_t Graph::bytes() const {
-  return impl_->rowstart_size() * sizeof(EdgeIndex) + impl_->columns_size() * (sizeof(VertexId) + sizeof(EdgeProps)) +
+  return impl_->rowstart_size() * sizeof(EdgeIndex) +
+         impl_->columns_size() * (sizeof(VertexId) + sizeof(uint8_t)) + impl_->weight.size() * sizeof(float) +
+         impl_->palette.size() * sizeof(GroupBits) + impl_->mask_full.size() * sizeof(GroupBits) +
          impl_->out_weight.size() * sizeof(float);
 }
 

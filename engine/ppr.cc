@@ -66,7 +66,7 @@ absl::Status ForwardPush(const Graph& graph, std::span<const Seed> seeds, const 
   const bool all = graph.CoversAll(caller) && !by_time;
   const EdgeIndex* rowstart = graph.rowstart();
   const VertexId* cols = graph.columns();
-  const EdgeProps* props = graph.props();
+  const float* weights = graph.weights();
   const float alpha = static_cast<float>(options.alpha);
   const double r_max = options.r_max;
   float* reserve = ws->reserve.data();
@@ -74,7 +74,7 @@ absl::Status ForwardPush(const Graph& graph, std::span<const Seed> seeds, const 
   float* degree = ws->degree.data();
 
   auto edge_ok = [&](EdgeIndex e) {
-    if (!(props[e].mask & caller)) return false;
+    if (!(graph.mask(e) & caller)) return false;
     if (!by_time) return true;
     const int64_t t = vtime[cols[e]];
     return t == kTimeless || (t >= t_from && (t_to == 0 || t < t_to));
@@ -87,7 +87,7 @@ absl::Status ForwardPush(const Graph& graph, std::span<const Seed> seeds, const 
       } else {
         double sum = 0;
         for (EdgeIndex e = rowstart[v]; e < rowstart[v + 1]; ++e) {
-          if (edge_ok(e)) sum += props[e].weight;
+          if (edge_ok(e)) sum += weights[e];
         }
         degree[v] = static_cast<float>(sum);
       }
@@ -140,10 +140,10 @@ absl::Status ForwardPush(const Graph& graph, std::span<const Seed> seeds, const 
     const float scale = rest / d;
     const EdgeIndex end = rowstart[u + 1];
     if (all) {
-      for (EdgeIndex e = rowstart[u]; e < end; ++e) add(cols[e], scale * props[e].weight);
+      for (EdgeIndex e = rowstart[u]; e < end; ++e) add(cols[e], scale * weights[e]);
     } else {
       for (EdgeIndex e = rowstart[u]; e < end; ++e) {
-        if (edge_ok(e)) add(cols[e], scale * props[e].weight);
+        if (edge_ok(e)) add(cols[e], scale * weights[e]);
       }
     }
   }

@@ -50,6 +50,49 @@ TEST(GraphTest, BuildsCsrWithWeightsAndMasks) {
   EXPECT_GT(g.bytes(), 0u);
 }
 
+// Rows keep the input order (reverse edges right after their forward edge),
+// and each edge keeps its own weight and mask, both below and past 256
+// distinct masks (one byte per edge into a palette, then 32 bits per edge).
+TEST(GraphTest, KeepsRowOrderWeightsAndMasksAtAnyNumberOfDistinctMasks) {
+  for (const uint32_t distinct : {3u, 256u, 257u, 600u}) {
+    std::mt19937_64 rng(distinct);
+    const VertexId n = 40;
+    std::vector<WeightedEdge> edges;
+    for (uint32_t i = 0; i < 2000; ++i) {
+      const VertexId a = rng() % n, b = rng() % n;
+      const GroupBits mask = i < distinct ? 0x10000u + i : 0x10000u + static_cast<GroupBits>(rng() % distinct);
+      edges.push_back({a, b, static_cast<float>(rng() % 1000) / 7.0f, mask});
+    }
+    ASSERT_OK_AND_ASSIGN(Graph g, Graph::FromUndirectedEdges(n, edges));
+    std::vector<std::vector<WeightedEdge>> rows(n);
+    for (const WeightedEdge& e : edges) {
+      rows[e.from].push_back(e);
+      rows[e.to].push_back({e.to, e.from, e.weight, e.mask});
+    }
+    GroupBits all = 0;
+    for (VertexId v = 0; v < n; ++v) {
+      ASSERT_EQ(g.row_end(v) - g.row_begin(v), rows[v].size()) << v;
+      double sum = 0, visible = 0;
+      for (EdgeIndex e = g.row_begin(v), i = 0; e < g.row_end(v); ++e, ++i) {
+        EXPECT_EQ(g.target(e), rows[v][i].to);
+        EXPECT_EQ(g.weight(e), rows[v][i].weight);
+        EXPECT_EQ(g.weights()[e], rows[v][i].weight);
+        EXPECT_EQ(g.mask(e), rows[v][i].mask);
+        sum += rows[v][i].weight;
+        if (rows[v][i].mask & 0x10005u) visible += rows[v][i].weight;
+        all |= rows[v][i].mask;
+      }
+      EXPECT_FLOAT_EQ(g.out_weight(v), static_cast<float>(sum));
+      EXPECT_FLOAT_EQ(g.VisibleOutWeight(v, 0x10005u), static_cast<float>(visible));
+    }
+    EXPECT_EQ(g.all_masks(), all);
+    // 9 bytes per edge + 8 per vertex (+ the palette) up to 256 masks; 13 per edge past that.
+    const size_t per_edge = distinct <= 256 ? 9 : 13;
+    EXPECT_LE(g.bytes(), per_edge * g.num_edges() + 8 * (n + 1) + 4 * 256) << distinct;
+    EXPECT_GE(g.bytes(), per_edge * g.num_edges()) << distinct;
+  }
+}
+
 TEST(GraphTest, RejectsBadInput) {
   const std::vector<WeightedEdge> out_of_range = {{0, 5, 1.0f}};
   EXPECT_EQ(Graph::FromEdges(3, out_of_range).status().code(), absl::StatusCode::kInvalidArgument);

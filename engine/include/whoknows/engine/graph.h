@@ -31,11 +31,6 @@ struct WeightedEdge {
   GroupBits mask = kAllGroups;
 };
 
-struct EdgeProps {
-  float weight = 1.0f;
-  GroupBits mask = kAllGroups;
-};
-
 // Thread-safe for concurrent readers (immutable after construction). Copies
 // share the same arrays (cheap).
 class Graph {
@@ -61,8 +56,8 @@ class Graph {
   EdgeIndex row_begin(VertexId v) const { return rowstart_[v]; }
   EdgeIndex row_end(VertexId v) const { return rowstart_[v + 1]; }
   VertexId target(EdgeIndex e) const { return column_[e]; }
-  float weight(EdgeIndex e) const { return props_[e].weight; }
-  GroupBits mask(EdgeIndex e) const { return props_[e].mask; }
+  float weight(EdgeIndex e) const { return weight_[e]; }
+  GroupBits mask(EdgeIndex e) const { return mask_full_ != nullptr ? mask_full_[e] : palette_[mask_id_[e]]; }
   // Sum of the weights of v's out-edges (all masks).
   float out_weight(VertexId v) const { return out_weight_[v]; }
   // Sum of the weights of v's out-edges visible under `caller`. O(1) when
@@ -76,12 +71,16 @@ class Graph {
   // includes every mask bit in use).
   bool CoversAll(GroupBits caller) const { return !has_empty_mask_ && (caller & all_masks_) == all_masks_; }
 
-  // Raw arrays (valid as long as any copy of this Graph lives).
+  // Raw arrays (valid as long as any copy of this Graph lives). Masks are
+  // not one array: use mask(e) (a byte per edge into a palette of the
+  // graph's distinct masks, or 32 bits per edge past 256 distinct masks).
   const EdgeIndex* rowstart() const { return rowstart_; }
   const VertexId* columns() const { return column_; }
-  const EdgeProps* props() const { return props_; }
+  const float* weights() const { return weight_; }
 
-  // Bytes held by the CSR arrays (row starts, columns, edge properties, out weights).
+  // Bytes held by the CSR arrays (row starts, columns, weights, mask ids and
+  // palette, out weights): 9 bytes per edge + 8 per vertex while the graph
+  // has at most 256 distinct masks, 13 per edge past that.
   size_t bytes() const;
 
   struct Impl;
@@ -96,7 +95,10 @@ class Graph {
   bool has_empty_mask_ = false;
   const EdgeIndex* rowstart_ = nullptr;
   const VertexId* column_ = nullptr;
-  const EdgeProps* props_ = nullptr;
+  const float* weight_ = nullptr;
+  const uint8_t* mask_id_ = nullptr;
+  const GroupBits* palette_ = nullptr;
+  const GroupBits* mask_full_ = nullptr;  // non-null past 256 distinct masks
   const float* out_weight_ = nullptr;
 };
 
