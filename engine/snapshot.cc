@@ -81,9 +81,27 @@ GroupBits Snapshot::GroupMask(std::span<const std::string> groups) const {
   return bits;
 }
 
-absl::StatusOr<std::shared_ptr<const Snapshot>> BuildSnapshot(std::span<const indexer::StoredDoc> in_docs,
+absl::StatusOr<std::shared_ptr<const Snapshot>> BuildSnapshot(std::span<const indexer::StoredDoc> docs,
+                                                              std::span<const indexer::Person> persons,
+                                                              const SnapshotOptions& options) {
+  const std::span<const indexer::StoredDoc> parts[] = {docs};
+  return BuildSnapshot(std::span<const std::span<const indexer::StoredDoc>>(parts), persons, options);
+}
+
+absl::StatusOr<std::shared_ptr<const Snapshot>> BuildSnapshot(std::span<const std::span<const indexer::StoredDoc>> parts,
                                                               std::span<const indexer::Person> in_persons,
                                                               const SnapshotOptions& options) {
+  // One array of pointers (8 bytes a document) instead of a copy of the parts.
+  std::vector<const indexer::StoredDoc*> in_docs;
+  {
+    size_t n = 0;
+    for (const auto& part : parts) n += part.size();
+    if (n >= kNone) return absl::ResourceExhaustedError("snapshot: too many documents");
+    in_docs.reserve(n);
+    for (const auto& part : parts) {
+      for (const indexer::StoredDoc& d : part) in_docs.push_back(&d);
+    }
+  }
   auto snap = std::make_shared<Snapshot>();
   Snapshot& s = *snap;
 
@@ -107,14 +125,14 @@ absl::StatusOr<std::shared_ptr<const Snapshot>> BuildSnapshot(std::span<const in
 
   // --- documents: drop docid 0 and repeats
   uint32_t max_docid = 0;
-  for (const auto& d : in_docs) max_docid = std::max(max_docid, d.docid);
+  for (const indexer::StoredDoc* d : in_docs) max_docid = std::max(max_docid, d->docid);
   const bool dense = static_cast<uint64_t>(max_docid) <= 8ull * in_docs.size() + 1024;
   std::vector<uint32_t> src;  // doc index -> input index
   src.reserve(in_docs.size());
   if (dense) {
     s.docid_dense_.assign(static_cast<size_t>(max_docid) + 1, kNone);
     for (uint32_t i = 0; i < in_docs.size(); ++i) {
-      const uint32_t id = in_docs[i].docid;
+      const uint32_t id = in_docs[i]->docid;
       if (id == 0 || s.docid_dense_[id] != kNone) {
         ++s.duplicate_docids_;
         continue;
@@ -124,7 +142,7 @@ absl::StatusOr<std::shared_ptr<const Snapshot>> BuildSnapshot(std::span<const in
     }
   } else {
     std::vector<std::pair<uint32_t, uint32_t>> order;
-    for (uint32_t i = 0; i < in_docs.size(); ++i) order.emplace_back(in_docs[i].docid, i);
+    for (uint32_t i = 0; i < in_docs.size(); ++i) order.emplace_back(in_docs[i]->docid, i);
     std::sort(order.begin(), order.end());
     std::vector<bool> keep(in_docs.size(), false);
     for (size_t j = 0; j < order.size(); ++j) {
@@ -136,7 +154,7 @@ absl::StatusOr<std::shared_ptr<const Snapshot>> BuildSnapshot(std::span<const in
     }
     for (uint32_t i = 0; i < in_docs.size(); ++i) {
       if (keep[i]) {
-        s.docid_sparse_.emplace_back(in_docs[i].docid, static_cast<uint32_t>(src.size()));
+        s.docid_sparse_.emplace_back(in_docs[i]->docid, static_cast<uint32_t>(src.size()));
         src.push_back(i);
       }
     }
@@ -147,7 +165,7 @@ absl::StatusOr<std::shared_ptr<const Snapshot>> BuildSnapshot(std::span<const in
   // --- visibility groups: the 32 most used get bits
   {
     absl::flat_hash_map<std::string_view, uint64_t> counts;
-    for (uint32_t i : src) ++counts[in_docs[i].visibility];
+    for (uint32_t i : src) ++counts[in_docs[i]->visibility];
     std::vector<std::pair<std::string_view, uint64_t>> v(counts.begin(), counts.end());
     std::sort(v.begin(), v.end(), [](const auto& a, const auto& b) {
       return a.second > b.second || (a.second == b.second && a.first < b.first);
@@ -177,7 +195,7 @@ absl::StatusOr<std::shared_ptr<const Snapshot>> BuildSnapshot(std::span<const in
     };
     absl::flat_hash_map<std::string_view, uint32_t> communities, topics;
     for (uint32_t d = 0; d < D; ++d) {
-      const indexer::StoredDoc& in = in_docs[src[d]];
+      const indexer::StoredDoc& in = *in_docs[src[d]];
       if (!in.community.empty()) doc_community[d] = intern(communities, in.community);
       for (const auto& topic : in.topics) {
         if (!topic.empty()) topic_pairs.emplace_back(d, intern(topics, topic));
@@ -197,12 +215,12 @@ absl::StatusOr<std::shared_ptr<const Snapshot>> BuildSnapshot(std::span<const in
   absl::flat_hash_map<std::string_view, uint32_t> doc_by_id;
   absl::flat_hash_map<std::string_view, uint32_t> thread_by_key;
   doc_by_id.reserve(D);
-  for (uint32_t d = 0; d < D; ++d) doc_by_id.try_emplace(in_docs[src[d]].id, d);
+  for (uint32_t d = 0; d < D; ++d) doc_by_id.try_emplace(in_docs[src[d]]->id, d);
   s.docs_.resize(D);
   std::vector<std::pair<uint32_t, uint32_t>> thread_pairs, mention_pairs, person_doc_pairs;
   std::vector<std::string_view> thread_keys;
   for (uint32_t d = 0; d < D; ++d) {
-    const indexer::StoredDoc& in = in_docs[src[d]];
+    const indexer::StoredDoc& in = *in_docs[src[d]];
     DocInfo& info = s.docs_[d];
     info.docid = in.docid;
     info.timestamp = in.timestamp;

@@ -30,7 +30,10 @@ constexpr size_t kMaxIdleReaders = 16;  // each holds file handles and caches
 // An immutable view: the engine snapshot and the documents it was built from.
 struct State {
   std::shared_ptr<const engine::Snapshot> snapshot;
-  std::shared_ptr<const std::vector<indexer::StoredDoc>> docs;
+  // The documents it was built from, in parts: each ingest adds a part with
+  // its new documents and shares the older parts with the previous State (no
+  // copy of every document per ingest). Few parts: small ones are merged.
+  std::vector<std::shared_ptr<const std::vector<indexer::StoredDoc>>> doc_parts;
   uint64_t revision = 0;
   int64_t built_at = 0;  // epoch seconds
   // SuggestConnections answers without `about`, per (person, k, group mask):
@@ -576,23 +579,37 @@ class LocalBackend final : public Backend {
   // Builds a new snapshot from the index and swaps it in. Incremental mode
   // reads only documents added since the last snapshot (ingest appends).
   absl::Status RefreshLocked(bool full) {
+    const auto t0 = std::chrono::steady_clock::now();
     WK_ASSIGN_OR_RETURN(std::unique_ptr<indexer::IndexReader> reader, OpenReader());
     std::shared_ptr<const State> old = Current();
-    auto docs = std::make_shared<std::vector<indexer::StoredDoc>>();
+    std::vector<std::shared_ptr<const std::vector<indexer::StoredDoc>>> parts;
     uint32_t first = 1;
     // Sharded: docids interleave across shards, so new documents are not all
     // after the last one seen; read everything.
     if (reader->shard_count() > 1) full = true;
-    if (!full && old != nullptr && old->docs != nullptr) {
-      *docs = *old->docs;
-      first = docs->empty() ? 1 : docs->back().docid + 1;
+    if (!full && old != nullptr) {
+      parts = old->doc_parts;
+      for (auto it = parts.rbegin(); it != parts.rend(); ++it) {
+        if (!(*it)->empty()) {
+          first = (*it)->back().docid + 1;
+          break;
+        }
+      }
     }
-    WK_RETURN_IF_ERROR(reader->ForEachDocument([&](const indexer::StoredDoc& d) { docs->push_back(d); }, first));
+    auto fresh = std::make_shared<std::vector<indexer::StoredDoc>>();
+    WK_RETURN_IF_ERROR(reader->ForEachDocument([&](const indexer::StoredDoc& d) { fresh->push_back(d); }, first));
+    if (!fresh->empty() || parts.empty()) parts.push_back(std::move(fresh));
+    MergeSmallParts(&parts);
+    const auto t1 = std::chrono::steady_clock::now();
     WK_ASSIGN_OR_RETURN(std::vector<indexer::Person> persons, reader->ListPersons());
-    WK_ASSIGN_OR_RETURN(std::shared_ptr<const engine::Snapshot> snap, engine::BuildSnapshot(*docs, persons));
+    const auto t2 = std::chrono::steady_clock::now();
+    std::vector<std::span<const indexer::StoredDoc>> spans;
+    for (const auto& p : parts) spans.emplace_back(*p);
+    WK_ASSIGN_OR_RETURN(std::shared_ptr<const engine::Snapshot> snap, engine::BuildSnapshot(spans, persons));
+    const auto t3 = std::chrono::steady_clock::now();
     auto state = std::make_shared<State>();
     state->snapshot = std::move(snap);
-    state->docs = std::move(docs);
+    state->doc_parts = std::move(parts);
     state->revision = reader->revision();
     state->built_at = absl::ToUnixSeconds(absl::Now());
     {
@@ -607,9 +624,32 @@ class LocalBackend final : public Backend {
     // The old snapshot and document table are freed here unless a query still
     // holds them; hand the freed pages back to the OS, or every rebuild leaves
     // the heap at its two-snapshot peak (bench/RESULTS.md "Scale (issue 13)").
+    const bool first_snapshot = old == nullptr;
     old.reset();
     malloc_trim(0);
+    if (first_snapshot) return absl::OkStatus();  // a CLI command's only snapshot: no log line
+    const auto t4 = std::chrono::steady_clock::now();
+    auto ms = [](auto a, auto b) { return std::chrono::duration<double, std::milli>(b - a).count(); };
+    LogInfo("snapshot: %s refresh %.0f ms (documents %.0f, persons %.0f, build %.0f, swap and trim %.0f); %d documents",
+            full ? "full" : "incremental", ms(t0, t4), ms(t0, t1), ms(t1, t2), ms(t2, t3), ms(t3, t4),
+            Current()->snapshot->num_docs());
     return absl::OkStatus();
+  }
+
+  // Keeps the number of document parts small (one per ingest otherwise):
+  // while the newest part is not larger than the one before, the two become
+  // one. Each document is copied O(log n) times over its life, never all of
+  // them per ingest.
+  static void MergeSmallParts(std::vector<std::shared_ptr<const std::vector<indexer::StoredDoc>>>* parts) {
+    while (parts->size() >= 2 && (*parts)[parts->size() - 2]->size() <= parts->back()->size()) {
+      auto merged = std::make_shared<std::vector<indexer::StoredDoc>>();
+      merged->reserve((*parts)[parts->size() - 2]->size() + parts->back()->size());
+      for (size_t i = parts->size() - 2; i < parts->size(); ++i) {
+        merged->insert(merged->end(), (*parts)[i]->begin(), (*parts)[i]->end());
+      }
+      parts->pop_back();
+      parts->back() = std::move(merged);
+    }
   }
 
   absl::StatusOr<std::unique_ptr<indexer::IndexReader>> OpenReader() const {

@@ -151,9 +151,8 @@ class Snapshot {
   uint64_t dropped_cross_group_edges() const { return dropped_cross_group_; }
 
  private:
-  friend absl::StatusOr<std::shared_ptr<const Snapshot>> BuildSnapshot(std::span<const indexer::StoredDoc>,
-                                                                       std::span<const indexer::Person>,
-                                                                       const SnapshotOptions&);
+  friend absl::StatusOr<std::shared_ptr<const Snapshot>> BuildSnapshot(
+      std::span<const std::span<const indexer::StoredDoc>>, std::span<const indexer::Person>, const SnapshotOptions&);
   static std::span<const uint32_t> Row(const std::vector<uint32_t>& off, const std::vector<uint32_t>& data, uint32_t i) {
     return std::span<const uint32_t>(data.data() + off[i], off[i + 1] - off[i]);
   }
@@ -186,6 +185,12 @@ class Snapshot {
 // are skipped (counted). O((V + E) log E); about 1M edges in well under a second.
 // Returns InvalidArgument for a docid of 0 and ResourceExhausted past 32-bit ids.
 absl::StatusOr<std::shared_ptr<const Snapshot>> BuildSnapshot(std::span<const indexer::StoredDoc> docs,
+                                                              std::span<const indexer::Person> persons,
+                                                              const SnapshotOptions& options = {});
+// The same over documents held in several parts, read as one sequence in
+// order (a server keeps each ingest's new documents as a part of its own
+// instead of copying every document per ingest).
+absl::StatusOr<std::shared_ptr<const Snapshot>> BuildSnapshot(std::span<const std::span<const indexer::StoredDoc>> parts,
                                                               std::span<const indexer::Person> persons,
                                                               const SnapshotOptions& options = {});
 

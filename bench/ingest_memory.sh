@@ -1,0 +1,33 @@
+#!/bin/bash
+# Ingest-to-visible latency and resident memory over repeated ingests, for a baseline build and a new build in
+# the same script: each serves its own scratch copy of DB; then BATCHES x (ingest_probe --rounds 10: one message
+# per round, FindExperts until visible); VmRSS after the first ingest and after every batch.
+#   bench/ingest_memory.sh OLD_DIR NEW_DIR DB PORT [BATCHES_OLD] [BATCHES_NEW]
+# OLD_DIR/NEW_DIR hold `whoknows` and `ingest_probe` (a build dir's service/ and bench/ binaries copied flat).
+# Defaults: 2 batches (20 ingests) for the baseline, 10 (100 ingests) for the new build. Scratch in ${TMPDIR:-/tmp}.
+OLD=$1 NEW=$2 DB=$3 PORT=$4 NB_OLD=${5:-2} NB_NEW=${6:-10}
+W=${TMPDIR:-/tmp}/ingest-memory
+for which in old new; do
+  if [ $which = old ]; then BIN=$OLD NB=$NB_OLD; else BIN=$NEW NB=$NB_NEW; fi
+  rm -rf $W; mkdir -p $W; cp -a "$DB" $W/db
+  start=$(date +%s.%N)
+  $BIN/whoknows serve --db $W/db --listen 127.0.0.1:$PORT > $W/out 2> $W/err &
+  S=$!
+  for _ in $(seq 1 3000); do grep -q listening $W/out && break; sleep 0.2; done
+  rss() { awk '/VmRSS/{print $2}' /proc/$S/status; }
+  hwm() { awk '/VmHWM/{print $2}' /proc/$S/status; }
+  echo "$which: ready after $(echo "$(date +%s.%N) - $start" | bc) s, VmRSS $(rss) kB; $(uptime | sed 's/.*load/load/')"
+  $BIN/ingest_probe --target 127.0.0.1:$PORT --rounds 1 --give-up 120 --json > $W/probe0.json
+  first=$(rss)
+  echo "$which: after ingest 1: VmRSS $first kB; $(cat $W/probe0.json)"
+  sleep 1  # ingest_probe nonces are per second
+  for i in $(seq 1 $NB); do
+    $BIN/ingest_probe --target 127.0.0.1:$PORT --rounds 10 --give-up 120 --json > $W/probe.json
+    now=$(rss)
+    echo "$which: after $((1 + 10 * i)) ingests: VmRSS $now kB ($(echo "scale=3; $now / $first" | bc)x of after 1), VmHWM $(hwm) kB; $(cat $W/probe.json)"
+  done
+  grep 'snapshot:' $W/err | tail -3 | sed "s/^/$which: /"
+  echo "$which: $(uptime | sed 's/.*load/load/')"
+  kill $S; wait $S
+done
+rm -rf $W

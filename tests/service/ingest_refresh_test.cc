@@ -1,0 +1,105 @@
+// A server that took many small ingests (each refresh reads only the new
+// documents and keeps the older ones in shared parts) answers exactly as a
+// server opened fresh on the same index; erase takes effect at once.
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "../indexer/test_util.h"
+#include "absl/strings/str_format.h"
+#include "gtest/gtest.h"
+#include "whoknows/base/testing.h"
+#include "whoknows/service/backend.h"
+
+namespace whoknows::service {
+namespace {
+
+using whoknows::testing::TempDir;
+
+const char* const kWords[] = {"compiler cache build", "yeast brewing temperature", "linker symbols build",
+                              "espresso grind temperature", "cache eviction policy"};
+
+indexer::Record Msg(int i) {
+  indexer::Record r;
+  r.source = "jsonl:ir";
+  const int thread = i % 5 == 0 ? i : i - i % 5;  // threads of 5: a question and 4 answers
+  r.id = absl::StrFormat("jsonl:ir:m%d", i);
+  r.thread_id = absl::StrFormat("jsonl:ir:m%d", thread);
+  if (thread != i) r.reply_to = absl::StrFormat("jsonl:ir:m%d", i - 1);
+  r.kind = thread == i ? indexer::RecordKind::kQuestion : indexer::RecordKind::kAnswer;
+  r.author_key = absl::StrFormat("mail:p%d@example.org", (i * 7) % 11);
+  r.author_name = absl::StrFormat("Person %d", (i * 7) % 11);
+  if (i % 3 == 0) r.mentions = {absl::StrFormat("mail:p%d@example.org", (i + 4) % 11)};
+  r.text = kWords[(i / 5) % 5];
+  r.topics = {i % 2 == 0 ? "build" : "coffee"};
+  r.visibility = i % 4 == 3 ? "internal" : "public";
+  r.timestamp = 1600000000 + 3600 * i;
+  return r;
+}
+
+std::vector<std::string> Experts(Backend* b, const std::string& text, const Caller& caller) {
+  ExpertsQuery q;
+  q.text = text;
+  absl::StatusOr<ExpertsAnswer> a = b->FindExperts(q, caller);
+  EXPECT_TRUE(a.ok()) << a.status();
+  std::vector<std::string> out;
+  if (!a.ok()) return out;
+  for (const ExpertResult& e : a->experts) out.push_back(absl::StrFormat("%s %.6f", e.person_id, e.score));
+  return out;
+}
+
+std::vector<std::string> Connections(Backend* b, const std::string& person) {
+  ConnectQuery q;
+  q.person = person;
+  absl::StatusOr<std::vector<ConnectionResult>> a = b->SuggestConnections(q, Caller{});
+  EXPECT_TRUE(a.ok()) << a.status();
+  std::vector<std::string> out;
+  if (!a.ok()) return out;
+  for (const ConnectionResult& c : *a) out.push_back(absl::StrFormat("%s %.6f", c.person_id, c.score));
+  return out;
+}
+
+TEST(IngestRefreshTest, ManySmallIngestsAnswerAsAFreshSnapshot) {
+  TempDir dir;
+  BackendOptions options;
+  options.writable = true;
+  options.connect_cache = false;
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<Backend> live, Backend::Open(dir.Sub("db"), options));
+  ASSERT_OK(live->Ingest({Msg(0), Msg(1), Msg(2), Msg(3), Msg(4), Msg(5)}, {}).status());
+  // Then one message per ingest: 19 refreshes that each read only the new document.
+  for (int i = 6; i < 25; ++i) ASSERT_OK(live->Ingest({Msg(i)}, {}).status());
+  EXPECT_EQ(live->documents(), 25u);
+
+  BackendOptions read_only;
+  read_only.connect_cache = false;
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<Backend> fresh, Backend::Open(dir.Sub("db"), read_only));
+  EXPECT_EQ(fresh->documents(), live->documents());
+  EXPECT_EQ(fresh->persons(), live->persons());
+  Caller public_only;
+  public_only.groups = {"public"};
+  for (const char* text : {"build cache", "temperature", "linker", "espresso grind", "eviction"}) {
+    const std::vector<std::string> want = Experts(fresh.get(), text, Caller{});
+    EXPECT_FALSE(want.empty()) << text;
+    EXPECT_EQ(Experts(live.get(), text, Caller{}), want) << text;
+    EXPECT_EQ(Experts(live.get(), text, public_only), Experts(fresh.get(), text, public_only)) << text;
+  }
+  for (int p = 0; p < 11; ++p) {
+    const std::string id = absl::StrFormat("mail:p%d@example.org", p);
+    EXPECT_EQ(Connections(live.get(), id), Connections(fresh.get(), id)) << id;
+  }
+
+  // Erase is a full refresh: the person is gone from the next answer.
+  const std::vector<std::string> before = Experts(live.get(), "build cache", Caller{});
+  ASSERT_FALSE(before.empty());
+  const std::string top = before.front().substr(0, before.front().find(' '));
+  ASSERT_OK(live->Erase(top).status());
+  for (const std::string& e : Experts(live.get(), "build cache", Caller{})) EXPECT_NE(e.rfind(top + " ", 0), 0u) << e;
+  int next = 25;
+  while (Msg(next).author_key == top) ++next;  // a later message by someone else
+  ASSERT_OK(live->Ingest({Msg(next)}, {}).status());
+  for (const std::string& e : Experts(live.get(), "build cache", Caller{})) EXPECT_NE(e.rfind(top + " ", 0), 0u) << e;
+}
+
+}  // namespace
+}  // namespace whoknows::service
