@@ -501,7 +501,18 @@ absl::StatusOr<std::vector<Scored>> Score(const Snapshot& s, std::span<const ind
   double max_vote = 0, max_ppr = 0, max_prior = 0, max_recent = 0, max_topic = 0, max_contact = 0;
   for (uint32_t p : cand) {
     Scored x{p, 0, 0, 0, 0, 0, 0, 0, sc.vote[p], have_ppr ? static_cast<double>(ws.reserve[p]) : 0.0};
-    if (want_activity || want_topic) {
+    PersonActivity::Counts counts;
+    if (want_activity && !want_topic && o.activity != nullptr &&
+        o.activity->Count(s, p, o.group_mask, o.from, o.to == 0 ? ref : std::min(o.to, ref), recent_from, &counts)) {
+      x.answers = counts.answers;
+      x.accepted = counts.accepted;
+      x.questions = counts.questions;
+      x.activity = counts.activity;
+      x.recent_activity = counts.recent;
+      x.idle_days = counts.last > 0 ? static_cast<double>(ref - counts.last) / 86400.0 : 36500.0;
+      x.prior = std::log1p(counts.activity);
+      x.recent = std::log1p(counts.recent);
+    } else if (want_activity || want_topic) {
       double all = 0, recent = 0;
       int64_t last = 0;
       for (uint32_t d : s.PersonDocs(p)) {

@@ -16,6 +16,7 @@
 #include "whoknows/base/log.h"
 #include "whoknows/base/status_macros.h"
 #include "whoknows/engine/connect.h"
+#include "whoknows/engine/person_activity.h"
 #include "whoknows/engine/rank.h"
 #include "whoknows/engine/snapshot.h"
 #include "whoknows/routing/experts.h"
@@ -42,7 +43,26 @@ struct State {
   // when full.
   mutable std::mutex connect_mu;
   mutable absl::flat_hash_map<std::string, std::vector<ConnectionResult>> connect_cache;
+  // Per-person activity counts for the ranking (engine/person_activity.h),
+  // built by the first FindExperts on this snapshot; calls that arrive while
+  // it is being built rank without it (same answers, slower), so a swap never
+  // stalls the callers.
+  mutable std::mutex activity_mu;
+  mutable std::shared_ptr<const engine::PersonActivity> activity;
+  mutable bool activity_building = false;
 };
+
+std::shared_ptr<const engine::PersonActivity> ActivityOf(const State& state) {
+  {
+    std::lock_guard<std::mutex> lock(state.activity_mu);
+    if (state.activity != nullptr || state.activity_building) return state.activity;
+    state.activity_building = true;
+  }
+  std::shared_ptr<const engine::PersonActivity> a = engine::PersonActivity::Build(*state.snapshot);
+  std::lock_guard<std::mutex> lock(state.activity_mu);
+  state.activity = a;
+  return a;
+}
 
 constexpr size_t kMaxCachedConnectAnswers = 4096;  // ~5 KB each at k=10: ~20 MB at most
 
@@ -122,6 +142,7 @@ class LocalBackend final : public Backend {
     opt.k = balance ? routing::BalanceDepth(q.offset, q.k, options_.balance) : q.k + 1;
     opt.offset = balance ? 0 : q.offset;
     opt.group_mask = Mask(*state->snapshot, caller);
+    opt.activity = ActivityOf(*state);
     opt.topics = q.topics;
     opt.from = q.from;
     opt.to = q.to;

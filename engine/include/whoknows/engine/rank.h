@@ -46,6 +46,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "whoknows/engine/person_activity.h"
 #include "whoknows/engine/ppr.h"
 #include "whoknows/engine/snapshot.h"
 #include "whoknows/indexer/index.h"
@@ -122,6 +123,11 @@ struct AskOptions {
   size_t max_evidence = 5;
   size_t max_topics = 5;
   Method method = Method::kWhoknows;
+  // Precomputed per-person counts of this snapshot (PersonActivity::Build):
+  // when set, the prior/recent/activity components read them in O(log docs)
+  // per candidate instead of scanning the candidate's documents (same values).
+  // Built from another snapshot, it is ignored.
+  std::shared_ptr<const PersonActivity> activity;
 };
 
 // `base` with the components `method` removes switched off.

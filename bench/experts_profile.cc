@@ -1,0 +1,202 @@
+// Where a FindExperts call spends its time, stage by stage, in one process on
+// one index (no gRPC): the BM25 search, the ranking (votes, propagation,
+// candidates, components, explanations) and the evidence fetch (document data
+// + snippet), by ablation: each variant is the full ranking with one stage
+// switched off, run on the same query right after the full one, so the
+// difference is that stage's cost under the same box noise.
+//
+//   experts_profile --db DIR --queries FILE [--n 300] [--retrieve-n 200] [--reps 3] [--json]
+//
+// Every stage runs --reps times per query and the fastest run counts (the box is shared).
+//
+// Prints, per stage, the median and p99 over the queries (ms), the mean
+// number of hits, candidates and PPR-touched vertices.
+#include <CLI/CLI.hpp>
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "nlohmann/json.hpp"
+#include "whoknows/engine/person_activity.h"
+#include "whoknows/engine/rank.h"
+#include "whoknows/engine/snapshot.h"
+#include "whoknows/indexer/index.h"
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double Ms(Clock::time_point a, Clock::time_point b) { return std::chrono::duration<double, std::milli>(b - a).count(); }
+
+double Quantile(std::vector<double> v, double q) {
+  if (v.empty()) return 0;
+  std::sort(v.begin(), v.end());
+  return v[std::min(v.size() - 1, static_cast<size_t>(q * static_cast<double>(v.size())))];
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  using namespace whoknows;
+  CLI::App app{"FindExperts stage profile (ablation, in process)"};
+  std::string db, queries_file;
+  size_t n = 300, retrieve_n = 200, reps = 3;
+  bool json = false;
+  app.add_option("--db", db)->required();
+  app.add_option("--queries", queries_file)->required();
+  app.add_option("--n", n, "queries (cycled)")->capture_default_str();
+  app.add_option("--retrieve-n", retrieve_n, "BM25 documents per query")->capture_default_str();
+  app.add_option("--reps", reps, "runs per variant and query; the fastest counts")->capture_default_str();
+  app.add_flag("--json", json);
+  CLI11_PARSE(app, argc, argv);
+
+  std::vector<std::string> queries;
+  std::ifstream in(queries_file);
+  for (std::string line; std::getline(in, line);) {
+    if (!line.empty()) queries.push_back(line);
+  }
+  if (queries.empty()) {
+    std::fprintf(stderr, "%s: no queries\n", queries_file.c_str());
+    return 2;
+  }
+  auto reader = indexer::IndexReader::Open(db);
+  if (!reader.ok()) {
+    std::fprintf(stderr, "%s\n", reader.status().ToString().c_str());
+    return 1;
+  }
+  const auto t0 = Clock::now();
+  std::vector<indexer::StoredDoc> docs;
+  if (auto st = (*reader)->ForEachDocument([&](const indexer::StoredDoc& d) { docs.push_back(d); }); !st.ok()) {
+    std::fprintf(stderr, "%s\n", st.ToString().c_str());
+    return 1;
+  }
+  auto persons = (*reader)->ListPersons();
+  if (!persons.ok()) return 1;
+  auto snap = engine::BuildSnapshot(docs, *persons);
+  if (!snap.ok()) {
+    std::fprintf(stderr, "%s\n", snap.status().ToString().c_str());
+    return 1;
+  }
+  docs.clear();
+  docs.shrink_to_fit();
+  const engine::Snapshot& s = **snap;
+  const double load_ms = Ms(t0, Clock::now());
+
+  // Variants of the ranking, each the server's options with one stage off.
+  engine::AskOptions base;
+  base.k = 11;  // the backend asks for k + 1 (has_more)
+  struct Variant {
+    std::string name;
+    engine::AskOptions o;
+  };
+  std::vector<Variant> variants;
+  variants.push_back({"rank", base});
+  const auto activity_t0 = Clock::now();
+  std::shared_ptr<const engine::PersonActivity> activity = engine::PersonActivity::Build(s);
+  const double activity_ms = Ms(activity_t0, Clock::now());
+  {
+    engine::AskOptions o = base;
+    o.activity = activity;
+    variants.push_back({"rank_activity", o});
+  }
+  {
+    engine::AskOptions o = base;
+    o.explain = false;
+    variants.push_back({"rank_no_explain", o});
+  }
+  {
+    engine::AskOptions o = base;
+    o.w_ppr = 0;
+    variants.push_back({"rank_no_ppr", o});
+  }
+  {
+    engine::AskOptions o = base;
+    o.topic_candidates = 0;
+    variants.push_back({"rank_no_topic_cand", o});
+  }
+  {
+    engine::AskOptions o = base;
+    o.recent_candidates = 0;
+    variants.push_back({"rank_no_recent_cand", o});
+  }
+  {
+    engine::AskOptions o = base;
+    o.w_prior = 0;
+    variants.push_back({"rank_no_prior", o});
+  }
+
+  std::map<std::string, std::vector<double>> t;
+  double hits_sum = 0, cand_sum = 0, evidence_sum = 0;
+  indexer::SearchFilter filter;
+  for (size_t i = 0; i < n; ++i) {
+    const std::string& q = queries[i % queries.size()];
+    absl::StatusOr<std::vector<indexer::SearchHit>> hits;
+    Clock::time_point a, b;
+    double best_search = 1e18;
+    for (size_t rep = 0; rep < reps; ++rep) {
+      a = Clock::now();
+      hits = (*reader)->Search(q, filter, retrieve_n);
+      b = Clock::now();
+      best_search = std::min(best_search, Ms(a, b));
+    }
+    if (!hits.ok()) continue;
+    t["search"].push_back(best_search);
+    hits_sum += static_cast<double>(hits->size());
+    std::vector<engine::Expert> experts;
+    // Each variant `reps` times, the fastest kept: a preempted run on a shared box says nothing.
+    for (const Variant& v : variants) {
+      double best = 1e18;
+      for (size_t rep = 0; rep < reps; ++rep) {
+        a = Clock::now();
+        auto r = engine::RankExperts(s, *hits, v.o);
+        b = Clock::now();
+        best = std::min(best, Ms(a, b));
+        if (v.name == "rank" && r.ok()) experts = std::move(*r);
+      }
+      t[v.name].push_back(best);
+    }
+    auto cand = engine::CandidatePeople(s, *hits, base);
+    if (cand.ok()) cand_sum += static_cast<double>(cand->size());
+    a = Clock::now();
+    size_t ev = 0;
+    for (const engine::Expert& e : experts) {
+      for (const engine::Evidence& x : e.evidence) {
+        auto d = (*reader)->GetDoc(x.docid);
+        if (!d.ok()) continue;
+        std::string snip = (*reader)->Snippet(*d, q, 200);
+        ev += snip.empty() ? 0 : 1;
+      }
+    }
+    b = Clock::now();
+    evidence_sum += static_cast<double>(ev);
+    t["evidence"].push_back(Ms(a, b));
+    t["total"].push_back(t["search"].back() + t["rank"].back() + t["evidence"].back());
+  }
+  const double m = static_cast<double>(t["search"].size());
+  nlohmann::json out;
+  out["documents"] = s.num_docs();
+  out["persons"] = s.num_persons();
+  out["load_ms"] = load_ms;
+  out["activity_build_ms"] = activity_ms;
+  out["activity_bytes"] = activity->bytes();
+  out["queries"] = m;
+  out["mean_hits"] = hits_sum / m;
+  out["mean_candidates"] = cand_sum / m;
+  out["mean_evidence_docs"] = evidence_sum / m;
+  for (const auto& [k, v] : t) out["ms"][k] = {{"p50", Quantile(v, 0.5)}, {"p90", Quantile(v, 0.9)}, {"p99", Quantile(v, 0.99)}};
+  if (json) {
+    std::printf("%s\n", out.dump().c_str());
+    return 0;
+  }
+  std::printf("%u docs, %u persons, loaded in %.0f ms; %.0f queries, mean %.0f hits, %.0f candidates, %.0f evidence docs\n",
+              s.num_docs(), s.num_persons(), load_ms, m, hits_sum / m, cand_sum / m, evidence_sum / m);
+  std::printf("PersonActivity: built in %.1f ms, %.1f MB\n", activity_ms, static_cast<double>(activity->bytes()) / 1e6);
+  for (const auto& [k, v] : t) {
+    std::printf("%-22s p50 %8.3f  p90 %8.3f  p99 %8.3f ms\n", k.c_str(), Quantile(v, 0.5), Quantile(v, 0.9), Quantile(v, 0.99));
+  }
+  return 0;
+}
