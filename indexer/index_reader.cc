@@ -292,15 +292,7 @@ class XapianIndexReader final : public IndexReader {
   absl::Status NameShards(absl::Status s) {
     if (s.code() != absl::StatusCode::kUnavailable) return s;
     broken_ = true;
-    std::vector<std::string> down;
-    for (const std::string& loc : locations_) {
-      if (!IsRemote(loc)) continue;
-      absl::Status probe = GuardXapian("probe", [&] { internal::OpenShardForReading(loc).get_doccount(); });
-      if (!probe.ok()) down.push_back(loc);
-    }
-    if (down.empty()) return s;
-    return absl::UnavailableError(absl::StrFormat("shard %s unavailable (of %d shards; no partial answers): %s",
-                                                  absl::StrJoin(down, ", "), locations_.size(), s.message()));
+    return internal::NameDownShards(std::move(s), locations_, "no partial answers");
   }
 
   std::string PersonOf(const std::string& key) const {

@@ -722,7 +722,120 @@ std::string PersonDataPrefix(std::string_view person_id) {
   return out;
 }
 
+namespace {
+
+// A writer over remote shards (xapian-tcpsrv --writable) that survives a
+// shard server dying: a call that fails with Unavailable (the connection is
+// gone) names the shards that are down and drops the inner writer, whose
+// session is lost with the server; the next call opens a new one from what
+// the shards committed (and fails, naming the shard, while it is still down).
+// Nothing is acknowledged before every shard committed it (Commit commits
+// each shard and waits for each server's reply), so an acknowledged record is
+// never lost; records of a call that failed may be partly committed (on the
+// shards that stayed up) and are found as duplicates when the caller retries.
+class ReconnectingIndexWriter final : public IndexWriter {
+ public:
+  ReconnectingIndexWriter(std::string dir, const IndexOptions& options, std::vector<std::string> remotes)
+      : dir_(std::move(dir)), options_(options), remotes_(std::move(remotes)) {}
+
+  absl::Status Open() {
+    if (inner_ != nullptr) return absl::OkStatus();
+    auto w = std::make_unique<XapianIndexWriter>(dir_, options_);
+    WK_RETURN_IF_ERROR(Check(w->Init()));
+    inner_ = std::move(w);
+    return absl::OkStatus();
+  }
+
+  absl::Status Add(Record record) override {
+    WK_RETURN_IF_ERROR(Open());
+    return Check(inner_->Add(std::move(record)));
+  }
+  void CountBad(std::string_view reason) override {
+    if (inner_ != nullptr) {
+      inner_->CountBad(reason);
+    } else {
+      ++base_.skipped;
+      ++skipped_[std::string(reason)];
+    }
+  }
+  absl::Status ApplyAliases(const std::vector<AliasGroup>& groups) override {
+    WK_RETURN_IF_ERROR(Open());
+    return Check(inner_->ApplyAliases(groups));
+  }
+  absl::Status Commit() override {
+    if (inner_ == nullptr) return absl::OkStatus();
+    return Check(inner_->Commit());
+  }
+  absl::StatusOr<uint64_t> ErasePerson(std::string_view person_id) override {
+    WK_RETURN_IF_ERROR(Open());
+    absl::StatusOr<uint64_t> n = inner_->ErasePerson(person_id);
+    if (!n.ok()) return Check(n.status());
+    return n;
+  }
+  absl::Status SetOptOut(std::string_view person_id, bool opted_out) override {
+    WK_RETURN_IF_ERROR(Open());
+    return Check(inner_->SetOptOut(person_id, opted_out));
+  }
+  absl::Status PutMetadata(const std::vector<std::pair<std::string, std::string>>& entries) override {
+    WK_RETURN_IF_ERROR(Open());
+    return Check(inner_->PutMetadata(entries));
+  }
+  const IndexSummary& summary() const override {
+    summary_ = base_;
+    std::map<std::string, uint64_t> reasons = skipped_;
+    if (inner_ != nullptr) {
+      Fold(inner_->summary(), &summary_);
+      for (const auto& [r, n] : inner_->summary().skipped_by_reason) reasons[r] += n;
+    }
+    summary_.skipped_by_reason.assign(reasons.begin(), reasons.end());
+    return summary_;
+  }
+
+ private:
+  static void Fold(const IndexSummary& from, IndexSummary* to) {
+    to->read += from.read;
+    to->indexed += from.indexed;
+    to->duplicates += from.duplicates;
+    to->skipped += from.skipped;
+    to->commits += from.commits;
+    to->name_merges.insert(to->name_merges.end(), from.name_merges.begin(), from.name_merges.end());
+    to->name_merges_blocked.insert(to->name_merges_blocked.end(), from.name_merges_blocked.begin(),
+                                   from.name_merges_blocked.end());
+  }
+
+  // Unavailable: a shard server is gone, and with it this writer's session.
+  absl::Status Check(absl::Status s) {
+    if (s.code() != absl::StatusCode::kUnavailable || s.message().find("another writer") != std::string::npos) {
+      return s;
+    }
+    if (inner_ != nullptr) {
+      const IndexSummary& gone = inner_->summary();
+      Fold(gone, &base_);
+      for (const auto& [r, n] : gone.skipped_by_reason) skipped_[r] += n;
+      base_.skipped_by_reason.clear();
+      inner_.reset();  // its destructor commits what the shards still up hold (never acknowledged)
+    }
+    return internal::NameDownShards(s, remotes_, "writes resume when it is back");
+  }
+
+  std::string dir_;
+  IndexOptions options_;
+  std::vector<std::string> remotes_;  // every shard location (named in errors)
+  std::unique_ptr<XapianIndexWriter> inner_;
+  IndexSummary base_;  // counts of the writers dropped so far
+  std::map<std::string, uint64_t> skipped_;
+  mutable IndexSummary summary_;
+};
+
+}  // namespace
+
 absl::StatusOr<std::unique_ptr<IndexWriter>> IndexWriter::Open(const std::string& dir, const IndexOptions& options) {
+  const std::vector<std::string>& locs = options.shard_locations;
+  if (std::any_of(locs.begin(), locs.end(), [](const std::string& l) { return l.rfind("tcp://", 0) == 0; })) {
+    auto w = std::make_unique<ReconnectingIndexWriter>(dir, options, locs);
+    WK_RETURN_IF_ERROR(w->Open());
+    return std::unique_ptr<IndexWriter>(std::move(w));
+  }
   auto w = std::make_unique<XapianIndexWriter>(dir, options);
   WK_RETURN_IF_ERROR(w->Init());
   return std::unique_ptr<IndexWriter>(std::move(w));

@@ -6,9 +6,11 @@
 #include <sstream>
 
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "whoknows/indexer/index.h"
+#include "xapian_util.h"
 
 namespace whoknows::indexer {
 
@@ -120,6 +122,19 @@ Xapian::WritableDatabase OpenShardForWriting(const std::string& location) {
   std::error_code ec;
   std::filesystem::create_directories(location, ec);
   return Xapian::WritableDatabase(location, Xapian::DB_CREATE_OR_OPEN);
+}
+
+absl::Status NameDownShards(absl::Status s, const std::vector<std::string>& locations, std::string_view note) {
+  if (s.code() != absl::StatusCode::kUnavailable) return s;
+  std::vector<std::string> down;
+  for (const std::string& loc : locations) {
+    if (loc.rfind("tcp://", 0) != 0) continue;
+    absl::Status probe = GuardXapian("probe", [&] { OpenShardForReading(loc).get_doccount(); });
+    if (!probe.ok()) down.push_back(loc);
+  }
+  if (down.empty()) return s;
+  return absl::UnavailableError(absl::StrFormat("shard %s unavailable (of %d shards; %s): %s",
+                                                absl::StrJoin(down, ", "), locations.size(), note, s.message()));
 }
 
 }  // namespace internal

@@ -8,6 +8,9 @@
 
 #include <string>
 #include <string_view>
+#include <vector>
+
+#include "absl/status/status.h"
 
 namespace whoknows::indexer::internal {
 
@@ -15,6 +18,11 @@ namespace whoknows::indexer::internal {
 bool ParseTcpLocation(std::string_view location, std::string* host, unsigned* port);
 Xapian::Database OpenShardForReading(const std::string& location);
 Xapian::WritableDatabase OpenShardForWriting(const std::string& location);
+// An Unavailable status (a remote shard failed) becomes one naming the remote
+// shards among `locations` that do not answer now (each is probed):
+// "shard tcp://H:P unavailable (of N shards; <note>): <message>". Any other
+// status, or no shard found down, is returned as it is.
+absl::Status NameDownShards(absl::Status s, const std::vector<std::string>& locations, std::string_view note);
 
 }  // namespace whoknows::indexer::internal
 

@@ -12,9 +12,11 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <set>
 #include <string>
@@ -422,6 +424,101 @@ TEST(ReplicaClientsTest, RoundRobinOverAnAddressListReachesEveryReplica) {
   std::set<uint64_t> py;
   for (const auto& d : j["documents"]) py.insert(d.get<uint64_t>());
   EXPECT_EQ(py, (std::set<uint64_t>{2, 3}));
+}
+
+// Issue 13, faults: kill -9 of a shard server (the whole process group: the
+// listener and the per-connection child holding our write session) during
+// ingest loses no acknowledged message. The writer is a Backend over three
+// `xapian-tcpsrv --writable` shard servers behind a real gRPC server; each
+// Ingest stream is acknowledged only after every shard committed it.
+TEST_F(ClusterTest, KillDashNineOfAShardServerDuringIngestLosesNoAcknowledgedMessage) {
+  std::vector<std::string> dirs;
+  for (int i = 0; i < 3; ++i) {
+    dirs.push_back(dir_.Sub(absl::StrFormat("shard-%02d", i)));
+    ASSERT_OK_AND_ASSIGN(auto w, indexer::IndexWriter::Open(dirs.back(), indexer::IndexOptions{}));
+    ASSERT_OK(w->Commit());  // an empty whoknows database
+  }
+  std::vector<int> ports;
+  std::vector<std::unique_ptr<Process>> servers;
+  auto serve = [&](int i) {
+    auto p = std::make_unique<Process>(std::vector<std::string>{"/usr/bin/xapian-tcpsrv", "--writable", "--interface",
+                                                                "127.0.0.1", "--port", std::to_string(ports[i]),
+                                                                "--quiet", dirs[i]});
+    return WaitListening(ports[i]) ? std::move(p) : nullptr;
+  };
+  BackendOptions bo;
+  bo.writable = true;
+  for (int i = 0; i < 3; ++i) {
+    ports.push_back(FreePort());
+    servers.push_back(serve(i));
+    ASSERT_NE(servers.back(), nullptr) << "xapian-tcpsrv --writable on " << ports[i];
+    bo.shards.push_back(absl::StrFormat("tcp://127.0.0.1:%d", ports[i]));
+  }
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<Backend> backend, Backend::Open("", bo));
+  absl::StatusOr<std::unique_ptr<Server>> server = Server::Start(backend.get(), ServerOptions{});
+  ASSERT_TRUE(server.ok()) << server.status();
+  auto stub = v1::WhoKnows::NewStub(grpc::CreateChannel((*server)->address(), grpc::InsecureChannelCredentials()));
+
+  std::vector<std::string> acked;  // ids of messages whose Ingest returned OK
+  int next = 0;
+  // One Ingest stream of `n` new messages; `between` runs after the first half is sent.
+  auto ingest = [&](int n, const std::function<void()>& between) {
+    std::vector<std::string> ids;
+    grpc::ClientContext ctx;
+    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
+    v1::IngestResponse resp;
+    auto stream = stub->Ingest(&ctx, &resp);
+    for (int i = 0; i < n; ++i) {
+      if (i == n / 2 && between) between();
+      v1::Message m;
+      m.set_id(absl::StrFormat("fault-%d", next++));
+      m.set_author(absl::StrFormat("writer%d@example.org", next % 5));
+      m.set_timestamp(1600000000 + next);
+      m.set_text("shard fault durability message about burr grinders");
+      m.set_visibility("public");
+      ids.push_back(m.id());
+      if (!stream->Write(m)) break;
+    }
+    stream->WritesDone();
+    grpc::Status s = stream->Finish();
+    if (s.ok()) acked.insert(acked.end(), ids.begin(), ids.end());
+    return s;
+  };
+  for (int i = 0; i < 4; ++i) ASSERT_TRUE(ingest(6, nullptr).ok());
+
+  // kill -9 in the middle of a stream: that stream is not acknowledged.
+  grpc::Status mid = ingest(6, [&] { servers[1]->Kill(); });
+  EXPECT_EQ(mid.error_code(), grpc::StatusCode::UNAVAILABLE) << mid.error_message();
+  EXPECT_NE(mid.error_message().find(bo.shards[1]), std::string::npos) << mid.error_message();
+  // While the shard is down every Ingest fails, naming it (never OK, never another shard).
+  for (int i = 0; i < 2; ++i) {
+    grpc::Status s = ingest(3, nullptr);
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::UNAVAILABLE) << s.error_message();
+    EXPECT_NE(s.error_message().find(bo.shards[1]), std::string::npos) << s.error_message();
+    EXPECT_EQ(s.error_message().find(bo.shards[0]), std::string::npos) << s.error_message();
+  }
+  // Back on the same port: the writer reconnects on the next call.
+  servers[1] = serve(1);
+  ASSERT_NE(servers[1], nullptr);
+  for (int i = 0; i < 4; ++i) {
+    grpc::Status s = ingest(6, nullptr);
+    EXPECT_TRUE(s.ok()) << s.error_message();
+  }
+  ASSERT_EQ(acked.size(), 8u * 6u);
+
+  // kill -9 every shard server, then read the shards from disk.
+  server->reset();
+  backend.reset();
+  for (auto& s : servers) s->Kill();
+  ASSERT_OK_AND_ASSIGN(auto reader, indexer::IndexReader::OpenShards(dirs));
+  std::set<std::string> present;
+  ASSERT_OK(reader->ForEachDocument([&](const indexer::StoredDoc& d) { present.insert(d.id); }));
+  for (const std::string& id : acked) {
+    const bool found = std::any_of(present.begin(), present.end(), [&](const std::string& p) {
+      return p == id || (p.size() > id.size() && p.ends_with(":" + id));
+    });
+    EXPECT_TRUE(found) << "acknowledged message " << id << " lost";
+  }
 }
 
 }  // namespace
