@@ -42,7 +42,7 @@ absl::StatusOr<std::shared_ptr<const RankModel>> RankModel::Train(std::span<cons
     ++used;
     for (size_t i = 0; i < g.candidates.size(); ++i) {
       data.insert(data.end(), g.candidates[i].x.begin(), g.candidates[i].x.end());
-      labels.push_back(g.relevant[i] ? 1.0f : 0.0f);
+      labels.push_back(static_cast<float>(g.relevant[i]));
     }
     sizes.push_back(static_cast<unsigned>(g.candidates.size()));
   }
@@ -103,6 +103,24 @@ absl::Status RankModel::Save(const std::string& path) const {
     return absl::UnavailableError(absl::StrFormat("%s: cannot save rank model: %s", path, XGBGetLastError()));
   }
   return absl::OkStatus();
+}
+
+absl::StatusOr<std::string> RankModel::Serialize() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  bst_ulong len = 0;
+  const char* buf = nullptr;
+  if (XGBoosterSaveModelToBuffer(booster_, R"({"format": "json"})", &len, &buf) != 0) return XgbError("save model");
+  return std::string(buf, len);
+}
+
+absl::StatusOr<std::shared_ptr<const RankModel>> RankModel::Deserialize(std::string_view bytes) {
+  std::shared_ptr<RankModel> model(new RankModel());
+  if (XGBoosterCreate(nullptr, 0, &model->booster_) != 0) return XgbError("create booster");
+  if (bytes.empty() || XGBoosterLoadModelFromBuffer(model->booster_, bytes.data(), bytes.size()) != 0) {
+    return absl::InvalidArgumentError(
+        absl::StrFormat("cannot load a rank model from %d bytes: %s", bytes.size(), XGBGetLastError()));
+  }
+  return std::shared_ptr<const RankModel>(std::move(model));
 }
 
 absl::StatusOr<std::vector<float>> RankModel::Predict(std::span<const CandidateFeatures> rows) const {

@@ -5,12 +5,14 @@
 #include <algorithm>
 #include <chrono>
 #include <condition_variable>
+#include <atomic>
 #include <map>
 #include <mutex>
 #include <shared_mutex>
 #include <thread>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/time/time.h"
 #include "whoknows/base/log.h"
@@ -21,6 +23,7 @@
 #include "whoknows/engine/snapshot.h"
 #include "whoknows/routing/experts.h"
 #include "whoknows/routing/store.h"
+#include "whoknows/ranker/ranker.h"
 
 namespace whoknows::service {
 namespace {
@@ -37,6 +40,9 @@ struct State {
   std::vector<std::shared_ptr<const std::vector<indexer::StoredDoc>>> doc_parts;
   uint64_t revision = 0;
   int64_t built_at = 0;  // epoch seconds
+  // The ranker stored in the index at `revision` and its metadata value.
+  std::shared_ptr<const ranker::Ranker> ranker;
+  std::string ranker_value;
   // SuggestConnections answers without `about`, per (person, k, group mask):
   // they depend only on this snapshot, so the cache lives and dies with it
   // (every ingest swaps in a new State: invalidation for free). Bounded: cleared
@@ -94,6 +100,8 @@ class LocalBackend final : public Backend {
   LocalBackend(std::string dir, const BackendOptions& options) : dir_(std::move(dir)), options_(options) {}
 
   ~LocalBackend() override {
+    stop_training_ = true;
+    if (train_thread_.joinable()) train_thread_.join();
     if (follow_thread_.joinable()) {
       {
         std::lock_guard<std::mutex> lock(follow_mu_);
@@ -117,6 +125,10 @@ class LocalBackend final : public Backend {
       WK_RETURN_IF_ERROR(routing_.Load(reader.get()));
     }
     if (options_.follow_seconds > 0) follow_thread_ = std::thread([this] { Follow(); });
+    if (writer_ != nullptr && options_.train_ranker) {
+      std::lock_guard<std::mutex> lock(write_mu_);
+      MaybeTrainLocked();
+    }
     return absl::OkStatus();
   }
 
@@ -151,6 +163,8 @@ class LocalBackend final : public Backend {
       opt.exclude_persons.push_back(p.ok() ? *p : e);
     }
     for (std::string& away : routing_.model().Away(now)) opt.exclude_persons.push_back(std::move(away));
+    opt.model = state->ranker->model;  // null: the hand-tuned blend
+    answer.ranker = state->ranker->Describe();
     WK_ASSIGN_OR_RETURN(std::vector<engine::Expert> experts, engine::RankExperts(*state->snapshot, hits, opt));
     if (balance) {
       WK_RETURN_IF_ERROR(routing::BalanceExperts(&experts, routing_.model(), now, options_.balance));
@@ -168,7 +182,8 @@ class LocalBackend final : public Backend {
       r.components = std::move(e.components);
       r.topics = std::move(e.topics);
       r.last_active = e.last_active;
-      r.reason = std::move(e.reason);
+      r.reason = absl::StrCat(e.reason, state->ranker->learned() ? "; ranked by the learned model"
+                                                                  : "; ranked by the hand-tuned blend");
       for (const engine::Evidence& ev : e.evidence) {
         auto doc = reader->GetDoc(ev.docid);
         if (!doc.ok()) continue;
@@ -362,6 +377,7 @@ class LocalBackend final : public Backend {
     st.snapshot_revision = state->revision;
     st.index_revision = reader->revision();
     st.snapshot_time = state->built_at;
+    st.ranker = state->ranker->Describe();
     std::lock_guard<std::mutex> lock(follow_mu_);
     if (behind_since_ != std::chrono::steady_clock::time_point()) {
       st.lag_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - behind_since_).count();
@@ -387,7 +403,28 @@ class LocalBackend final : public Backend {
     for (const auto& b : bad) ++reasons[b.first];
     c.skipped_by_reason.assign(reasons.begin(), reasons.end());
     WK_RETURN_IF_ERROR(RefreshLocked(/*full=*/false));
+    if (options_.train_ranker) MaybeTrainLocked();
     return c;
+  }
+
+  absl::StatusOr<RankerTraining> TrainRanker(bool force) override {
+    if (writer_ == nullptr) return absl::FailedPreconditionError("this backend is read-only");
+    std::shared_ptr<const State> state = Current();
+    RankerTraining t;
+    t.history_now = ranker::CollectHistory(*state->snapshot, options_.ranker.history).size();
+    if (force || ranker::NeedsTraining(*state->ranker, t.history_now, options_.ranker)) {
+      const auto t0 = std::chrono::steady_clock::now();
+      WK_ASSIGN_OR_RETURN(std::unique_ptr<indexer::IndexReader> reader, OpenReader());
+      WK_ASSIGN_OR_RETURN(ranker::Ranker r, ranker::Train(reader.get(), *state->snapshot, options_.ranker));
+      std::lock_guard<std::mutex> lock(write_mu_);
+      WK_RETURN_IF_ERROR(StoreRankerLocked(std::move(r)));
+      t.trained = true;
+      t.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    }
+    state = Current();
+    t.ranker = state->ranker->Describe();
+    t.learned = state->ranker->learned();
+    return t;
   }
 
   absl::Status OptOut(const std::string& person, bool opted_out) override {
@@ -633,6 +670,7 @@ class LocalBackend final : public Backend {
     state->doc_parts = std::move(parts);
     state->revision = reader->revision();
     state->built_at = absl::ToUnixSeconds(absl::Now());
+    WK_RETURN_IF_ERROR(LoadRanker(reader.get(), old.get(), state.get()));
     {
       std::unique_lock<std::shared_mutex> lock(state_mu_);
       state_ = std::move(state);
@@ -671,6 +709,83 @@ class LocalBackend final : public Backend {
       parts->pop_back();
       parts->back() = std::move(merged);
     }
+  }
+
+  // The ranker stored in the index, reused from `old` when unchanged. An
+  // unreadable one is logged and served as the blend (queries keep working).
+  static absl::Status LoadRanker(indexer::IndexReader* reader, const State* old, State* state) {
+    WK_ASSIGN_OR_RETURN(state->ranker_value, ranker::StoredValue(reader));
+    if (old != nullptr && old->ranker != nullptr && old->ranker_value == state->ranker_value) {
+      state->ranker = old->ranker;
+      return absl::OkStatus();
+    }
+    ranker::Ranker r;
+    if (state->ranker_value.empty()) {
+      r.note = "no model stored";
+    } else if (absl::StatusOr<ranker::Ranker> parsed = ranker::Parse(state->ranker_value); parsed.ok()) {
+      r = *std::move(parsed);
+    } else {
+      LogWarning("ranker: %s; serving the hand-tuned blend", parsed.status().ToString());
+      r.note = std::string(parsed.status().message());
+      r.stale = true;
+    }
+    state->ranker = std::make_shared<const ranker::Ranker>(std::move(r));
+    return absl::OkStatus();
+  }
+
+  // Stores `r` in the index and serves it with the current snapshot (no rebuild).
+  absl::Status StoreRankerLocked(ranker::Ranker r) {
+    WK_RETURN_IF_ERROR(ranker::Store(writer_.get(), r));
+    WK_ASSIGN_OR_RETURN(std::unique_ptr<indexer::IndexReader> reader, OpenReader());
+    std::shared_ptr<const State> old = Current();
+    auto state = std::make_shared<State>();
+    state->snapshot = old->snapshot;
+    state->doc_parts = old->doc_parts;
+    state->built_at = old->built_at;
+    state->revision = reader->revision();
+    WK_RETURN_IF_ERROR(LoadRanker(reader.get(), nullptr, state.get()));
+    {
+      std::unique_lock<std::shared_mutex> lock(state_mu_);
+      state_ = std::move(state);
+    }
+    std::lock_guard<std::mutex> lock(pool_mu_);
+    pool_.clear();
+    pool_.push_back(std::move(reader));
+    return absl::OkStatus();
+  }
+
+  // Starts a background training when the history grew enough (one at a
+  // time; queries and ingest go on meanwhile). Called under write_mu_.
+  void MaybeTrainLocked() {
+    if (training_) return;
+    std::shared_ptr<const State> state = Current();
+    const size_t history = ranker::CollectHistory(*state->snapshot, options_.ranker.history).size();
+    if (!ranker::NeedsTraining(*state->ranker, history, options_.ranker)) return;
+    if (train_thread_.joinable()) train_thread_.join();  // the previous one has finished
+    training_ = true;
+    train_thread_ = std::thread([this, state] {
+      const auto t0 = std::chrono::steady_clock::now();
+      ranker::RankerOptions o = options_.ranker;
+      o.cancelled = [this] { return stop_training_.load(); };
+      absl::StatusOr<ranker::Ranker> r = absl::UnknownError("no reader");
+      if (auto reader = OpenReader(); reader.ok()) {
+        r = ranker::Train(reader->get(), *state->snapshot, o);
+      } else {
+        r = reader.status();
+      }
+      absl::Status st = r.status();
+      if (st.ok()) {
+        const std::string what = r->Describe();
+        std::lock_guard<std::mutex> lock(write_mu_);
+        st = StoreRankerLocked(*std::move(r));
+        if (st.ok()) {
+          LogInfo("ranker: %s (%.1f s)", what,
+                  std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+        }
+      }
+      if (!st.ok() && st.code() != absl::StatusCode::kCancelled) LogWarning("ranker training: %s", st.ToString());
+      training_ = false;
+    });
   }
 
   absl::StatusOr<std::unique_ptr<indexer::IndexReader>> OpenReader() const {
@@ -735,6 +850,8 @@ class LocalBackend final : public Backend {
   std::mutex pool_mu_;
   std::vector<std::unique_ptr<indexer::IndexReader>> pool_;
   routing::RoutingStore routing_;  // writes under write_mu_
+  std::thread train_thread_;       // background ranker training (MaybeTrainLocked)
+  std::atomic<bool> training_{false}, stop_training_{false};
 };
 
 }  // namespace

@@ -32,7 +32,8 @@ struct EvalArgs {
   int ltr_rounds = 200;
   int ltr_depth = 3;
   std::string ltr_booster = "gblinear";
-  bool json = false, validate = false, quiet = false;
+  bool json = false, validate = false, quiet = false, validation_tables = false, other_answerers = false;
+  size_t min_history = 0;
   bool balance = false;
   BalanceEvalOptions balance_options;
   double min_mrr_ratio = 0.95;
@@ -80,6 +81,9 @@ int RunEvalCommand(const EvalArgs& a) {
   o.train.rounds = a.ltr_rounds;
   o.train.max_depth = a.ltr_depth;
   o.train.booster = a.ltr_booster;
+  if (a.min_history > 0) o.train.min_groups = a.min_history;
+  o.history.other_answerers = a.other_answerers;
+  o.validation_tables = a.validate && a.validation_tables;
   for (const std::string& kv : a.params) {
     const size_t eq = kv.find('=');
     double value = 0;
@@ -94,7 +98,7 @@ int RunEvalCommand(const EvalArgs& a) {
   }
   if (!a.quiet) o.log = [](const std::string& line) { LogInfo("%s", line); };
   if (a.balance) return RunBalance(*task, a, o);
-  if (a.validate) {
+  if (a.validate && !a.validation_tables) {
     absl::StatusOr<TuneResult> r = TuneOnValidation(*task, a.paths, o);
     if (!r.ok()) {
       LogError("eval: %s", r.status().ToString());
@@ -160,6 +164,14 @@ void RegisterEvalCommand(CLI::App& app, int* exit_code) {
   cmd->add_option("--ltr-rounds", a->ltr_rounds, "XGBoost boosting rounds")->capture_default_str();
   cmd->add_option("--ltr-depth", a->ltr_depth, "XGBoost tree depth")->capture_default_str();
   cmd->add_option("--ltr-booster", a->ltr_booster, "XGBoost booster (gbtree, gblinear)")->capture_default_str();
+  cmd->add_option("--min-history", a->min_history,
+                  "Learning to rank: fewer usable history queries than this -> the hand-tuned blend (0 = the default, " +
+                      std::to_string(engine::TrainOptions{}.min_groups) + ")");
+  cmd->add_flag("--other-answerers", a->other_answerers,
+                "Learning to rank, Q&A: history = every answered question, labels graded (accepted answerer 2, "
+                "other answerers 1) instead of questions with an accepted answer");
+  cmd->add_flag("--validation-tables", a->validation_tables,
+                "With --validate: every method's table on the validation split instead of tuning");
   cmd->add_flag("--balance", a->balance,
                 "routing/replies: replay the test period in time order, routing each question to the top 3 and "
                 "logging it; MRR beside max_share, gini and distinct_people (with --validate: tune the balance "

@@ -11,9 +11,12 @@
 #include "absl/strings/str_format.h"
 #include "absl/time/time.h"
 #include "whoknows/base/log.h"
+#include "whoknows/base/status_macros.h"
 #include "whoknows/indexer/index.h"
 #include "whoknows/indexer/merge_suggestions.h"
 #include "whoknows/indexer/pipeline.h"
+#include "whoknows/ranker/ranker.h"
+#include "whoknows/service/backend.h"
 #include "whoknows/service/cli.h"
 #include "whoknows/service/progress.h"
 
@@ -37,13 +40,37 @@ struct IndexArgs {
   std::string community, visibility, source, aliases;
   size_t commit_every = 5000;
   size_t max_record_bytes = 16 << 20;
-  bool strict = false, json = false, quiet = false, no_name_merge = false;
+  bool strict = false, json = false, quiet = false, no_name_merge = false, no_train = false;
   uint32_t shards = 0;
   std::vector<std::string> shard_locations;
 };
 
 // How many merges by name the text summary lists one by one (--json has all).
 constexpr size_t kMergesShown = 20;
+
+// Trains the index's learned ranker (force, or when the history grew enough:
+// ranker::NeedsTraining) and stores it in the index.
+absl::StatusOr<RankerTraining> TrainIndexRanker(const std::string& db, const std::vector<std::string>& shards,
+                                                bool force, size_t min_history) {
+  BackendOptions o;
+  o.writable = true;
+  o.shards = shards;
+  o.train_ranker = false;  // here, in the foreground
+  if (min_history > 0) o.ranker.train.min_groups = min_history;
+  WK_ASSIGN_OR_RETURN(std::unique_ptr<Backend> b, Backend::Open(db, o));
+  return b->TrainRanker(force);
+}
+
+json RankerJson(const RankerTraining& t) {
+  return {{"trained", t.trained}, {"learned", t.learned}, {"ranker", t.ranker}, {"history_queries", t.history_now},
+          {"seconds", t.seconds}};
+}
+
+std::string RankerLine(const RankerTraining& t) {
+  return t.trained ? absl::StrFormat("ranker: %s; trained in %.1f s from %d history queries", t.ranker, t.seconds,
+                                     t.history_now)
+                   : absl::StrFormat("ranker: %s; current (%d history queries)", t.ranker, t.history_now);
+}
 
 int RunIndex(const IndexArgs& a) {
   indexer::PipelineOptions opt;
@@ -98,6 +125,11 @@ int RunIndex(const IndexArgs& a) {
   }
   const indexer::IndexSummary& s = r->summary;
   if (!a.quiet) progress.Finish(s.read + s.skipped);
+  absl::StatusOr<RankerTraining> trained = absl::CancelledError("--no-train");
+  if (!a.no_train) {
+    trained = TrainIndexRanker(a.db, a.shard_locations, /*force=*/false, 0);
+    if (!trained.ok()) LogError("indexed, but the ranker was not trained: %s", trained.status().ToString());
+  }
   for (const auto& [path, err] : r->failed_paths) LogError("cannot read %s: %s", path, err);
   if (a.json) {
     json j{{"read", s.read + s.skipped}, {"indexed", s.indexed}, {"duplicates", s.duplicates},
@@ -123,6 +155,7 @@ int RunIndex(const IndexArgs& a) {
     j["name_merge"] = !a.no_name_merge;
     j["name_merges"] = merges;
     j["name_merges_blocked"] = blocked;
+    if (trained.ok()) j["ranker"] = RankerJson(*trained);
     PrintJson(j);
   } else {
     std::printf("read %llu, indexed %llu new, %llu duplicates, %llu skipped\n",
@@ -149,8 +182,10 @@ int RunIndex(const IndexArgs& a) {
       std::printf("not merged by name: %s (%s): %s and %s: %s\n", b.name.c_str(), b.source.c_str(), b.person.c_str(),
                   b.other.c_str(), b.reason.c_str());
     }
+    if (trained.ok()) std::printf("%s\n", RankerLine(*trained).c_str());
   }
   if (!r->failed_paths.empty()) return 2;
+  if (!a.no_train && !trained.ok()) return 1;
   if (a.strict && s.skipped > 0) return 3;
   return 0;
 }
@@ -272,6 +307,7 @@ int RunStats(const std::string& db, bool as_json) {
     LogError("%s", st.status().ToString());
     return 1;
   }
+  const absl::StatusOr<ranker::Ranker> ranker = ranker::Load(reader->get());
   auto pairs = [](const std::vector<std::pair<std::string, uint64_t>>& v) {
     json o = json::object();
     for (const auto& [k, n] : v) o[k] = n;
@@ -287,7 +323,8 @@ int RunStats(const std::string& db, bool as_json) {
                    {"communities", pairs(st->communities)},
                    {"visibility", pairs(st->visibility)},
                    {"first_date", st->documents ? FormatDate(st->first_timestamp) : ""},
-                   {"last_date", st->documents ? FormatDate(st->last_timestamp) : ""}});
+                   {"last_date", st->documents ? FormatDate(st->last_timestamp) : ""},
+                   {"ranker", ranker.ok() ? ranker->Describe() : ranker.status().ToString()}});
     return 0;
   }
   std::printf("documents   %llu\n", static_cast<unsigned long long>(st->documents));
@@ -303,6 +340,7 @@ int RunStats(const std::string& db, bool as_json) {
   if (st->documents) {
     std::printf("dates       %s .. %s\n", FormatDate(st->first_timestamp).c_str(), FormatDate(st->last_timestamp).c_str());
   }
+  std::printf("ranker      %s\n", ranker.ok() ? ranker->Describe().c_str() : ranker.status().ToString().c_str());
   return 0;
 }
 
@@ -369,8 +407,49 @@ void RegisterIndexCommands(CLI::App& app, int* exit_code) {
   index->add_flag("--no-name-merge", a->no_name_merge,
                   "Do not merge mail identities by display name (see people --suggest-merges)");
   index->add_flag("--json", a->json, "Print the summary as JSON");
+  index->add_flag("--no-train", a->no_train,
+                  "Do not (re)train the learned ranker at the end (by default it is trained when the index's "
+                  "history of answered questions and replied threads grew enough; see `whoknows train`)");
   index->add_flag("--quiet", a->quiet, "No progress output");
   index->callback([a, exit_code] { *exit_code = RunIndex(*a); });
+
+  struct TrainArgs {
+    std::string db;
+    std::vector<std::string> shards;
+    bool force = false, json = false;
+    size_t min_history = 0;
+  };
+  auto ta = std::make_shared<TrainArgs>();
+  CLI::App* train = app.add_subcommand(
+      "train", "Train the learned ranker from the index's own history (answered questions, replied threads) and store it "
+               "in the index; the hand-tuned blend stays when the history is too small");
+  train->add_option("--db", ta->db, "Index directory");
+  train->add_option("--shard", ta->shards, "Shard locations instead of --db (repeatable, as for index)");
+  train->add_flag("--force", ta->force, "Train even when the stored ranker is current");
+  train->add_option("--min-history", ta->min_history,
+                    "Fewer usable history queries than this: the blend (0 = the default, " +
+                        std::to_string(engine::TrainOptions{}.min_groups) + ")");
+  train->add_flag("--json", ta->json, "JSON output");
+  train->callback([ta, exit_code] {
+    if (ta->db.empty() == ta->shards.empty()) {
+      LogError("train: give either --db DIR or --shard LOCATION");
+      *exit_code = 2;
+      return;
+    }
+    absl::StatusOr<RankerTraining> t = TrainIndexRanker(ta->db, ta->shards, ta->force || ta->min_history > 0,
+                                                        ta->min_history);
+    if (!t.ok()) {
+      LogError("%s", t.status().ToString());
+      *exit_code = 1;
+      return;
+    }
+    if (ta->json) {
+      PrintJson(RankerJson(*t));
+    } else {
+      std::printf("%s\n", RankerLine(*t).c_str());
+    }
+    *exit_code = 0;
+  });
 
   auto db = std::make_shared<std::string>();
   auto as_json = std::make_shared<bool>(false);

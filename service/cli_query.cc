@@ -143,7 +143,7 @@ int RunAsk(const AskArgs& a) {
                          {"reason", e.reason}});
     }
     Print({{"query", q.text}, {"experts", experts}, {"has_more", ans->has_more},
-           {"documents_matched", ans->documents_matched}});
+           {"documents_matched", ans->documents_matched}, {"ranker", ans->ranker}});
     return 0;
   }
   if (ans->experts.empty()) {
@@ -170,6 +170,7 @@ int RunAsk(const AskArgs& a) {
     }
   }
   if (ans->has_more) std::printf("(more: --offset %zu)\n", a.offset + a.k);
+  if (!ans->ranker.empty()) std::printf("ranker: %s\n", ans->ranker.c_str());
   return 0;
 }
 

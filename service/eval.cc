@@ -26,6 +26,7 @@
 #include "whoknows/engine/snapshot.h"
 #include "whoknows/indexer/index.h"
 #include "whoknows/indexer/readers.h"
+#include "whoknows/ranker/ranker.h"
 
 namespace whoknows::service {
 namespace {
@@ -215,7 +216,9 @@ class Prepared {
   std::unique_ptr<indexer::IndexReader> reader_;
   std::shared_ptr<const engine::Snapshot> snap_;
   std::vector<Case> cases_;
-  std::vector<Case> history_;  // training cases: queries before the split, labels before it too
+  // Training queries: the training index's own history (ranker::CollectHistory), exactly what
+  // `whoknows index` trains on; the index ends at the split, so no label is from after it.
+  std::vector<ranker::HistoryQuery> history_;
   std::shared_ptr<const engine::RankModel> model_, model_nograph_;  // null: the blend (fallback)
   std::string model_note_;
   double train_seconds_ = 0, feature_seconds_ = 0;
@@ -235,18 +238,9 @@ class Prepared {
     const uint32_t p = snap_->FindPerson(pid);
     return p != kNone && snap_->person(p).doc_count > 0;
   }
-  // Active strictly before time t (history cases: t = the query's time).
-  bool ActiveBefore(const std::string& pid, int64_t t) const {
-    if (pid.empty()) return false;
-    const uint32_t p = snap_->FindPerson(pid);
-    return p != kNone && snap_->person(p).doc_count > 0 && snap_->person(p).first_active < t;
-  }
-  // Cases from the records in [begin, end) into *out; history = training
-  // cases (truth must be active before the query, labels only from [begin, end)).
-  void MakeRoutingCases(std::span<const Record> records, size_t begin, size_t end, bool history,
-                        std::vector<Case>* out);
-  void MakeRepliesCases(std::span<const Record> records, size_t begin, size_t end, bool history,
-                        std::vector<Case>* out);
+  // Test cases from the records in [begin, end) into *out.
+  void MakeRoutingCases(std::span<const Record> records, size_t begin, size_t end, std::vector<Case>* out);
+  void MakeRepliesCases(std::span<const Record> records, size_t begin, size_t end, std::vector<Case>* out);
   absl::Status Search(std::vector<Case>* cases);
   absl::Status Train();
   void MakeConnectCases(std::span<const Record> records, size_t first_test);
@@ -327,7 +321,7 @@ std::string Prepared::Resolve(const std::string& key, const std::string& name) {
   return pid;
 }
 
-void Prepared::MakeRoutingCases(std::span<const Record> records, size_t begin, size_t end, bool history,
+void Prepared::MakeRoutingCases(std::span<const Record> records, size_t begin, size_t end,
                                 std::vector<Case>* out) {
   for (size_t i = begin; i < end; ++i) {
     const Record& q = records[i];
@@ -337,7 +331,7 @@ void Prepared::MakeRoutingCases(std::span<const Record> records, size_t begin, s
     const Record& ans = records[a->second];
     if (ans.author_key.empty() || ans.author_key == q.author_key) continue;
     const std::string answerer = Resolve(ans.author_key, ans.author_name);
-    if (history ? !ActiveBefore(answerer, q.timestamp) : !Active(answerer)) continue;
+    if (!Active(answerer)) continue;
     const std::string asker = Resolve(q.author_key, q.author_name);
     if (asker == answerer) continue;
     Case c;
@@ -351,7 +345,7 @@ void Prepared::MakeRoutingCases(std::span<const Record> records, size_t begin, s
   }
 }
 
-void Prepared::MakeRepliesCases(std::span<const Record> records, size_t begin, size_t end, bool history,
+void Prepared::MakeRepliesCases(std::span<const Record> records, size_t begin, size_t end,
                                 std::vector<Case>* out) {
   absl::flat_hash_map<uint32_t, std::vector<uint32_t>> members;
   for (size_t i = begin; i < end; ++i) {
@@ -368,7 +362,7 @@ void Prepared::MakeRepliesCases(std::span<const Record> records, size_t begin, s
       const Record& r = records[j];
       if (r.author_key.empty() || r.author_key == root.author_key) continue;
       std::string pid = Resolve(r.author_key, r.author_name);
-      if (pid == starter || (history ? !ActiveBefore(pid, root.timestamp) : !Active(pid))) continue;
+      if (pid == starter || !Active(pid)) continue;
       if (std::find(truth.begin(), truth.end(), pid) == truth.end()) truth.push_back(std::move(pid));
     }
     if (truth.empty()) continue;
@@ -471,12 +465,10 @@ absl::StatusOr<std::unique_ptr<Prepared>> Prepared::Build(EvalTask task, const s
   p->BuildThreads(records);
   switch (task) {
     case EvalTask::kRouting:
-      p->MakeRoutingCases(records, first_test, records.size(), false, &p->cases_);
-      if (o.max_history > 0) p->MakeRoutingCases(records, 0, first_test, true, &p->history_);
+      p->MakeRoutingCases(records, first_test, records.size(), &p->cases_);
       break;
     case EvalTask::kReplies:
-      p->MakeRepliesCases(records, first_test, records.size(), false, &p->cases_);
-      if (o.max_history > 0) p->MakeRepliesCases(records, 0, first_test, true, &p->history_);
+      p->MakeRepliesCases(records, first_test, records.size(), &p->cases_);
       break;
     case EvalTask::kConnect: p->MakeConnectCases(records, first_test); break;
   }
@@ -492,12 +484,14 @@ absl::StatusOr<std::unique_ptr<Prepared>> Prepared::Build(EvalTask task, const s
   }
   if (task != EvalTask::kConnect) {
     WK_RETURN_IF_ERROR(p->Search(&p->cases_));
-    // History: the newest max_history training queries.
+    // History: the newest max_history queries of the training index.
+    if (o.max_history > 0) p->history_ = ranker::CollectHistory(*p->snap_, o.history);
     if (p->history_.size() > o.max_history) {
       p->history_.erase(p->history_.begin(),
                         p->history_.begin() + static_cast<std::ptrdiff_t>(p->history_.size() - o.max_history));
     }
-    WK_RETURN_IF_ERROR(p->Search(&p->history_));
+    WK_RETURN_IF_ERROR(ranker::SearchHistory(p->reader_.get(), *p->snap_, o.retrieve_n, o.max_query_bytes,
+                                             std::span<ranker::HistoryQuery>(p->history_)));
     WK_RETURN_IF_ERROR(p->Train());
   }
   Log(o, absl::StrFormat("eval: %s: %d test cases (%d before sampling), %d persons, %d docs in the snapshot", name,
@@ -525,79 +519,33 @@ absl::Status Prepared::Search(std::vector<Case>* cases) {
   return absl::OkStatus();
 }
 
-// Learning to rank from the history before the split: every history query is
-// ranked as of its own time (to = now = the query's time, so neither its own
-// thread nor anything later is seen), its candidates' features are the group,
-// its truth the labels. Two models: the full ranking and the no-graph one.
+// Learning to rank from the history before the split, as `whoknows index`
+// trains (ranker::TrainOnHistory): every history query ranked as of its own
+// time. Two models: the full ranking and the no-graph one.
 absl::Status Prepared::Train() {
   if (history_.empty()) {
     model_note_ = "blend (no history)";
     return absl::OkStatus();
   }
+  for (const ranker::HistoryQuery& h : history_) {
+    if (h.now >= split_) return absl::InternalError("eval: a history query at or after the split");
+  }
   for (engine::Method m : {engine::Method::kWhoknows, engine::Method::kNoGraph}) {
-    const auto t0 = std::chrono::steady_clock::now();
-    std::vector<engine::TrainingGroup> groups;
-    groups.reserve(history_.size());
-    for (const Case& c : history_) {
-      if (c.now >= split_) return absl::InternalError("eval: a history query at or after the split");
-      engine::AskOptions ao = o_->ask;
-      ao.method = m;
-      ao.now = c.now;
-      ao.to = c.now;
-      ao.exclude_persons = c.exclude;
-      ao.asker = c.asker;
-      WK_ASSIGN_OR_RETURN(std::vector<engine::CandidateFeatures> f, engine::ExtractFeatures(*snap_, c.hits, ao));
-      engine::TrainingGroup g;
-      g.relevant.reserve(f.size());
-      for (const engine::CandidateFeatures& x : f) {
-        const std::string& id = snap_->person(x.person).id;
-        g.relevant.push_back(std::find(c.truth.begin(), c.truth.end(), id) != c.truth.end() ? 1 : 0);
-      }
-      g.candidates = std::move(f);
-      groups.push_back(std::move(g));
-    }
-    const auto t1 = std::chrono::steady_clock::now();
-    absl::StatusOr<std::shared_ptr<const engine::RankModel>> model = engine::RankModel::Train(groups, o_->train);
-    const auto t2 = std::chrono::steady_clock::now();
+    ranker::RankerOptions ro;
+    ro.ask = o_->ask;
+    ro.ask.method = m;
+    ro.train = o_->train;
+    WK_ASSIGN_OR_RETURN(ranker::Ranker r, ranker::TrainOnHistory(*snap_, history_, ro));
     if (m == engine::Method::kWhoknows) {
-      feature_seconds_ = std::chrono::duration<double>(t1 - t0).count();
-      train_seconds_ = std::chrono::duration<double>(t2 - t1).count();
-    }
-    if (!model.ok()) {
-      if (model.status().code() != absl::StatusCode::kFailedPrecondition) return model.status();
-      model_note_ = absl::StrCat("blend (fallback: ", model.status().message(), ")");
-      return absl::OkStatus();
-    }
-    if (o_->log) {  // fit on the history itself (a sanity check, not a quality figure)
-      double rr = 0, rr_blend = 0;
-      size_t n = 0;
-      for (const engine::TrainingGroup& g : groups) {
-        if (std::find(g.relevant.begin(), g.relevant.end(), 1) == g.relevant.end()) continue;
-        WK_ASSIGN_OR_RETURN(std::vector<float> pred, (*model)->Predict(g.candidates));
-        auto rr_of = [&](auto score) {
-          double best = 0;
-          for (size_t i = 0; i < g.candidates.size(); ++i) {
-            if (!g.relevant[i]) continue;
-            size_t rank = 1;
-            for (size_t j = 0; j < g.candidates.size(); ++j) rank += score(j) > score(i);
-            best = std::max(best, 1.0 / static_cast<double>(rank));
-          }
-          return best;
-        };
-        rr += rr_of([&](size_t i) { return pred[i]; });
-        rr_blend += rr_of([&](size_t i) { return g.candidates[i].x[engine::kNumRankFeatures - 1]; });
-        ++n;
-      }
-      Log(*o_, absl::StrFormat("eval: %s: %s history fit: MRR %.3f learned, %.3f blend (%d queries)", name_,
-                               engine::MethodName(m), n ? rr / n : 0.0, n ? rr_blend / n : 0.0, n));
-    }
-    if (m == engine::Method::kWhoknows) {
-      model_ = *model;
-      train_rows_ = (*model)->train_rows();
-      model_note_ = absl::StrFormat("learned (xgboost %s, %d history queries, %d rows)", o_->train.objective,
-                                    (*model)->train_groups(), (*model)->train_rows());
+      feature_seconds_ = r.feature_seconds;
+      train_seconds_ = r.train_seconds;
+      train_rows_ = r.rows;
+      model_ = r.model;
+      r.trained_at = 0;  // no date in eval's note
+      model_note_ = r.Describe();
+      if (!r.learned()) break;
     } else {
-      model_nograph_ = *model;
+      model_nograph_ = r.model;
     }
   }
   Log(*o_, absl::StrFormat("eval: %s: ranker %s; features %.1fs, training %.2fs", name_, model_note_,
@@ -809,9 +757,10 @@ absl::StatusOr<EvalReport> RunEval(EvalTask task, const std::vector<std::string>
     Log(o, absl::StrFormat("eval: reading %s", path));
     WK_ASSIGN_OR_RETURN(std::vector<Record> records, Load(path, &bad, &o));
     if (bad > 0) Log(o, absl::StrFormat("eval: %s: %d bad records skipped", path, bad));
+    if (o.validation_tables) WK_RETURN_IF_ERROR(KeepTrainingPeriod(path, o.split_fraction, &records));
     WK_ASSIGN_OR_RETURN(std::unique_ptr<Prepared> prep,
-                        Prepared::Build(task, path, records, o.split_fraction, o,
-                                        di == 0 && !o.keep_index_dir.empty()));
+                        Prepared::Build(task, o.validation_tables ? path + " [validation]" : path, records,
+                                        o.split_fraction, o, di == 0 && !o.keep_index_dir.empty()));
     records.clear();
     records.shrink_to_fit();
     DatasetResult d;
@@ -824,7 +773,7 @@ absl::StatusOr<EvalReport> RunEval(EvalTask task, const std::vector<std::string>
     d.candidates = prep->candidates_;
     d.ranker = prep->model_note_;
     d.history_queries = prep->history_.size();
-    for (const Case& c : prep->history_) d.history_latest = std::max(d.history_latest, c.now);
+    for (const ranker::HistoryQuery& h : prep->history_) d.history_latest = std::max(d.history_latest, h.now);
     d.train_rows = prep->train_rows_;
     d.feature_seconds = prep->feature_seconds_;
     d.train_seconds = prep->train_seconds_;

@@ -77,6 +77,7 @@ void ToProto(const ExpertsAnswer& in, v1::FindExpertsResponse* out) {
     e->set_reason(r.reason);
   }
   out->set_documents_matched(in.documents_matched);
+  out->set_ranker(in.ranker);
 }
 
 ExpertsAnswer FromProto(const v1::FindExpertsResponse& in) {
@@ -95,6 +96,7 @@ ExpertsAnswer FromProto(const v1::FindExpertsResponse& in) {
   }
   a.has_more = !in.next_page_token().empty();
   a.documents_matched = in.documents_matched();
+  a.ranker = in.ranker();
   return a;
 }
 
@@ -213,6 +215,7 @@ void ToProto(const indexer::IndexStats& in, v1::GetStatsResponse* out) {
   out->set_index_revision(in.index_revision);
   out->set_snapshot_time(in.snapshot_time);
   out->set_lag_seconds(in.lag_seconds);
+  out->set_ranker(in.ranker);
 }
 
 indexer::IndexStats FromProto(const v1::GetStatsResponse& in) {
@@ -232,6 +235,7 @@ indexer::IndexStats FromProto(const v1::GetStatsResponse& in) {
   s.index_revision = in.index_revision();
   s.snapshot_time = in.snapshot_time();
   s.lag_seconds = in.lag_seconds();
+  s.ranker = in.ranker();
   return s;
 }
 

@@ -5,7 +5,8 @@
 // default) over the per-candidate features of RankExperts (FeatureNames()),
 // trained on the organisation's own history: past questions with their
 // accepted answerer, past threads with their repliers. Each history query is
-// one group; a candidate's label is 1 when they are in the truth set.
+// one group; a candidate's label is its grade in the truth set (0 = not in
+// it; graded labels such as accepted answerer 2, other answerer 1 are allowed).
 //
 // When AskOptions::model is set, RankExperts orders its candidates by the
 // model's score instead of the hand-tuned blend (the blend stays the
@@ -20,6 +21,7 @@
 #include <mutex>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -46,7 +48,7 @@ struct TrainOptions {
 // One history query: its candidates (ExtractFeatures) and which are relevant.
 struct TrainingGroup {
   std::vector<CandidateFeatures> candidates;
-  std::vector<uint8_t> relevant;  // parallel to candidates
+  std::vector<uint8_t> relevant;  // parallel to candidates: the grade, 0 = not relevant
 };
 
 class RankModel {
@@ -63,6 +65,10 @@ class RankModel {
   // Loads a model saved with Save (XGBoost's JSON model format).
   static absl::StatusOr<std::shared_ptr<const RankModel>> Load(const std::string& path);
   absl::Status Save(const std::string& path) const;
+  // The model as bytes (XGBoost's JSON model format), e.g. to store it with
+  // the index, and back. Deserialize: InvalidArgument for bytes it cannot load.
+  absl::StatusOr<std::string> Serialize() const;
+  static absl::StatusOr<std::shared_ptr<const RankModel>> Deserialize(std::string_view bytes);
 
   // Scores, parallel to `rows`.
   absl::StatusOr<std::vector<float>> Predict(std::span<const CandidateFeatures> rows) const;

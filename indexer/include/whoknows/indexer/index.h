@@ -216,6 +216,7 @@ struct IndexStats {
   uint64_t index_revision = 0;     // revision token of the index now
   int64_t snapshot_time = 0;       // when that snapshot was swapped in (epoch seconds)
   double lag_seconds = 0;          // how long the index has been ahead of the snapshot
+  std::string ranker;              // the ranker FindExperts uses (ranker::Ranker::Describe())
 };
 
 // Read access to one consistent snapshot of the database. Not thread-safe:

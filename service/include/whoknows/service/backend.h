@@ -21,6 +21,7 @@
 #include "whoknows/indexer/index.h"
 #include "whoknows/indexer/record.h"
 #include "whoknows/network/network.h"
+#include "whoknows/ranker/ranker.h"
 #include "whoknows/routing/routing.h"
 
 namespace whoknows::service {
@@ -93,6 +94,8 @@ struct ExpertsAnswer {
   std::vector<ExpertResult> experts;
   bool has_more = false;  // another page exists after offset + k
   uint64_t documents_matched = 0;
+  // Which ranker ordered the experts (ranker::Ranker::Describe()).
+  std::string ranker;
 };
 
 struct ConnectQuery {
@@ -159,6 +162,21 @@ struct BackendOptions {
   bool connect_cache = true;
   routing::BalanceOptions balance;  // the balance trade-off (README "Balanced routing")
   bool balance_by_default = false;  // FindExperts without an explicit balance option
+  // The learned ranker (ranker/ranker.h): every backend serves the one stored in
+  // the index (reloaded with each snapshot, so replicas follow the writer); a
+  // writable one with train_ranker retrains it on a background thread when
+  // ranker::NeedsTraining says so (at open and after each ingest).
+  bool train_ranker = true;
+  ranker::RankerOptions ranker;
+};
+
+// Backend::TrainRanker's answer.
+struct RankerTraining {
+  bool trained = false;       // false: the stored ranker was current (not forced)
+  size_t history_now = 0;     // history queries in the index
+  std::string ranker;         // the ranker now served (Describe())
+  bool learned = false;
+  double seconds = 0;         // wall time of the training
 };
 
 // RecordRouting: a question routed to people.
@@ -197,6 +215,12 @@ class Backend {
                                                                    const Caller& caller);
   virtual absl::StatusOr<network::NetworkReport> GetTalentNetwork(const network::NetworkOptions& options,
                                                                   const Caller& caller);
+  // Trains the learned ranker now (force, or when ranker::NeedsTraining),
+  // stores it in the index and serves it. FailedPrecondition when not writable.
+  virtual absl::StatusOr<RankerTraining> TrainRanker(bool force) {
+    (void)force;
+    return absl::UnimplementedError("TrainRanker");
+  }
   // Number of documents / persons in the current snapshot.
   virtual uint64_t documents() const = 0;
   virtual uint64_t persons() const = 0;

@@ -62,6 +62,7 @@
 #include "whoknows/engine/rank.h"
 #include "whoknows/engine/rank_model.h"
 #include "whoknows/indexer/record.h"
+#include "whoknows/ranker/ranker.h"
 
 namespace whoknows::service {
 
@@ -92,6 +93,11 @@ struct EvalOptions {
   // the whoknows ranker (engine::RankModel); 0 = no training, the blend.
   size_t max_history = 2000;
   engine::TrainOptions train;
+  ranker::HistoryOptions history;
+  // RunEval on the validation split (each data set's training period split
+  // again at split_fraction) instead of the test split: every method's table,
+  // for choosing settings (never the test split).
+  bool validation_tables = false;
   // Coordinate-ascent rounds of TuneOnValidation (0 = only evaluate the
   // starting options on the validation split).
   int tune_rounds = 3;

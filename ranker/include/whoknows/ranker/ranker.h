@@ -1,0 +1,132 @@
+#ifndef WHOKNOWS_RANKER_RANKER_H_
+#define WHOKNOWS_RANKER_RANKER_H_
+
+// The learned ranker of an index: trained from the index's own history,
+// stored with it, loaded by every reader (the CLI, the server, replicas).
+//
+// History (CollectHistory): every thread of the snapshot whose start has
+// people who answered it, as of the thread's own time:
+//   Q&A: a question with an accepted answer; truth = the accepted answerer
+//        (grade 2) and, with HistoryOptions::other_answerers, the other
+//        answerers (grade 1).
+//   mail, chat, posts: a thread start with replies; truth = the repliers
+//        (grade 1), not the starter.
+// A truth person must have been active before the thread started (else no
+// ranking could have named them). Each history query is searched in the index
+// and ranked as of its own time (AskOptions::now = to = its time: neither its
+// own thread nor anything later is seen); its candidates' features
+// (engine::ExtractFeatures) are one training group.
+//
+// Storage: one user-metadata entry of the index, kMetadataKey -> JSON
+// {format, features, kind, note, history, groups, rows, trained_at, ..., model}
+// with the XGBoost model inline. In the index rather than a file beside it:
+// it commits atomically with the documents, xapian-replicate copies it to
+// replicas, and a sharded index keeps it in shard 0, where a combined reader
+// reads user metadata. A stored decision to use the blend (too little
+// history) is kept too, so the retrain policy knows what it was based on.
+//
+// Fallback: fewer than TrainOptions::min_groups usable history queries (a
+// truth among the candidates) -> the hand-tuned blend (Ranker::model null).
+//
+// Retrain policy (NeedsTraining): nothing stored yet and some history; a
+// stored model over other features; the blend was stored for a history below
+// TrainOptions::min_groups and the history reached it; or the history grew
+// by max(retrain_min_new, retrain_growth x the stored history) since the last
+// training. `whoknows index` checks it at the
+// end of a run, a writable server after each ingest (training runs on a
+// background thread over the current snapshot; queries never wait for it),
+// `whoknows train` trains unconditionally.
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "whoknows/engine/rank.h"
+#include "whoknows/engine/rank_model.h"
+#include "whoknows/engine/snapshot.h"
+#include "whoknows/indexer/index.h"
+
+namespace whoknows::ranker {
+
+inline constexpr std::string_view kMetadataKey = "ranker:model";
+
+struct HistoryOptions {
+  // Q&A: also label answerers that were not accepted (grade 1).
+  bool other_answerers = false;
+};
+
+struct HistoryQuery {
+  uint32_t doc = engine::kNone;  // the question / thread start (snapshot doc index)
+  int64_t now = 0;               // its time
+  uint32_t asker = engine::kNone;
+  std::vector<std::pair<uint32_t, uint8_t>> truth;  // (person index, grade >= 1)
+  std::vector<indexer::SearchHit> hits;             // SearchHistory
+};
+
+// Every history query of the snapshot, oldest first.
+std::vector<HistoryQuery> CollectHistory(const engine::Snapshot& s, const HistoryOptions& options = {});
+
+// Searches each query's text (title + text, cut at max_query_bytes) in `reader`.
+absl::Status SearchHistory(indexer::IndexReader* reader, const engine::Snapshot& s, size_t retrieve_n,
+                           size_t max_query_bytes, std::span<HistoryQuery> queries);
+
+// What ranks `ask` in an index: a learned model, or the blend and why.
+struct Ranker {
+  std::shared_ptr<const engine::RankModel> model;  // null: the hand-tuned blend
+  std::string note;             // why the blend ("" for a model)
+  size_t history = 0;           // history queries in the index when trained
+  int64_t history_latest = 0;   // the newest one's time
+  size_t groups = 0, rows = 0;  // usable history queries, candidate rows
+  int64_t trained_at = 0;       // wall clock, epoch seconds (0: never trained)
+  std::string objective, booster;
+  double feature_seconds = 0, train_seconds = 0;
+  bool stale = false;  // stored over other features or unreadable: retrain
+
+  bool learned() const { return model != nullptr; }
+  // "learned (xgboost rank:pairwise, 412 history queries, trained 2026-11-27)"
+  // or "blend (fallback: ...)".
+  std::string Describe() const;
+};
+
+struct RankerOptions {
+  engine::AskOptions ask;      // ranking options; ask.method kNoGraph trains the no-graph ablation
+  engine::TrainOptions train;  // train.min_groups: the fallback threshold
+  HistoryOptions history;
+  size_t max_history = 2000;  // the newest N history queries
+  size_t retrieve_n = 200;
+  size_t max_query_bytes = 4096;
+  size_t retrain_min_new = 50;
+  double retrain_growth = 0.10;
+  std::function<bool()> cancelled;  // polled between history queries: Cancelled
+};
+
+// Trains on `queries` (searched). FailedPrecondition from the model (too few
+// usable groups) is not an error: a blend Ranker with the reason.
+absl::StatusOr<Ranker> TrainOnHistory(const engine::Snapshot& s, std::span<const HistoryQuery> queries,
+                                      const RankerOptions& options);
+
+// CollectHistory + the newest max_history + SearchHistory + TrainOnHistory.
+absl::StatusOr<Ranker> Train(indexer::IndexReader* reader, const engine::Snapshot& s, const RankerOptions& options);
+
+// The metadata value for `r` and back. Parse of a value written with other
+// features (an older build) gives a blend Ranker saying so, not an error.
+absl::StatusOr<std::string> Encode(const Ranker& r);
+absl::StatusOr<Ranker> Parse(std::string_view value);
+
+// Writes (commits) / reads the stored ranker. Load without a stored one: a
+// blend Ranker with note "no model stored".
+absl::Status Store(indexer::IndexWriter* writer, const Ranker& r);
+absl::StatusOr<std::string> StoredValue(indexer::IndexReader* reader);  // "" when none
+absl::StatusOr<Ranker> Load(indexer::IndexReader* reader);
+
+bool NeedsTraining(const Ranker& stored, size_t history_now, const RankerOptions& options);
+
+}  // namespace whoknows::ranker
+
+#endif  // WHOKNOWS_RANKER_RANKER_H_

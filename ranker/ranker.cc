@@ -1,0 +1,265 @@
+#include "whoknows/ranker/ranker.h"
+
+#include <algorithm>
+#include <chrono>
+#include <nlohmann/json.hpp>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
+#include "whoknows/base/status_macros.h"
+
+namespace whoknows::ranker {
+namespace {
+
+using engine::kNone;
+using indexer::RecordKind;
+using json = nlohmann::json;
+
+constexpr int kFormat = 1;
+
+// Cuts `s` to at most `n` bytes at a UTF-8 boundary.
+std::string Truncate(std::string s, size_t n) {
+  if (s.size() <= n) return s;
+  size_t cut = n;
+  while (cut > 0 && (static_cast<unsigned char>(s[cut]) & 0xC0) == 0x80) --cut;
+  s.resize(cut);
+  return s;
+}
+
+json FeatureList() {
+  json f = json::array();
+  for (const char* n : engine::FeatureNames()) f.push_back(n);
+  return f;
+}
+
+}  // namespace
+
+std::vector<HistoryQuery> CollectHistory(const engine::Snapshot& s, const HistoryOptions& o) {
+  std::vector<HistoryQuery> out;
+  // Active strictly before t: a ranking at time t could have named them.
+  auto active_before = [&](uint32_t p, int64_t t) {
+    return p != kNone && s.person(p).doc_count > 0 && s.person(p).first_active < t;
+  };
+  for (uint32_t t = 0; t < s.num_threads(); ++t) {
+    const uint32_t r = s.ThreadRoot(t);
+    const engine::DocInfo& q = s.doc(r);
+    if (q.kind == RecordKind::kAnswer || q.kind == RecordKind::kComment) continue;  // a thread without its start
+    const bool qa = q.kind == RecordKind::kQuestion;
+    HistoryQuery h;
+    h.doc = r;
+    h.now = q.timestamp;
+    h.asker = q.author;
+    bool accepted = false;
+    for (uint32_t e : s.ThreadDocs(t)) {
+      const engine::DocInfo& d = s.doc(e);
+      if (e == r || d.author == kNone || d.author == q.author || d.timestamp < q.timestamp) continue;
+      uint8_t grade = 0;
+      if (qa) {
+        if (d.kind != RecordKind::kAnswer) continue;
+        grade = d.accepted ? 2 : (o.other_answerers ? 1 : 0);
+        accepted |= d.accepted;
+      } else {
+        grade = 1;
+      }
+      if (grade == 0 || !active_before(d.author, q.timestamp)) continue;
+      auto it = std::find_if(h.truth.begin(), h.truth.end(), [&](const auto& x) { return x.first == d.author; });
+      if (it == h.truth.end()) {
+        h.truth.emplace_back(d.author, grade);
+      } else {
+        it->second = std::max(it->second, grade);
+      }
+    }
+    // Q&A: questions with an accepted answer (the asker's own label); with
+    // other_answerers every answered question.
+    if (h.truth.empty() || (qa && !accepted && !o.other_answerers)) continue;
+    out.push_back(std::move(h));
+  }
+  std::sort(out.begin(), out.end(),
+            [](const HistoryQuery& a, const HistoryQuery& b) { return a.now != b.now ? a.now < b.now : a.doc < b.doc; });
+  return out;
+}
+
+absl::Status SearchHistory(indexer::IndexReader* reader, const engine::Snapshot& s, size_t retrieve_n,
+                           size_t max_query_bytes, std::span<HistoryQuery> queries) {
+  const indexer::SearchFilter filter;
+  for (HistoryQuery& h : queries) {
+    WK_ASSIGN_OR_RETURN(indexer::DocText d, reader->GetDoc(s.doc(h.doc).docid));
+    const std::string text = Truncate(d.title.empty() ? d.text : d.title + "\n" + d.text, max_query_bytes);
+    if (text.empty()) continue;
+    absl::StatusOr<std::vector<indexer::SearchHit>> hits = reader->Search(text, filter, retrieve_n);
+    if (hits.ok()) {
+      h.hits = std::move(*hits);
+    } else if (hits.status().code() != absl::StatusCode::kInvalidArgument) {
+      return hits.status();
+    }
+  }
+  return absl::OkStatus();
+}
+
+std::string Ranker::Describe() const {
+  if (model == nullptr) return absl::StrCat("blend (", note.empty() ? "no model" : note, ")");
+  std::string out = absl::StrFormat("learned (xgboost %s, %d history queries, %d rows", objective, groups, rows);
+  if (trained_at != 0) absl::StrAppend(&out, ", trained ", engine::FormatDate(trained_at));
+  absl::StrAppend(&out, ")");
+  return out;
+}
+
+absl::StatusOr<Ranker> TrainOnHistory(const engine::Snapshot& s, std::span<const HistoryQuery> queries,
+                                      const RankerOptions& o) {
+  Ranker r;
+  r.history = queries.size();
+  for (const HistoryQuery& h : queries) r.history_latest = std::max(r.history_latest, h.now);
+  r.objective = o.train.objective;
+  r.booster = o.train.booster;
+  r.trained_at = absl::ToUnixSeconds(absl::Now());
+  if (queries.empty()) {
+    r.note = "no history";
+    return r;
+  }
+  const auto t0 = std::chrono::steady_clock::now();
+  std::vector<engine::TrainingGroup> groups;
+  groups.reserve(queries.size());
+  for (const HistoryQuery& h : queries) {
+    if (o.cancelled && o.cancelled()) return absl::CancelledError("ranker training cancelled");
+    engine::AskOptions ao = o.ask;
+    ao.now = h.now;
+    ao.to = h.now;
+    ao.exclude_persons.clear();
+    ao.asker.clear();
+    if (h.asker != kNone) {
+      ao.exclude_persons.push_back(s.person(h.asker).id);
+      ao.asker = s.person(h.asker).id;
+    }
+    WK_ASSIGN_OR_RETURN(std::vector<engine::CandidateFeatures> f, engine::ExtractFeatures(s, h.hits, ao));
+    engine::TrainingGroup g;
+    g.relevant.reserve(f.size());
+    for (const engine::CandidateFeatures& x : f) {
+      auto it = std::find_if(h.truth.begin(), h.truth.end(), [&](const auto& t) { return t.first == x.person; });
+      g.relevant.push_back(it == h.truth.end() ? 0 : it->second);
+    }
+    g.candidates = std::move(f);
+    groups.push_back(std::move(g));
+  }
+  const auto t1 = std::chrono::steady_clock::now();
+  absl::StatusOr<std::shared_ptr<const engine::RankModel>> model = engine::RankModel::Train(groups, o.train);
+  const auto t2 = std::chrono::steady_clock::now();
+  r.feature_seconds = std::chrono::duration<double>(t1 - t0).count();
+  r.train_seconds = std::chrono::duration<double>(t2 - t1).count();
+  for (const engine::TrainingGroup& g : groups) r.rows += g.candidates.size();
+  if (!model.ok()) {
+    if (model.status().code() != absl::StatusCode::kFailedPrecondition) return model.status();
+    r.note = absl::StrCat("fallback: ", model.status().message());
+    return r;
+  }
+  r.model = *model;
+  r.groups = (*model)->train_groups();
+  r.rows = (*model)->train_rows();
+  return r;
+}
+
+absl::StatusOr<Ranker> Train(indexer::IndexReader* reader, const engine::Snapshot& s, const RankerOptions& o) {
+  std::vector<HistoryQuery> history = CollectHistory(s, o.history);
+  const size_t total = history.size();
+  if (history.size() > o.max_history) {
+    history.erase(history.begin(), history.begin() + static_cast<std::ptrdiff_t>(history.size() - o.max_history));
+  }
+  WK_RETURN_IF_ERROR(SearchHistory(reader, s, o.retrieve_n, o.max_query_bytes, std::span<HistoryQuery>(history)));
+  WK_ASSIGN_OR_RETURN(Ranker r, TrainOnHistory(s, history, o));
+  r.history = total;
+  return r;
+}
+
+absl::StatusOr<std::string> Encode(const Ranker& r) {
+  json j{{"format", kFormat},
+         {"features", FeatureList()},
+         {"kind", r.learned() ? "learned" : "blend"},
+         {"note", r.note},
+         {"history", r.history},
+         {"history_latest", r.history_latest},
+         {"groups", r.groups},
+         {"rows", r.rows},
+         {"trained_at", r.trained_at},
+         {"objective", r.objective},
+         {"booster", r.booster},
+         {"feature_seconds", r.feature_seconds},
+         {"train_seconds", r.train_seconds}};
+  if (r.learned()) {
+    WK_ASSIGN_OR_RETURN(std::string bytes, r.model->Serialize());
+    j["model"] = std::move(bytes);
+  }
+  return j.dump();
+}
+
+absl::StatusOr<Ranker> Parse(std::string_view value) {
+  Ranker r;
+  json j = json::parse(value, nullptr, /*allow_exceptions=*/false);
+  if (!j.is_object() || !j.contains("format") || !j["format"].is_number_integer()) {
+    return absl::InvalidArgumentError(absl::StrFormat("metadata %s: not a stored ranker", kMetadataKey));
+  }
+  try {
+    r.history = j.value("history", size_t{0});
+    r.history_latest = j.value("history_latest", int64_t{0});
+    r.groups = j.value("groups", size_t{0});
+    r.rows = j.value("rows", size_t{0});
+    r.trained_at = j.value("trained_at", int64_t{0});
+    r.objective = j.value("objective", std::string());
+    r.booster = j.value("booster", std::string());
+    r.feature_seconds = j.value("feature_seconds", 0.0);
+    r.train_seconds = j.value("train_seconds", 0.0);
+    r.note = j.value("note", std::string());
+    if (j["format"].get<int>() != kFormat || j.value("features", json()) != FeatureList()) {
+      r.note = "the stored model was trained on other features; run whoknows train";
+      r.stale = true;
+      return r;
+    }
+    if (j.value("kind", std::string()) == "learned") {
+      absl::StatusOr<std::shared_ptr<const engine::RankModel>> m =
+          engine::RankModel::Deserialize(j.value("model", std::string()));
+      if (!m.ok()) {
+        r.note = absl::StrCat("the stored model cannot be loaded: ", m.status().message());
+        r.stale = true;
+        return r;
+      }
+      r.model = *m;
+    }
+  } catch (const json::exception& e) {
+    return absl::InvalidArgumentError(absl::StrFormat("metadata %s: %s", kMetadataKey, e.what()));
+  }
+  return r;
+}
+
+absl::Status Store(indexer::IndexWriter* writer, const Ranker& r) {
+  WK_ASSIGN_OR_RETURN(std::string value, Encode(r));
+  return writer->PutMetadata({{std::string(kMetadataKey), std::move(value)}});
+}
+
+absl::StatusOr<std::string> StoredValue(indexer::IndexReader* reader) {
+  WK_ASSIGN_OR_RETURN(auto entries, reader->ListMetadata(kMetadataKey));
+  for (auto& [k, v] : entries) {
+    if (k == kMetadataKey) return std::move(v);
+  }
+  return std::string();
+}
+
+absl::StatusOr<Ranker> Load(indexer::IndexReader* reader) {
+  WK_ASSIGN_OR_RETURN(std::string value, StoredValue(reader));
+  if (value.empty()) {
+    Ranker r;
+    r.note = "no model stored";
+    return r;
+  }
+  return Parse(value);
+}
+
+bool NeedsTraining(const Ranker& stored, size_t history_now, const RankerOptions& o) {
+  if (stored.stale) return true;
+  if (stored.trained_at == 0) return history_now > 0;  // nothing stored: as soon as there is history
+  // The blend because the history was too small, and now it may be enough.
+  if (!stored.learned() && stored.history < o.train.min_groups && history_now >= o.train.min_groups) return true;
+  const size_t grow = std::max(o.retrain_min_new, static_cast<size_t>(o.retrain_growth * static_cast<double>(stored.history)));
+  return history_now >= stored.history + grow;
+}
+
+}  // namespace whoknows::ranker
