@@ -34,7 +34,8 @@ void AddDoc(const Snapshot& s, uint32_t d, const TopicStrengthOptions& o, double
 // Role weight times decay of document d.
 double DocWeight(const Snapshot& s, uint32_t d, const TopicStrengthOptions& o) {
   const DocInfo& di = s.doc(d);
-  return RoleWeight(s, d, o) * Decay(di.timestamp, ReferenceTime(s, di, o), o.half_life_days);
+  const double decay = Decay(di.timestamp, ReferenceTime(s, di, o), o.half_life_days);
+  return RoleWeight(s, d, o) * (o.floor + (1 - o.floor) * decay);
 }
 
 }  // namespace
@@ -128,7 +129,10 @@ std::vector<double> TopicStrengthsOf(const Snapshot& s, uint32_t p, std::span<co
   sorted.reserve(topics.size());
   for (size_t i = 0; i < topics.size(); ++i) sorted.emplace_back(topics[i], static_cast<uint32_t>(i));
   std::sort(sorted.begin(), sorted.end());
-  for (uint32_t d : s.PersonDocs(p)) {
+  const auto docs = s.PersonDocs(p);  // oldest first
+  const size_t first = o.max_docs > 0 && docs.size() > o.max_docs ? docs.size() - o.max_docs : 0;
+  for (size_t i = first; i < docs.size(); ++i) {
+    const uint32_t d = docs[i];
     if (!s.DocVisible(d, o.group_mask)) continue;
     double w = -1;  // computed on the first matching topic only
     for (uint32_t t : s.DocTopics(d)) {

@@ -66,8 +66,8 @@ TEST(TopicStrengthTest, RecentTopicOutranksOldOneWithTheSameCount) {
   EXPECT_EQ(new_topic->docs, 2u);
   EXPECT_LT(Rank(v, *snap, "graphics"), Rank(v, *snap, "lapack"));
   // Three half-lives (365 days) apart: about an eighth.
-  // 2 x 2^-3 against 2 x 2^-(30/365): 0.2503 / 1.8911.
-  EXPECT_NEAR(old_topic->strength / new_topic->strength, 0.1323, 0.001);
+  // Each document 0.1 + 0.9 x decay: 2 x (0.1 + 0.9 x 2^-3) against 2 x (0.1 + 0.9 x 2^-(30/365)).
+  EXPECT_NEAR(old_topic->strength / new_topic->strength, 0.4252 / 1.9020, 0.001);
   EXPECT_EQ(old_topic->by_role[static_cast<size_t>(TopicRole::kReplied)], 2u);
   EXPECT_EQ(old_topic->last_active, kT0 - 3 * 365 * kDay + kDay + 3600);
   // Trend over 365-day windows: lapack is older than both windows, graphics is recent.
@@ -79,6 +79,13 @@ TEST(TopicStrengthTest, RecentTopicOutranksOldOneWithTheSameCount) {
   flat.half_life_days = 0;
   const auto f = PersonTopicStrengths(*snap, snap->FindPerson("ann"), flat);
   EXPECT_DOUBLE_EQ(Find(f, *snap, "lapack")->strength, Find(f, *snap, "graphics")->strength);
+  // The per-query bound reads only the newest documents.
+  const uint32_t topics[] = {snap->FindTopic("lapack"), snap->FindTopic("graphics")};
+  TopicStrengthOptions newest;
+  newest.max_docs = 2;
+  const auto b = TopicStrengthsOf(*snap, snap->FindPerson("ann"), topics, newest);
+  EXPECT_EQ(b[0], 0.0);
+  EXPECT_DOUBLE_EQ(b[1], new_topic->strength);
 }
 
 TEST(TopicStrengthTest, AnsweringOutweighsAsking) {

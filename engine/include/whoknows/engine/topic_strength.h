@@ -7,8 +7,12 @@
 // `ask`; ranking features may use it too.
 //
 //   strength(p, t) = sum over p's visible documents d carrying t of
-//                    RoleWeight(role(d)) * 2^(-age(d) / half_life_days)
+//                    RoleWeight(role(d)) * (floor + (1 - floor) * 2^(-age(d) / half_life_days))
 //
+// The floor keeps a long record visible: knowledge fades, it does not vanish
+// (without it, one year of a 25-year mailing-list career outweighs the other
+// 24 in a profile); a recent document still weighs up to 1 / floor times an
+// old one.
 // where a document carries the topics of its thread (Snapshot::DocTopics),
 // and age(d) is measured from the newest document of d's community
 // (Snapshot::community_max_timestamp; an archive that ended years ago is not
@@ -47,6 +51,7 @@ std::string_view TopicTrendName(TopicTrend trend);  // "inactive", "steady", "ri
 struct TopicStrengthOptions {
   GroupBits group_mask = kAllGroups;
   double half_life_days = 365;
+  double floor = 0.1;  // the least an old document weighs, as a share of a new one
   double w_answered = 1.0;
   double accepted_factor = 1.5;  // an accepted answer weighs w_answered times this
   double w_replied = 1.0;
@@ -55,6 +60,9 @@ struct TopicStrengthOptions {
   double w_asked = 0.3;
   double window_days = 365;  // trend periods
   int64_t now = 0;           // reference time for decay and trend; 0 = each document's community's newest
+  // TopicStrengthsOf reads at most the person's newest max_docs documents
+  // (0 = all): a bound for per-query use, where decay makes older ones count little.
+  size_t max_docs = 0;
 };
 
 struct PersonTopicStrength {
