@@ -6,26 +6,18 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "rank_internal.h"
+#include "whoknows/engine/topic_strength.h"
 
 namespace whoknows::engine {
 namespace {
 
-// (topic, visible docs) of person p, sorted by topic.
-std::vector<std::pair<uint32_t, uint32_t>> VisibleTopics(const Snapshot& s, uint32_t p, GroupBits mask) {
-  std::vector<uint32_t> ts;
-  for (uint32_t d : s.PersonDocs(p)) {
-    if (!s.DocVisible(d, mask)) continue;
-    for (uint32_t t : s.DocTopics(d)) ts.push_back(t);
-  }
-  std::sort(ts.begin(), ts.end());
-  std::vector<std::pair<uint32_t, uint32_t>> out;
-  for (uint32_t t : ts) {
-    if (!out.empty() && out.back().first == t) {
-      ++out.back().second;
-    } else {
-      out.emplace_back(t, 1);
-    }
-  }
+// The person's topics with their strength (engine/topic_strength.h), by topic.
+std::vector<std::pair<uint32_t, double>> VisibleTopics(const Snapshot& s, uint32_t p, GroupBits mask) {
+  TopicStrengthOptions so;
+  so.group_mask = mask;
+  std::vector<std::pair<uint32_t, double>> out;
+  for (const PersonTopicStrength& e : PersonTopicStrengths(s, p, so)) out.emplace_back(e.topic, e.strength);
+  std::sort(out.begin(), out.end());
   return out;
 }
 
@@ -207,9 +199,9 @@ absl::StatusOr<std::vector<Connection>> SuggestConnections(const Snapshot& s, st
       ++mutual;
       if (c.mutual_contacts.size() < o.max_reasons) c.mutual_contacts.push_back(s.person(z).name);
     });
-    // Shared topics, strongest (min of both counts) first.
+    // Shared topics, strongest first: the smaller of the two person-topic strengths.
     const auto their = VisibleTopics(s, x.p, mask);
-    std::vector<std::pair<uint32_t, uint32_t>> shared;
+    std::vector<std::pair<uint32_t, double>> shared;
     for (size_t i = 0, j = 0; i < my_topics.size() && j < their.size();) {
       if (my_topics[i].first < their[j].first) {
         ++i;

@@ -9,6 +9,7 @@
 #include "absl/time/time.h"
 #include "rank_internal.h"
 #include "whoknows/engine/rank_model.h"
+#include "whoknows/engine/topic_strength.h"
 #include "whoknows/base/status_macros.h"
 
 namespace whoknows::engine {
@@ -663,6 +664,7 @@ absl::StatusOr<std::vector<Expert>> RankExperts(const Snapshot& s, std::span<con
   });
   std::vector<Expert> out;
   std::vector<std::pair<uint32_t, uint32_t>> topic_counts;
+  std::vector<uint32_t> topic_ids;
   for (size_t i = o.offset; i < want; ++i) {
     const Scored& x = scored[i];
     const PersonInfo& info = s.person(x.p);
@@ -705,10 +707,24 @@ absl::StatusOr<std::vector<Expert>> RankExperts(const Snapshot& s, std::span<con
         }
       }
     }
-    std::sort(topic_counts.begin(), topic_counts.end(), [&](const auto& a, const auto& b) {
-      return a.second > b.second || (a.second == b.second && s.topic_name(a.first) < s.topic_name(b.first));
-    });
-    for (size_t t = 0; t < topic_counts.size() && t < o.max_topics; ++t) e.topics.push_back(s.topic_name(topic_counts[t].first));
+    // The matching documents' topics, ordered by the person's strength in
+    // them (engine/topic_strength.h), then by matching documents.
+    {
+      topic_ids.clear();
+      for (const auto& tc : topic_counts) topic_ids.push_back(tc.first);
+      TopicStrengthOptions so;
+      so.group_mask = filter.mask;
+      so.max_docs = 1000;  // bounded per expert; older documents count little
+      const std::vector<double> strength = TopicStrengthsOf(s, x.p, topic_ids, so);
+      std::vector<size_t> order(topic_counts.size());
+      for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+      std::sort(order.begin(), order.end(), [&](size_t a, size_t b) {
+        if (strength[a] != strength[b]) return strength[a] > strength[b];
+        if (topic_counts[a].second != topic_counts[b].second) return topic_counts[a].second > topic_counts[b].second;
+        return s.topic_name(topic_counts[a].first) < s.topic_name(topic_counts[b].first);
+      });
+      for (size_t t = 0; t < order.size() && t < o.max_topics; ++t) e.topics.push_back(s.topic_name(topic_counts[order[t]].first));
+    }
 
     std::vector<std::string> parts;
     if (answered) {

@@ -9,7 +9,9 @@
 #include <utility>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_format.h"
+#include "whoknows/indexer/topics.h"
 
 namespace whoknows::engine {
 namespace {
@@ -25,6 +27,60 @@ void FillRows(uint32_t rows, std::vector<std::pair<uint32_t, uint32_t>>& pairs, 
   data->resize(pairs.size());
   std::vector<uint32_t> pos(offsets->begin(), offsets->end() - 1);
   for (const auto& [r, v] : pairs) (*data)[pos[r]++] = v;
+}
+
+// Merges the spellings of `spellings` (name -> id) that have one topic key
+// into one topic. Topics get ids in sorted display-name order; remap maps a
+// spelling id to its topic. Display form: a tag spelling before a derived one,
+// then the spelling on most documents, then the smallest.
+void MergeTopicSpellings(const absl::flat_hash_map<std::string_view, uint32_t>& spellings,
+                         const std::vector<std::pair<uint32_t, uint32_t>>& doc_spelling,
+                         const std::vector<std::string>& derived_list, std::vector<std::string>* names,
+                         std::vector<std::string>* keys, std::vector<uint32_t>* offsets,
+                         std::vector<std::string>* stored, std::vector<uint32_t>* remap) {
+  std::vector<uint32_t> uses(spellings.size(), 0);
+  for (const auto& [d, t] : doc_spelling) ++uses[t];
+  absl::flat_hash_set<std::string_view> derived(derived_list.begin(), derived_list.end());
+  struct Spelling {
+    std::string key;
+    std::string_view name;
+    uint32_t id;
+    bool tag;
+    uint32_t uses;
+  };
+  std::vector<Spelling> v;
+  v.reserve(spellings.size());
+  for (const auto& [name, id] : spellings) {
+    std::string key = indexer::TopicKey(name);
+    if (key.empty()) key = std::string(name);
+    v.push_back({std::move(key), name, id, !derived.contains(name), uses[id]});
+  }
+  // By key, the display spelling first.
+  std::sort(v.begin(), v.end(), [](const Spelling& a, const Spelling& b) {
+    return std::tie(a.key, b.tag, b.uses, a.name) < std::tie(b.key, a.tag, a.uses, b.name);
+  });
+  std::vector<std::pair<std::string_view, size_t>> groups;  // (display, first index in v)
+  for (size_t i = 0; i < v.size(); ++i) {
+    if (i == 0 || v[i].key != v[i - 1].key) groups.emplace_back(v[i].name, i);
+  }
+  std::sort(groups.begin(), groups.end());
+  remap->assign(spellings.size(), 0);
+  names->clear();
+  keys->clear();
+  offsets->assign(1, 0);
+  stored->clear();
+  for (size_t g = 0; g < groups.size(); ++g) {
+    const size_t first = groups[g].second;
+    names->emplace_back(groups[g].first);
+    keys->push_back(v[first].key);
+    const size_t begin = stored->size();
+    for (size_t i = first; i < v.size() && v[i].key == v[first].key; ++i) {
+      (*remap)[v[i].id] = static_cast<uint32_t>(g);
+      stored->emplace_back(v[i].name);
+    }
+    std::sort(stored->begin() + static_cast<std::ptrdiff_t>(begin), stored->end());
+    offsets->push_back(static_cast<uint32_t>(stored->size()));
+  }
 }
 
 }  // namespace
@@ -55,7 +111,12 @@ uint32_t Snapshot::FindPerson(std::string_view id) const {
 
 uint32_t Snapshot::FindTopic(std::string_view name) const {
   auto it = std::lower_bound(topic_names_.begin(), topic_names_.end(), name);
-  return it != topic_names_.end() && *it == name ? static_cast<uint32_t>(it - topic_names_.begin()) : kNone;
+  if (it != topic_names_.end() && *it == name) return static_cast<uint32_t>(it - topic_names_.begin());
+  std::string key = indexer::TopicKey(name);
+  if (key.empty()) key = std::string(name);
+  auto k = std::lower_bound(topic_by_key_.begin(), topic_by_key_.end(), key,
+                            [&](uint32_t t, const std::string& x) { return topic_keys_[t] < x; });
+  return k != topic_by_key_.end() && topic_keys_[*k] == key ? *k : kNone;
 }
 
 uint32_t Snapshot::FindCommunity(std::string_view name) const {
@@ -206,8 +267,13 @@ absl::StatusOr<std::shared_ptr<const Snapshot>> BuildSnapshot(std::span<const st
     for (uint32_t& c : doc_community) {
       if (c != kNone) c = remap[c];
     }
-    sorted_names(topics, &s.topic_names_, &remap);
+    MergeTopicSpellings(topics, topic_pairs, options.derived_topics, &s.topic_names_, &s.topic_keys_,
+                        &s.topic_spelling_offsets_, &s.topic_spellings_, &remap);
     for (auto& [d, t] : topic_pairs) t = remap[t];
+    s.topic_by_key_.resize(s.topic_keys_.size());
+    std::iota(s.topic_by_key_.begin(), s.topic_by_key_.end(), 0u);
+    std::sort(s.topic_by_key_.begin(), s.topic_by_key_.end(),
+              [&](uint32_t a, uint32_t b) { return s.topic_keys_[a] < s.topic_keys_[b]; });
   }
   const uint32_t T = static_cast<uint32_t>(s.topic_names_.size());
 

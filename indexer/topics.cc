@@ -154,10 +154,14 @@ struct TopicExtractor::Token {
   bool joined = false;  // adjacent to the previous token (no punctuation or skipped chunk between)
 };
 
-const std::string& TopicVocabulary::Add(std::string_view display, bool tag, uint32_t docs) {
-  // Keys need a stemmer: one extractor per thread serves every vocabulary.
+std::string TopicKey(std::string_view topic) {
+  // Keys need a stemmer: one extractor per thread serves every caller.
   thread_local TopicExtractor keyer;
-  std::string key = keyer.Key(display);
+  return keyer.Key(topic);
+}
+
+const std::string& TopicVocabulary::Add(std::string_view display, bool tag, uint32_t docs) {
+  std::string key = TopicKey(display);
   auto [it, inserted] = by_key_.try_emplace(std::move(key));
   if (inserted) it->second.display = std::string(display);
   it->second.docs += docs;

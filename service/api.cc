@@ -94,7 +94,14 @@ absl::Status Api::ListTopics(const Caller& caller, const v1::ListTopicsRequest& 
                              v1::ListTopicsResponse* resp) const {
   const size_t limit = req.limit() == 0 ? 20 : req.limit();
   if (limit > 1000) return absl::InvalidArgumentError("limit must be at most 1000");
-  WK_ASSIGN_OR_RETURN(std::vector<TopicResult> out, backend_->ListTopics(limit, caller));
+  TopicsQuery q;
+  q.limit = limit;
+  q.topics.assign(req.topics().begin(), req.topics().end());
+  if (q.topics.size() > 1000) return absl::InvalidArgumentError("at most 1000 topics");
+  for (const std::string& t : q.topics) WK_RETURN_IF_ERROR(CheckQuerySize("topic", t));
+  q.period_days = req.period_days() == 0 ? 90 : req.period_days();
+  if (q.period_days > 36500) return absl::InvalidArgumentError("period_days must be at most 36500");
+  WK_ASSIGN_OR_RETURN(std::vector<TopicResult> out, backend_->FindTopics(q, caller));
   ToProto(out, resp);
   return absl::OkStatus();
 }

@@ -21,6 +21,7 @@
 #include "whoknows/engine/person_activity.h"
 #include "whoknows/engine/rank.h"
 #include "whoknows/engine/snapshot.h"
+#include "whoknows/engine/topic_strength.h"
 #include "whoknows/routing/experts.h"
 #include "whoknows/routing/store.h"
 #include "whoknows/ranker/ranker.h"
@@ -95,6 +96,24 @@ absl::Status CheckQuerySize(std::string_view what, std::string_view text) {
 
 namespace {
 
+// The index's spellings (T terms) of each topic in `topics`, for a search
+// filter; a name the snapshot does not know is kept as given (it may be in
+// documents newer than the snapshot).
+std::vector<std::string> TopicSpellings(const engine::Snapshot& snap, const std::vector<std::string>& topics) {
+  std::vector<std::string> out;
+  for (const std::string& name : topics) {
+    const uint32_t t = snap.FindTopic(name);
+    if (t == engine::kNone) {
+      out.push_back(name);
+      continue;
+    }
+    for (const std::string& sp : snap.TopicSpellings(t)) out.push_back(sp);
+  }
+  std::sort(out.begin(), out.end());
+  out.erase(std::unique(out.begin(), out.end()), out.end());
+  return out;
+}
+
 class LocalBackend final : public Backend {
  public:
   LocalBackend(std::string dir, const BackendOptions& options) : dir_(std::move(dir)), options_(options) {}
@@ -141,7 +160,9 @@ class LocalBackend final : public Backend {
     indexer::SearchFilter filter;
     filter.visibility = caller.groups;
     filter.communities = q.communities;
-    filter.topics = q.topics;
+    // Every spelling the index holds of each topic asked for (one vocabulary:
+    // --topic "neural network" matches the tag neural-networks).
+    filter.topics = TopicSpellings(*state->snapshot, q.topics);
     filter.from = q.from;
     filter.to = q.to;
     WK_ASSIGN_OR_RETURN(std::vector<indexer::SearchHit> hits, reader->Search(q.text, filter, options_.retrieve_n));
@@ -248,7 +269,6 @@ class LocalBackend final : public Backend {
     r.name = snap.person(p).name;
     r.opted_out = snap.person(p).opted_out;
     std::map<int, uint64_t> years;
-    std::map<uint32_t, uint64_t> topics;
     std::vector<uint32_t> visible;
     for (uint32_t d : snap.PersonDocs(p)) {
       if (!snap.DocVisible(d, mask)) continue;
@@ -257,7 +277,6 @@ class LocalBackend final : public Backend {
       if (r.first_active == 0 || di.timestamp < r.first_active) r.first_active = di.timestamp;
       r.last_active = std::max(r.last_active, di.timestamp);
       ++years[absl::ToCivilYear(absl::FromUnixSeconds(di.timestamp), absl::UTCTimeZone()).year()];
-      for (uint32_t t : snap.DocTopics(d)) ++topics[t];
     }
     if (visible.empty() && !caller.groups.empty()) {
       // Known only from documents the caller may not see: as if unknown.
@@ -274,13 +293,28 @@ class LocalBackend final : public Backend {
       }
     }
     for (const auto& [y, n] : years) r.activity_by_year.emplace_back(y, n);
-    for (const auto& [t, n] : topics) {
-      r.topics.push_back({snap.topic_name(t), static_cast<double>(n) / static_cast<double>(visible.size()), n});
+    // Topics by person-topic strength (engine/topic_strength.h).
+    engine::TopicStrengthOptions so;
+    so.group_mask = mask;
+    for (const engine::PersonTopicStrength& e : engine::PersonTopicStrengths(snap, p, so)) {
+      if (r.topics.size() >= 15) break;
+      TopicStrength x;
+      x.topic = snap.topic_name(e.topic);
+      x.strength = e.strength;
+      x.documents = e.docs;
+      x.share = static_cast<double>(e.docs) / static_cast<double>(visible.size());
+      for (size_t role = 0; role < engine::kNumTopicRoles; ++role) {
+        if (e.by_role[role] > 0) {
+          x.by_role.emplace_back(engine::TopicRoleName(static_cast<engine::TopicRole>(role)), e.by_role[role]);
+        }
+      }
+      x.first_active = e.first_active;
+      x.last_active = e.last_active;
+      x.recent = e.recent;
+      x.previous = e.previous;
+      x.trend = std::string(engine::TopicTrendName(e.trend));
+      r.topics.push_back(std::move(x));
     }
-    std::sort(r.topics.begin(), r.topics.end(), [](const TopicStrength& a, const TopicStrength& b) {
-      return a.documents != b.documents ? a.documents > b.documents : a.topic < b.topic;
-    });
-    if (r.topics.size() > 15) r.topics.resize(15);
     // Top documents: accepted answers, then score, then recency.
     std::sort(visible.begin(), visible.end(), [&](uint32_t a, uint32_t b) {
       const engine::DocInfo &x = snap.doc(a), &y = snap.doc(b);
@@ -318,32 +352,51 @@ class LocalBackend final : public Backend {
   }
 
   absl::StatusOr<std::vector<TopicResult>> ListTopics(size_t limit, const Caller& caller) override {
+    TopicsQuery q;
+    q.limit = limit;
+    return FindTopics(q, caller);
+  }
+
+  // Topics by visible documents (or the ones asked for, any spelling), with a
+  // trend over two periods ending at the newest document, and their strongest
+  // people by person-topic strength (engine/topic_strength.h).
+  absl::StatusOr<std::vector<TopicResult>> FindTopics(const TopicsQuery& q, const Caller& caller) override {
+    if (q.period_days == 0) return absl::InvalidArgumentError("period_days must be at least 1");
     std::shared_ptr<const State> state = Current();
     const engine::Snapshot& snap = *state->snapshot;
     const engine::GroupBits mask = Mask(snap, caller);
-    const int64_t end = snap.max_timestamp(), day = 86400;
+    const int64_t end = snap.max_timestamp();
+    const int64_t period = static_cast<int64_t>(q.period_days) * 86400;
     std::vector<uint64_t> count(snap.num_topics()), recent(snap.num_topics()), before(snap.num_topics());
-    absl::flat_hash_map<uint64_t, uint32_t> people;  // (topic << 32 | person) -> docs
     for (uint32_t d = 0; d < snap.num_docs(); ++d) {
       if (!snap.DocVisible(d, mask)) continue;
       const engine::DocInfo& di = snap.doc(d);
       for (uint32_t t : snap.DocTopics(d)) {
         ++count[t];
-        if (di.timestamp > end - 90 * day) ++recent[t];
-        else if (di.timestamp > end - 180 * day) ++before[t];
-        if (di.author != engine::kNone && !snap.person(di.author).opted_out) {
-          ++people[(static_cast<uint64_t>(t) << 32) | di.author];
+        if (di.timestamp > end - period) {
+          ++recent[t];
+        } else if (di.timestamp > end - 2 * period) {
+          ++before[t];
         }
       }
     }
     std::vector<uint32_t> order;
-    for (uint32_t t = 0; t < snap.num_topics(); ++t) {
-      if (count[t] > 0) order.push_back(t);
+    if (!q.topics.empty()) {
+      for (const std::string& name : q.topics) {
+        const uint32_t t = snap.FindTopic(name);
+        if (t != engine::kNone && count[t] > 0 && std::find(order.begin(), order.end(), t) == order.end()) {
+          order.push_back(t);
+        }
+      }
+    } else {
+      for (uint32_t t = 0; t < snap.num_topics(); ++t) {
+        if (count[t] > 0) order.push_back(t);
+      }
+      std::sort(order.begin(), order.end(), [&](uint32_t a, uint32_t b) {
+        return count[a] != count[b] ? count[a] > count[b] : snap.topic_name(a) < snap.topic_name(b);
+      });
     }
-    std::sort(order.begin(), order.end(), [&](uint32_t a, uint32_t b) {
-      return count[a] != count[b] ? count[a] > count[b] : snap.topic_name(a) < snap.topic_name(b);
-    });
-    if (limit > 0 && order.size() > limit) order.resize(limit);
+    if (q.limit > 0 && order.size() > q.limit) order.resize(q.limit);
     std::vector<TopicResult> out;
     absl::flat_hash_map<uint32_t, size_t> slot;
     for (uint32_t t : order) {
@@ -351,19 +404,22 @@ class LocalBackend final : public Backend {
       TopicResult r;
       r.topic = snap.topic_name(t);
       r.documents = count[t];
+      r.recent = recent[t];
+      r.previous = before[t];
       r.trend = static_cast<double>(recent[t] + 1) / static_cast<double>(before[t] + 1);
+      r.direction = std::string(engine::TopicTrendName(engine::TrendOf(static_cast<uint32_t>(recent[t]),
+                                                                         static_cast<uint32_t>(before[t]))));
+      for (const std::string& sp : snap.TopicSpellings(t)) r.spellings.push_back(sp);
       out.push_back(std::move(r));
     }
-    for (const auto& [key, n] : people) {
-      auto it = slot.find(static_cast<uint32_t>(key >> 32));
-      if (it == slot.end()) continue;
-      const engine::PersonInfo& pi = snap.person(static_cast<uint32_t>(key & 0xffffffffu));
-      out[it->second].top_people.emplace_back(pi.name.empty() ? pi.id : pi.name, n);
-    }
-    for (TopicResult& r : out) {
-      std::sort(r.top_people.begin(), r.top_people.end(),
-                [](const auto& a, const auto& b) { return a.second != b.second ? a.second > b.second : a.first < b.first; });
-      if (r.top_people.size() > 3) r.top_people.resize(3);
+    engine::TopicStrengthOptions so;
+    so.group_mask = mask;
+    // Sorted by topic, strongest person first.
+    for (const engine::TopicPersonStrength& e : engine::AllTopicStrengths(snap, so)) {
+      auto it = slot.find(e.topic);
+      if (it == slot.end() || out[it->second].top_people.size() >= 3) continue;
+      const engine::PersonInfo& pi = snap.person(e.person);
+      out[it->second].top_people.emplace_back(pi.name.empty() ? pi.id : pi.name, e.strength);
     }
     return out;
   }
@@ -661,9 +717,14 @@ class LocalBackend final : public Backend {
     const auto t1 = std::chrono::steady_clock::now();
     WK_ASSIGN_OR_RETURN(std::vector<indexer::Person> persons, reader->ListPersons());
     const auto t2 = std::chrono::steady_clock::now();
+    engine::SnapshotOptions snap_options;
+    // Derived topics: a tag's spelling is the display form of a merged topic.
+    if (auto derived = reader->ListMetadata(indexer::kDerivedTopicMetaPrefix); derived.ok()) {
+      for (auto& [key, value] : *derived) snap_options.derived_topics.push_back(key.substr(indexer::kDerivedTopicMetaPrefix.size()));
+    }
     std::vector<std::span<const indexer::StoredDoc>> spans;
     for (const auto& p : parts) spans.emplace_back(*p);
-    WK_ASSIGN_OR_RETURN(std::shared_ptr<const engine::Snapshot> snap, engine::BuildSnapshot(spans, persons));
+    WK_ASSIGN_OR_RETURN(std::shared_ptr<const engine::Snapshot> snap, engine::BuildSnapshot(spans, persons, snap_options));
     const auto t3 = std::chrono::steady_clock::now();
     auto state = std::make_shared<State>();
     state->snapshot = std::move(snap);
@@ -866,6 +927,13 @@ absl::StatusOr<network::CoverageReport> Backend::GetTopicCoverage(const network:
 
 absl::StatusOr<network::NetworkReport> Backend::GetTalentNetwork(const network::NetworkOptions&, const Caller&) {
   return absl::UnimplementedError("this backend has no talent network");
+}
+
+absl::StatusOr<std::vector<TopicResult>> Backend::FindTopics(const TopicsQuery& q, const Caller& caller) {
+  if (!q.topics.empty() || q.period_days != 90) {
+    return absl::UnimplementedError("this backend lists topics only (no lookup, 90-day trend)");
+  }
+  return ListTopics(q.limit, caller);
 }
 
 absl::StatusOr<std::unique_ptr<Backend>> Backend::Open(const std::string& db_dir, const BackendOptions& options) {

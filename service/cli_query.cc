@@ -217,7 +217,14 @@ int RunProfile(const Target& t, const std::string& person) {
   if (!p.ok()) return FailCommand(p.status());
   if (t.as_json) {
     json topics = json::array(), docs = json::array(), contacts = json::array(), years = json::array();
-    for (const TopicStrength& x : p->topics) topics.push_back({{"topic", x.topic}, {"strength", x.strength}, {"documents", x.documents}});
+    for (const TopicStrength& x : p->topics) {
+      json roles = json::object();
+      for (const auto& [role, n] : x.by_role) roles[role] = n;
+      topics.push_back({{"topic", x.topic}, {"strength", x.strength}, {"documents", x.documents}, {"share", x.share},
+                        {"by_role", roles}, {"first_active", FormatDate(x.first_active)},
+                        {"last_active", FormatDate(x.last_active)}, {"recent", x.recent}, {"previous", x.previous},
+                        {"trend", x.trend}});
+    }
     for (const Evidence& e : p->top_documents) docs.push_back(EvidenceJson(e));
     for (const auto& [name, n] : p->contacts) contacts.push_back({{"name", name}, {"interactions", n}});
     for (const auto& [y, n] : p->activity_by_year) years.push_back({{"year", y}, {"documents", n}});
@@ -231,8 +238,14 @@ int RunProfile(const Target& t, const std::string& person) {
   if (!p->aliases.empty()) std::printf("aliases: %s\n", absl::StrJoin(p->aliases, ", ").c_str());
   std::printf("documents: %llu, active %s .. %s\n", static_cast<unsigned long long>(p->documents),
               FormatDate(p->first_active).c_str(), FormatDate(p->last_active).c_str());
-  std::printf("topics:\n");
-  for (const TopicStrength& x : p->topics) std::printf("  %-30s %5llu docs  %.2f\n", x.topic.c_str(), static_cast<unsigned long long>(x.documents), x.strength);
+  std::printf("topics (strength = role-weighted documents, half-life 365 days; trend: last 365 days vs the 365 before):\n");
+  for (const TopicStrength& x : p->topics) {
+    std::vector<std::string> roles;
+    for (const auto& [role, n] : x.by_role) roles.push_back(absl::StrFormat("%s %d", role, n));
+    std::printf("  %-30s %7.2f %5llu docs  last %s  %-9s  %s\n", x.topic.c_str(), x.strength,
+                static_cast<unsigned long long>(x.documents), FormatDate(x.last_active).c_str(), x.trend.c_str(),
+                absl::StrJoin(roles, ", ").c_str());
+  }
   std::printf("top documents:\n");
   for (const Evidence& e : p->top_documents) std::printf("  [%s %s] %s\n", e.kind.c_str(), FormatDate(e.timestamp).c_str(), e.title.c_str());
   std::printf("contacts:\n");
@@ -247,27 +260,44 @@ int RunProfile(const Target& t, const std::string& person) {
   return 0;
 }
 
-int RunTopics(const Target& t, size_t limit) {
-  auto backend = Open(t);
+struct TopicsArgs {
+  Target t;
+  TopicsQuery q;
+};
+
+int RunTopics(const TopicsArgs& a) {
+  for (const std::string& name : a.q.topics) {
+    if (absl::Status s = CheckQuerySize("topic", name); !s.ok()) return FailCommand(s);
+  }
+  if (a.q.period_days == 0) return FailCommand(absl::InvalidArgumentError("--period-days must be at least 1"));
+  auto backend = Open(a.t);
   if (!backend.ok()) return FailCommand(backend.status());
-  auto topics = (*backend)->ListTopics(limit, Caller{});
+  auto topics = (*backend)->FindTopics(a.q, Caller{});
   if (!topics.ok()) return FailCommand(topics.status());
-  if (t.as_json) {
+  if (a.t.as_json) {
     json arr = json::array();
     for (const TopicResult& r : *topics) {
       json people = json::array();
-      for (const auto& [name, s] : r.top_people) people.push_back({{"name", name}, {"documents", s}});
-      arr.push_back({{"topic", r.topic}, {"documents", r.documents}, {"top_people", people}, {"trend", r.trend}});
+      for (const auto& [name, s] : r.top_people) people.push_back({{"name", name}, {"strength", s}});
+      arr.push_back({{"topic", r.topic}, {"documents", r.documents}, {"top_people", people}, {"trend", r.trend},
+                     {"recent", r.recent}, {"previous", r.previous}, {"direction", r.direction},
+                     {"spellings", r.spellings}});
     }
-    Print({{"topics", arr}});
+    Print({{"period_days", a.q.period_days}, {"topics", arr}});
     return 0;
   }
-  std::printf("%-32s %8s %7s  %s\n", "TOPIC", "DOCS", "TREND", "TOP PEOPLE");
+  if (!a.q.topics.empty() && topics->empty()) {
+    std::printf("no such topic: %s\n", absl::StrJoin(a.q.topics, ", ").c_str());
+    return 0;
+  }
+  std::printf("%-32s %8s %7s %-9s  %s   (trend: last %u days vs the %u before)\n", "TOPIC", "DOCS", "TREND", "DIRECTION",
+              "TOP PEOPLE (strength)", a.q.period_days, a.q.period_days);
   for (const TopicResult& r : *topics) {
     std::vector<std::string> names;
-    for (const auto& [name, s] : r.top_people) names.push_back(name);
-    std::printf("%-32s %8llu %6.2fx  %s\n", r.topic.c_str(), static_cast<unsigned long long>(r.documents), r.trend,
-                absl::StrJoin(names, ", ").c_str());
+    for (const auto& [name, s] : r.top_people) names.push_back(absl::StrFormat("%s (%.1f)", name, s));
+    std::printf("%-32s %8llu %6.2fx %-9s  %s\n", r.topic.c_str(), static_cast<unsigned long long>(r.documents), r.trend,
+                r.direction.c_str(), absl::StrJoin(names, ", ").c_str());
+    if (r.spellings.size() > 1) std::printf("%-32s spellings: %s\n", "", absl::StrJoin(r.spellings, ", ").c_str());
   }
   return 0;
 }
@@ -305,12 +335,16 @@ void RegisterQueryCommands(CLI::App& app, int* exit_code) {
   profile->add_option("--person", *person, "Person id or identity key")->required();
   profile->callback([pt, person, exit_code] { *exit_code = RunProfile(*pt, *person); });
 
-  auto tt = std::make_shared<Target>();
-  auto limit = std::make_shared<size_t>(30);
-  CLI::App* topics = app.add_subcommand("topics", "Topics with document counts, top people and recent trend");
-  AddTargetOptions(topics, tt.get());
-  topics->add_option("--limit", *limit, "Show at most this many (0 = all)")->capture_default_str();
-  topics->callback([tt, limit, exit_code] { *exit_code = RunTopics(*tt, *limit); });
+  auto ta = std::make_shared<TopicsArgs>();
+  ta->q.limit = 30;
+  CLI::App* topics = app.add_subcommand("topics", "Topics with document counts, strongest people and trend (or look topics up)");
+  AddTargetOptions(topics, &ta->t);
+  topics->add_option("--limit", ta->q.limit, "Show at most this many (0 = all)")->capture_default_str();
+  topics->add_option("--topic", ta->q.topics,
+                     "Only this topic, in any spelling (\"neural network\" = neural-networks; repeatable)");
+  topics->add_option("--period-days", ta->q.period_days, "Trend: the last this many days vs the same before")
+      ->capture_default_str();
+  topics->callback([ta, exit_code] { *exit_code = RunTopics(*ta); });
 }
 
 }  // namespace whoknows::service

@@ -175,6 +175,19 @@ absl::StatusOr<std::vector<TopicResult>> RemoteClient::ListTopics(size_t limit) 
   return FromProto(resp);
 }
 
+absl::StatusOr<std::vector<TopicResult>> RemoteClient::FindTopics(const TopicsQuery& q) {
+  v1::ListTopicsRequest req;
+  req.set_limit(static_cast<uint32_t>(std::min<size_t>(q.limit, UINT32_MAX)));
+  for (const std::string& t : q.topics) req.add_topics(t);
+  req.set_period_days(q.period_days);
+  v1::ListTopicsResponse resp;
+  grpc::ClientContext ctx;
+  impl_->Prepare(&ctx, timeout_seconds_);
+  grpc::Status s = impl_->stub->ListTopics(&ctx, req, &resp);
+  if (!s.ok()) return FromGrpcStatus(s);
+  return FromProto(resp);
+}
+
 absl::StatusOr<network::CoverageReport> RemoteClient::GetTopicCoverage(const network::NetworkOptions& options) {
   v1::GetTopicCoverageRequest req;
   OptionsToProto(options, req.mutable_query());

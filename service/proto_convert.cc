@@ -142,6 +142,13 @@ void ToProto(const ProfileResult& in, v1::GetPersonResponse* out) {
     p->set_topic(t.topic);
     p->set_strength(t.strength);
     p->set_documents(t.documents);
+    p->set_share(t.share);
+    NamedCounts(t.by_role, p->mutable_by_role());
+    p->set_first_active(t.first_active);
+    p->set_last_active(t.last_active);
+    p->set_recent(t.recent);
+    p->set_previous(t.previous);
+    p->set_trend(t.trend);
   }
   for (const Evidence& e : in.top_documents) ToProto(e, out->add_top_documents());
   for (const auto& [name, n] : in.contacts) {
@@ -165,7 +172,20 @@ ProfileResult FromProto(const v1::GetPersonResponse& in) {
   p.documents = in.documents();
   p.first_active = in.first_active();
   p.last_active = in.last_active();
-  for (const v1::TopicStrength& t : in.topics()) p.topics.push_back({t.topic(), t.strength(), t.documents()});
+  for (const v1::TopicStrength& t : in.topics()) {
+    TopicStrength x;
+    x.topic = t.topic();
+    x.strength = t.strength();
+    x.documents = t.documents();
+    x.share = t.share();
+    for (const v1::NamedCount& c : t.by_role()) x.by_role.emplace_back(c.name(), c.count());
+    x.first_active = t.first_active();
+    x.last_active = t.last_active();
+    x.recent = t.recent();
+    x.previous = t.previous();
+    x.trend = t.trend();
+    p.topics.push_back(std::move(x));
+  }
   for (const v1::Evidence& e : in.top_documents()) p.top_documents.push_back(FromProto(e));
   for (const v1::Contact& c : in.contacts()) p.contacts.emplace_back(c.name(), c.interactions());
   for (const v1::YearActivity& y : in.activity_by_year()) p.activity_by_year.emplace_back(y.year(), y.documents());
@@ -183,6 +203,10 @@ void ToProto(const std::vector<TopicResult>& in, v1::ListTopicsResponse* out) {
       ps->set_strength(s);
     }
     p->set_trend(t.trend);
+    p->set_recent(t.recent);
+    p->set_previous(t.previous);
+    p->set_direction(t.direction);
+    for (const std::string& sp : t.spellings) p->add_spellings(sp);
   }
 }
 
@@ -194,6 +218,10 @@ std::vector<TopicResult> FromProto(const v1::ListTopicsResponse& in) {
     t.documents = p.documents();
     for (const v1::PersonStrength& ps : p.top_people()) t.top_people.emplace_back(ps.name(), ps.strength());
     t.trend = p.trend();
+    t.recent = p.recent();
+    t.previous = p.previous();
+    t.direction = p.direction();
+    t.spellings = Strings(p.spellings());
     out.push_back(std::move(t));
   }
   return out;

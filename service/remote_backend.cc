@@ -23,6 +23,9 @@ class RemoteBackend final : public Backend {
   absl::StatusOr<std::vector<TopicResult>> ListTopics(size_t limit, const Caller&) override {
     return client_->ListTopics(limit);
   }
+  absl::StatusOr<std::vector<TopicResult>> FindTopics(const TopicsQuery& q, const Caller&) override {
+    return client_->FindTopics(q);
+  }
   absl::StatusOr<indexer::IndexStats> GetStats() override { return client_->GetStats(); }
   absl::StatusOr<IngestCounts> Ingest(std::vector<indexer::Record>,
                                       std::vector<std::pair<std::string, std::string>>) override {

@@ -147,6 +147,11 @@ function yearChart(activity) {
   return chart;
 }
 
+// "answered 3, asked 1" from a TopicStrength's documents by role.
+function topicRoles(t) {
+  return (t.byRole || []).map((r) => `${r.name} ${num(r.count)}`).join(', ');
+}
+
 async function showPerson(id) {
   const view = $('view');
   view.replaceChildren();
@@ -165,7 +170,10 @@ async function showPerson(id) {
     h('div', { class: 'grid' },
       h('section', { class: 'card', 'aria-labelledby': 'h-topics' }, h('h3', { id: 'h-topics' }, 'Topics'),
         topics.length ? h('div', { class: 'strength' }, topics.slice(0, 12).map((t) => [
-          h('span', {}, t.topic), bar(num(t.strength), maxS), h('span', { class: 'meta' }, `${num(t.documents)} docs`)]))
+          h('span', {}, t.topic), bar(num(t.strength), maxS),
+          h('span', { class: 'meta', title: topicRoles(t) },
+            `${num(t.documents)} docs` + (t.lastActive ? ` · last ${date(t.lastActive)}` : '')
+            + (t.trend && t.trend !== 'steady' ? ` · ${t.trend}` : ''))]))
           : h('p', { class: 'meta' }, 'No topics.')),
       h('section', { class: 'card', 'aria-labelledby': 'h-activity' }, h('h3', { id: 'h-activity' }, 'Activity per year'),
         yearChart(p.activityByYear))),
@@ -259,7 +267,8 @@ async function showTopics() {
   setStatus('Loading topics…');
   const data = await api('/v1/topics?limit=50');
   const topics = data.topics || [];
-  setStatus(`${topics.length} topics, most documents first; trend = last 90 days of the corpus over the 90 before`);
+  setStatus(`${topics.length} topics, most documents first; trend = last 90 days of the corpus over the 90 before; `
+    + 'top people by strength (role-weighted documents, recent ones count more)');
   const maxD = Math.max(0, ...topics.map((t) => num(t.documents)));
   view.append(h('div', { class: 'table-wrap' }, h('table', { class: 'topics' },
     h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, 'Topic'), h('th', { scope: 'col', class: 'num' }, 'Documents'),
@@ -269,7 +278,7 @@ async function showTopics() {
       return h('tr', {},
         h('th', { scope: 'row' }, h('a', { href: '#/?q=' + encodeURIComponent(t.topic) }, t.topic)),
         h('td', { class: 'num' }, String(num(t.documents)), ' ', bar(num(t.documents), maxD)),
-        h('td', { class: 'num ' + (tr > 1.05 ? 'up' : tr < 0.95 ? 'down' : '') },
+        h('td', { class: 'num ' + (tr > 1.05 ? 'up' : tr < 0.95 ? 'down' : ''), title: t.direction || '' },
           (tr > 1.05 ? '▲ ' : tr < 0.95 ? '▼ ' : '• ') + fmt(tr)),
         h('td', {}, (t.topPeople || []).slice(0, 3).map((p) => p.name).join(', ')));
     })))));

@@ -52,6 +52,10 @@ struct SnapshotOptions {
   // Threads with more distinct authors than this add no "shared a thread"
   // contacts (quadratic otherwise); replies still do.
   size_t max_thread_contacts = 50;
+  // Topics derived from text (the index's "dtopic:" metadata), any order:
+  // when spellings of one topic merge, a source's tag spelling is preferred
+  // as the display form over a derived one.
+  std::vector<std::string> derived_topics;
 };
 
 enum class VertexKind { kPerson, kDoc, kTopic };
@@ -110,7 +114,18 @@ class Snapshot {
   // --- tables
   const PersonInfo& person(uint32_t p) const { return persons_[p]; }
   const DocInfo& doc(uint32_t d) const { return docs_[d]; }
+  // Topics are one per key (indexer::TopicKey): every spelling of a topic in
+  // the index ("neural-networks" tag, "neural-network" derived, "Neural
+  // Networks") is one topic vertex. topic_name is its display form: the most
+  // used spelling, a source's tag spelling before a derived one.
   const std::string& topic_name(uint32_t t) const { return topic_names_[t]; }
+  const std::string& topic_key(uint32_t t) const { return topic_keys_[t]; }
+  // The spellings of topic t as stored in the index (T terms), sorted: what a
+  // search filter on t must match.
+  std::span<const std::string> TopicSpellings(uint32_t t) const {
+    return std::span<const std::string>(topic_spellings_.data() + topic_spelling_offsets_[t],
+                                        topic_spelling_offsets_[t + 1] - topic_spelling_offsets_[t]);
+  }
   uint32_t topic_doc_count(uint32_t t) const { return topic_doc_counts_[t]; }
   const std::string& community_name(uint32_t c) const { return community_names_[c]; }
   uint32_t num_communities() const { return static_cast<uint32_t>(community_names_.size()); }
@@ -125,6 +140,8 @@ class Snapshot {
 
   // --- lookups (kNone when absent)
   uint32_t FindPerson(std::string_view id) const;
+  // Any spelling of a topic (display form, a stored spelling, or what a user
+  // types: case, '-'/'_'/' ', plural and other stemmed forms do not matter).
   uint32_t FindTopic(std::string_view name) const;
   uint32_t FindCommunity(std::string_view name) const;
   uint32_t DocIndex(uint32_t docid) const;
@@ -165,6 +182,10 @@ class Snapshot {
   std::vector<DocInfo> docs_;
   std::vector<std::string> topic_names_;  // sorted; index = topic
   std::vector<uint32_t> topic_doc_counts_;
+  std::vector<std::string> topic_keys_;  // index = topic
+  std::vector<uint32_t> topic_by_key_;   // topics sorted by key
+  std::vector<uint32_t> topic_spelling_offsets_{0};
+  std::vector<std::string> topic_spellings_;
   std::vector<std::string> community_names_;  // sorted
   std::vector<std::string> group_names_;
   std::vector<uint32_t> doc_topic_offsets_{0}, doc_topics_;

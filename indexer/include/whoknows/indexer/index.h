@@ -136,6 +136,10 @@ class IndexWriter {
   virtual absl::Status PutMetadata(const std::vector<std::pair<std::string, std::string>>& entries) = 0;
 };
 
+// User metadata "dtopic:<topic>" -> "1" marks a T-term spelling as derived
+// from text (not a source's tag); see IndexReader::ListMetadata.
+inline constexpr std::string_view kDerivedTopicMetaPrefix = "dtopic:";
+
 // User metadata keys are limited by Xapian's B-tree; longer keys are refused.
 inline constexpr size_t kMaxMetadataKeyBytes = 240;
 // The prefix of every user metadata key holding personal data of `person_id`

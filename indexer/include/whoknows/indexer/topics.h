@@ -152,6 +152,12 @@ class TopicExtractor {
   std::shared_ptr<StemmerHolder> stemmer_;
 };
 
+// The canonical key of a topic, tag or user-typed topic name (as
+// TopicExtractor::Key): "neural-networks", "Neural Network" and
+// "neural_networks" all give "neural network". Every place that compares
+// topics compares keys. Thread-safe (one stemmer per thread).
+std::string TopicKey(std::string_view topic);
+
 // True for the built-in stop-words (English function words, greetings and
 // sign-offs, mail and web boilerplate, very generic verbs and nouns).
 bool IsTopicStopWord(std::string_view lower_word);

@@ -116,8 +116,14 @@ struct ConnectionResult {
 
 struct TopicStrength {
   std::string topic;
-  double strength = 0;
+  double strength = 0;    // person-topic strength (engine/topic_strength.h)
   uint64_t documents = 0;
+  // Added with person-topic strength; empty/zero from older servers.
+  double share = 0;                                         // documents / the person's documents
+  std::vector<std::pair<std::string, uint64_t>> by_role;    // role name -> documents (non-zero only)
+  int64_t first_active = 0, last_active = 0;
+  uint64_t recent = 0, previous = 0;                        // documents in the last trend window / the one before
+  std::string trend;                                        // rising, declining, steady, inactive
 };
 
 struct ProfileResult {
@@ -136,8 +142,19 @@ struct ProfileResult {
 struct TopicResult {
   std::string topic;
   uint64_t documents = 0;
-  std::vector<std::pair<std::string, double>> top_people;  // name, strength
-  double trend = 0;  // docs in the last 90 days of the corpus / the 90 before (1 = flat)
+  std::vector<std::pair<std::string, double>> top_people;  // name, person-topic strength, strongest first
+  double trend = 0;  // (docs in the last period + 1) / (docs in the period before + 1) (1 = flat)
+  // Added with person-topic strength; empty/zero from older servers.
+  uint64_t recent = 0, previous = 0;  // docs in the last period / the one before
+  std::string direction;              // rising, declining, steady, inactive (engine::TrendOf)
+  std::vector<std::string> spellings;  // the index's spellings merged into this topic
+};
+
+// `topics` lookups and listing (ListTopicsRequest).
+struct TopicsQuery {
+  size_t limit = 20;                // 0 = all
+  std::vector<std::string> topics;  // only these, any spelling (Snapshot::FindTopic); empty = most documents first
+  uint32_t period_days = 90;        // trend period
 };
 
 struct IngestCounts {
@@ -253,6 +270,11 @@ class Backend {
     (void)person, (void)limit, (void)caller;
     return absl::UnimplementedError("ListRoutings");
   }
+  // Topics with documents, trend and strongest people; q.topics looks
+  // topics up in any spelling (unknown ones are left out). The default
+  // serves q.limit and q.period_days 90 from ListTopics; InvalidArgument
+  // for q.period_days 0.
+  virtual absl::StatusOr<std::vector<TopicResult>> FindTopics(const TopicsQuery& q, const Caller& caller);
 };
 
 }  // namespace whoknows::service

@@ -41,6 +41,7 @@ class RemoteClient {
   absl::StatusOr<network::CoverageReport> GetTopicCoverage(const network::NetworkOptions& options);
   absl::StatusOr<network::NetworkReport> GetTalentNetwork(const network::NetworkOptions& options);
   absl::StatusOr<std::vector<TopicResult>> ListTopics(size_t limit);
+  absl::StatusOr<std::vector<TopicResult>> FindTopics(const TopicsQuery& q);
   absl::StatusOr<indexer::IndexStats> GetStats();
   absl::Status OptOut(const std::string& person, bool opted_out);
   absl::StatusOr<uint64_t> Erase(const std::string& person);
