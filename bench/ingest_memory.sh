@@ -18,11 +18,19 @@ for which in old new; do
   hwm() { awk '/VmHWM/{print $2}' /proc/$S/status; }
   echo "$which: ready after $(echo "$(date +%s.%N) - $start" | bc) s, VmRSS $(rss) kB; $(uptime | sed 's/.*load/load/')"
   $BIN/ingest_probe --target 127.0.0.1:$PORT --rounds 1 --give-up 120 --json > $W/probe0.json
+  idle() {  # builds that log refreshes: wait until every ingest sent so far is in the snapshot (a timed-out Ingest
+            # call still runs to its end on the server), so RSS is read between refreshes, not during one
+    if grep -q 'snapshot:' $W/err; then
+      for _ in $(seq 1 600); do [ $(grep -c 'snapshot:' $W/err) -ge $1 ] && break; sleep 1; done
+    fi
+  }
+  idle 1
   first=$(rss)
   echo "$which: after ingest 1: VmRSS $first kB; $(cat $W/probe0.json)"
   sleep 1  # ingest_probe nonces are per second
   for i in $(seq 1 $NB); do
     $BIN/ingest_probe --target 127.0.0.1:$PORT --rounds 10 --give-up 120 --json > $W/probe.json
+    idle $((1 + 10 * i))
     now=$(rss)
     echo "$which: after $((1 + 10 * i)) ingests: VmRSS $now kB ($(echo "scale=3; $now / $first" | bc)x of after 1), VmHWM $(hwm) kB; $(cat $W/probe.json)"
   done
