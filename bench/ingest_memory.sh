@@ -5,6 +5,8 @@
 #   bench/ingest_memory.sh OLD_DIR NEW_DIR DB PORT [BATCHES_OLD] [BATCHES_NEW]
 # OLD_DIR/NEW_DIR hold `whoknows` and `ingest_probe` (a build dir's service/ and bench/ binaries copied flat).
 # Defaults: 2 batches (20 ingests) for the baseline, 10 (100 ingests) for the new build. Scratch in ${TMPDIR:-/tmp}.
+# WARMUP=QUERIES_FILE: first 400 FindExperts at 4 in flight (LOAD=path of whoknows-load), so that RSS after the first
+# ingest already includes what queries on every server thread allocate.
 OLD=$1 NEW=$2 DB=$3 PORT=$4 NB_OLD=${5:-2} NB_NEW=${6:-10}
 W=${TMPDIR:-/tmp}/ingest-memory
 for which in old new; do
@@ -17,12 +19,24 @@ for which in old new; do
   rss() { awk '/VmRSS/{print $2}' /proc/$S/status; }
   hwm() { awk '/VmHWM/{print $2}' /proc/$S/status; }
   echo "$which: ready after $(echo "$(date +%s.%N) - $start" | bc) s, VmRSS $(rss) kB; $(uptime | sed 's/.*load/load/')"
+  if [ -n "$WARMUP" ]; then
+    $LOAD --target 127.0.0.1:$PORT --method experts --queries "$WARMUP" --concurrency 4 --requests 400 --json > $W/warm.json
+    echo "$which: after 400 warm-up queries: VmRSS $(rss) kB"
+  fi
   $BIN/ingest_probe --target 127.0.0.1:$PORT --rounds 1 --give-up 120 --json > $W/probe0.json
+  idle() {  # builds that log refreshes: wait until every ingest sent so far is in the snapshot (a timed-out Ingest
+            # call still runs to its end on the server), so RSS is read between refreshes, not during one
+    if grep -q 'snapshot:' $W/err; then
+      for _ in $(seq 1 600); do [ $(grep -c 'snapshot:' $W/err) -ge $1 ] && break; sleep 1; done
+    fi
+  }
+  idle 1
   first=$(rss)
   echo "$which: after ingest 1: VmRSS $first kB; $(cat $W/probe0.json)"
   sleep 1  # ingest_probe nonces are per second
   for i in $(seq 1 $NB); do
     $BIN/ingest_probe --target 127.0.0.1:$PORT --rounds 10 --give-up 120 --json > $W/probe.json
+    idle $((1 + 10 * i))
     now=$(rss)
     echo "$which: after $((1 + 10 * i)) ingests: VmRSS $now kB ($(echo "scale=3; $now / $first" | bc)x of after 1), VmHWM $(hwm) kB; $(cat $W/probe.json)"
   done
