@@ -312,10 +312,6 @@ struct Scored {
   double score, vote, ppr, prior, recent, topic, contact, vote_raw, ppr_raw;
   double activity = 0, recent_activity = 0, idle_days = 0, model = 0;
   double answers = 0, accepted = 0, questions = 0;  // before `now`
-  // Learned-ranker features: activity in the last 30 / 90 days, person-topic
-  // strength over the last recent_days, the share of the query's vote mass,
-  // 1 / (1 + rank) among the candidates by vote and by recent activity.
-  double act30 = 0, act90 = 0, topic_recent = 0, vote_share = 0, vote_rank = 0, recent_rank = 0;
 };
 
 CandidateFeatures Featurize(const Scored& x) {
@@ -334,13 +330,7 @@ CandidateFeatures Featurize(const Scored& x) {
                                       std::log1p(x.answers),
                                       std::log1p(x.questions),
                                       std::log1p(x.idle_days),
-                                      x.score,
-                                      std::log1p(x.act30),
-                                      std::log1p(x.act90),
-                                      x.topic_recent,
-                                      x.vote_share,
-                                      x.vote_rank,
-                                      x.recent_rank};
+                                      x.score};
   for (size_t i = 0; i < kNumRankFeatures; ++i) f.x[i] = static_cast<float>(v[i]);
   return f;
 }
@@ -420,7 +410,7 @@ absl::StatusOr<std::vector<Scored>> Score(const Snapshot& s, std::span<const ind
     for (auto& q : qtopics) q.second = total > 0 ? q.second / total : 0;
   }
 
-  std::vector<double> topic_n(qtopics.size(), 0.0), topic_rn(qtopics.size(), 0.0);
+  std::vector<double> topic_n(qtopics.size(), 0.0);
 
   // --- candidates: the people of the hits and of the propagation ...
   std::vector<uint32_t> cand(sc.touched.begin(), sc.touched.end());
@@ -514,7 +504,6 @@ absl::StatusOr<std::vector<Scored>> Score(const Snapshot& s, std::span<const ind
     if (want_activity || want_topic) {
       double all = 0, recent = 0;
       int64_t last = 0;
-      const int64_t from30 = ref - 30 * 86400, from90 = ref - 90 * 86400;
       for (uint32_t d : s.PersonDocs(p)) {
         if (!before(d)) continue;
         const DocInfo& di = s.doc(d);
@@ -530,16 +519,11 @@ absl::StatusOr<std::vector<Scored>> Score(const Snapshot& s, std::span<const ind
         }
         all += n;
         if (di.timestamp >= recent_from) recent += n;
-        if (di.timestamp >= from90) x.act90 += n;
-        if (di.timestamp >= from30) x.act30 += n;
         last = std::max(last, di.timestamp);
         if (want_topic && di.kind != indexer::RecordKind::kQuestion) {
           for (uint32_t t : s.DocTopics(d)) {
             for (size_t k = 0; k < qtopics.size(); ++k) {
-              if (qtopics[k].first == t) {
-                topic_n[k] += 1;
-                if (di.timestamp >= recent_from) topic_rn[k] += 1;
-              }
+              if (qtopics[k].first == t) topic_n[k] += 1;
             }
           }
         }
@@ -551,8 +535,7 @@ absl::StatusOr<std::vector<Scored>> Score(const Snapshot& s, std::span<const ind
       x.recent = std::log1p(recent);
       for (size_t k = 0; k < qtopics.size(); ++k) {
         x.topic += qtopics[k].second * std::log1p(topic_n[k]);
-        x.topic_recent += qtopics[k].second * std::log1p(topic_rn[k]);
-        topic_n[k] = topic_rn[k] = 0;
+        topic_n[k] = 0;
       }
     }
     if (!contact.empty()) {
@@ -567,26 +550,6 @@ absl::StatusOr<std::vector<Scored>> Score(const Snapshot& s, std::span<const ind
     scored.push_back(x);
   }
   auto norm = [](double v, double m) { return m > 0 ? v / m : 0.0; };
-  if (features) {  // features relative to the candidate list
-    double vote_total = 0, max_topic_recent = 0;
-    for (const Scored& x : scored) {
-      vote_total += x.vote_raw;
-      max_topic_recent = std::max(max_topic_recent, x.topic_recent);
-    }
-    std::vector<uint32_t> order(scored.size());
-    auto rank_by = [&](auto key, auto set) {
-      for (uint32_t i = 0; i < order.size(); ++i) order[i] = i;
-      std::sort(order.begin(), order.end(), [&](uint32_t a, uint32_t b) { return key(scored[a]) > key(scored[b]); });
-      for (size_t r = 0; r < order.size(); ++r) set(scored[order[r]], 1.0 / (1.0 + static_cast<double>(r)));
-    };
-    rank_by([](const Scored& x) { return x.vote_raw; }, [](Scored& x, double v) { x.vote_rank = x.vote_raw > 0 ? v : 0; });
-    rank_by([](const Scored& x) { return x.recent_activity; },
-            [](Scored& x, double v) { x.recent_rank = x.recent_activity > 0 ? v : 0; });
-    for (Scored& x : scored) {
-      x.vote_share = norm(x.vote_raw, vote_total);
-      x.topic_recent = norm(x.topic_recent, max_topic_recent);
-    }
-  }
   std::vector<Scored> out;
   out.reserve(scored.size());
   for (Scored& x : scored) {
@@ -631,8 +594,7 @@ std::vector<Expert> PopularityFor(const Snapshot& s, const AskOptions& o) {
 const std::array<const char*, kNumRankFeatures>& FeatureNames() {
   static const std::array<const char*, kNumRankFeatures> names = {
       "vote",       "ppr",          "prior",         "recent",           "topic",   "contact",   "log_vote_raw",
-      "log_activity", "log_recent_activity", "acceptance_ratio", "log_answers", "log_questions", "log_idle_days", "blend",
-      "log_activity_30d", "log_activity_90d", "topic_recent", "vote_share", "vote_rank", "recent_rank"};
+      "log_activity", "log_recent_activity", "acceptance_ratio", "log_answers", "log_questions", "log_idle_days", "blend"};
   return names;
 }
 

@@ -179,12 +179,8 @@ std::vector<std::pair<uint32_t, double>> VoteScores(const Snapshot& snapshot, st
 // normalised components (vote, ppr, prior, recent, topic, contact), then
 // log(1+vote_raw), log(1+activity), log(1+recent activity), acceptance ratio
 // (accepted / answers), log(1+answers), log(1+questions), log(1+days since
-// last active), the blend score, log(1+activity in the last 30 days), the
-// same for 90 days, topic strength over the last recent_days (normalised),
-// the share of the candidates' vote mass, 1/(1+rank) by vote and by recent
-// activity among the candidates. The graph features are ppr, topic, contact,
-// topic_recent.
-inline constexpr size_t kNumRankFeatures = 20;
+// last active), the blend score. The graph features are ppr, topic, contact.
+inline constexpr size_t kNumRankFeatures = 14;
 const std::array<const char*, kNumRankFeatures>& FeatureNames();
 struct CandidateFeatures {
   uint32_t person = kNone;
