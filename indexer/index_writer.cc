@@ -138,12 +138,9 @@ class XapianIndexWriter final : public IndexWriter {
       if (derive && db_.get_doccount() < options_.topics.warmup_docs) {
         warmup_.push_back({shard_index, docid, std::move(record), source_topics});
       }
-      // The new document counts in the frequencies of its words from now on
-      // (frequencies are shard 0's: documents of other shards do not count).
-      if (shard_index == 0) {
-        for (const std::string& w : words_) {
-          if (auto it = df_cache_.find(w); it != df_cache_.end()) ++it->second;
-        }
+      // The new document counts in the frequencies of its words from now on.
+      for (const std::string& w : words_) {
+        if (auto it = df_cache_.find(w); it != df_cache_.end()) ++it->second;
       }
       words_.clear();
     }));
@@ -234,9 +231,8 @@ class XapianIndexWriter final : public IndexWriter {
       // documents to re-add, never documents whose author keys are unbound.
       for (Xapian::WritableDatabase& shard : shards_) shard.commit();
     }));
-    // Document frequencies stay cached across commits (Add keeps them
-    // current); re-read from the index only when the cache grows large.
-    if (df_cache_.size() > kMaxDfCache) df_cache_.clear();
+    // Document frequencies are re-read from the index after each commit.
+    df_cache_.clear();
     new_derived_.clear();
     dirty_keys_.clear();
     dirty_names_.clear();
@@ -253,7 +249,6 @@ class XapianIndexWriter final : public IndexWriter {
       return absl::NotFoundError(absl::StrFormat("unknown person %s", person_id));
     }
     uint64_t removed = 0;
-    df_cache_.clear();  // erased documents leave the frequencies
     const std::vector<std::string> keys = it->second.keys;
     WK_RETURN_IF_ERROR(GuardXapian(absl::StrFormat("erase %s", person_id), [&] {
       for (const std::string& k : keys) {
@@ -683,10 +678,7 @@ class XapianIndexWriter final : public IndexWriter {
   Xapian::TermGenerator termgen_;
   TopicExtractor extractor_;
   TopicVocabulary vocabulary_;
-  // word -> document frequency in shard 0, kept current by Add; cleared when
-  // documents are erased, re-derived (warmup) or the cache outgrows kMaxDfCache.
-  static constexpr size_t kMaxDfCache = 1'000'000;
-  absl::flat_hash_map<std::string, uint64_t> df_cache_;
+  absl::flat_hash_map<std::string, uint64_t> df_cache_;  // word -> document frequency, until the next commit
   absl::flat_hash_map<std::string, absl::flat_hash_set<std::string>> stop_keys_;  // by community
   std::vector<std::string> words_;  // candidate words of the document being added
   std::vector<std::string> author_keys_;
