@@ -18,7 +18,9 @@
 //   that name belongs to in that source (for merges by name).
 // Topics: T terms hold a source's tags and topics derived from text
 // (indexer/topics.h), in one vocabulary; "dtopic:<topic>" -> "1" marks the
-// derived ones.
+// derived ones. Each spelling is stored as given; readers merge spellings
+// with one TopicKey into one topic (engine::Snapshot), so no re-index is
+// needed when spellings differ.
 
 #include <cstdint>
 #include <functional>
