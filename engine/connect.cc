@@ -93,15 +93,18 @@ absl::StatusOr<std::vector<Connection>> SuggestConnections(const Snapshot& s, st
   const GroupBits mask = o.group_mask;
   const uint32_t P = s.num_persons();
 
-  std::vector<uint8_t> blocked(P, 0);  // 1 = never suggest
-  blocked[me] = 1;
+  // Never suggested: me, my contacts, the excluded and the opted-out (checked
+  // where a candidate is read: a pass over every person costs more than the
+  // rest of a bounded push on a 100k-person snapshot).
+  std::vector<uint8_t> marked(P, 0);
+  marked[me] = 1;
   const std::vector<uint32_t> my_contacts = ContactsOf(s, me, mask);
-  for (uint32_t c : my_contacts) blocked[c] = 1;
+  for (uint32_t c : my_contacts) marked[c] = 1;
   for (const std::string& id : o.exclude_persons) {
     const uint32_t p = s.FindPerson(id);
-    if (p != kNone) blocked[p] = 1;
+    if (p != kNone) marked[p] = 1;
   }
-  for (uint32_t p = 0; p < P; ++p) blocked[p] |= s.person(p).opted_out;
+  auto blocked = [&](uint32_t p) { return marked[p] || s.person(p).opted_out; };
 
   std::vector<std::pair<uint32_t, double>> graph_scores;  // (person, raw)
   const char* graph_name = "ppr";
@@ -112,7 +115,7 @@ absl::StatusOr<std::vector<Connection>> SuggestConnections(const Snapshot& s, st
     const Seed seed{s.PersonVertex(me), 1.0};
     if (absl::Status st = ForwardPush(s.graph(), std::span<const Seed>(&seed, 1), po, &ws); !st.ok()) return st;
     for (VertexId v : ws.touched) {
-      if (v >= P || blocked[v] || ws.reserve[v] <= 0) continue;
+      if (v >= P || ws.reserve[v] <= 0 || blocked(v)) continue;
       const double deg = std::max(1.0f, ws.degree[v]);
       graph_scores.emplace_back(v, ws.reserve[v] / std::pow(deg, o.beta));
     }
@@ -126,7 +129,7 @@ absl::StatusOr<std::vector<Connection>> SuggestConnections(const Snapshot& s, st
       const double add = o.method == ConnectMethod::kAdamicAdar ? (deg_c > 1 ? 1.0 / std::log(deg_c) : 0.0) : 1.0;
       for (EdgeIndex e = g.row_begin(c); e < g.row_end(c); ++e) {
         const uint32_t z = g.target(e);
-        if (!(g.mask(e) & mask) || blocked[z]) continue;
+        if (!(g.mask(e) & mask) || blocked(z)) continue;
         if (acc[z] == 0) seen.push_back(z);
         acc[z] += add;
       }
@@ -137,23 +140,22 @@ absl::StatusOr<std::vector<Connection>> SuggestConnections(const Snapshot& s, st
   }
 
   // About: voting scores for the about text.
-  std::vector<double> about(P, 0.0);
+  std::vector<double> about;
   double max_about = 0;
   if (!about_hits.empty()) {
+    about.assign(P, 0.0);
     AskOptions ao = o.about;
     ao.group_mask = mask;
     // Normalise over people who can be suggested: the asker's contacts often
     // know the subject best and would otherwise squash everyone else.
     for (const auto& [p, v] : VoteScores(s, about_hits, ao)) {
-      if (blocked[p]) continue;
+      if (blocked(p)) continue;
       about[p] = v;
       max_about = std::max(max_about, v);
     }
   }
   double max_graph = 0;
   for (const auto& [p, v] : graph_scores) max_graph = std::max(max_graph, v);
-  std::vector<double> graph_dense(P, 0.0);
-  for (const auto& [p, v] : graph_scores) graph_dense[p] = v;
 
   struct Scored {
     uint32_t p;
@@ -165,12 +167,14 @@ absl::StatusOr<std::vector<Connection>> SuggestConnections(const Snapshot& s, st
     // With an about text, only people who know about it are suggested.
     if (focused && about[p] <= 0) continue;
     const double ga = max_graph > 0 ? v / max_graph : 0;
-    const double ab = max_about > 0 ? about[p] / max_about : 0;
+    const double ab = max_about > 0 ? about[p] / max_about : 0;  // max_about > 0 only when focused
     scored.push_back({p, o.w_graph * ga + (max_about > 0 ? o.w_about * ab : 0), ga, ab});
   }
   if (max_about > 0) {
+    std::vector<double> graph_dense(P, 0.0);
+    for (const auto& [p, v] : graph_scores) graph_dense[p] = v;
     for (uint32_t p = 0; p < P; ++p) {
-      if (about[p] > 0 && graph_dense[p] == 0 && !blocked[p]) {
+      if (about[p] > 0 && graph_dense[p] == 0 && !blocked(p)) {
         scored.push_back({p, o.w_about * about[p] / max_about, 0, about[p] / max_about});
       }
     }

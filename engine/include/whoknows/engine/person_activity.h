@@ -25,7 +25,7 @@ namespace whoknows::engine {
 
 class PersonActivity {
  public:
-  // O(person docs) time, 16 bytes per (person, doc) plus 8 per person.
+  // O(person docs) time, 24 bytes per (person, doc) plus 9 per person.
   static std::shared_ptr<const PersonActivity> Build(const Snapshot& snapshot);
 
   // What Score() counts per candidate: over p's documents with
@@ -54,6 +54,7 @@ class PersonActivity {
   };
   std::vector<uint32_t> offset_;
   std::vector<Prefix> prefix_;
+  std::vector<int64_t> ts_;        // timestamps of the same pairs (prefix_ minus its leading 0)
   std::vector<GroupBits> groups_;  // per person: OR of its docs' group bits
   std::vector<uint8_t> hidden_;    // per person: 1 = has a doc visible to nobody (kNoGroup)
   uint32_t num_docs_ = 0;
