@@ -144,7 +144,7 @@ void RegisterServeCommand(CLI::App& app, int* exit_code) {
   serve->add_option("--grace", a->grace_seconds, "Seconds in-flight calls may take after SIGTERM/SIGINT")
       ->capture_default_str();
   serve->add_flag("--balance", a->balance, "FindExperts balances load by default (callers may still choose)");
-  serve->add_option("--balance-weight", a->balance_options.weight, "Load discount strength (0 = none)")
+  serve->add_option("--balance-weight", a->balance_options.weight, "Load charge at full load, in units of the score spread (0 = none)")
       ->capture_default_str();
   serve->add_option("--balance-capacity", a->balance_options.default_capacity,
                     "Routed questions per week for people who set no max_per_week")
@@ -157,6 +157,12 @@ void RegisterServeCommand(CLI::App& app, int* exit_code) {
                     "Share of the last --balance-recent routed questions that counts as full load (0 = off)")
       ->capture_default_str();
   serve->add_option("--balance-recent", a->balance_options.recent_questions, "Recent questions for the share")
+      ->capture_default_str();
+  serve->add_option("--balance-activity-weight", a->balance_options.activity_weight,
+                    "The most active candidate's capacity is (1 + this) x the default")
+      ->capture_default_str();
+  serve->add_option("--balance-keep-top", a->balance_options.keep_top_margin,
+                    "The first candidate keeps the first place when this far (in score spread) ahead (< 0 = off)")
       ->capture_default_str();
   serve->add_option("--ingest-batch", a->server.ingest_batch, "Ingest messages per commit within a stream")
       ->capture_default_str();
