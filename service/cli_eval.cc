@@ -187,6 +187,10 @@ void RegisterEvalCommand(CLI::App& app, int* exit_code) {
                   "Balance: the first candidate keeps the first place when this far (in score spread) ahead "
                   "(< 0 = off)")
       ->capture_default_str();
+  cmd->add_option("--balance-route-k", a->balance_options.balance.route_k,
+                  "Balance: only who fills the first N places changes, the rest keep their order (0 = re-sort "
+                  "the pool)")
+      ->capture_default_str();
   cmd->add_option("--balance-min-mrr", a->min_mrr_ratio,
                   "Balance --validate: keep MRR at least this fraction of unbalanced")
       ->capture_default_str();
