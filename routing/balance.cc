@@ -8,16 +8,25 @@ namespace whoknows::routing {
 
 absl::StatusOr<std::vector<BalancedCandidate>> Balance(std::span<const Candidate> candidates, const LoadModel& model,
                                                        int64_t now, const BalanceOptions& o) {
-  for (double v : {o.weight, o.exponent, o.default_capacity, o.decline_weight, o.window_days, o.share_cap}) {
+  for (double v : {o.weight, o.exponent, o.default_capacity, o.decline_weight, o.window_days, o.share_cap,
+                   o.activity_weight}) {
     if (!std::isfinite(v) || v < 0) return absl::InvalidArgumentError("balance options must be finite and >= 0");
   }
   if (o.window_days <= 0 || o.default_capacity <= 0) {
     return absl::InvalidArgumentError("balance window_days and default_capacity must be > 0");
   }
+  if (std::isnan(o.keep_top_margin)) return absl::InvalidArgumentError("balance keep_top_margin must be a number");
   const double window_weeks = o.window_days / 7.0;
   const int64_t window = static_cast<int64_t>(o.window_days * 86400);
   std::vector<BalancedCandidate> out(candidates.size());
   const size_t pool = std::min(candidates.size(), std::max<size_t>(o.pool, 1));
+  // The pool's score spread: the unit in which load is charged.
+  double spread = 0, top_activity = 0;
+  if (pool > 0) {
+    spread = candidates[0].score - candidates[pool - 1].score;
+    if (!(spread > 0)) spread = std::max(std::abs(candidates[0].score), 1.0);
+    for (size_t i = 0; i < pool; ++i) top_activity = std::max(top_activity, candidates[i].activity);
+  }
   for (size_t i = 0; i < candidates.size(); ++i) {
     BalancedCandidate& b = out[i];
     b.index = i;
@@ -25,34 +34,55 @@ absl::StatusOr<std::vector<BalancedCandidate>> Balance(std::span<const Candidate
     if (i >= pool) continue;
     b.load = model.Get(candidates[i].person, now, window, o.share_cap > 0 ? o.recent_questions : 0);
     const bool own = b.load.capacity > 0;
-    b.capacity = (own ? static_cast<double>(b.load.capacity) : o.default_capacity) * window_weeks;
+    // Capacity relative to the person's own history (activity_weight 0: flat).
+    const double lift =
+        1.0 + (top_activity > 0 ? o.activity_weight * std::max(0.0, candidates[i].activity) / top_activity : 0.0);
+    b.capacity = (own ? static_cast<double>(b.load.capacity) : o.default_capacity * lift) * window_weeks;
     double u = static_cast<double>(b.load.routed) / b.capacity;
     if (o.share_cap > 0 && b.load.recent_total > 0) {
-      u = std::max(u, static_cast<double>(b.load.recent) / static_cast<double>(b.load.recent_total) / o.share_cap);
+      u = std::max(u, static_cast<double>(b.load.recent) / static_cast<double>(b.load.recent_total) /
+                          (o.share_cap * lift));
     }
-    double f = 1.0 / (1.0 + o.weight * std::pow(u, o.exponent));
     const double outcomes = static_cast<double>(b.load.declined + b.load.no_response + b.load.answered);
     const double decline_rate = (b.load.declined + 0.5 * b.load.no_response) / (outcomes + 2.0);
-    f *= std::max(0.0, 1.0 - o.decline_weight * decline_rate);
-    b.factor = f;
-    b.score = candidates[i].score * f;
+    b.penalty = (u > 0 ? o.weight * std::pow(u, o.exponent) : 0.0) + o.decline_weight * decline_rate;
+    b.score = candidates[i].score - spread * b.penalty;
     b.at_capacity = own && static_cast<double>(b.load.routed) >= b.capacity;
     if (b.at_capacity) {
-      b.note = absl::StrFormat("at capacity: %d routed in %g days of %g (x%.2f, listed after people with room)",
-                               b.load.routed, o.window_days, b.capacity, f);
+      b.note = absl::StrFormat("at capacity: %d routed in %g days of %g (-%.2f, listed after people with room)",
+                               b.load.routed, o.window_days, b.capacity, b.penalty);
     } else if (b.load.routed == 0 && b.load.recent == 0 && b.load.declined == 0) {
       b.note = absl::StrFormat("free: nothing routed in %g days", o.window_days);
     } else {
-      b.note = absl::StrFormat("%d routed in %g days of capacity %g, %d of the last %d questions, %d declined (x%.2f)",
+      b.note = absl::StrFormat("%d routed in %g days of capacity %g, %d of the last %d questions, %d declined (-%.2f)",
                                b.load.routed, o.window_days, b.capacity, b.load.recent, b.load.recent_total,
-                               b.load.declined, f);
+                               b.load.declined, b.penalty);
     }
   }
-  std::stable_sort(out.begin(), out.begin() + static_cast<std::ptrdiff_t>(pool),
+  // A clear favourite keeps the first place (unless at a capacity they set).
+  size_t first = 0;
+  if (pool > 1 && o.keep_top_margin >= 0 && !out[0].at_capacity &&
+      candidates[0].score - candidates[1].score >= o.keep_top_margin * spread) {
+    out[0].score = candidates[0].score;
+    out[0].penalty = 0;
+    out[0].note += "; kept first: clearly ahead";
+    first = 1;
+  }
+  std::stable_sort(out.begin() + static_cast<std::ptrdiff_t>(first), out.begin() + static_cast<std::ptrdiff_t>(pool),
                    [](const BalancedCandidate& a, const BalancedCandidate& b) {
                      if (a.at_capacity != b.at_capacity) return !a.at_capacity;
                      return a.score > b.score;
                    });
+  if (o.route_k > 0 && o.route_k < pool) {
+    // The first route_k by balanced score are routed; show them, and the rest, in the original order.
+    auto by_index = [](const BalancedCandidate& a, const BalancedCandidate& b) {
+      if (a.at_capacity != b.at_capacity) return !a.at_capacity;
+      return a.index < b.index;
+    };
+    const auto routed_end = out.begin() + static_cast<std::ptrdiff_t>(o.route_k);
+    std::sort(out.begin() + static_cast<std::ptrdiff_t>(first), routed_end, by_index);
+    std::sort(routed_end, out.begin() + static_cast<std::ptrdiff_t>(pool), by_index);
+  }
   return out;
 }
 

@@ -2,13 +2,19 @@
 
 #include <algorithm>
 
+#include "whoknows/engine/snapshot.h"
+
 namespace whoknows::routing {
 
 absl::Status BalanceExperts(std::vector<engine::Expert>* experts, const LoadModel& model, int64_t now,
-                            const BalanceOptions& options) {
+                            const BalanceOptions& options, const engine::Snapshot* snapshot) {
   std::vector<Candidate> cands;
   cands.reserve(experts->size());
-  for (const engine::Expert& e : *experts) cands.push_back({e.id, e.score});
+  for (const engine::Expert& e : *experts) {
+    double activity = 0;
+    if (snapshot != nullptr && e.person < snapshot->num_persons()) activity = snapshot->person(e.person).doc_count;
+    cands.push_back({e.id, e.score, activity});
+  }
   absl::StatusOr<std::vector<BalancedCandidate>> order = Balance(cands, model, now, options);
   if (!order.ok()) return order.status();
   std::vector<engine::Expert> out;
@@ -19,7 +25,7 @@ absl::Status BalanceExperts(std::vector<engine::Expert>* experts, const LoadMode
       e.score = b.score;
       e.components.emplace_back("load", static_cast<double>(b.load.routed));
       e.components.emplace_back("load_capacity", b.capacity);
-      e.components.emplace_back("load_factor", b.factor);
+      e.components.emplace_back("load_penalty", b.penalty);
       e.reason += e.reason.empty() ? b.note : "; " + b.note;
     }
     out.push_back(std::move(e));

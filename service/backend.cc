@@ -188,7 +188,8 @@ class LocalBackend final : public Backend {
     answer.ranker = state->ranker->Describe();
     WK_ASSIGN_OR_RETURN(std::vector<engine::Expert> experts, engine::RankExperts(*state->snapshot, hits, opt));
     if (balance) {
-      WK_RETURN_IF_ERROR(routing::BalanceExperts(&experts, routing_.model(), now, options_.balance));
+      WK_RETURN_IF_ERROR(
+          routing::BalanceExperts(&experts, routing_.model(), now, options_.balance, state->snapshot.get()));
       experts.erase(experts.begin(), experts.begin() + static_cast<std::ptrdiff_t>(std::min(q.offset, experts.size())));
     }
     if (experts.size() > q.k) {

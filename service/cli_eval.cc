@@ -176,10 +176,10 @@ void RegisterEvalCommand(CLI::App& app, int* exit_code) {
                 "routing/replies: replay the test period in time order, routing each question to the top 3 and "
                 "logging it; MRR beside max_share, gini and distinct_people (with --validate: tune the balance "
                 "trade-off on the validation split)");
-  cmd->add_option("--balance-weight", a->balance_options.balance.weight, "Balance: load discount strength")
+  cmd->add_option("--balance-weight", a->balance_options.balance.weight, "Balance: load charge, in units of the pool's score spread, at full load")
       ->capture_default_str();
   cmd->add_option("--balance-capacity", a->balance_options.balance.default_capacity,
-                  "Balance: routed questions per week before a person's score halves (weight 1)")
+                  "Balance: routed questions per week that count as full load")
       ->capture_default_str();
   cmd->add_option("--balance-pool", a->balance_options.balance.pool, "Balance: candidates re-ranked")
       ->capture_default_str();
@@ -191,6 +191,17 @@ void RegisterEvalCommand(CLI::App& app, int* exit_code) {
       ->capture_default_str();
   cmd->add_option("--balance-recent", a->balance_options.balance.recent_questions,
                   "Balance: how many recent questions the share is taken over")
+      ->capture_default_str();
+  cmd->add_option("--balance-activity-weight", a->balance_options.balance.activity_weight,
+                  "Balance: the most active candidate's capacity is (1 + this) x the default")
+      ->capture_default_str();
+  cmd->add_option("--balance-keep-top", a->balance_options.balance.keep_top_margin,
+                  "Balance: the first candidate keeps the first place when this far (in score spread) ahead "
+                  "(< 0 = off)")
+      ->capture_default_str();
+  cmd->add_option("--balance-route-k", a->balance_options.balance.route_k,
+                  "Balance: only who fills the first N places changes, the rest keep their order (0 = re-sort "
+                  "the pool)")
       ->capture_default_str();
   cmd->add_option("--balance-min-mrr", a->min_mrr_ratio,
                   "Balance --validate: keep MRR at least this fraction of unbalanced")

@@ -35,6 +35,7 @@ struct ServeArgs {
   double grace_seconds = 10;
   bool balance = false;
   routing::BalanceOptions balance_options;
+  bool shard_writer = false;  // --shard-writer: also hold the shards' writer
 };
 
 int RunServe(const ServeArgs& args) {
@@ -54,8 +55,8 @@ int RunServe(const ServeArgs& args) {
   }
   BackendOptions bopts;
   // --shard and --follow serve read-only: the shards' writer, or the
-  // replication master, is elsewhere.
-  bopts.writable = args.shards.empty() && args.follow_seconds <= 0;
+  // replication master, is elsewhere (unless --shard-writer: this server is it).
+  bopts.writable = (args.shards.empty() || args.shard_writer) && args.follow_seconds <= 0;
   bopts.shards = args.shards;
   bopts.follow_seconds = args.follow_seconds;
   bopts.connect_cache = !args.no_connect_cache;
@@ -128,6 +129,10 @@ void RegisterServeCommand(CLI::App& app, int* exit_code) {
   serve->add_option("--shard", a->shards,
                     "Answer from these shards combined (read-only): a path or tcp://HOST:PORT of xapian-tcpsrv; "
                     "repeatable, the first one holds the identity table");
+  serve->add_flag("--shard-writer", a->shard_writer,
+                  "With --shard: also be the shards' single writer (Ingest, routing log) over xapian-tcpsrv "
+                  "--writable; an Ingest is acknowledged only after every shard committed it, and while a shard "
+                  "is down writes fail with UNAVAILABLE naming it and resume when it is back");
   serve->add_option("--follow", a->follow_seconds,
                     "Read-only replica: every SECONDS, swap in a new snapshot when the index (kept current by "
                     "xapian-replicate) has a new revision")
@@ -144,7 +149,7 @@ void RegisterServeCommand(CLI::App& app, int* exit_code) {
   serve->add_option("--grace", a->grace_seconds, "Seconds in-flight calls may take after SIGTERM/SIGINT")
       ->capture_default_str();
   serve->add_flag("--balance", a->balance, "FindExperts balances load by default (callers may still choose)");
-  serve->add_option("--balance-weight", a->balance_options.weight, "Load discount strength (0 = none)")
+  serve->add_option("--balance-weight", a->balance_options.weight, "Load charge at full load, in units of the score spread (0 = none)")
       ->capture_default_str();
   serve->add_option("--balance-capacity", a->balance_options.default_capacity,
                     "Routed questions per week for people who set no max_per_week")
@@ -157,6 +162,16 @@ void RegisterServeCommand(CLI::App& app, int* exit_code) {
                     "Share of the last --balance-recent routed questions that counts as full load (0 = off)")
       ->capture_default_str();
   serve->add_option("--balance-recent", a->balance_options.recent_questions, "Recent questions for the share")
+      ->capture_default_str();
+  serve->add_option("--balance-activity-weight", a->balance_options.activity_weight,
+                    "The most active candidate's capacity is (1 + this) x the default")
+      ->capture_default_str();
+  serve->add_option("--balance-keep-top", a->balance_options.keep_top_margin,
+                    "The first candidate keeps the first place when this far (in score spread) ahead (< 0 = off)")
+      ->capture_default_str();
+  serve->add_option("--balance-exponent", a->balance_options.exponent, "Load exponent")->capture_default_str();
+  serve->add_option("--balance-route-k", a->balance_options.route_k,
+                    "Only who fills the first N places changes, the rest keep their order (0 = re-sort the pool)")
       ->capture_default_str();
   serve->add_option("--ingest-batch", a->server.ingest_batch, "Ingest messages per commit within a stream")
       ->capture_default_str();

@@ -993,7 +993,9 @@ absl::Status ForEachReplaySet(EvalTask task, const std::vector<std::string>& pat
     set.train_records = prep->train_;
     set.test_records = prep->test_;
     set.candidates = prep->candidates_;
-    for (const Case& c : prep->cases_) set.cases.push_back({c.key, c.now, &c.hits, &c.exclude, &c.truth});
+    set.model = prep->model_;
+    set.ranker = prep->model_note_;
+    for (const Case& c : prep->cases_) set.cases.push_back({c.key, c.now, &c.hits, &c.exclude, &c.truth, &c.asker});
     WK_RETURN_IF_ERROR(fn(set));
   }
   return absl::OkStatus();

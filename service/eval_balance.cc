@@ -41,43 +41,71 @@ std::vector<uint32_t> Counts(const engine::Snapshot& s, const Tally& t) {
   return counts;
 }
 
-absl::Status Replay(const ReplaySet& set, const EvalOptions& o, const BalanceEvalOptions& bo,
-                    std::vector<Tally>* tallies) {
+// The rankings of one data set's cases, computed once and replayed under
+// any number of balance settings (they do not depend on the load).
+struct Ranked {
+  std::vector<std::vector<engine::Expert>> whoknows;  // per case
+  std::vector<std::vector<std::string>> popularity;   // per case
+};
+
+absl::StatusOr<Ranked> RankCases(const ReplaySet& set, const EvalOptions& o, const BalanceEvalOptions& bo) {
   const engine::Snapshot& s = *set.snapshot;
-  std::vector<std::string> ranked, routed;
-  size_t rr_pointer = 0;
-  uint64_t serial = 0;
+  Ranked r;
   for (const ReplayCase& c : set.cases) {
+    // Ranked exactly as `whoknows` in RunEval: the learned ranker of this
+    // split, as of the split (where the index ends), the asker excluded. The
+    // load is taken at the question's own time (Replay).
     engine::AskOptions base = o.ask;
     base.offset = 0;
-    base.now = c.now;
+    base.now = set.split_time;
+    base.model = set.model;
+    if (c.asker != nullptr) base.asker = *c.asker;
     base.exclude_persons = *c.exclude;
     base.max_evidence = 1;
     base.max_topics = 0;
+    base.explain = false;
     base.k = std::max(o.depth, bo.balance.pool);
-    WK_ASSIGN_OR_RETURN(std::vector<engine::Expert> whoknows, engine::RankExperts(s, *c.hits, base));
+    WK_ASSIGN_OR_RETURN(std::vector<engine::Expert> w, engine::RankExperts(s, *c.hits, base));
+    for (engine::Expert& e : w) e.evidence.clear();
+    r.whoknows.push_back(std::move(w));
+    engine::AskOptions po = o.baseline_ask;
+    po.method = engine::Method::kPopularity;
+    po.k = o.depth;
+    po.offset = 0;
+    po.now = set.split_time;
+    if (c.asker != nullptr) po.asker = *c.asker;
+    po.exclude_persons = *c.exclude;
+    po.max_evidence = 1;
+    po.max_topics = 0;
+    WK_ASSIGN_OR_RETURN(std::vector<engine::Expert> p, engine::RankExperts(s, *c.hits, po));
+    std::vector<std::string> ids;
+    for (const engine::Expert& e : p) ids.push_back(e.id);
+    r.popularity.push_back(std::move(ids));
+  }
+  return r;
+}
+
+absl::Status Replay(const ReplaySet& set, const Ranked& rk, const EvalOptions& o, const BalanceEvalOptions& bo,
+                    std::vector<Tally>* tallies) {
+  const engine::Snapshot& s = *set.snapshot;
+  std::vector<std::string> ranked;
+  size_t rr_pointer = 0;
+  uint64_t serial = 0;
+  for (size_t ci = 0; ci < set.cases.size(); ++ci) {
+    const ReplayCase& c = set.cases[ci];
+    const std::vector<engine::Expert>& whoknows = rk.whoknows[ci];
     for (size_t m = 0; m < kNumMethods; ++m) {
       Tally& t = (*tallies)[m];
       ranked.clear();
-      routed.clear();
-      const std::string method = kMethods[m];
+      const std::string_view method = kMethods[m];
       if (method == "whoknows") {
         for (const engine::Expert& e : whoknows) ranked.push_back(e.id);
       } else if (method == "whoknows-balanced") {
         std::vector<engine::Expert> b = whoknows;
-        WK_RETURN_IF_ERROR(routing::BalanceExperts(&b, t.model, c.now, bo.balance));
+        WK_RETURN_IF_ERROR(routing::BalanceExperts(&b, t.model, c.now, bo.balance, &s));
         for (const engine::Expert& e : b) ranked.push_back(e.id);
       } else if (method == "popularity") {
-        engine::AskOptions po = o.baseline_ask;
-        po.method = engine::Method::kPopularity;
-        po.k = o.depth;
-        po.offset = 0;
-        po.now = c.now;
-        po.exclude_persons = *c.exclude;
-        po.max_evidence = 1;
-        po.max_topics = 0;
-        WK_ASSIGN_OR_RETURN(std::vector<engine::Expert> p, engine::RankExperts(s, *c.hits, po));
-        for (const engine::Expert& e : p) ranked.push_back(e.id);
+        ranked = rk.popularity[ci];
       } else {  // round-robin among the top-n
         const size_t n = std::min(bo.round_robin_n, whoknows.size());
         std::vector<bool> taken(whoknows.size(), false);
@@ -132,13 +160,16 @@ nlohmann::json DatasetJson(const BalanceDataset& d) {
                    {"gini", Round4(m.load.gini)},
                    {"distinct_people", m.load.distinct_people}});
   }
-  return {{"path", d.path}, {"n", d.n}, {"methods", arr}};
+  nlohmann::json j = {{"path", d.path}, {"n", d.n}, {"methods", arr}};
+  if (!d.ranker.empty()) j["ranker"] = d.ranker;
+  return j;
 }
 
 nlohmann::json OptionsJson(const routing::BalanceOptions& b) {
   return {{"weight", b.weight},         {"exponent", b.exponent},       {"default_capacity", b.default_capacity},
           {"decline_weight", b.decline_weight}, {"window_days", b.window_days}, {"pool", b.pool},
-          {"recent_questions", b.recent_questions}, {"share_cap", b.share_cap}};
+          {"recent_questions", b.recent_questions}, {"share_cap", b.share_cap},
+          {"activity_weight", b.activity_weight}, {"keep_top_margin", b.keep_top_margin}, {"route_k", b.route_k}};
 }
 
 void AppendTable(const BalanceDataset& d, std::string* out) {
@@ -160,8 +191,9 @@ absl::StatusOr<BalanceEvalReport> RunBalanceEval(EvalTask task, const std::vecto
   std::vector<std::vector<uint32_t>> pooled_counts(kNumMethods);
   std::vector<Tally> pooled(kNumMethods);
   WK_RETURN_IF_ERROR(ForEachReplaySet(task, paths, o, bo.validation, [&](const ReplaySet& set) -> absl::Status {
+    WK_ASSIGN_OR_RETURN(Ranked rk, RankCases(set, o, bo));
     std::vector<Tally> tallies(kNumMethods);
-    WK_RETURN_IF_ERROR(Replay(set, o, bo, &tallies));
+    WK_RETURN_IF_ERROR(Replay(set, rk, o, bo, &tallies));
     std::vector<std::vector<uint32_t>> counts(kNumMethods);
     for (size_t m = 0; m < kNumMethods; ++m) {
       counts[m] = Counts(*set.snapshot, tallies[m]);
@@ -171,6 +203,7 @@ absl::StatusOr<BalanceEvalReport> RunBalanceEval(EvalTask task, const std::vecto
     }
     BalanceDataset d = Summarise(set.path, counts, tallies);
     d.split_time = set.split_time;
+    d.ranker = set.ranker;
     if (o.log) {
       for (const LoadMethodResult& m : d.methods) {
         o.log(absl::StrFormat("eval --balance: %s: %-18s MRR %.3f max_share %.3f distinct %d", set.path, m.method,
@@ -202,12 +235,13 @@ std::string FormatBalanceEvalReport(const BalanceEvalReport& r) {
                         "whoknows eval %s --balance: the %s period replayed in time order, each question routed to "
                         "the top 3 and logged\n"
                         "balance: weight %g, default capacity %g/week, window %g days, share cap %g of the last %d "
-                        "questions, pool %d\n",
+                        "questions, pool %d, activity weight %g, keep-top margin %g\n",
                         EvalTaskName(r.task), r.validation ? "validation" : "test", r.balance.weight,
                         r.balance.default_capacity, r.balance.window_days, r.balance.share_cap,
-                        r.balance.recent_questions, r.balance.pool);
+                        r.balance.recent_questions, r.balance.pool, r.balance.activity_weight,
+                        r.balance.keep_top_margin);
   for (const BalanceDataset& d : r.datasets) {
-    absl::StrAppendFormat(&out, "\n%s (%d questions)\n", d.path, d.n);
+    absl::StrAppendFormat(&out, "\n%s (%d questions; whoknows ranker: %s)\n", d.path, d.n, d.ranker);
     AppendTable(d, &out);
   }
   if (r.datasets.size() > 1) {
@@ -222,14 +256,21 @@ absl::StatusOr<BalanceTuneResult> TuneBalance(EvalTask task, const std::vector<s
                                               double min_mrr_ratio) {
   // Each data set is prepared once and replayed per grid point.
   std::vector<routing::BalanceOptions> grid;
-  for (double e : {1.0, 2.0}) {
-    for (double w : {0.5, 1.0, 2.0, 4.0}) {
-      for (double share : {0.1, 0.2, 0.3, 0.5}) {
-        routing::BalanceOptions b = bo_in.balance;
-        b.exponent = e;
-        b.weight = w;
-        b.share_cap = share;
-        grid.push_back(b);
+  for (double keep : {-1.0, 0.3, 0.5}) {
+    for (double act : {0.0, 1.0, 3.0, 6.0}) {
+      for (double e : {1.0, 2.0, 3.0}) {
+        for (double share : {0.05, 0.1, 0.2, 0.3}) {
+          for (double w : {0.5, 1.0, 2.0, 4.0, 8.0}) {
+            routing::BalanceOptions b = bo_in.balance;
+            b.keep_top_margin = keep;
+            b.activity_weight = act;
+            b.exponent = e;
+            b.share_cap = share;
+            b.weight = w;
+            b.route_k = bo_in.route_k;
+            grid.push_back(b);
+          }
+        }
       }
     }
   }
@@ -237,11 +278,12 @@ absl::StatusOr<BalanceTuneResult> TuneBalance(EvalTask task, const std::vector<s
   for (std::vector<Tally>& v : pooled) v = std::vector<Tally>(kNumMethods);
   std::vector<std::vector<std::vector<uint32_t>>> counts(grid.size(), std::vector<std::vector<uint32_t>>(kNumMethods));
   WK_RETURN_IF_ERROR(ForEachReplaySet(task, paths, o, /*validation=*/true, [&](const ReplaySet& set) -> absl::Status {
+    WK_ASSIGN_OR_RETURN(Ranked rk, RankCases(set, o, bo_in));
     for (size_t g = 0; g < grid.size(); ++g) {
       BalanceEvalOptions bo = bo_in;
       bo.balance = grid[g];
       std::vector<Tally> t(kNumMethods);
-      WK_RETURN_IF_ERROR(Replay(set, o, bo, &t));
+      WK_RETURN_IF_ERROR(Replay(set, rk, o, bo, &t));
       for (size_t m = 0; m < kNumMethods; ++m) {
         std::vector<uint32_t> c = Counts(*set.snapshot, t[m]);
         counts[g][m].insert(counts[g][m].end(), c.begin(), c.end());
@@ -265,6 +307,7 @@ absl::StatusOr<BalanceTuneResult> TuneBalance(EvalTask task, const std::vector<s
       best_share = bal.load.max_share;
       best_mrr = bal.mrr;
       result.chosen = grid[g];
+      result.chosen_index = g;
       result.met = true;
     }
     result.grid.emplace_back(grid[g], std::move(d));
@@ -279,19 +322,47 @@ nlohmann::json BalanceTuneResultToJson(const BalanceTuneResult& r) {
 }
 
 std::string FormatBalanceTuneResult(const BalanceTuneResult& r) {
-  std::string out = "balance grid on the validation split (pooled): exponent weight share_cap | MRR plain/balanced | "
-                    "max_share plain/balanced | distinct plain/balanced\n";
-  for (const auto& [b, d] : r.grid) {
-    absl::StrAppendFormat(&out, "  %g %4g %5g | %.3f %.3f | %.3f %.3f | %d %d\n", b.exponent, b.weight, b.share_cap,
-                          d.methods[0].mrr, d.methods[1].mrr, d.methods[0].load.max_share,
-                          d.methods[1].load.max_share, d.methods[0].load.distinct_people,
-                          d.methods[1].load.distinct_people);
+  std::string out = absl::StrFormat(
+      "balance grid on the validation split (pooled), %d points; the Pareto frontier of (max_share, MRR) "
+      "(--json: every point)\n"
+      "  keep_top activity exponent share_cap weight | MRR plain/balanced (ratio) | max_share plain/balanced "
+      "(ratio) | distinct plain/balanced\n",
+      r.grid.size());
+  auto line = [&](const char* mark, const routing::BalanceOptions& b, const BalanceDataset& d) {
+    const LoadMethodResult& p = d.methods[0];
+    const LoadMethodResult& q = d.methods[1];
+    absl::StrAppendFormat(&out, "%s %5g %4g %g %5g %5g | %.3f %.3f (%.2f) | %.3f %.3f (%.2f) | %d %d\n", mark,
+                          b.keep_top_margin, b.activity_weight, b.exponent, b.share_cap, b.weight, p.mrr, q.mrr,
+                          p.mrr > 0 ? q.mrr / p.mrr : 0.0, p.load.max_share, q.load.max_share,
+                          p.load.max_share > 0 ? q.load.max_share / p.load.max_share : 0.0, p.load.distinct_people,
+                          q.load.distinct_people);
+  };
+  std::vector<size_t> frontier;
+  for (size_t g = 0; g < r.grid.size(); ++g) {
+    const LoadMethodResult& q = r.grid[g].second.methods[1];
+    bool dominated = false;
+    for (size_t h = 0; h < r.grid.size() && !dominated; ++h) {
+      const LoadMethodResult& q2 = r.grid[h].second.methods[1];
+      dominated = q2.mrr >= q.mrr && q2.load.max_share <= q.load.max_share &&
+                  (q2.mrr > q.mrr || q2.load.max_share < q.load.max_share || h < g);
+    }
+    if (!dominated) frontier.push_back(g);
   }
+  std::sort(frontier.begin(), frontier.end(), [&](size_t a, size_t b) {
+    return r.grid[a].second.methods[1].load.max_share < r.grid[b].second.methods[1].load.max_share;
+  });
+  for (size_t g : frontier) line(" ", r.grid[g].first, r.grid[g].second);
   if (r.met) {
-    absl::StrAppendFormat(&out, "chosen: exponent %g, weight %g, share_cap %g\n", r.chosen.exponent, r.chosen.weight,
-                          r.chosen.share_cap);
+    absl::StrAppendFormat(&out,
+                          "chosen: keep_top_margin %g, activity_weight %g, exponent %g, share_cap %g, weight %g "
+                          "(route_k %d)\n",
+                          r.chosen.keep_top_margin, r.chosen.activity_weight, r.chosen.exponent, r.chosen.share_cap,
+                          r.chosen.weight, r.chosen.route_k);
+    line(" ", r.grid[r.chosen_index].first, r.grid[r.chosen_index].second);
   } else {
-    absl::StrAppendFormat(&out, "no grid point kept MRR and 1.5x distinct people; options unchanged (weight %g, share_cap %g)\n",
+    absl::StrAppendFormat(&out,
+                          "no grid point kept MRR and 1.5x distinct people; options unchanged (weight %g, share_cap "
+                          "%g)\n",
                           r.chosen.weight, r.chosen.share_cap);
   }
   return out;

@@ -88,13 +88,13 @@ TEST_F(RoutingServerTest, AvailabilityAndBalanceOverGrpc) {
   for (const ExpertResult& e : a.experts) {
     EXPECT_NE(e.person_id, kAlice);  // away
     bool has_load = false;
-    for (const auto& [name, v] : e.components) has_load |= name == "load_factor";
+    for (const auto& [name, v] : e.components) has_load |= name == "load_penalty";
     EXPECT_TRUE(has_load) << e.person_id;
   }
   q.balance = false;
   ASSERT_OK_AND_ASSIGN(a, Client("tok-reader")->FindExperts(q));
   for (const ExpertResult& e : a.experts) {
-    for (const auto& [name, v] : e.components) EXPECT_NE(name, "load_factor");
+    for (const auto& [name, v] : e.components) EXPECT_NE(name, "load_penalty");
   }
 }
 

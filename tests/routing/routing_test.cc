@@ -64,22 +64,75 @@ TEST(LoadModelTest, CountsWindowRecentShareAndOutcomes) {
 TEST(BalanceTest, LiftsFreePeopleAndWeightZeroKeepsOrder) {
   LoadModel m;
   for (int i = 0; i < 3; ++i) m.Add(Entry("top", "r" + std::to_string(i), kT0 + i));
-  std::vector<Candidate> c = {{"top", 1.0}, {"second", 0.8}, {"third", 0.3}};
+  // The same gaps with positive (blend) and negative (learned ranker margins) scores.
+  for (double shift : {0.0, -2.0}) {
+    std::vector<Candidate> c = {{"top", 1.0 + shift}, {"second", 0.8 + shift}, {"third", 0.3 + shift}};
+    BalanceOptions o;
+    o.share_cap = 0;
+    o.weight = 0.5;
+    o.exponent = 1;
+    o.keep_top_margin = -1;
+    o.route_k = 0;
+    ASSERT_OK_AND_ASSIGN(auto b, Balance(c, m, kT0 + 10, o));
+    ASSERT_EQ(b.size(), 3u);
+    // "top" is at full load (3 of 3): charged 0.5 of the spread 0.7, 1.0 - 0.35 = 0.65 < 0.8 free.
+    EXPECT_EQ(b[0].index, 1u) << shift;
+    EXPECT_EQ(b[1].index, 0u) << shift;
+    EXPECT_NEAR(b[1].penalty, 0.5, 1e-9);
+    EXPECT_NEAR(b[1].score, 0.65 + shift, 1e-9);
+    EXPECT_EQ(b[2].index, 2u);  // 0.3 is too far below to be lifted over 0.65
+    // A clear favourite (0.2 ahead, more than 0.1 of the spread) keeps the first place.
+    o.keep_top_margin = 0.1;
+    ASSERT_OK_AND_ASSIGN(b, Balance(c, m, kT0 + 10, o));
+    EXPECT_EQ(b[0].index, 0u);
+    o.keep_top_margin = 0.5;  // 0.2 < 0.35: not clear enough
+    ASSERT_OK_AND_ASSIGN(b, Balance(c, m, kT0 + 10, o));
+    EXPECT_EQ(b[0].index, 1u);
+    o.keep_top_margin = -1;
+    // Capacity relative to history: the most active candidate may take twice the default.
+    c[0].activity = 40;
+    c[1].activity = 2;
+    o.activity_weight = 1;
+    ASSERT_OK_AND_ASSIGN(b, Balance(c, m, kT0 + 10, o));
+    EXPECT_EQ(b[0].index, 0u);  // half loaded: 1.0 - 0.7 * 0.25 = 0.825 > 0.8
+    EXPECT_NEAR(b[0].capacity, 6, 1e-9);
+    o.activity_weight = 0;
+    o.weight = 0;
+    o.decline_weight = 0;
+    ASSERT_OK_AND_ASSIGN(b, Balance(c, m, kT0 + 10, o));
+    EXPECT_EQ(b[0].index, 0u);
+    o.window_days = 0;
+    EXPECT_FALSE(Balance(c, m, kT0, o).ok());
+  }
+}
+
+// route_k: only who fills the routed places changes; they and everyone else
+// keep their original order, so a loaded person lands just below the routed places.
+TEST(BalanceTest, RouteKRebalancesOnlyTheRoutedPlaces) {
+  LoadModel m;
+  for (int i = 0; i < 3; ++i) m.Add(Entry("a", "r" + std::to_string(i), kT0 + i));
+  std::vector<Candidate> c = {{"a", 1.0}, {"b", 0.95}, {"c", 0.9}, {"d", 0.85}, {"e", 0.1}};
   BalanceOptions o;
   o.share_cap = 0;
-  o.weight = 1;
-  ASSERT_OK_AND_ASSIGN(auto b, Balance(c, m, kT0 + 10, o));
-  ASSERT_EQ(b.size(), 3u);
-  EXPECT_EQ(b[0].index, 1u);  // 0.8 free beats 1.0 / (1 + 3/3)
-  EXPECT_EQ(b[1].index, 0u);
-  EXPECT_NEAR(b[1].factor, 0.5, 1e-9);
-  EXPECT_EQ(b[2].index, 2u);  // 0.3 is too far below to be lifted over 0.5
-  o.weight = 0;
+  o.weight = 0.5;
+  o.exponent = 1;
+  o.keep_top_margin = -1;
   o.decline_weight = 0;
+  o.route_k = 0;  // full re-sort: "a" (1.0 - 0.5 * 0.9 = 0.55) falls below "d"
+  ASSERT_OK_AND_ASSIGN(auto b, Balance(c, m, kT0 + 10, o));
+  std::vector<size_t> order;
+  for (const auto& x : b) order.push_back(x.index);
+  EXPECT_EQ(order, (std::vector<size_t>{1, 2, 3, 0, 4}));
+  o.route_k = 2;  // "b" and "c" are routed; "a" comes right after them, ahead of "d"
   ASSERT_OK_AND_ASSIGN(b, Balance(c, m, kT0 + 10, o));
-  EXPECT_EQ(b[0].index, 0u);
-  o.window_days = 0;
-  EXPECT_FALSE(Balance(c, m, kT0, o).ok());
+  order.clear();
+  for (const auto& x : b) order.push_back(x.index);
+  EXPECT_EQ(order, (std::vector<size_t>{1, 2, 0, 3, 4}));
+  o.keep_top_margin = 0.01;  // "a" is 0.05 ahead of "b", more than 0.01 of the spread 0.9: kept first
+  ASSERT_OK_AND_ASSIGN(b, Balance(c, m, kT0 + 10, o));
+  order.clear();
+  for (const auto& x : b) order.push_back(x.index);
+  EXPECT_EQ(order, (std::vector<size_t>{0, 1, 2, 3, 4}));
 }
 
 // A replay fixture: ten questions in one week, each routed to the top person
@@ -146,7 +199,7 @@ class BackendRoutingTest : public ::testing::Test {
   }
   void Open() {
     backend_.reset();
-    BackendOptions o;
+    BackendOptions o = options_;
     o.writable = true;
     ASSERT_OK_AND_ASSIGN(backend_, Backend::Open(db_, o));
   }
@@ -165,6 +218,7 @@ class BackendRoutingTest : public ::testing::Test {
 
   TempDir dir_;
   std::string db_;
+  BackendOptions options_;
   std::unique_ptr<Backend> backend_;
 };
 
@@ -275,6 +329,14 @@ TEST_F(BackendRoutingTest, BalanceShowsLoadAndLiftsFreePeople) {
   ExpertsQuery q;
   q.text = "xapian index ranking";
   q.balance = true;
+  // By default a clear favourite keeps the first place (keep_top_margin), marked so.
+  ASSERT_OK_AND_ASSIGN(auto kept, backend_->FindExperts(q, Caller{}));
+  ASSERT_GE(kept.experts.size(), 2u);
+  EXPECT_EQ(kept.experts[0].person_id, top);
+  EXPECT_NE(kept.experts[0].reason.find("kept first"), std::string::npos) << kept.experts[0].reason;
+  // Without that protection the loaded favourite gives way to someone free.
+  options_.balance.keep_top_margin = -1;
+  Open();
   ASSERT_OK_AND_ASSIGN(auto a, backend_->FindExperts(q, Caller{}));
   ASSERT_GE(a.experts.size(), 2u);
   EXPECT_NE(a.experts[0].person_id, top);

@@ -15,10 +15,12 @@ namespace whoknows::routing {
 
 // Reorders *experts with Balance() at `now`, sets each one's score to the
 // balanced score and adds the components "load" (routed in the window),
-// "load_capacity" and "load_factor", and the load note to the reason.
-// InvalidArgument for bad options.
+// "load_capacity" and "load_penalty" (in units of the pool's score spread),
+// and the load note to the reason. With `snapshot` (the one the experts were
+// ranked on), each person's activity (documents authored) scales their
+// capacity by BalanceOptions::activity_weight. InvalidArgument for bad options.
 absl::Status BalanceExperts(std::vector<engine::Expert>* experts, const LoadModel& model, int64_t now,
-                            const BalanceOptions& options);
+                            const BalanceOptions& options, const engine::Snapshot* snapshot = nullptr);
 
 // How many candidates to rank so that balancing can lift people from below
 // the page: offset + k + 1, at least options.pool.

@@ -121,46 +121,69 @@ class LoadModel {
 
 // --- the balance re-ranking
 //
-// Each candidate's score s is multiplied by a load factor
-//     f = 1 / (1 + weight * u^exponent) * (1 - decline_weight * decline_rate)
+// Scores may have any sign and scale (the learned ranker's are pairwise
+// margins, the blend's are positive), so load is charged in units of the
+// pool's own score spread (the first candidate's score minus the last one's
+// in the pool): each of the first `pool` candidates gets
+//     score' = score - spread * (weight * u^exponent + decline_weight * decline_rate)
 //     u = max(routed / capacity, recent_share / share_cap)
 // where routed counts the questions routed to the person in the last
 // window_days, capacity is their max_per_week (scaled to the window) or
 // default_capacity; recent_share is the person's share of the last
 // recent_questions questions routed to anyone (so load also counts where
-// questions are rarer than one a week; share_cap 0 turns it off); decline_rate = (declined + no_response / 2) /
-// (outcomes + 2) (smoothed so one decline does not sink anyone). A free person
-// keeps f = 1, so one with a slightly lower score overtakes a loaded one:
-// with weight 1 and default capacity 3, three routings this week halve a
-// score. People at or over a capacity they set themselves (max_per_week) go
-// after everyone under theirs, marked "at capacity". Only the first `pool`
-// candidates are re-ranked (the rest keep their order below them), so a
-// free but unrelated person far down the list never jumps to the top.
-// weight = 0 and decline_weight = 0 give back the input order.
+// questions are rarer than one a week; share_cap 0 turns it off); decline_rate
+// = (declined + no_response / 2) / (outcomes + 2) (smoothed so one decline does
+// not sink anyone). A free person is charged nothing, so a loaded person is
+// passed only by free people whose score is within weight * u^exponent of the
+// spread below theirs: the swap is score-gap aware (a clear favourite keeps
+// their place; a near tie goes to whoever is free).
+//   activity_weight: capacity relative to the person's own history: a
+// candidate's default capacity and share_cap are scaled by (1 +
+// activity_weight * activity / the largest activity in the pool), so people
+// who answer a lot can take more before they count as loaded.
+//   keep_top_margin: the first candidate keeps the first place, whatever their
+// load, when ahead of the second by at least this fraction of the spread (the
+// rest are still balanced below them); < 0 turns it off.
+//   route_k: > 0 re-ranks only who fills the first route_k places (the people
+// a question is routed to): they are the route_k best by balanced score, listed
+// in their original order, and everyone else follows in the original order, so
+// a loaded person moved out of the routed places lands just below them instead
+// of far down the list. 0 re-sorts the whole pool by balanced score.
+// People at or over a capacity they set themselves (max_per_week) go after
+// everyone under theirs, marked "at capacity". Only the first `pool`
+// candidates are re-ranked (the rest keep their order below them), so a free
+// but unrelated person far down the list never jumps to the top. weight = 0
+// and decline_weight = 0 give back the input order.
 struct BalanceOptions {
-  double weight = 0.5;  // chosen on the routing validation split (README "Balanced routing")
-  double exponent = 1.0;
+  // Defaults: the setting chosen on the routing validation split of the four
+  // Stack Exchange sites (README "Balanced routing", bench/RESULTS.md).
+  double weight = 1.0;
+  double exponent = 3.0;
   double default_capacity = 3.0;  // routed questions per week when the person set none
   double decline_weight = 0.5;
   double window_days = 7;
   size_t pool = 20;
   size_t recent_questions = 20;
-  double share_cap = 0.2;  // a person holding this share of recent questions counts as full
+  double share_cap = 0.3;  // a person holding this share of recent questions counts as full
+  double activity_weight = 0;
+  double keep_top_margin = 0.3;
+  size_t route_k = 3;
 };
 
 struct Candidate {
   std::string person;
   double score = 0;
+  double activity = 0;  // the person's past activity (e.g. documents authored); 0 = unknown
 };
 
 struct BalancedCandidate {
   size_t index = 0;       // into the input
   double score = 0;       // balanced score
-  double factor = 1;      // score / input score
+  double penalty = 0;     // (score - balanced score) / spread: the load charge in spread units
   PersonLoad load;
   double capacity = 0;    // the capacity used (per window)
   bool at_capacity = false;
-  std::string note;       // for the reason: "2 routed this week of capacity 3 (x0.60)"
+  std::string note;       // for the reason: "2 routed in 7 days of capacity 3, ... (-0.40 spread)"
 };
 
 // Re-ranks `candidates` (best first) by load at `now`. Returns one entry per

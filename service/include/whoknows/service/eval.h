@@ -51,6 +51,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <span>
 #include <string>
 #include <string_view>
@@ -198,6 +199,7 @@ struct ReplayCase {
   const std::vector<indexer::SearchHit>* hits = nullptr;
   const std::vector<std::string>* exclude = nullptr;  // person ids
   const std::vector<std::string>* truth = nullptr;    // person ids
+  const std::string* asker = nullptr;                 // person id ("" unknown)
 };
 struct ReplaySet {
   std::string path;
@@ -205,6 +207,10 @@ struct ReplaySet {
   std::vector<ReplayCase> cases;
   int64_t split_time = 0;
   size_t records = 0, train_records = 0, test_records = 0, candidates = 0;
+  // The whoknows ranker of RunEval on this split (trained on the history
+  // before the split; null = the blend), so a replay ranks as `whoknows` does.
+  std::shared_ptr<const engine::RankModel> model;
+  std::string ranker;  // "learned (...)" or "blend (...)"
 };
 // Prepares each data set exactly as RunEval (routing/replies only), or with
 // `validation` as TuneOnValidation does (the training period split again),

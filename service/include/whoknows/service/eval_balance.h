@@ -10,6 +10,9 @@
 // of routed counts over every person active before the split (zeros
 // included), and distinct_people.
 //
+// Every method ranks from the same lists as `whoknows` in RunEval (the learned
+// ranker trained on the history before the split, as of the split), computed
+// once per data set and replayed under each balance setting.
 // Methods (same run, same split): whoknows (unbalanced), whoknows-balanced
 // (routing::BalanceExperts, as FindExperts with balance), popularity, and
 // round-robin (whoknows top-10, routed to 3 of them by a rotating pointer;
@@ -28,7 +31,7 @@ namespace whoknows::service {
 
 struct BalanceEvalOptions {
   routing::BalanceOptions balance;
-  size_t route_k = 3;
+  size_t route_k = 3;  // also balance.route_k: the places balance fills (routing::BalanceOptions::route_k)
   size_t round_robin_n = 10;
   bool validation = false;  // replay the validation split of the training period instead of the test period
 };
@@ -44,6 +47,7 @@ struct BalanceDataset {
   size_t n = 0;
   std::vector<LoadMethodResult> methods;
   int64_t split_time = 0;
+  std::string ranker;  // how whoknows ranked: "learned (...)" or "blend (...)" (ReplaySet::ranker)
 };
 
 struct BalanceEvalReport {
@@ -61,13 +65,15 @@ absl::StatusOr<BalanceEvalReport> RunBalanceEval(EvalTask task, const std::vecto
 nlohmann::json BalanceEvalReportToJson(const BalanceEvalReport& report);
 std::string FormatBalanceEvalReport(const BalanceEvalReport& report);
 
-// Grid search of balance.weight x balance.default_capacity on the validation
-// split (never test): the setting with the lowest pooled max_share among
-// those keeping MRR >= min_mrr_ratio x unbalanced and distinct people >=
-// 1.5x; ties to higher MRR. Returns the report of every grid point.
+// Grid search of keep_top_margin x activity_weight x share_cap x weight on
+// the validation split (never test): the setting with the lowest pooled
+// max_share among those keeping MRR >= min_mrr_ratio x unbalanced and
+// distinct people >= 1.5x; ties to higher MRR. Returns the report of every
+// grid point (the text marks the Pareto frontier of max_share and MRR).
 struct BalanceTuneResult {
   routing::BalanceOptions chosen;  // the given options when no grid point met the constraints
   bool met = false;
+  size_t chosen_index = 0;  // into grid, when met
   std::vector<std::pair<routing::BalanceOptions, BalanceDataset>> grid;  // pooled validation figures
 };
 absl::StatusOr<BalanceTuneResult> TuneBalance(EvalTask task, const std::vector<std::string>& paths,
