@@ -32,7 +32,8 @@ struct EvalArgs {
   int ltr_rounds = 200;
   int ltr_depth = 3;
   std::string ltr_booster = "gblinear";
-  bool json = false, validate = false, quiet = false;
+  engine::TrainOptions connect_train = engine::ConnectTrainOptions{}.train;
+  bool json = false, validate = false, quiet = false, on_validation = false;
   bool balance = false;
   BalanceEvalOptions balance_options;
   double min_mrr_ratio = 0.95;
@@ -80,6 +81,8 @@ int RunEvalCommand(const EvalArgs& a) {
   o.train.rounds = a.ltr_rounds;
   o.train.max_depth = a.ltr_depth;
   o.train.booster = a.ltr_booster;
+  o.connect_train.train = a.connect_train;
+  o.validation_split = a.on_validation;
   for (const std::string& kv : a.params) {
     const size_t eq = kv.find('=');
     double value = 0;
@@ -160,6 +163,15 @@ void RegisterEvalCommand(CLI::App& app, int* exit_code) {
   cmd->add_option("--ltr-rounds", a->ltr_rounds, "XGBoost boosting rounds")->capture_default_str();
   cmd->add_option("--ltr-depth", a->ltr_depth, "XGBoost tree depth")->capture_default_str();
   cmd->add_option("--ltr-booster", a->ltr_booster, "XGBoost booster (gbtree, gblinear)")->capture_default_str();
+  cmd->add_flag("--on-validation", a->on_validation,
+                "Report every method on the validation split (the training period split again), not the test split");
+  cmd->add_option("--connect-booster", a->connect_train.booster, "connect: XGBoost booster (gbtree, gblinear)")
+      ->capture_default_str();
+  cmd->add_option("--connect-rounds", a->connect_train.rounds, "connect: XGBoost boosting rounds")
+      ->capture_default_str();
+  cmd->add_option("--connect-depth", a->connect_train.max_depth, "connect: XGBoost tree depth")->capture_default_str();
+  cmd->add_option("--connect-objective", a->connect_train.objective, "connect: XGBoost ranking objective")
+      ->capture_default_str();
   cmd->add_flag("--balance", a->balance,
                 "routing/replies: replay the test period in time order, routing each question to the top 3 and "
                 "logging it; MRR beside max_share, gini and distinct_people (with --validate: tune the balance "
