@@ -44,17 +44,39 @@ std::vector<uint32_t> VisibleCommunities(const Snapshot& s, uint32_t p, GroupBit
 absl::StatusOr<std::vector<RankedCandidate>> LearnedScores(const Snapshot& s, uint32_t me,
                                                            const std::vector<uint8_t>& blocked,
                                                            const ConnectOptions& o) {
-  std::shared_ptr<const InteractionGraph> g = o.interactions;
-  if (g == nullptr) g = InteractionGraph::Build(s);
   ConnectFeatureOptions fo = o.model->features();
   fo.group_mask = o.group_mask;
   fo.as_of = o.as_of;
-  ConnectFeaturizer f(s, *g, fo);
   std::vector<uint32_t> exclude;
   for (uint32_t p = 0; p < blocked.size(); ++p) {
     if (blocked[p]) exclude.push_back(p);
   }
-  return RankWithModel(s, &f, *o.model, me, exclude);
+  if (o.interactions == nullptr) {
+    std::shared_ptr<const InteractionGraph> g = InteractionGraph::Build(s);
+    ConnectFeaturizer f(s, *g, fo);
+    return RankWithModel(s, &f, *o.model, me, exclude);
+  }
+  // The featurizer's per-person counts cost O(docs) to build: keep one per thread for the
+  // last (interaction graph, mask, as_of, model). The graph is per snapshot and held here, so a
+  // matching pointer means the same snapshot (the caller holds it alive).
+  struct Cached {
+    std::shared_ptr<const InteractionGraph> graph;
+    std::shared_ptr<const ConnectModel> model;
+    GroupBits mask = 0;
+    int64_t as_of = 0;
+    std::unique_ptr<ConnectFeaturizer> f;
+  };
+  thread_local Cached cache;
+  if (cache.f == nullptr || cache.graph != o.interactions || cache.model != o.model || cache.mask != o.group_mask ||
+      cache.as_of != o.as_of) {
+    cache.f.reset();
+    cache.graph = o.interactions;
+    cache.model = o.model;
+    cache.mask = o.group_mask;
+    cache.as_of = o.as_of;
+    cache.f = std::make_unique<ConnectFeaturizer>(s, *cache.graph, fo);
+  }
+  return RankWithModel(s, cache.f.get(), *o.model, me, exclude);
 }
 
 }  // namespace

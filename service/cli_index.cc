@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <map>
+#include <optional>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
@@ -15,6 +16,7 @@
 #include "whoknows/indexer/merge_suggestions.h"
 #include "whoknows/indexer/pipeline.h"
 #include "whoknows/service/cli.h"
+#include "whoknows/service/connect_training.h"
 #include "whoknows/service/progress.h"
 
 namespace whoknows::service {
@@ -37,7 +39,7 @@ struct IndexArgs {
   std::string community, visibility, source, aliases;
   size_t commit_every = 5000;
   size_t max_record_bytes = 16 << 20;
-  bool strict = false, json = false, quiet = false, no_name_merge = false;
+  bool strict = false, json = false, quiet = false, no_name_merge = false, no_connect_model = false;
   uint32_t shards = 0;
   std::vector<std::string> shard_locations;
 };
@@ -99,6 +101,17 @@ int RunIndex(const IndexArgs& a) {
   const indexer::IndexSummary& s = r->summary;
   if (!a.quiet) progress.Finish(s.read + s.skipped);
   for (const auto& [path, err] : r->failed_paths) LogError("cannot read %s: %s", path, err);
+  // The learned connect ranking, trained from the whole history and stored with the index
+  // (service/connect_training.h). Local indexes only; a failure leaves the documents indexed.
+  std::optional<ConnectTrainingReport> connect;
+  if (!a.db.empty() && !a.no_connect_model) {
+    absl::StatusOr<ConnectTrainingReport> c = TrainConnectModel(a.db);
+    if (c.ok()) {
+      connect = *c;
+    } else {
+      LogWarning("index: connect model not trained: %s", c.status().ToString());
+    }
+  }
   if (a.json) {
     json j{{"read", s.read + s.skipped}, {"indexed", s.indexed}, {"duplicates", s.duplicates},
            {"skipped", s.skipped}, {"commits", s.commits}};
@@ -123,6 +136,13 @@ int RunIndex(const IndexArgs& a) {
     j["name_merge"] = !a.no_name_merge;
     j["name_merges"] = merges;
     j["name_merges_blocked"] = blocked;
+    if (connect) {
+      j["connect_model"] = {{"learned", connect->learned},
+                            {"note", connect->note},
+                            {"groups", connect->groups},
+                            {"rows", connect->rows},
+                            {"seconds", connect->seconds_snapshot + connect->seconds_features + connect->seconds_train}};
+    }
     PrintJson(j);
   } else {
     std::printf("read %llu, indexed %llu new, %llu duplicates, %llu skipped\n",
@@ -148,6 +168,11 @@ int RunIndex(const IndexArgs& a) {
     for (const indexer::NameMergeBlocked& b : s.name_merges_blocked) {
       std::printf("not merged by name: %s (%s): %s and %s: %s\n", b.name.c_str(), b.source.c_str(), b.person.c_str(),
                   b.other.c_str(), b.reason.c_str());
+    }
+    if (connect) {
+      std::printf("connect ranking: %s; %.1f s (snapshot %.1f, history %.1f, training %.1f)\n", connect->note.c_str(),
+                  connect->seconds_snapshot + connect->seconds_features + connect->seconds_train,
+                  connect->seconds_snapshot, connect->seconds_features, connect->seconds_train);
     }
   }
   if (!r->failed_paths.empty()) return 2;
@@ -366,6 +391,8 @@ void RegisterIndexCommands(CLI::App& app, int* exit_code) {
   index->add_option("--commit-every", a->commit_every, "Documents per commit")->capture_default_str();
   index->add_option("--max-record-bytes", a->max_record_bytes, "Skip records larger than this")->capture_default_str();
   index->add_flag("--strict", a->strict, "Exit non-zero when any record is skipped");
+  index->add_flag("--no-connect-model", a->no_connect_model,
+                  "Do not train the learned connect ranking from the history (the hand-tuned one is used)");
   index->add_flag("--no-name-merge", a->no_name_merge,
                   "Do not merge mail identities by display name (see people --suggest-merges)");
   index->add_flag("--json", a->json, "Print the summary as JSON");
