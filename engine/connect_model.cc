@@ -168,7 +168,7 @@ const std::array<const char*, kNumConnectFeatures>& ConnectFeatureNames() {
       "contact_common_neighbours", "contact_adamic_adar", "ppr", "ppr_per_degree",
       "reply_degree", "contact_degree", "activity", "recent_activity",
       "recent_activity_90d", "idle_days", "new_contacts", "topic_similarity",
-      "shared_communities"};
+      "shared_communities", "person_reply_degree", "person_activity", "person_recent_activity"};
   return kNames;
 }
 
@@ -432,6 +432,11 @@ std::vector<ConnectCandidate> ConnectFeaturizer::Candidates(uint32_t p, std::spa
     size_t shared = 0;
     for (uint32_t com : communities_[w]) shared += std::binary_search(my_coms.begin(), my_coms.end(), com) ? 1 : 0;
     x[16] = static_cast<float>(shared);
+    // The person's own standing (constant within a group): lets trees rank differently for
+    // newcomers (popularity) and for people with a circle (their neighbourhood).
+    x[17] = Log1p(reply_deg_[p]);
+    x[18] = Log1p(activity_[p]);
+    x[19] = Log1p(recent_[p]);
     out.push_back(c);
   }
   // Reset the scratch this call touched.

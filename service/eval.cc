@@ -187,6 +187,10 @@ struct Sums {
   }
 };
 
+std::string ConnectVariantName(const engine::TrainOptions& v) {
+  return absl::StrFormat("whoknows[%s,%d,%d,%s]", v.booster, v.max_depth, v.rounds, v.objective);
+}
+
 // Methods of a task, by name.
 std::vector<std::string> MethodNames(EvalTask task) {
   if (task == EvalTask::kConnect) {
@@ -225,6 +229,7 @@ class Prepared {
   // connect: the pre-split interaction graph and the learned connect ranking (null: hand-tuned PPR).
   std::shared_ptr<const engine::InteractionGraph> interactions_;
   std::shared_ptr<const engine::ConnectModel> connect_model_;
+  std::vector<std::pair<std::string, std::shared_ptr<const engine::ConnectModel>>> connect_variants_;
   size_t connect_groups_ = 0;
   int64_t connect_history_latest_ = 0;
   std::string model_note_;
@@ -655,6 +660,12 @@ absl::Status Prepared::TrainConnect() {
     return absl::OkStatus();
   }
   connect_model_ = *model;
+  for (const engine::TrainOptions& v : o_->connect_variants) {
+    engine::ConnectTrainOptions vo = co;
+    vo.train = v;
+    WK_ASSIGN_OR_RETURN(std::shared_ptr<const engine::ConnectModel> m, engine::ConnectModel::Train(groups, vo));
+    connect_variants_.emplace_back(ConnectVariantName(v), std::move(m));
+  }
   train_rows_ = (*model)->train_rows();
   model_note_ = absl::StrFormat("learned (xgboost %s %s, %d history groups, %d rows)", co.train.booster,
                                 co.train.objective, (*model)->train_groups(), (*model)->train_rows());
@@ -700,6 +711,12 @@ absl::Status Prepared::RankConnect(const std::string& method, const Case& c, con
       po.to = split_;
     }
     for (const engine::Expert& e : engine::RankByPopularity(s, po)) all.push_back(e.person);
+  } else if (method.starts_with("whoknows[")) {
+    for (const auto& [name, m] : connect_variants_) {
+      if (name != method) continue;
+      WK_ASSIGN_OR_RETURN(std::vector<engine::RankedCandidate> r, engine::RankWithModel(s, featurizer, *m, p, exclude));
+      for (const engine::RankedCandidate& x : r) all.push_back(x.person);
+    }
   } else if (method == "whoknows" && connect_model_ != nullptr) {
     WK_ASSIGN_OR_RETURN(std::vector<engine::RankedCandidate> r,
                         engine::RankWithModel(s, featurizer, *connect_model_, p, exclude));
@@ -909,7 +926,10 @@ absl::StatusOr<EvalReport> RunEval(EvalTask task, const std::vector<std::string>
   EvalReport report;
   report.task = task;
   report.split_fraction = o.split_fraction;
-  const std::vector<std::string> methods = MethodNames(task);
+  std::vector<std::string> methods = MethodNames(task);
+  if (task == EvalTask::kConnect) {
+    for (const engine::TrainOptions& v : o.connect_variants) methods.push_back(ConnectVariantName(v));
+  }
   std::vector<Sums> pooled(methods.size());
   for (size_t di = 0; di < paths.size(); ++di) {
     const std::string& path = paths[di];

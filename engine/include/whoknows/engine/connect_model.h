@@ -79,7 +79,7 @@ std::vector<std::pair<uint32_t, double>> PredictLinks(const Snapshot& snapshot, 
                                                       uint32_t p, LinkMethod method, GroupBits mask, int64_t as_of,
                                                       std::span<const uint8_t> blocked);
 
-inline constexpr size_t kNumConnectFeatures = 17;
+inline constexpr size_t kNumConnectFeatures = 20;
 const std::array<const char*, kNumConnectFeatures>& ConnectFeatureNames();
 
 struct ConnectCandidate {

@@ -100,6 +100,9 @@ struct EvalOptions {
   // connect: the learned connect ranking (engine::ConnectModel) trained on the
   // first interactions before the split (max_history = 0: the hand-tuned PPR).
   engine::ConnectTrainOptions connect_train;
+  // connect, for choosing settings on --on-validation: more learned rankings
+  // trained on the same history, reported as "whoknows[booster,depth,rounds,objective]".
+  std::vector<engine::TrainOptions> connect_variants;
   // RunEval on the validation split instead of the test split: each data
   // set's records before its split, split again at split_fraction (as
   // TuneOnValidation), so settings are compared on every method without the test split.
