@@ -61,13 +61,15 @@ absl::StatusOr<std::vector<RankedCandidate>> LearnedScores(const Snapshot& s, ui
   // matching pointer means the same snapshot (the caller holds it alive).
   struct Cached {
     std::shared_ptr<const InteractionGraph> graph;
-    std::shared_ptr<const ConnectModel> model;
+    // Weak: a model kept alive by a thread_local would be freed at exit after XGBoost's statics.
+    std::weak_ptr<const ConnectModel> model;
     GroupBits mask = 0;
     int64_t as_of = 0;
     std::unique_ptr<ConnectFeaturizer> f;
   };
   thread_local Cached cache;
-  if (cache.f == nullptr || cache.graph != o.interactions || cache.model != o.model || cache.mask != o.group_mask ||
+  if (cache.f == nullptr || cache.graph != o.interactions || cache.model.expired() ||
+      cache.model.owner_before(o.model) || o.model.owner_before(cache.model) || cache.mask != o.group_mask ||
       cache.as_of != o.as_of) {
     cache.f.reset();
     cache.graph = o.interactions;
