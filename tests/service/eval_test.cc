@@ -209,6 +209,24 @@ TEST_F(EvalTest, ConnectMetricsByHand) {
   EXPECT_NEAR(Find(d, "whoknows")->mrr, Find(d, "whoknows-ppr")->mrr, kTol);
 }
 
+// The connect ranking's history is ranked as of times before the split and labelled only by
+// interactions before it; with the bar lowered it trains and is used.
+TEST_F(EvalTest, ConnectHistoryIsBeforeTheSplit) {
+  options_.split_fraction = 0.62;
+  options_.connect_train.train.min_groups = 2;
+  options_.connect_train.train.rounds = 20;
+  ASSERT_OK_AND_ASSIGN(EvalReport r, RunEval(EvalTask::kConnect, {kChat}, options_));
+  const DatasetResult& d = r.datasets[0];
+  ASSERT_GT(d.history_queries, 0u);
+  EXPECT_LT(d.history_latest, d.split_time);
+  EXPECT_NE(d.ranker.find("learned"), std::string::npos) << d.ranker;
+  // No training: the hand-tuned ranking, exactly whoknows-ppr.
+  options_.max_history = 0;
+  ASSERT_OK_AND_ASSIGN(EvalReport off, RunEval(EvalTask::kConnect, {kChat}, options_));
+  EXPECT_EQ(off.datasets[0].ranker.find("learned"), std::string::npos);
+  EXPECT_NEAR(Find(off.datasets[0], "whoknows")->ndcg_at_10, Find(off.datasets[0], "whoknows-ppr")->ndcg_at_10, kTol);
+}
+
 // The tool's adamic-adar and common-neighbours rows against networkx on the
 // same fixture (the reference script rebuilds the split, reply graph,
 // contacts and truth on its own). The engine's PredictLinks() is tested by
