@@ -214,7 +214,6 @@ ConnectFeaturizer::ConnectFeaturizer(const Snapshot& s, const InteractionGraph& 
   order.resize(keep);
   recent_top_ = std::move(order);
   topic_done_.assign(P, 0);
-  community_done_.assign(P, 0);
   topics_.resize(P);
   communities_.resize(P);
   cn_.assign(P, 0);

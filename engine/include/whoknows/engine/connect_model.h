@@ -127,7 +127,7 @@ class ConnectFeaturizer {
   std::vector<int64_t> last_active_;
   std::vector<uint32_t> recent_top_;
   std::vector<std::vector<uint32_t>> communities_;  // per person, sorted (lazily)
-  std::vector<uint8_t> topic_done_, community_done_;
+  std::vector<uint8_t> topic_done_;  // topics_ and communities_ computed
   std::vector<std::vector<std::pair<uint32_t, float>>> topics_;
   // scratch (dense, reset per call)
   std::vector<double> cn_, aa_, ra_, ccn_, caa_, reserve_, residual_;
