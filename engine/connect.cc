@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "whoknows/base/status_macros.h"
 #include "rank_internal.h"
 #include "whoknows/engine/topic_strength.h"
 
@@ -29,6 +30,47 @@ std::vector<uint32_t> VisibleCommunities(const Snapshot& s, uint32_t p, GroupBit
   std::sort(cs.begin(), cs.end());
   cs.erase(std::unique(cs.begin(), cs.end()), cs.end());
   return cs;
+}
+
+// The learned ranking of me's candidates (blocked people removed).
+absl::StatusOr<std::vector<RankedCandidate>> LearnedScores(const Snapshot& s, uint32_t me,
+                                                           const std::vector<uint8_t>& blocked,
+                                                           const ConnectOptions& o) {
+  ConnectFeatureOptions fo = o.model->features();
+  fo.group_mask = o.group_mask;
+  fo.as_of = o.as_of;
+  std::vector<uint32_t> exclude;
+  for (uint32_t p = 0; p < blocked.size(); ++p) {
+    if (blocked[p]) exclude.push_back(p);
+  }
+  if (o.interactions == nullptr) {
+    std::shared_ptr<const InteractionGraph> g = InteractionGraph::Build(s);
+    ConnectFeaturizer f(s, *g, fo);
+    return RankWithModel(s, &f, *o.model, me, exclude);
+  }
+  // The featurizer's per-person counts cost O(docs) to build: keep one per thread for the
+  // last (interaction graph, mask, as_of, model). The graph is per snapshot and held here, so a
+  // matching pointer means the same snapshot (the caller holds it alive).
+  struct Cached {
+    std::shared_ptr<const InteractionGraph> graph;
+    // Weak: a model kept alive by a thread_local would be freed at exit after XGBoost's statics.
+    std::weak_ptr<const ConnectModel> model;
+    GroupBits mask = 0;
+    int64_t as_of = 0;
+    std::unique_ptr<ConnectFeaturizer> f;
+  };
+  thread_local Cached cache;
+  if (cache.f == nullptr || cache.graph != o.interactions || cache.model.expired() ||
+      cache.model.owner_before(o.model) || o.model.owner_before(cache.model) || cache.mask != o.group_mask ||
+      cache.as_of != o.as_of) {
+    cache.f.reset();
+    cache.graph = o.interactions;
+    cache.model = o.model;
+    cache.mask = o.group_mask;
+    cache.as_of = o.as_of;
+    cache.f = std::make_unique<ConnectFeaturizer>(s, *cache.graph, fo);
+  }
+  return RankWithModel(s, cache.f.get(), *o.model, me, exclude);
 }
 
 }  // namespace
@@ -108,7 +150,17 @@ absl::StatusOr<std::vector<Connection>> SuggestConnections(const Snapshot& s, st
 
   std::vector<std::pair<uint32_t, double>> graph_scores;  // (person, raw)
   const char* graph_name = "ppr";
-  if (o.method == ConnectMethod::kWhoknows) {
+  std::vector<std::array<float, kNumConnectFeatures>> learned_x;  // parallel to graph_scores (learned only)
+  if (o.method == ConnectMethod::kWhoknows && o.model != nullptr) {
+    graph_name = "model";
+    WK_ASSIGN_OR_RETURN(std::vector<RankedCandidate> ranked, LearnedScores(s, me, blocked, o));
+    // Min-max to (0, 1] so every candidate keeps a positive score.
+    const double hi = ranked.empty() ? 0 : ranked.front().score, lo = ranked.empty() ? 0 : ranked.back().score;
+    for (const RankedCandidate& r : ranked) {
+      graph_scores.emplace_back(r.person, hi > lo ? 0.01 + 0.99 * (r.score - lo) / (hi - lo) : 1.0);
+      learned_x.push_back(r.x);
+    }
+  } else if (o.method == ConnectMethod::kWhoknows) {
     PprWorkspace& ws = internal::ThreadPprWorkspace();
     PprOptions po = o.ppr;
     po.group_mask = mask;
@@ -156,6 +208,8 @@ absl::StatusOr<std::vector<Connection>> SuggestConnections(const Snapshot& s, st
   }
   double max_graph = 0;
   for (const auto& [p, v] : graph_scores) max_graph = std::max(max_graph, v);
+  std::vector<int32_t> learned_row(learned_x.empty() ? 0 : P, -1);
+  for (size_t i = 0; i < learned_x.size(); ++i) learned_row[graph_scores[i].first] = static_cast<int32_t>(i);
 
   struct Scored {
     uint32_t p;
@@ -197,6 +251,10 @@ absl::StatusOr<std::vector<Connection>> SuggestConnections(const Snapshot& s, st
     c.name = s.person(x.p).name;
     c.score = x.score;
     c.components = {{graph_name, x.graph}, {"about", x.about}};
+    if (!learned_row.empty() && learned_row[x.p] >= 0) {  // the model's inputs, so each suggestion shows why
+      const auto& f = learned_x[static_cast<size_t>(learned_row[x.p])];
+      for (size_t i = 0; i < kNumConnectFeatures; ++i) c.components.emplace_back(ConnectFeatureNames()[i], f[i]);
+    }
     int mutual = 0;  // opted-out people are not named or counted
     ForCommon(s, me, x.p, mask, [&](uint32_t z) {
       if (s.person(z).opted_out) return;

@@ -25,6 +25,7 @@
 #include "whoknows/routing/experts.h"
 #include "whoknows/routing/store.h"
 #include "whoknows/ranker/ranker.h"
+#include "whoknows/service/connect_training.h"
 
 namespace whoknows::service {
 namespace {
@@ -57,6 +58,12 @@ struct State {
   mutable std::mutex activity_mu;
   mutable std::shared_ptr<const engine::PersonActivity> activity;
   mutable bool activity_building = false;
+  // The learned connect ranking stored with the index (service/connect_training.h; null: the
+  // hand-tuned one) and the snapshot's interaction graph it reads, built on first use.
+  std::shared_ptr<const engine::ConnectModel> connect_model;
+  size_t connect_model_hash = 0;
+  mutable std::once_flag interactions_once;
+  mutable std::shared_ptr<const engine::InteractionGraph> interactions;
 };
 
 std::shared_ptr<const engine::PersonActivity> ActivityOf(const State& state) {
@@ -233,6 +240,12 @@ class LocalBackend final : public Backend {
     engine::ConnectOptions opt;
     opt.k = q.k;
     opt.group_mask = Mask(*state->snapshot, caller);
+    if (state->connect_model != nullptr) {
+      std::call_once(state->interactions_once,
+                     [&] { state->interactions = engine::InteractionGraph::Build(*state->snapshot); });
+      opt.model = state->connect_model;
+      opt.interactions = state->interactions;
+    }
     const std::string key = q.about.empty() && options_.connect_cache
                                 ? absl::StrFormat("%s|%d|%d", person, q.k, static_cast<uint64_t>(opt.group_mask))
                                 : std::string();
@@ -733,6 +746,7 @@ class LocalBackend final : public Backend {
     state->revision = reader->revision();
     state->built_at = absl::ToUnixSeconds(absl::Now());
     WK_RETURN_IF_ERROR(LoadRanker(reader.get(), old.get(), state.get()));
+    LoadConnectModelInto(reader.get(), old.get(), state.get());
     {
       std::unique_lock<std::shared_mutex> lock(state_mu_);
       state_ = std::move(state);
@@ -805,6 +819,13 @@ class LocalBackend final : public Backend {
     state->doc_parts = old->doc_parts;
     state->built_at = old->built_at;
     state->revision = reader->revision();
+    // The same snapshot: what was derived from it (and the connect model) carries over.
+    state->connect_model = old->connect_model;
+    state->connect_model_hash = old->connect_model_hash;
+    {
+      std::lock_guard<std::mutex> activity_lock(old->activity_mu);
+      state->activity = old->activity;
+    }
     WK_RETURN_IF_ERROR(LoadRanker(reader.get(), nullptr, state.get()));
     {
       std::unique_lock<std::shared_mutex> lock(state_mu_);
@@ -848,6 +869,27 @@ class LocalBackend final : public Backend {
       if (!st.ok() && st.code() != absl::StatusCode::kCancelled) LogWarning("ranker training: %s", st.ToString());
       training_ = false;
     });
+  // The connect model stored with the index (reused from `old` when unchanged). A model that
+  // cannot be read is reported once per change and the hand-tuned ranking is used.
+  void LoadConnectModelInto(indexer::IndexReader* reader, const State* old, State* state) {
+    absl::StatusOr<std::vector<std::pair<std::string, std::string>>> entries = reader->ListMetadata(kConnectModelKey);
+    if (!entries.ok()) return;
+    std::string_view bytes;
+    for (const auto& [k, v] : *entries) {
+      if (k == kConnectModelKey) bytes = v;
+    }
+    if (bytes.empty()) return;
+    state->connect_model_hash = std::hash<std::string_view>{}(bytes);
+    if (old != nullptr && old->connect_model_hash == state->connect_model_hash) {
+      state->connect_model = old->connect_model;
+      return;
+    }
+    absl::StatusOr<std::shared_ptr<const engine::ConnectModel>> m = engine::ConnectModel::FromBytes(bytes);
+    if (m.ok()) {
+      state->connect_model = *m;
+    } else {
+      LogWarning("connect model in the index ignored (hand-tuned ranking used): %s", m.status().message());
+    }
   }
 
   absl::StatusOr<std::unique_ptr<indexer::IndexReader>> OpenReader() const {

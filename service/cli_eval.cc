@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "absl/strings/numbers.h"
+#include "absl/strings/str_split.h"
 #include "whoknows/base/log.h"
 #include "whoknows/service/cli.h"
 #include "whoknows/service/eval.h"
@@ -34,6 +35,12 @@ struct EvalArgs {
   std::string ltr_booster = "gblinear";
   bool json = false, validate = false, quiet = false, validation_tables = false, other_answerers = false;
   size_t min_history = 0;
+  engine::TrainOptions connect_train = engine::ConnectTrainOptions{}.train;
+  std::vector<std::string> connect_variants;
+  std::vector<double> connect_fractions = engine::ConnectTrainOptions{}.history_fractions;
+  size_t connect_recent = engine::ConnectFeatureOptions{}.max_recent_candidates;
+  size_t connect_link = engine::ConnectFeatureOptions{}.max_link_candidates;
+  bool on_validation = false;
   bool balance = false;
   BalanceEvalOptions balance_options;
   double min_mrr_ratio = 0.95;
@@ -83,7 +90,23 @@ int RunEvalCommand(const EvalArgs& a) {
   o.train.booster = a.ltr_booster;
   if (a.min_history > 0) o.train.min_groups = a.min_history;
   o.history.other_answerers = a.other_answerers;
-  o.validation_tables = a.validate && a.validation_tables;
+  // One switch, two spellings: --validate --validation-tables and --on-validation.
+  o.validation_tables = (a.validate && a.validation_tables) || a.on_validation;
+  o.connect_train.train = a.connect_train;
+  o.connect_train.history_fractions = a.connect_fractions;
+  o.connect_train.features.max_recent_candidates = a.connect_recent;
+  o.connect_train.features.max_link_candidates = a.connect_link;
+  for (const std::string& v : a.connect_variants) {
+    std::vector<std::string> f = absl::StrSplit(v, absl::MaxSplits(':', 3));  // the objective has a ':' too
+    engine::TrainOptions t = a.connect_train;
+    if (f.size() < 3 || !absl::SimpleAtoi(f[1], &t.max_depth) || !absl::SimpleAtoi(f[2], &t.rounds)) {
+      LogError("eval: --connect-variant wants BOOSTER:DEPTH:ROUNDS[:OBJECTIVE], got '%s'", v);
+      return 2;
+    }
+    t.booster = f[0];
+    if (f.size() > 3) t.objective = f[3];
+    o.connect_variants.push_back(t);
+  }
   for (const std::string& kv : a.params) {
     const size_t eq = kv.find('=');
     double value = 0;
@@ -98,7 +121,7 @@ int RunEvalCommand(const EvalArgs& a) {
   }
   if (!a.quiet) o.log = [](const std::string& line) { LogInfo("%s", line); };
   if (a.balance) return RunBalance(*task, a, o);
-  if (a.validate && !a.validation_tables) {
+  if (a.validate && !a.validation_tables && !a.on_validation) {
     absl::StatusOr<TuneResult> r = TuneOnValidation(*task, a.paths, o);
     if (!r.ok()) {
       LogError("eval: %s", r.status().ToString());
@@ -172,6 +195,25 @@ void RegisterEvalCommand(CLI::App& app, int* exit_code) {
                 "other answerers 1) instead of questions with an accepted answer");
   cmd->add_flag("--validation-tables", a->validation_tables,
                 "With --validate: every method's table on the validation split instead of tuning");
+  cmd->add_flag("--on-validation", a->on_validation,
+                "Report every method on the validation split (the training period split again), not the test split");
+  cmd->add_option("--connect-variant", a->connect_variants,
+                  "connect: also train and report BOOSTER:DEPTH:ROUNDS[:OBJECTIVE] (repeatable; for --on-validation)");
+  cmd->add_option("--connect-fractions", a->connect_fractions,
+                  "connect: history times as fractions of the training period's docs")
+      ->delimiter(',')
+      ->capture_default_str();
+  cmd->add_option("--connect-recent", a->connect_recent, "connect: most recently active candidates per person")
+      ->capture_default_str();
+  cmd->add_option("--connect-link", a->connect_link, "connect: best distance-two (Adamic-Adar) candidates per person")
+      ->capture_default_str();
+  cmd->add_option("--connect-booster", a->connect_train.booster, "connect: XGBoost booster (gbtree, gblinear)")
+      ->capture_default_str();
+  cmd->add_option("--connect-rounds", a->connect_train.rounds, "connect: XGBoost boosting rounds")
+      ->capture_default_str();
+  cmd->add_option("--connect-depth", a->connect_train.max_depth, "connect: XGBoost tree depth")->capture_default_str();
+  cmd->add_option("--connect-objective", a->connect_train.objective, "connect: XGBoost ranking objective")
+      ->capture_default_str();
   cmd->add_flag("--balance", a->balance,
                 "routing/replies: replay the test period in time order, routing each question to the top 3 and "
                 "logging it; MRR beside max_share, gini and distinct_people (with --validate: tune the balance "

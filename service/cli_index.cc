@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <map>
+#include <optional>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
@@ -18,6 +19,7 @@
 #include "whoknows/ranker/ranker.h"
 #include "whoknows/service/backend.h"
 #include "whoknows/service/cli.h"
+#include "whoknows/service/connect_training.h"
 #include "whoknows/service/progress.h"
 
 namespace whoknows::service {
@@ -40,7 +42,7 @@ struct IndexArgs {
   std::string community, visibility, source, aliases;
   size_t commit_every = 5000;
   size_t max_record_bytes = 16 << 20;
-  bool strict = false, json = false, quiet = false, no_name_merge = false, no_train = false;
+  bool strict = false, json = false, quiet = false, no_name_merge = false, no_train = false, no_connect_model = false;
   uint32_t shards = 0;
   std::vector<std::string> shard_locations;
 };
@@ -131,6 +133,17 @@ int RunIndex(const IndexArgs& a) {
     if (!trained.ok()) LogError("indexed, but the ranker was not trained: %s", trained.status().ToString());
   }
   for (const auto& [path, err] : r->failed_paths) LogError("cannot read %s: %s", path, err);
+  // The learned connect ranking, trained from the whole history and stored with the index
+  // (service/connect_training.h). Local indexes only; a failure leaves the documents indexed.
+  std::optional<ConnectTrainingReport> connect;
+  if (!a.db.empty() && !a.no_connect_model) {
+    absl::StatusOr<ConnectTrainingReport> c = TrainConnectModel(a.db);
+    if (c.ok()) {
+      connect = *c;
+    } else {
+      LogWarning("index: connect model not trained: %s", c.status().ToString());
+    }
+  }
   if (a.json) {
     json j{{"read", s.read + s.skipped}, {"indexed", s.indexed}, {"duplicates", s.duplicates},
            {"skipped", s.skipped}, {"commits", s.commits}};
@@ -156,6 +169,13 @@ int RunIndex(const IndexArgs& a) {
     j["name_merges"] = merges;
     j["name_merges_blocked"] = blocked;
     if (trained.ok()) j["ranker"] = RankerJson(*trained);
+    if (connect) {
+      j["connect_model"] = {{"learned", connect->learned},
+                            {"note", connect->note},
+                            {"groups", connect->groups},
+                            {"rows", connect->rows},
+                            {"seconds", connect->seconds_snapshot + connect->seconds_features + connect->seconds_train}};
+    }
     PrintJson(j);
   } else {
     std::printf("read %llu, indexed %llu new, %llu duplicates, %llu skipped\n",
@@ -183,6 +203,11 @@ int RunIndex(const IndexArgs& a) {
                   b.other.c_str(), b.reason.c_str());
     }
     if (trained.ok()) std::printf("%s\n", RankerLine(*trained).c_str());
+    if (connect) {
+      std::printf("connect ranking: %s; %.1f s (snapshot %.1f, history %.1f, training %.1f)\n", connect->note.c_str(),
+                  connect->seconds_snapshot + connect->seconds_features + connect->seconds_train,
+                  connect->seconds_snapshot, connect->seconds_features, connect->seconds_train);
+    }
   }
   if (!r->failed_paths.empty()) return 2;
   if (!a.no_train && !trained.ok()) return 1;
@@ -404,6 +429,8 @@ void RegisterIndexCommands(CLI::App& app, int* exit_code) {
   index->add_option("--commit-every", a->commit_every, "Documents per commit")->capture_default_str();
   index->add_option("--max-record-bytes", a->max_record_bytes, "Skip records larger than this")->capture_default_str();
   index->add_flag("--strict", a->strict, "Exit non-zero when any record is skipped");
+  index->add_flag("--no-connect-model", a->no_connect_model,
+                  "Do not train the learned connect ranking from the history (the hand-tuned one is used)");
   index->add_flag("--no-name-merge", a->no_name_merge,
                   "Do not merge mail identities by display name (see people --suggest-merges)");
   index->add_flag("--json", a->json, "Print the summary as JSON");

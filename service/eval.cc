@@ -188,9 +188,18 @@ struct Sums {
   }
 };
 
+std::string ConnectVariantName(const engine::TrainOptions& v) {
+  return absl::StrFormat("whoknows[%s,%d,%d,%s]", v.booster, v.max_depth, v.rounds, v.objective);
+}
+
 // Methods of a task, by name.
 std::vector<std::string> MethodNames(EvalTask task) {
-  if (task == EvalTask::kConnect) return {"common-neighbors", "adamic-adar", "popularity", "whoknows"};
+  if (task == EvalTask::kConnect) {
+    // Link-prediction baselines over the reply graph (distance two), popularity, then whoknows
+    // (learned, or the hand-tuned PPR when the history is too small) and the hand-tuned PPR itself.
+    return {"common-neighbours", "adamic-adar", "resource-allocation", "jaccard", "popularity",
+            "recent-popularity", "whoknows", "whoknows-ppr"};
+  }
   std::vector<std::string> out;
   for (engine::Method m : engine::AllMethods()) {
     out.emplace_back(engine::MethodName(m));
@@ -220,6 +229,12 @@ class Prepared {
   // `whoknows index` trains on; the index ends at the split, so no label is from after it.
   std::vector<ranker::HistoryQuery> history_;
   std::shared_ptr<const engine::RankModel> model_, model_nograph_;  // null: the blend (fallback)
+  // connect: the pre-split interaction graph and the learned connect ranking (null: hand-tuned PPR).
+  std::shared_ptr<const engine::InteractionGraph> interactions_;
+  std::shared_ptr<const engine::ConnectModel> connect_model_;
+  std::vector<std::pair<std::string, std::shared_ptr<const engine::ConnectModel>>> connect_variants_;
+  size_t connect_groups_ = 0;
+  int64_t connect_history_latest_ = 0;
   std::string model_note_;
   double train_seconds_ = 0, feature_seconds_ = 0;
   size_t train_rows_ = 0;
@@ -243,6 +258,12 @@ class Prepared {
   void MakeRepliesCases(std::span<const Record> records, size_t begin, size_t end, std::vector<Case>* out);
   absl::Status Search(std::vector<Case>* cases);
   absl::Status Train();
+  absl::Status TrainConnect();
+  // One connect method's full ranking for case c into *ranked (cut to the
+  // depth) and whether any truth is among its candidates into *cand.
+  absl::Status RankConnect(const std::string& method, const Case& c, const engine::ConnectOptions& connect,
+                           engine::ConnectFeaturizer* featurizer, std::vector<std::string>* ranked,
+                           double* cand) const;
   void MakeConnectCases(std::span<const Record> records, size_t first_test);
 
   std::vector<uint32_t> parent_, root_;
@@ -493,6 +514,8 @@ absl::StatusOr<std::unique_ptr<Prepared>> Prepared::Build(EvalTask task, const s
     WK_RETURN_IF_ERROR(ranker::SearchHistory(p->reader_.get(), *p->snap_, o.retrieve_n, o.max_query_bytes,
                                              std::span<ranker::HistoryQuery>(p->history_)));
     WK_RETURN_IF_ERROR(p->Train());
+  } else {
+    WK_RETURN_IF_ERROR(p->TrainConnect());
   }
   Log(o, absl::StrFormat("eval: %s: %d test cases (%d before sampling), %d persons, %d docs in the snapshot", name,
                          p->cases_.size(), p->candidates_, p->snap_->num_persons(), p->snap_->num_docs()));
@@ -553,11 +576,127 @@ absl::Status Prepared::Train() {
   return absl::OkStatus();
 }
 
+// The connect ranking learned from the first interactions before the split
+// (engine::ConnectHistory: every history group is ranked as of its own time,
+// and the snapshot holds nothing at or after the split).
+absl::Status Prepared::TrainConnect() {
+  interactions_ = engine::InteractionGraph::Build(*snap_);
+  if (o_->max_history == 0) {
+    model_note_ = "hand-tuned ppr (training off)";
+    return absl::OkStatus();
+  }
+  const auto t0 = std::chrono::steady_clock::now();
+  engine::ConnectTrainOptions co = o_->connect_train;
+  std::vector<engine::ConnectHistoryGroup> groups = engine::ConnectHistory(*snap_, *interactions_, split_, co);
+  const auto t1 = std::chrono::steady_clock::now();
+  size_t found = 0;
+  for (const engine::ConnectHistoryGroup& g : groups) {
+    if (g.as_of >= split_) return absl::InternalError("eval: a connect history group at or after the split");
+    connect_history_latest_ = std::max(connect_history_latest_, g.as_of);
+    found += std::find(g.relevant.begin(), g.relevant.end(), 1) != g.relevant.end() ? 1 : 0;
+  }
+  connect_groups_ = groups.size();
+  absl::StatusOr<std::shared_ptr<const engine::ConnectModel>> model = engine::ConnectModel::Train(groups, co);
+  const auto t2 = std::chrono::steady_clock::now();
+  feature_seconds_ = std::chrono::duration<double>(t1 - t0).count();
+  train_seconds_ = std::chrono::duration<double>(t2 - t1).count();
+  Log(*o_, absl::StrFormat("eval: %s: connect history: %d groups, %d with a truth among the candidates", name_,
+                           groups.size(), found));
+  if (!model.ok()) {
+    if (model.status().code() != absl::StatusCode::kFailedPrecondition) return model.status();
+    model_note_ = absl::StrCat("hand-tuned ppr (fallback: ", model.status().message(), ")");
+    return absl::OkStatus();
+  }
+  connect_model_ = *model;
+  for (const engine::TrainOptions& v : o_->connect_variants) {
+    engine::ConnectTrainOptions vo = co;
+    vo.train = v;
+    WK_ASSIGN_OR_RETURN(std::shared_ptr<const engine::ConnectModel> m, engine::ConnectModel::Train(groups, vo));
+    connect_variants_.emplace_back(ConnectVariantName(v), std::move(m));
+  }
+  train_rows_ = (*model)->train_rows();
+  model_note_ = absl::StrFormat("learned (xgboost %s %s, %d history groups, %d rows)", co.train.booster,
+                                co.train.objective, (*model)->train_groups(), (*model)->train_rows());
+  return absl::OkStatus();
+}
+
+absl::Status Prepared::RankConnect(const std::string& method, const Case& c, const engine::ConnectOptions& connect,
+                                   engine::ConnectFeaturizer* featurizer, std::vector<std::string>* ranked,
+                                   double* cand) const {
+  const engine::Snapshot& s = *snap_;
+  const uint32_t P = s.num_persons();
+  const uint32_t p = s.FindPerson(c.person);
+  std::vector<uint32_t> all;  // every candidate, best first
+  std::vector<uint32_t> exclude;
+  std::vector<uint8_t> blocked(P, 0);
+  for (const std::string& id : c.exclude) {
+    const uint32_t x = s.FindPerson(id);
+    if (x != kNone) {
+      exclude.push_back(x);
+      blocked[x] = 1;
+    }
+  }
+  using engine::LinkMethod;
+  const std::pair<const char*, LinkMethod> links[] = {{"common-neighbours", LinkMethod::kCommonNeighbours},
+                                                      {"adamic-adar", LinkMethod::kAdamicAdar},
+                                                      {"resource-allocation", LinkMethod::kResourceAllocation},
+                                                      {"jaccard", LinkMethod::kJaccard}};
+  bool done = false;
+  for (const auto& [name, lm] : links) {
+    if (method != name) continue;
+    for (const auto& [q, v] : engine::PredictLinks(s, *interactions_, p, lm, engine::kAllGroups, 0, blocked)) {
+      all.push_back(q);
+    }
+    done = true;
+  }
+  if (done) {
+  } else if (method == "popularity" || method == "recent-popularity") {
+    engine::PopularityOptions po;
+    po.k = P;
+    po.exclude_persons = c.exclude;
+    if (method == "recent-popularity") {
+      po.from = split_ - 365 * 86400;
+      po.to = split_;
+    }
+    for (const engine::Expert& e : engine::RankByPopularity(s, po)) all.push_back(e.person);
+  } else if (method.starts_with("whoknows[")) {
+    for (const auto& [name, m] : connect_variants_) {
+      if (name != method) continue;
+      WK_ASSIGN_OR_RETURN(std::vector<engine::RankedCandidate> r, engine::RankWithModel(s, featurizer, *m, p, exclude));
+      for (const engine::RankedCandidate& x : r) all.push_back(x.person);
+    }
+  } else if (method == "whoknows" && connect_model_ != nullptr) {
+    WK_ASSIGN_OR_RETURN(std::vector<engine::RankedCandidate> r,
+                        engine::RankWithModel(s, featurizer, *connect_model_, p, exclude));
+    for (const engine::RankedCandidate& x : r) all.push_back(x.person);
+  } else if (method == "whoknows" || method == "whoknows-ppr") {
+    engine::ConnectOptions co = connect;
+    co.k = P;
+    co.max_reasons = 0;
+    co.method = engine::ConnectMethod::kWhoknows;
+    WK_ASSIGN_OR_RETURN(std::vector<engine::Connection> r, engine::SuggestConnections(s, c.person, {}, co));
+    for (const engine::Connection& x : r) all.push_back(x.person);
+  } else {
+    return absl::InvalidArgumentError(absl::StrFormat("eval: unknown connect method '%s'", method));
+  }
+  bool found = false;
+  for (uint32_t q : all) found |= std::find(c.truth.begin(), c.truth.end(), s.person(q).id) != c.truth.end();
+  *cand += found ? 1 : 0;
+  for (size_t i = 0; i < all.size() && i < o_->depth; ++i) ranked->push_back(s.person(all[i]).id);
+  return absl::OkStatus();
+}
+
 absl::StatusOr<Sums> Prepared::Run(const std::string& method, const engine::AskOptions& ask,
                                    const engine::ConnectOptions& connect) const {
   Sums sums;
   std::vector<std::string> ranked;
   const engine::Snapshot& s = *snap_;
+  std::unique_ptr<engine::ConnectFeaturizer> featurizer;  // connect: as of the split
+  if (task_ == EvalTask::kConnect && interactions_ != nullptr) {
+    engine::ConnectFeatureOptions fo = connect_model_ ? connect_model_->features() : o_->connect_train.features;
+    fo.as_of = split_;
+    featurizer = std::make_unique<engine::ConnectFeaturizer>(s, *interactions_, fo);
+  }
   auto last = std::chrono::steady_clock::now();
   for (size_t i = 0; i < cases_.size(); ++i) {
     const Case& c = cases_[i];
@@ -567,21 +706,7 @@ absl::StatusOr<Sums> Prepared::Run(const std::string& method, const engine::AskO
     }
     ranked.clear();
     if (task_ == EvalTask::kConnect) {
-      if (method == "popularity") {
-        engine::PopularityOptions po;
-        po.k = o_->depth;
-        po.exclude_persons = c.exclude;
-        for (const engine::Expert& e : engine::RankByPopularity(s, po)) ranked.push_back(e.id);
-      } else {
-        engine::ConnectOptions co = connect;
-        co.k = o_->depth;
-        co.max_reasons = 0;
-        co.method = method == "whoknows"          ? engine::ConnectMethod::kWhoknows
-                    : method == "adamic-adar"     ? engine::ConnectMethod::kAdamicAdar
-                                                  : engine::ConnectMethod::kCommonNeighbors;
-        WK_ASSIGN_OR_RETURN(std::vector<engine::Connection> r, engine::SuggestConnections(s, c.person, {}, co));
-        for (const engine::Connection& x : r) ranked.push_back(x.id);
-      }
+      WK_RETURN_IF_ERROR(RankConnect(method, c, connect, featurizer.get(), &ranked, &sums.cand));
     } else {
       const bool blend = method == "whoknows-blend";
       WK_ASSIGN_OR_RETURN(engine::Method m, engine::ParseMethod(blend ? "whoknows" : method));
@@ -749,7 +874,10 @@ absl::StatusOr<EvalReport> RunEval(EvalTask task, const std::vector<std::string>
   EvalReport report;
   report.task = task;
   report.split_fraction = o.split_fraction;
-  const std::vector<std::string> methods = MethodNames(task);
+  std::vector<std::string> methods = MethodNames(task);
+  if (task == EvalTask::kConnect) {
+    for (const engine::TrainOptions& v : o.connect_variants) methods.push_back(ConnectVariantName(v));
+  }
   std::vector<Sums> pooled(methods.size());
   for (size_t di = 0; di < paths.size(); ++di) {
     const std::string& path = paths[di];
@@ -777,6 +905,10 @@ absl::StatusOr<EvalReport> RunEval(EvalTask task, const std::vector<std::string>
     d.train_rows = prep->train_rows_;
     d.feature_seconds = prep->feature_seconds_;
     d.train_seconds = prep->train_seconds_;
+    if (task == EvalTask::kConnect) {
+      d.history_queries = prep->connect_groups_;
+      d.history_latest = prep->connect_history_latest_;
+    }
     for (size_t mi = 0; mi < methods.size(); ++mi) {
       const auto t0 = std::chrono::steady_clock::now();
       WK_ASSIGN_OR_RETURN(Sums s, prep->Run(methods[mi], o.ask, o.connect));
@@ -843,11 +975,11 @@ std::string FormatEvalReport(const EvalReport& r) {
       }
       out += "\n";
     }
-    AppendTable(d, r.task != EvalTask::kConnect, &out);
+    AppendTable(d, true, &out);
   }
   if (r.datasets.size() > 1) {
     absl::StrAppendFormat(&out, "\npooled over %d data sets (micro-average over test cases)\n", r.datasets.size());
-    AppendTable(r.pooled, r.task != EvalTask::kConnect, &out);
+    AppendTable(r.pooled, true, &out);
   }
   return out;
 }

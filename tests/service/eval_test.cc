@@ -188,27 +188,55 @@ TEST_F(EvalTest, ConnectMetricsByHand) {
   EXPECT_EQ(d.n, 2u);
   std::vector<std::string> names;
   for (const MethodResult& m : d.methods) names.push_back(m.method);
-  EXPECT_EQ(names, (std::vector<std::string>{"common-neighbors", "adamic-adar", "popularity", "whoknows"}));
-  // Contacts: alice-bob, alice-dave, bob-dave, bob-carol, bob-erin, carol-dave, carol-erin.
-  // alice: carol (2 common) before erin (1); erin: dave (2 common) before alice (1).
-  for (const char* m : {"common-neighbors", "adamic-adar"}) {
+  EXPECT_EQ(names, (std::vector<std::string>{"common-neighbours", "adamic-adar", "resource-allocation", "jaccard",
+                                             "popularity", "recent-popularity", "whoknows", "whoknows-ppr"}));
+  // Reply graph: alice-bob, alice-dave, bob-dave, bob-erin, carol-dave, carol-erin (bob-carol only
+  // shared thread m3, a contact but no reply edge). alice: carol (via dave) and erin (via bob) tie
+  // on every score (degrees 3 and 3) and carol wins by id; erin: dave (via bob and carol) beats
+  // alice (via bob) on every score.
+  for (const char* m : {"common-neighbours", "adamic-adar", "resource-allocation", "jaccard"}) {
     const MethodResult* x = Find(d, m);
     ASSERT_NE(x, nullptr);
     EXPECT_NEAR(x->mrr, 0.5, kTol) << m;
     EXPECT_NEAR(x->p_at_1, 0.0, kTol) << m;
     EXPECT_NEAR(x->ndcg_at_3, kInvLog3, kTol) << m;
     EXPECT_NEAR(x->hits_at_10, 1.0, kTol) << m;
+    EXPECT_NEAR(x->candidate_recall, 1.0, kTol) << m;
   }
+  // Two people with a handful of earlier first interactions: too little history, so whoknows is the
+  // hand-tuned ranking (the fallback) and scores exactly as whoknows-ppr.
+  EXPECT_NE(d.ranker.find("fallback"), std::string::npos) << d.ranker;
+  EXPECT_NEAR(Find(d, "whoknows")->mrr, Find(d, "whoknows-ppr")->mrr, kTol);
 }
 
-// The tool's adamic-adar row against networkx on the same fixture (the
-// reference script rebuilds the split, contacts and truth on its own).
-// The engine's AdamicAdar() function itself is tested by the engine tests.
+// The connect ranking's history is ranked as of times before the split and labelled only by
+// interactions before it; with the bar lowered it trains and is used.
+TEST_F(EvalTest, ConnectHistoryIsBeforeTheSplit) {
+  options_.split_fraction = 0.62;
+  options_.connect_train.train.min_groups = 2;
+  options_.connect_train.train.rounds = 20;
+  ASSERT_OK_AND_ASSIGN(EvalReport r, RunEval(EvalTask::kConnect, {kChat}, options_));
+  const DatasetResult& d = r.datasets[0];
+  ASSERT_GT(d.history_queries, 0u);
+  EXPECT_LT(d.history_latest, d.split_time);
+  EXPECT_NE(d.ranker.find("learned"), std::string::npos) << d.ranker;
+  // No training: the hand-tuned ranking, exactly whoknows-ppr.
+  options_.max_history = 0;
+  ASSERT_OK_AND_ASSIGN(EvalReport off, RunEval(EvalTask::kConnect, {kChat}, options_));
+  EXPECT_EQ(off.datasets[0].ranker.find("learned"), std::string::npos);
+  EXPECT_NEAR(Find(off.datasets[0], "whoknows")->ndcg_at_10, Find(off.datasets[0], "whoknows-ppr")->ndcg_at_10, kTol);
+}
+
+// The tool's adamic-adar and common-neighbours rows against networkx on the
+// same fixture (the reference script rebuilds the split, reply graph,
+// contacts and truth on its own). The engine's PredictLinks() is tested by
+// the engine tests.
 TEST_F(EvalTest, ConnectAdamicAdarMatchesNetworkx) {
-  if (std::system("python3 -c 'import networkx' >/dev/null 2>&1") != 0) {
+ for (const char* method : {"adamic-adar", "common-neighbours"}) {
+  if (std::system("/usr/bin/python3 -c 'import networkx' >/dev/null 2>&1") != 0) {
     GTEST_SKIP() << "python3-networkx not available";
   }
-  const std::string cmd = "python3 " + kData + "/aa_reference.py " + kChat + " 0.62";
+  const std::string cmd = "/usr/bin/python3 " + kData + "/aa_reference.py " + kChat + " 0.62 " + method;
   FILE* p = popen(cmd.c_str(), "r");
   ASSERT_NE(p, nullptr);
   std::string out;
@@ -221,13 +249,14 @@ TEST_F(EvalTest, ConnectAdamicAdarMatchesNetworkx) {
   ASSERT_OK_AND_ASSIGN(EvalReport r, RunEval(EvalTask::kConnect, {kChat}, options_));
   const DatasetResult& d = r.datasets[0];
   EXPECT_EQ(d.n, ref["n"].get<size_t>());
-  const MethodResult* aa = Find(d, "adamic-adar");
+  const MethodResult* aa = Find(d, method);
   ASSERT_NE(aa, nullptr);
   EXPECT_NEAR(aa->mrr, ref["mrr"].get<double>(), 1e-9);
   EXPECT_NEAR(aa->p_at_1, ref["p_at_1"].get<double>(), 1e-9);
   EXPECT_NEAR(aa->ndcg_at_3, ref["ndcg_at_3"].get<double>(), 1e-9);
   EXPECT_NEAR(aa->ndcg_at_10, ref["ndcg_at_10"].get<double>(), 1e-9);
   EXPECT_NEAR(aa->hits_at_10, ref["hits_at_10"].get<double>(), 1e-9);
+ }
 }
 
 TEST_F(EvalTest, PooledIsTheMicroAverage) {

@@ -1,15 +1,17 @@
 #!/usr/bin/env python3
 """Reference for `whoknows eval connect` on a JSONL fixture, with networkx.
 
-Usage: aa_reference.py FILE.jsonl SPLIT_FRACTION
+Usage: aa_reference.py FILE.jsonl SPLIT_FRACTION [adamic-adar|common-neighbours]
 Prints JSON {"n": .., "mrr": .., "p_at_1": .., "ndcg_at_3": .., "ndcg_at_10": .., "hits_at_10": ..}
-for the adamic-adar method, computed independently of the C++ code:
+for the method (default adamic-adar), computed independently of the C++ code:
   - records sorted by (timestamp, id); split = timestamp at floor(fraction * n);
+  - reply graph (before the split): who replied to whom (reply_to);
   - contact graph (before the split): reply pairs and pairs sharing a thread;
   - truth(u): people u replied to / was replied by at/after the split, both
     active before the split, not already contacts;
-  - ranking: networkx.adamic_adar_index over non-contacts with a positive
-    score, ties by person id; person id = "jsonl:<stem>:user:<author>".
+  - ranking: networkx.adamic_adar_index / common_neighbors over the reply
+    graph, for non-contacts with a positive score, ties by person id;
+    person id = "jsonl:<stem>:user:<author>".
 """
 import json
 import math
@@ -28,6 +30,7 @@ def ts(v):
 
 def main():
     path, fraction = sys.argv[1], float(sys.argv[2])
+    method = sys.argv[3] if len(sys.argv) > 3 else "adamic-adar"
     stem = os.path.basename(path).split(".")[0]
     recs = [json.loads(l) for l in open(path) if l.strip()]
     for r in recs:
@@ -41,12 +44,15 @@ def main():
 
     g = nx.Graph()
     g.add_nodes_from(active)
+    replies = nx.Graph()
+    replies.add_nodes_from(active)
     threads = {}
     for r in train:
         threads.setdefault(r.get("thread", r["id"]), set()).add(r["pid"])
         p = by_id.get(r.get("reply_to", ""))
         if p is not None and p["t"] < split and p["pid"] != r["pid"]:
             g.add_edge(r["pid"], p["pid"])
+            replies.add_edge(r["pid"], p["pid"])
     for members in threads.values():
         ms = sorted(members)
         for i in range(len(ms)):
@@ -69,7 +75,11 @@ def main():
     sums = dict(mrr=0.0, p_at_1=0.0, ndcg_at_3=0.0, ndcg_at_10=0.0, hits_at_10=0.0)
     for u, rel in truth.items():
         cands = [v for v in g.nodes if v != u and not g.has_edge(u, v)]
-        scored = [(v, s) for _, v, s in nx.adamic_adar_index(g, [(u, v) for v in cands]) if s > 0]
+        if method == "common-neighbours":
+            scored = [(v, len(list(nx.common_neighbors(replies, u, v)))) for v in cands]
+        else:
+            scored = list((v, s) for _, v, s in nx.adamic_adar_index(replies, [(u, v) for v in cands]))
+        scored = [(v, s) for v, s in scored if s > 0]
         scored.sort(key=lambda x: (-x[1], x[0]))
         ranked = [v for v, _ in scored]
         rr = next((1.0 / (i + 1) for i, v in enumerate(ranked) if v in rel), 0.0)

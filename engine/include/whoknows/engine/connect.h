@@ -8,6 +8,7 @@
 // baselines (common neighbours, Adamic-Adar) over the contact graph.
 
 #include <cstdint>
+#include <memory>
 #include <span>
 #include <string>
 #include <string_view>
@@ -15,6 +16,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "whoknows/engine/connect_model.h"
 #include "whoknows/engine/ppr.h"
 #include "whoknows/engine/rank.h"
 #include "whoknows/engine/snapshot.h"
@@ -36,6 +38,13 @@ struct ConnectOptions {
   std::vector<std::string> exclude_persons;
   size_t max_reasons = 3;
   ConnectMethod method = ConnectMethod::kWhoknows;
+  // The learned connect ranking (connect_model.h) replaces the hand-tuned PPR
+  // graph score for kWhoknows when set; `interactions` must then be the
+  // snapshot's InteractionGraph (built per call when null). Features are
+  // counted as of `as_of` (0 = after the snapshot's newest doc).
+  std::shared_ptr<const ConnectModel> model;
+  std::shared_ptr<const InteractionGraph> interactions;
+  int64_t as_of = 0;
 };
 
 struct Connection {

@@ -40,8 +40,12 @@
 //   (engine::RankModel) trained on the history before the split (see
 //   EvalOptions::max_history) when there is enough of it, else the blend;
 //   whoknows-blend and the whoknows-no-<component> ablations use the blend.
-//   connect: common-neighbors, adamic-adar, popularity, whoknows
-//   (engine::SuggestConnections).
+//   connect: common-neighbours, adamic-adar, resource-allocation, jaccard
+//   (engine::PredictLinks over the pre-split reply graph, candidates at
+//   distance two), popularity, recent-popularity (365 days before the split),
+//   whoknows (the learned engine::ConnectModel when the history trains one,
+//   else the hand-tuned PPR) and whoknows-ppr (engine::SuggestConnections,
+//   hand-tuned). CandRec (candidate recall) for every method.
 // Metrics per test case: reciprocal rank, P@1, nDCG@3, nDCG@10, Hits@10
 // (binary relevance over the truth set), averaged over test cases per data
 // set, and pooled over all data sets (micro-average over test cases).
@@ -60,6 +64,7 @@
 #include "absl/status/statusor.h"
 #include "nlohmann/json.hpp"
 #include "whoknows/engine/connect.h"
+#include "whoknows/engine/connect_model.h"
 #include "whoknows/engine/rank.h"
 #include "whoknows/engine/rank_model.h"
 #include "whoknows/indexer/record.h"
@@ -99,6 +104,12 @@ struct EvalOptions {
   // again at split_fraction) instead of the test split: every method's table,
   // for choosing settings (never the test split).
   bool validation_tables = false;
+  // connect: the learned connect ranking (engine::ConnectModel) trained on the
+  // first interactions before the split (max_history = 0: the hand-tuned PPR).
+  engine::ConnectTrainOptions connect_train;
+  // connect, for choosing settings on --on-validation: more learned rankings
+  // trained on the same history, reported as "whoknows[booster,depth,rounds,objective]".
+  std::vector<engine::TrainOptions> connect_variants;
   // Coordinate-ascent rounds of TuneOnValidation (0 = only evaluate the
   // starting options on the validation split).
   int tune_rounds = 3;

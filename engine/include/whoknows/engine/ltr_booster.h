@@ -1,0 +1,55 @@
+#ifndef WHOKNOWS_ENGINE_LTR_BOOSTER_H_
+#define WHOKNOWS_ENGINE_LTR_BOOSTER_H_
+
+// A learning-to-rank booster over dense float rows of any width (XGBoost's C
+// API), for rankers whose feature set is not RankExperts' (connect_model.h).
+// Each group is one query; labels are 0/1 relevance.
+//
+// Thread-safe: Predict may be called concurrently (serialised inside).
+
+#include <cstddef>
+#include <memory>
+#include <mutex>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "whoknows/engine/rank_model.h"  // TrainOptions
+
+namespace whoknows::engine {
+
+struct LtrData {
+  size_t num_features = 0;
+  std::vector<float> x;              // row-major, rows * num_features
+  std::vector<float> labels;         // one per row
+  std::vector<unsigned> group_sizes;  // rows per group, in order; sums to the row count
+};
+
+class LtrBooster {
+ public:
+  ~LtrBooster();
+  LtrBooster(const LtrBooster&) = delete;
+  LtrBooster& operator=(const LtrBooster&) = delete;
+
+  // InvalidArgument for inconsistent sizes; Internal for an XGBoost error.
+  static absl::StatusOr<std::unique_ptr<LtrBooster>> Train(const LtrData& data, const TrainOptions& options);
+  // A model serialised with ToBytes (XGBoost's JSON model). InvalidArgument when it cannot be read.
+  static absl::StatusOr<std::unique_ptr<LtrBooster>> FromBytes(std::string_view bytes, size_t num_features);
+  absl::StatusOr<std::string> ToBytes() const;
+
+  // Scores of `rows` (row-major, num_features() columns).
+  absl::StatusOr<std::vector<float>> Predict(std::span<const float> rows) const;
+  size_t num_features() const { return num_features_; }
+
+ private:
+  LtrBooster() = default;
+  void* booster_ = nullptr;  // BoosterHandle
+  size_t num_features_ = 0;
+  mutable std::mutex mu_;
+};
+
+}  // namespace whoknows::engine
+
+#endif  // WHOKNOWS_ENGINE_LTR_BOOSTER_H_
