@@ -153,7 +153,9 @@ absl::StatusOr<std::vector<Connection>> SuggestConnections(const Snapshot& s, st
   std::vector<std::array<float, kNumConnectFeatures>> learned_x;  // parallel to graph_scores (learned only)
   if (o.method == ConnectMethod::kWhoknows && o.model != nullptr) {
     graph_name = "model";
-    WK_ASSIGN_OR_RETURN(std::vector<RankedCandidate> ranked, LearnedScores(s, me, blocked, o));
+    std::vector<uint8_t> blocked_all(P, 0);  // the learned path reads every person anyway
+    for (uint32_t p = 0; p < P; ++p) blocked_all[p] = blocked(p) ? 1 : 0;
+    WK_ASSIGN_OR_RETURN(std::vector<RankedCandidate> ranked, LearnedScores(s, me, blocked_all, o));
     // Min-max to (0, 1] so every candidate keeps a positive score.
     const double hi = ranked.empty() ? 0 : ranked.front().score, lo = ranked.empty() ? 0 : ranked.back().score;
     for (const RankedCandidate& r : ranked) {

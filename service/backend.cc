@@ -869,6 +869,8 @@ class LocalBackend final : public Backend {
       if (!st.ok() && st.code() != absl::StatusCode::kCancelled) LogWarning("ranker training: %s", st.ToString());
       training_ = false;
     });
+  }
+
   // The connect model stored with the index (reused from `old` when unchanged). A model that
   // cannot be read is reported once per change and the hand-tuned ranking is used.
   void LoadConnectModelInto(indexer::IndexReader* reader, const State* old, State* state) {
