@@ -177,7 +177,10 @@ std::string FormatEvalReport(const EvalReport& report);
 // from options.ask / options.connect:
 // routing/replies: half_life_days, w_thread, w_ppr, w_asker, w_prior,
 // ppr.alpha (objective: pooled whoknows MRR); connect: connect.beta and
-// connect.ppr.alpha (objective: pooled whoknows Hits@10).
+// connect.ppr.alpha (objective: pooled whoknows Hits@10; these move only the
+// hand-tuned ranking, so they matter when the learned one falls back; the
+// learned one's settings are compared with validation_split and
+// connect_variants instead).
 struct TuneStep {
   std::string param;
   double value = 0;
