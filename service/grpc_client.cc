@@ -165,14 +165,9 @@ absl::StatusOr<ProfileResult> RemoteClient::GetPerson(const std::string& person)
 }
 
 absl::StatusOr<std::vector<TopicResult>> RemoteClient::ListTopics(size_t limit) {
-  v1::ListTopicsRequest req;
-  req.set_limit(static_cast<uint32_t>(std::min<size_t>(limit, UINT32_MAX)));
-  v1::ListTopicsResponse resp;
-  grpc::ClientContext ctx;
-  impl_->Prepare(&ctx, timeout_seconds_);
-  grpc::Status s = impl_->stub->ListTopics(&ctx, req, &resp);
-  if (!s.ok()) return FromGrpcStatus(s);
-  return FromProto(resp);
+  TopicsQuery q;
+  q.limit = limit;
+  return FindTopics(q);
 }
 
 absl::StatusOr<std::vector<TopicResult>> RemoteClient::FindTopics(const TopicsQuery& q) {
