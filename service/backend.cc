@@ -494,6 +494,8 @@ class LocalBackend final : public Backend {
     state = Current();
     t.ranker = state->ranker->Describe();
     t.learned = state->ranker->learned();
+    t.feature_seconds = state->ranker->feature_seconds;
+    t.train_seconds = state->ranker->train_seconds;
     return t;
   }
 

@@ -65,12 +65,13 @@ absl::StatusOr<RankerTraining> TrainIndexRanker(const std::string& db, const std
 
 json RankerJson(const RankerTraining& t) {
   return {{"trained", t.trained}, {"learned", t.learned}, {"ranker", t.ranker}, {"history_queries", t.history_now},
-          {"seconds", t.seconds}};
+          {"seconds", t.seconds}, {"feature_seconds", t.feature_seconds}, {"train_seconds", t.train_seconds}};
 }
 
 std::string RankerLine(const RankerTraining& t) {
-  return t.trained ? absl::StrFormat("ranker: %s; trained in %.1f s from %d history queries", t.ranker, t.seconds,
-                                     t.history_now)
+  return t.trained ? absl::StrFormat("ranker: %s; trained in %.1f s (features %.1f s, xgboost %.1f s) from %d history "
+                                     "queries",
+                                     t.ranker, t.seconds, t.feature_seconds, t.train_seconds, t.history_now)
                    : absl::StrFormat("ranker: %s; current (%d history queries)", t.ranker, t.history_now);
 }
 

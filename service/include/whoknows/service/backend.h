@@ -194,6 +194,7 @@ struct RankerTraining {
   std::string ranker;         // the ranker now served (Describe())
   bool learned = false;
   double seconds = 0;         // wall time of the training
+  double feature_seconds = 0, train_seconds = 0;  // of which: candidate features, XGBoost
 };
 
 // RecordRouting: a question routed to people.
