@@ -192,6 +192,7 @@ class LocalBackend final : public Backend {
     }
     engine::ConnectOptions opt;
     opt.k = q.k;
+    if (options_.connect_r_max > 0) opt.ppr.r_max = options_.connect_r_max;
     opt.group_mask = Mask(*state->snapshot, caller);
     const std::string key = q.about.empty() && options_.connect_cache
                                 ? absl::StrFormat("%s|%d|%d", person, q.k, static_cast<uint64_t>(opt.group_mask))
