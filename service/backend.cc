@@ -239,6 +239,7 @@ class LocalBackend final : public Backend {
     }
     engine::ConnectOptions opt;
     opt.k = q.k;
+    if (options_.connect_r_max > 0) opt.ppr.r_max = options_.connect_r_max;
     opt.group_mask = Mask(*state->snapshot, caller);
     if (state->connect_model != nullptr) {
       std::call_once(state->interactions_once,

@@ -33,6 +33,10 @@ struct ConnectOptions {
   double w_graph = 1.0;  // weight of the normalised graph score
   double w_about = 1.0;  // weight of the normalised vote for `about_hits`; when about_hits is
                          // non-empty only people with a positive vote are suggested
+  // Push budget: work <= 1 / (alpha * r_max) pushes. 1e-5 is ~10x cheaper on the synthetic
+  // 1M-post corpus but loses most of r-devel's quality (hits@10 0.61 -> 0.07: the mass no longer
+  // reaches people 3-4 hops away), so the default stays 1e-6 (bench/RESULTS.md
+  // "SuggestConnections at 1M"; `serve --connect-r-max` chooses another).
   PprOptions ppr{.alpha = 0.15, .r_max = 1e-6};  // group_mask comes from group_mask above
   AskOptions about;  // voting weights/filters for about_hits (its group_mask is overridden)
   std::vector<std::string> exclude_persons;

@@ -177,6 +177,8 @@ struct BackendOptions {
   // snapshot swap (ingest, replication): the same person asked again costs a
   // lookup instead of a personalized PageRank.
   bool connect_cache = true;
+  // SuggestConnections' push budget (engine::ConnectOptions::ppr.r_max); 0 = the engine default.
+  double connect_r_max = 0;
   routing::BalanceOptions balance;  // the balance trade-off (README "Balanced routing")
   bool balance_by_default = false;  // FindExperts without an explicit balance option
   // The learned ranker (ranker/ranker.h): every backend serves the one stored in
