@@ -2,7 +2,9 @@
 
 #include <xgboost/c_api.h>
 
+#include <cmath>
 #include <limits>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <utility>
 
@@ -21,6 +23,16 @@ std::vector<float> Dense(std::span<const CandidateFeatures> rows) {
   m.reserve(rows.size() * kNumRankFeatures);
   for (const CandidateFeatures& r : rows) m.insert(m.end(), r.x.begin(), r.x.end());
   return m;
+}
+
+// Rows to check a loaded model's own linear prediction against XGBoost's.
+std::vector<CandidateFeatures> Probe() {
+  std::vector<CandidateFeatures> probe(2);
+  for (size_t i = 0; i < kNumRankFeatures; ++i) {
+    probe[0].x[i] = 1.0f;
+    probe[1].x[i] = 0.5f * static_cast<float>(i);
+  }
+  return probe;
 }
 
 }  // namespace
@@ -85,7 +97,42 @@ absl::StatusOr<std::shared_ptr<const RankModel>> RankModel::Train(std::span<cons
   for (int i = 0; ok && i < o.rounds; ++i) ok = check(XGBoosterUpdateOneIter(model->booster_, i, dm), "train");
   XGDMatrixFree(dm);
   if (!st.ok()) return st;
+  for (const TrainingGroup& g : groups) {
+    if (g.candidates.size() != g.relevant.size() || g.candidates.size() < 2) continue;
+    model->ExtractLinear(g.candidates);
+    break;
+  }
   return std::shared_ptr<const RankModel>(std::move(model));
+}
+
+void RankModel::ExtractLinear(std::span<const CandidateFeatures> check) {
+  linear_.clear();
+  absl::StatusOr<std::string> bytes = Serialize();
+  if (!bytes.ok()) return;
+  const nlohmann::json j = nlohmann::json::parse(*bytes, nullptr, /*allow_exceptions=*/false);
+  try {
+    const nlohmann::json& learner = j.at("learner");
+    const nlohmann::json& gb = learner.at("gradient_booster");
+    if (gb.at("name") != "gblinear") return;
+    const nlohmann::json& param = learner.at("learner_model_param");
+    if (std::stoul(param.at("num_feature").get<std::string>()) != kNumRankFeatures) return;
+    const std::string nclass = param.value("num_class", std::string("0"));
+    if (nclass != "0" && nclass != "1") return;
+    std::vector<double> w = gb.at("model").at("weights").get<std::vector<double>>();
+    if (w.size() != kNumRankFeatures + 1) return;
+    w.back() += std::stod(param.at("base_score").get<std::string>());
+    linear_ = std::move(w);
+  } catch (const std::exception&) {
+    return;
+  }
+  // Must agree with XGBoost itself, or XGBoost it is.
+  absl::StatusOr<std::vector<float>> want = PredictXgboost(check);
+  absl::StatusOr<std::vector<float>> got = Predict(check);
+  bool same = want.ok() && got.ok() && want->size() == got->size();
+  for (size_t i = 0; same && i < want->size(); ++i) {
+    same = std::fabs((*want)[i] - (*got)[i]) <= 1e-4f * std::max(1.0f, std::fabs((*want)[i]));
+  }
+  if (!same) linear_.clear();
 }
 
 absl::StatusOr<std::shared_ptr<const RankModel>> RankModel::Load(const std::string& path) {
@@ -94,6 +141,7 @@ absl::StatusOr<std::shared_ptr<const RankModel>> RankModel::Load(const std::stri
   if (XGBoosterLoadModel(model->booster_, path.c_str()) != 0) {
     return absl::InvalidArgumentError(absl::StrFormat("%s: cannot load rank model: %s", path, XGBGetLastError()));
   }
+  model->ExtractLinear(Probe());
   return std::shared_ptr<const RankModel>(std::move(model));
 }
 
@@ -120,10 +168,25 @@ absl::StatusOr<std::shared_ptr<const RankModel>> RankModel::Deserialize(std::str
     return absl::InvalidArgumentError(
         absl::StrFormat("cannot load a rank model from %d bytes: %s", bytes.size(), XGBGetLastError()));
   }
+  model->ExtractLinear(Probe());
   return std::shared_ptr<const RankModel>(std::move(model));
 }
 
 absl::StatusOr<std::vector<float>> RankModel::Predict(std::span<const CandidateFeatures> rows) const {
+  if (!linear_.empty()) {
+    std::vector<float> out;
+    out.reserve(rows.size());
+    for (const CandidateFeatures& r : rows) {
+      double v = linear_.back();
+      for (size_t i = 0; i < kNumRankFeatures; ++i) v += linear_[i] * r.x[i];
+      out.push_back(static_cast<float>(v));
+    }
+    return out;
+  }
+  return PredictXgboost(rows);
+}
+
+absl::StatusOr<std::vector<float>> RankModel::PredictXgboost(std::span<const CandidateFeatures> rows) const {
   std::vector<float> out;
   if (rows.empty()) return out;
   std::vector<float> data = Dense(rows);

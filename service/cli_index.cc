@@ -57,7 +57,7 @@ absl::StatusOr<RankerTraining> TrainIndexRanker(const std::string& db, const std
   BackendOptions o;
   o.writable = true;
   o.shards = shards;
-  o.train_ranker = false;  // here, in the foreground
+  o.train_ranker = false;  // here, in the foreground (the default too)
   if (min_history > 0) o.ranker.train.min_groups = min_history;
   WK_ASSIGN_OR_RETURN(std::unique_ptr<Backend> b, Backend::Open(db, o));
   return b->TrainRanker(force);

@@ -58,6 +58,7 @@ int RunServe(const ServeArgs& args) {
   // --shard and --follow serve read-only: the shards' writer, or the
   // replication master, is elsewhere (unless --shard-writer: this server is it).
   bopts.writable = (args.shards.empty() || args.shard_writer) && args.follow_seconds <= 0;
+  bopts.train_ranker = bopts.writable;  // retrain the learned ranker in the background as ingest grows the history
   bopts.shards = args.shards;
   bopts.follow_seconds = args.follow_seconds;
   bopts.connect_cache = !args.no_connect_cache;

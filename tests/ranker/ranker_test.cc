@@ -256,6 +256,7 @@ TEST(RankerBackendTest, TrainsAfterIngestServesAndReloadsAfterRestart) {
   TempDir dir;
   service::BackendOptions o;
   o.writable = true;
+  o.train_ranker = true;
   o.ranker = Options();
   service::ExpertsQuery q;
   q.text = "my espresso grinder makes no crema";

@@ -274,6 +274,9 @@ TEST_F(ClusterTest, ReplicaCatchesUpAfterIngest) {
   ASSERT_OK(Index(master, 0));
   BackendOptions wo;
   wo.writable = true;
+  // Answers are compared right after each copy: no background ranker training
+  // may swap the writer's ranker in between (the ranker replicates like the rest).
+  wo.train_ranker = false;
   ASSERT_OK_AND_ASSIGN(std::unique_ptr<Backend> writer, Backend::Open(master, wo));
 
   const int port = FreePort();

@@ -78,6 +78,12 @@ class RankModel {
 
  private:
   RankModel() = default;
+  // A linear booster's weights (one per feature, then the bias + base score):
+  // Predict computes w.x itself, without a DMatrix or the lock (checked
+  // against XGBoost's own prediction when the model is made). Empty: XGBoost.
+  void ExtractLinear(std::span<const CandidateFeatures> check);
+  absl::StatusOr<std::vector<float>> PredictXgboost(std::span<const CandidateFeatures> rows) const;
+  std::vector<double> linear_;
   void* booster_ = nullptr;  // BoosterHandle
   mutable std::mutex mu_;
   size_t train_groups_ = 0, train_rows_ = 0;

@@ -184,8 +184,9 @@ struct BackendOptions {
   // The learned ranker (ranker/ranker.h): every backend serves the one stored in
   // the index (reloaded with each snapshot, so replicas follow the writer); a
   // writable one with train_ranker retrains it on a background thread when
-  // ranker::NeedsTraining says so (at open and after each ingest).
-  bool train_ranker = true;
+  // ranker::NeedsTraining says so (at open and after each ingest). Off by
+  // default (answers stay put unless asked); `whoknows serve` turns it on.
+  bool train_ranker = false;
   ranker::RankerOptions ranker;
 };
 
