@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "absl/strings/str_format.h"
+#include "whoknows/base/status_macros.h"
 
 namespace whoknows::engine {
 namespace {
@@ -16,21 +17,11 @@ absl::Status XgbError(const char* what) {
 
 }  // namespace
 
-LtrBooster::~LtrBooster() {
-  if (booster_ != nullptr) XGBoosterFree(booster_);
-}
-
-absl::StatusOr<std::unique_ptr<LtrBooster>> LtrBooster::Train(const LtrData& d, const TrainOptions& o) {
-  const size_t rows = d.labels.size();
-  size_t grouped = 0;
-  for (unsigned g : d.group_sizes) grouped += g;
-  if (d.num_features == 0 || rows == 0 || d.x.size() != rows * d.num_features || grouped != rows) {
-    return absl::InvalidArgumentError("ltr: inconsistent training data sizes");
-  }
-  std::unique_ptr<LtrBooster> b(new LtrBooster());
-  b->num_features_ = d.num_features;
+absl::Status TrainXgbBooster(std::span<const float> x, size_t num_features, std::span<const float> labels,
+                             std::span<const unsigned> group_sizes, const TrainOptions& o, void** booster) {
+  const size_t rows = labels.size();
   DMatrixHandle dm = nullptr;
-  if (XGDMatrixCreateFromMat(d.x.data(), rows, d.num_features, std::numeric_limits<float>::quiet_NaN(), &dm) != 0) {
+  if (XGDMatrixCreateFromMat(x.data(), rows, num_features, std::numeric_limits<float>::quiet_NaN(), &dm) != 0) {
     return XgbError("create matrix");
   }
   absl::Status st;
@@ -38,9 +29,9 @@ absl::StatusOr<std::unique_ptr<LtrBooster>> LtrBooster::Train(const LtrData& d, 
     if (rc != 0 && st.ok()) st = XgbError(what);
     return rc == 0;
   };
-  bool ok = check(XGDMatrixSetFloatInfo(dm, "label", d.labels.data(), rows), "labels") &&
-            check(XGDMatrixSetUIntInfo(dm, "group", d.group_sizes.data(), d.group_sizes.size()), "groups") &&
-            check(XGBoosterCreate(&dm, 1, &b->booster_), "create booster");
+  bool ok = check(XGDMatrixSetFloatInfo(dm, "label", labels.data(), rows), "labels") &&
+            check(XGDMatrixSetUIntInfo(dm, "group", group_sizes.data(), group_sizes.size()), "groups") &&
+            check(XGBoosterCreate(&dm, 1, booster), "create booster");
   const std::vector<std::pair<std::string, std::string>> params = {
       {"objective", o.objective},
       {"booster", o.booster},
@@ -55,11 +46,27 @@ absl::StatusOr<std::unique_ptr<LtrBooster>> LtrBooster::Train(const LtrData& d, 
   };
   for (const auto& [k, v] : params) {
     if (!ok) break;
-    ok = check(XGBoosterSetParam(b->booster_, k.c_str(), v.c_str()), "set parameter");
+    ok = check(XGBoosterSetParam(*booster, k.c_str(), v.c_str()), "set parameter");
   }
-  for (int i = 0; ok && i < o.rounds; ++i) ok = check(XGBoosterUpdateOneIter(b->booster_, i, dm), "train");
+  for (int i = 0; ok && i < o.rounds; ++i) ok = check(XGBoosterUpdateOneIter(*booster, i, dm), "train");
   XGDMatrixFree(dm);
-  if (!st.ok()) return st;
+  return st;
+}
+
+LtrBooster::~LtrBooster() {
+  if (booster_ != nullptr) XGBoosterFree(booster_);
+}
+
+absl::StatusOr<std::unique_ptr<LtrBooster>> LtrBooster::Train(const LtrData& d, const TrainOptions& o) {
+  const size_t rows = d.labels.size();
+  size_t grouped = 0;
+  for (unsigned g : d.group_sizes) grouped += g;
+  if (d.num_features == 0 || rows == 0 || d.x.size() != rows * d.num_features || grouped != rows) {
+    return absl::InvalidArgumentError("ltr: inconsistent training data sizes");
+  }
+  std::unique_ptr<LtrBooster> b(new LtrBooster());
+  b->num_features_ = d.num_features;
+  WK_RETURN_IF_ERROR(TrainXgbBooster(d.x, d.num_features, d.labels, d.group_sizes, o, &b->booster_));
   return b;
 }
 

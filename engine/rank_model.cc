@@ -9,6 +9,8 @@
 #include <utility>
 
 #include "absl/strings/str_format.h"
+#include "whoknows/base/status_macros.h"
+#include "whoknows/engine/ltr_booster.h"
 
 namespace whoknows::engine {
 namespace {
@@ -65,38 +67,7 @@ absl::StatusOr<std::shared_ptr<const RankModel>> RankModel::Train(std::span<cons
   std::shared_ptr<RankModel> model(new RankModel());
   model->train_groups_ = used;
   model->train_rows_ = labels.size();
-  DMatrixHandle dm = nullptr;
-  if (XGDMatrixCreateFromMat(data.data(), labels.size(), kNumRankFeatures, std::numeric_limits<float>::quiet_NaN(),
-                             &dm) != 0) {
-    return XgbError("create matrix");
-  }
-  absl::Status st;
-  auto check = [&](int rc, const char* what) {
-    if (rc != 0 && st.ok()) st = XgbError(what);
-    return rc == 0;
-  };
-  bool ok = check(XGDMatrixSetFloatInfo(dm, "label", labels.data(), labels.size()), "labels") &&
-            check(XGDMatrixSetUIntInfo(dm, "group", sizes.data(), sizes.size()), "groups") &&
-            check(XGBoosterCreate(&dm, 1, &model->booster_), "create booster");
-  const std::vector<std::pair<std::string, std::string>> params = {
-      {"objective", o.objective},
-      {"booster", o.booster},
-      {"eta", absl::StrFormat("%g", o.eta)},
-      {"max_depth", absl::StrFormat("%d", o.max_depth)},
-      {"min_child_weight", absl::StrFormat("%g", o.min_child_weight)},
-      {"subsample", absl::StrFormat("%g", o.subsample)},
-      {"seed", absl::StrFormat("%d", o.seed)},
-      {"nthread", absl::StrFormat("%d", o.threads)},
-      {"tree_method", "hist"},
-      {"verbosity", "0"},
-  };
-  for (const auto& [k, v] : params) {
-    if (!ok) break;
-    ok = check(XGBoosterSetParam(model->booster_, k.c_str(), v.c_str()), "set parameter");
-  }
-  for (int i = 0; ok && i < o.rounds; ++i) ok = check(XGBoosterUpdateOneIter(model->booster_, i, dm), "train");
-  XGDMatrixFree(dm);
-  if (!st.ok()) return st;
+  WK_RETURN_IF_ERROR(TrainXgbBooster(data, kNumRankFeatures, labels, sizes, o, &model->booster_));
   for (const TrainingGroup& g : groups) {
     if (g.candidates.size() != g.relevant.size() || g.candidates.size() < 2) continue;
     model->ExtractLinear(g.candidates);

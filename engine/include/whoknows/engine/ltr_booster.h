@@ -27,6 +27,14 @@ struct LtrData {
   std::vector<unsigned> group_sizes;  // rows per group, in order; sums to the row count
 };
 
+// Trains an XGBoost booster on row-major `x` (labels.size() rows of
+// `num_features`) grouped by `group_sizes`, with `o`'s parameters, into
+// *booster (a BoosterHandle the caller frees with XGBoosterFree). The one place
+// that drives XGBoost's training loop: LtrBooster and RankModel both use it.
+// Internal for an XGBoost error (*booster may then be set and must be freed).
+absl::Status TrainXgbBooster(std::span<const float> x, size_t num_features, std::span<const float> labels,
+                             std::span<const unsigned> group_sizes, const TrainOptions& o, void** booster);
+
 class LtrBooster {
  public:
   ~LtrBooster();
