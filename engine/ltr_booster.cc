@@ -53,6 +53,24 @@ absl::Status TrainXgbBooster(std::span<const float> x, size_t num_features, std:
   return st;
 }
 
+absl::StatusOr<std::vector<float>> PredictXgbBooster(void* booster, std::span<const float> rows, size_t num_features) {
+  std::vector<float> out;
+  const size_t n = rows.size() / num_features;
+  if (n == 0) return out;
+  DMatrixHandle dm = nullptr;
+  if (XGDMatrixCreateFromMat(rows.data(), n, num_features, std::numeric_limits<float>::quiet_NaN(), &dm) != 0) {
+    return XgbError("create matrix");
+  }
+  bst_ulong len = 0;
+  const float* pred = nullptr;
+  const int rc = XGBoosterPredict(booster, dm, 0, 0, 0, &len, &pred);
+  if (rc == 0) out.assign(pred, pred + len);
+  XGDMatrixFree(dm);
+  if (rc != 0) return XgbError("predict");
+  if (out.size() != n) return absl::InternalError("xgboost: prediction size mismatch");
+  return out;
+}
+
 LtrBooster::~LtrBooster() {
   if (booster_ != nullptr) XGBoosterFree(booster_);
 }
@@ -89,23 +107,10 @@ absl::StatusOr<std::string> LtrBooster::ToBytes() const {
 }
 
 absl::StatusOr<std::vector<float>> LtrBooster::Predict(std::span<const float> rows) const {
-  std::vector<float> out;
-  if (rows.empty()) return out;
+  if (rows.empty()) return std::vector<float>();
   if (rows.size() % num_features_ != 0) return absl::InvalidArgumentError("ltr: row width mismatch");
-  const size_t n = rows.size() / num_features_;
   std::lock_guard<std::mutex> lock(mu_);
-  DMatrixHandle dm = nullptr;
-  if (XGDMatrixCreateFromMat(rows.data(), n, num_features_, std::numeric_limits<float>::quiet_NaN(), &dm) != 0) {
-    return XgbError("create matrix");
-  }
-  bst_ulong len = 0;
-  const float* pred = nullptr;
-  const int rc = XGBoosterPredict(booster_, dm, 0, 0, 0, &len, &pred);
-  if (rc == 0) out.assign(pred, pred + len);
-  XGDMatrixFree(dm);
-  if (rc != 0) return XgbError("predict");
-  if (out.size() != n) return absl::InternalError("xgboost: prediction size mismatch");
-  return out;
+  return PredictXgbBooster(booster_, rows, num_features_);
 }
 
 }  // namespace whoknows::engine

@@ -3,7 +3,6 @@
 #include <xgboost/c_api.h>
 
 #include <cmath>
-#include <limits>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <utility>
@@ -158,23 +157,10 @@ absl::StatusOr<std::vector<float>> RankModel::Predict(std::span<const CandidateF
 }
 
 absl::StatusOr<std::vector<float>> RankModel::PredictXgboost(std::span<const CandidateFeatures> rows) const {
-  std::vector<float> out;
-  if (rows.empty()) return out;
-  std::vector<float> data = Dense(rows);
+  if (rows.empty()) return std::vector<float>();
+  const std::vector<float> data = Dense(rows);
   std::lock_guard<std::mutex> lock(mu_);
-  DMatrixHandle dm = nullptr;
-  if (XGDMatrixCreateFromMat(data.data(), rows.size(), kNumRankFeatures, std::numeric_limits<float>::quiet_NaN(),
-                             &dm) != 0) {
-    return XgbError("create matrix");
-  }
-  bst_ulong len = 0;
-  const float* pred = nullptr;
-  const int rc = XGBoosterPredict(booster_, dm, 0, 0, 0, &len, &pred);
-  if (rc == 0) out.assign(pred, pred + len);
-  XGDMatrixFree(dm);
-  if (rc != 0) return XgbError("predict");
-  if (out.size() != rows.size()) return absl::InternalError("xgboost: prediction size mismatch");
-  return out;
+  return PredictXgbBooster(booster_, data, kNumRankFeatures);
 }
 
 }  // namespace whoknows::engine

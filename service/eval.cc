@@ -867,6 +867,19 @@ absl::Status CheckOptions(const std::vector<std::string>& paths, const EvalOptio
   return absl::OkStatus();
 }
 
+// Reads one data set (bad records counted into *bad when given, and logged),
+// keeps only its training period on `validation`, and prepares it.
+absl::StatusOr<std::unique_ptr<Prepared>> LoadPrepared(EvalTask task, const std::string& path, const EvalOptions& o,
+                                                       bool validation, bool keep_index, uint64_t* bad) {
+  Log(o, absl::StrFormat("eval: reading %s", path));
+  uint64_t skipped = 0;
+  WK_ASSIGN_OR_RETURN(std::vector<Record> records, Load(path, &skipped, &o));
+  if (skipped > 0) Log(o, absl::StrFormat("eval: %s: %d bad records skipped", path, skipped));
+  if (bad != nullptr) *bad = skipped;
+  if (validation) WK_RETURN_IF_ERROR(KeepTrainingPeriod(path, o.split_fraction, &records));
+  return Prepared::Build(task, validation ? path + " [validation]" : path, records, o.split_fraction, o, keep_index);
+}
+
 }  // namespace
 
 absl::StatusOr<EvalReport> RunEval(EvalTask task, const std::vector<std::string>& paths, const EvalOptions& o) {
@@ -882,15 +895,8 @@ absl::StatusOr<EvalReport> RunEval(EvalTask task, const std::vector<std::string>
   for (size_t di = 0; di < paths.size(); ++di) {
     const std::string& path = paths[di];
     uint64_t bad = 0;
-    Log(o, absl::StrFormat("eval: reading %s", path));
-    WK_ASSIGN_OR_RETURN(std::vector<Record> records, Load(path, &bad, &o));
-    if (bad > 0) Log(o, absl::StrFormat("eval: %s: %d bad records skipped", path, bad));
-    if (o.validation_tables) WK_RETURN_IF_ERROR(KeepTrainingPeriod(path, o.split_fraction, &records));
     WK_ASSIGN_OR_RETURN(std::unique_ptr<Prepared> prep,
-                        Prepared::Build(task, o.validation_tables ? path + " [validation]" : path, records,
-                                        o.split_fraction, o, di == 0 && !o.keep_index_dir.empty()));
-    records.clear();
-    records.shrink_to_fit();
+                        LoadPrepared(task, path, o, o.validation_tables, di == 0 && !o.keep_index_dir.empty(), &bad));
     DatasetResult d;
     d.path = path;
     d.n = prep->cases_.size();
@@ -1109,14 +1115,7 @@ absl::Status ForEachReplaySet(EvalTask task, const std::vector<std::string>& pat
   if (task == EvalTask::kConnect) return absl::InvalidArgumentError("replays are for routing and replies");
   WK_RETURN_IF_ERROR(CheckOptions(paths, o));
   for (const std::string& path : paths) {
-    Log(o, absl::StrFormat("eval: reading %s", path));
-    WK_ASSIGN_OR_RETURN(std::vector<Record> records, Load(path, nullptr, &o));
-    if (validation) WK_RETURN_IF_ERROR(KeepTrainingPeriod(path, o.split_fraction, &records));
-    WK_ASSIGN_OR_RETURN(std::unique_ptr<Prepared> prep,
-                        Prepared::Build(task, validation ? path + " [validation]" : path, records, o.split_fraction,
-                                        o, false));
-    records.clear();
-    records.shrink_to_fit();
+    WK_ASSIGN_OR_RETURN(std::unique_ptr<Prepared> prep, LoadPrepared(task, path, o, validation, false, nullptr));
     ReplaySet set;
     set.path = path;
     set.snapshot = prep->snap_.get();

@@ -35,6 +35,11 @@ struct LtrData {
 absl::Status TrainXgbBooster(std::span<const float> x, size_t num_features, std::span<const float> labels,
                              std::span<const unsigned> group_sizes, const TrainOptions& o, void** booster);
 
+// XGBoost's scores of row-major `rows` (rows.size() / num_features rows) from
+// `booster` (a BoosterHandle). Not thread-safe for one booster: callers hold
+// their own lock. The one place that drives XGBoost's prediction.
+absl::StatusOr<std::vector<float>> PredictXgbBooster(void* booster, std::span<const float> rows, size_t num_features);
+
 class LtrBooster {
  public:
   ~LtrBooster();
