@@ -1,6 +1,7 @@
 #include "whoknows/engine/person_activity.h"
 
 #include <algorithm>
+#include <utility>
 
 namespace whoknows::engine {
 
@@ -57,17 +58,45 @@ std::shared_ptr<const PersonActivity> PersonActivity::Build(const Snapshot& s) {
     a->hidden_[p] = hidden;
   }
   a->offset_[P] = static_cast<uint32_t>(i);
+
+  // (topic, timestamp) pairs of every person's non-question docs, sorted per person.
+  size_t pairs = 0;
+  for (uint32_t p = 0; p < P; ++p) {
+    for (uint32_t d : s.PersonDocs(p)) pairs += (flags[d] & kQuestion) ? 0 : s.DocTopics(d).size();
+  }
+  a->topic_offset_.resize(static_cast<size_t>(P) + 1, 0);
+  a->topic_key_.reserve(pairs);
+  a->topic_ts_.reserve(pairs);
+  std::vector<std::pair<uint32_t, int64_t>> mine;
+  for (uint32_t p = 0; p < P; ++p) {
+    a->topic_offset_[p] = a->topic_key_.size();
+    mine.clear();
+    for (uint32_t d : s.PersonDocs(p)) {
+      if (flags[d] & kQuestion) continue;
+      for (uint32_t t : s.DocTopics(d)) mine.emplace_back(t, s.doc(d).timestamp);
+    }
+    std::sort(mine.begin(), mine.end());
+    for (const auto& [t, ts] : mine) {
+      a->topic_key_.push_back(t);
+      a->topic_ts_.push_back(ts);
+    }
+  }
+  a->topic_offset_[P] = a->topic_key_.size();
   return a;
 }
 
-bool PersonActivity::Count(const Snapshot& s, uint32_t p, GroupBits mask, int64_t from, int64_t to,
-                           int64_t recent_from, Counts* out) const {
+bool PersonActivity::Usable(const Snapshot& s, uint32_t p, GroupBits mask) const {
   if (s.num_docs() != num_docs_ || static_cast<size_t>(s.num_persons()) + 1 != offset_.size() || p >= groups_.size()) {
     return false;
   }
   if (hidden_[p] || (groups_[p] & ~mask) != 0) return false;
+  return s.PersonDocs(p).size() == offset_[p + 1] - offset_[p];
+}
+
+bool PersonActivity::Count(const Snapshot& s, uint32_t p, GroupBits mask, int64_t from, int64_t to,
+                           int64_t recent_from, Counts* out) const {
+  if (!Usable(s, p, mask)) return false;
   const size_t begin = offset_[p], n = offset_[p + 1] - begin;
-  if (s.PersonDocs(p).size() != n) return false;
   // p's timestamps, oldest first (contiguous: a binary search stays in a few cache lines).
   const int64_t* ts = ts_.data() + begin;
   auto first_at = [&](int64_t t) { return static_cast<size_t>(std::lower_bound(ts, ts + n, t) - ts); };
@@ -91,9 +120,29 @@ bool PersonActivity::Count(const Snapshot& s, uint32_t p, GroupBits mask, int64_
   return true;
 }
 
+bool PersonActivity::CountTopics(const Snapshot& s, uint32_t p, GroupBits mask, int64_t from, int64_t to,
+                                 std::span<const uint32_t> topics, double* counts) const {
+  if (!Usable(s, p, mask)) return false;
+  const uint32_t* keys = topic_key_.data();
+  const int64_t* ts = topic_ts_.data();
+  const size_t begin = topic_offset_[p], end = topic_offset_[p + 1];
+  for (size_t k = 0; k < topics.size(); ++k) {
+    // p's pairs of this topic, oldest first, then the window within them.
+    const uint32_t* lo = std::lower_bound(keys + begin, keys + end, topics[k]);
+    const uint32_t* hi = std::upper_bound(lo, keys + end, topics[k]);
+    const int64_t* a = ts + (lo - keys);
+    const int64_t* b = ts + (hi - keys);
+    const int64_t* first = from == 0 ? a : std::lower_bound(a, b, from);
+    const int64_t* last = to == 0 ? b : std::lower_bound(first, b, to);
+    counts[k] = static_cast<double>(last - first);
+  }
+  return true;
+}
+
 size_t PersonActivity::bytes() const {
   return offset_.size() * sizeof(uint32_t) + prefix_.size() * sizeof(Prefix) + ts_.size() * sizeof(int64_t) +
-         groups_.size() * sizeof(GroupBits) + hidden_.size();
+         groups_.size() * sizeof(GroupBits) + hidden_.size() + topic_offset_.size() * sizeof(uint64_t) +
+         topic_key_.size() * sizeof(uint32_t) + topic_ts_.size() * sizeof(int64_t);
 }
 
 }  // namespace whoknows::engine

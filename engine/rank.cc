@@ -412,6 +412,8 @@ absl::StatusOr<std::vector<Scored>> Score(const Snapshot& s, std::span<const ind
   }
 
   std::vector<double> topic_n(qtopics.size(), 0.0);
+  std::vector<uint32_t> qtopic_ids;
+  for (const auto& q : qtopics) qtopic_ids.push_back(q.first);
 
   // --- candidates: the people of the hits and of the propagation ...
   std::vector<uint32_t> cand(sc.touched.begin(), sc.touched.end());
@@ -503,8 +505,10 @@ absl::StatusOr<std::vector<Scored>> Score(const Snapshot& s, std::span<const ind
   for (uint32_t p : cand) {
     Scored x{p, 0, 0, 0, 0, 0, 0, 0, sc.vote[p], have_ppr ? static_cast<double>(ws.reserve[p]) : 0.0};
     PersonActivity::Counts counts;
-    if (want_activity && !want_topic && o.activity != nullptr &&
-        o.activity->Count(s, p, o.group_mask, o.from, o.to == 0 ? ref : std::min(o.to, ref), recent_from, &counts)) {
+    const int64_t to = o.to == 0 ? ref : std::min(o.to, ref);
+    if ((want_activity || want_topic) && o.activity != nullptr &&
+        o.activity->Count(s, p, o.group_mask, o.from, to, recent_from, &counts) &&
+        (!want_topic || o.activity->CountTopics(s, p, o.group_mask, o.from, to, qtopic_ids, topic_n.data()))) {
       x.answers = counts.answers;
       x.accepted = counts.accepted;
       x.questions = counts.questions;
@@ -513,6 +517,10 @@ absl::StatusOr<std::vector<Scored>> Score(const Snapshot& s, std::span<const ind
       x.idle_days = counts.last > 0 ? static_cast<double>(ref - counts.last) / 86400.0 : 36500.0;
       x.prior = std::log1p(counts.activity);
       x.recent = std::log1p(counts.recent);
+      for (size_t k = 0; want_topic && k < qtopics.size(); ++k) {
+        x.topic += qtopics[k].second * std::log1p(topic_n[k]);
+        topic_n[k] = 0;
+      }
     } else if (want_activity || want_topic) {
       double all = 0, recent = 0;
       int64_t last = 0;

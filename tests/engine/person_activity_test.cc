@@ -13,6 +13,7 @@
 #include "whoknows/base/testing.h"
 #include "whoknows/engine/person_activity.h"
 #include "whoknows/engine/rank.h"
+#include "whoknows/engine/rank_model.h"
 #include "whoknows/engine/snapshot.h"
 #include "whoknows/indexer/index.h"
 #include "whoknows/indexer/pipeline.h"
@@ -80,6 +81,49 @@ TEST(PersonActivityTest, SameRankingAsTheScanOnRealData) {
   }
   const std::vector<std::string> queries = {"espresso grinder burr", "milk froth latte", "cold brew ratio",
                                             "visualization d3 chart", "meetup slides", "python pandas"};
+  // The person–topic component (CountTopics): weighed by the blend, and fed to
+  // a learned model with every other feature (the server's path with a model).
+  {
+    AskOptions o = base;
+    o.w_topic = 0.4;
+    cases.emplace_back("topic weight", o);
+    o.now = mid;
+    cases.emplace_back("topic weight, now=mid", o);
+    o.now = 0;
+    o.group_mask = s.GroupMask(std::vector<std::string>{"public"});
+    cases.emplace_back("topic weight, public only", o);
+  }
+  {
+    // A model trained on these queries (the most-voted candidate as the relevant one).
+    std::vector<TrainingGroup> groups;
+    for (const std::string& q : queries) {
+      ASSERT_OK_AND_ASSIGN(std::vector<indexer::SearchHit> hits, reader->Search(q, indexer::SearchFilter{}, 200));
+      ASSERT_OK_AND_ASSIGN(std::vector<CandidateFeatures> f, ExtractFeatures(s, hits, base));
+      TrainingGroup g;
+      g.relevant.assign(f.size(), 0);
+      size_t best = 0;
+      for (size_t i = 0; i < f.size(); ++i) best = f[i].x[0] > f[best].x[0] ? i : best;
+      if (!f.empty()) g.relevant[best] = 1;
+      g.candidates = std::move(f);
+      groups.push_back(std::move(g));
+    }
+    TrainOptions to;
+    to.min_groups = 1;
+    to.rounds = 20;
+    ASSERT_OK_AND_ASSIGN(std::shared_ptr<const RankModel> model, RankModel::Train(groups, to));
+    AskOptions o = base;
+    o.model = model;
+    cases.emplace_back("model", o);
+    o.now = mid;
+    cases.emplace_back("model, now=mid", o);
+    o.now = 0;
+    o.from = s.min_timestamp() + (mid - s.min_timestamp()) / 2;
+    o.to = mid;
+    cases.emplace_back("model, from/to", o);
+    o.from = o.to = 0;
+    o.group_mask = s.GroupMask(std::vector<std::string>{"public"});
+    cases.emplace_back("model, public only", o);
+  }
   size_t compared = 0, fast = 0;
   for (const auto& [name, o] : cases) {
     AskOptions with = o;
@@ -138,6 +182,36 @@ TEST(PersonActivityTest, CountsWindowsAndFallsBackWhenTheMaskHidesADoc) {
   ASSERT_TRUE(a->Count(s, ann, s.GroupMask(pub), 0, 0, 0, &n));
   EXPECT_EQ(n.questions, 2);
   EXPECT_EQ(n.activity, 0);
+
+  // Person–topic counts: bob's answers and replies by topic, the question itself not counted.
+  c.Add(indexer::RecordKind::kMail, "r1", "bob", kT0 + 2 * kDay, "q1", "q1", {"y", "x"});
+  c.Add(indexer::RecordKind::kMail, "r2", "bob", kT0 + 12 * kDay, "q2", "q2", {"y"});
+  c.Question("q4", "bob", kT0 + 13 * kDay, {"y"});
+  c.Add(indexer::RecordKind::kMail, "r3", "bob", kT0 + 22 * kDay, "q3", "q3", {"y"}, "internal");
+  {
+    ASSERT_OK_AND_ASSIGN(std::shared_ptr<const Snapshot> snap2, BuildSnapshot(c.docs, c.persons));
+    const Snapshot& s2 = *snap2;
+    auto a2 = PersonActivity::Build(s2);
+    const uint32_t bob2 = s2.FindPerson("bob");
+    const std::vector<std::string> xy = {"x", "y"};
+    std::vector<uint32_t> topics;
+    for (const std::string& t : xy) {
+      const uint32_t ti = s2.FindTopic(t);
+      ASSERT_NE(ti, kNone) << t;
+      topics.push_back(ti);
+    }
+    double n2[2] = {-1, -1};
+    ASSERT_TRUE(a2->CountTopics(s2, bob2, kAllGroups, 0, 0, topics, n2));
+    // A thread's topics reach every document of it: x is on a1-a3 and r1-r3.
+    EXPECT_EQ(n2[0], 6);
+    EXPECT_EQ(n2[1], 3);  // r1, r2, r3; not bob's question q4
+    ASSERT_TRUE(a2->CountTopics(s2, bob2, kAllGroups, kT0 + 3 * kDay, kT0 + 22 * kDay, topics, n2));
+    EXPECT_EQ(n2[0], 3);  // a2, r2, a3
+    EXPECT_EQ(n2[1], 1);  // r2 (r3 is at `to`, exclusive)
+    EXPECT_FALSE(a2->CountTopics(s2, bob2, s2.GroupMask(pub), 0, 0, topics, n2));
+    EXPECT_EQ(n2[1], 1);  // untouched
+    EXPECT_FALSE(a->CountTopics(s2, bob2, kAllGroups, 0, 0, topics, n2));  // another snapshot's table
+  }
 
   // Built from another snapshot: refused.
   c.Answer("a4", "q1", "ann", kT0 + 30 * kDay);

@@ -17,6 +17,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <span>
 #include <vector>
 
 #include "whoknows/engine/snapshot.h"
@@ -25,7 +26,8 @@ namespace whoknows::engine {
 
 class PersonActivity {
  public:
-  // O(person docs) time, 24 bytes per (person, doc) plus 9 per person.
+  // O(person docs) time, 24 bytes per (person, doc), 12 per (person, non-question
+  // doc, topic) plus 17 per person.
   static std::shared_ptr<const PersonActivity> Build(const Snapshot& snapshot);
 
   // What Score() counts per candidate: over p's documents with
@@ -43,9 +45,20 @@ class PersonActivity {
   bool Count(const Snapshot& snapshot, uint32_t p, GroupBits mask, int64_t from, int64_t to, int64_t recent_from,
              Counts* out) const;
 
+  // The person–topic counts of Score()'s `topic` component: for each topics[k],
+  // the number of p's documents that are not questions, carry that topic and
+  // have from <= timestamp < to (to = 0: unbounded), into counts[k] (a topic
+  // a document lists twice counts twice, as in the scan). Two binary searches
+  // per topic over p's (topic, timestamp) pairs. False (and counts untouched)
+  // exactly when Count() is false.
+  bool CountTopics(const Snapshot& snapshot, uint32_t p, GroupBits mask, int64_t from, int64_t to,
+                   std::span<const uint32_t> topics, double* counts) const;
+
   size_t bytes() const;
 
  private:
+  // p's documents are all visible under `mask` and `snapshot` is the one this was built from.
+  bool Usable(const Snapshot& snapshot, uint32_t p, GroupBits mask) const;
   // Prefix sums over the concatenation of every person's docs: entry i is
   // the sum over the first i (person, doc) pairs; person p's pairs are
   // [offset_[p], offset_[p + 1]).
@@ -58,6 +71,11 @@ class PersonActivity {
   std::vector<GroupBits> groups_;  // per person: OR of its docs' group bits
   std::vector<uint8_t> hidden_;    // per person: 1 = has a doc visible to nobody (kNoGroup)
   uint32_t num_docs_ = 0;
+  // Per person: the (topic, timestamp) pairs of its non-question docs, sorted;
+  // person p's are [topic_offset_[p], topic_offset_[p + 1]).
+  std::vector<uint64_t> topic_offset_;
+  std::vector<uint32_t> topic_key_;
+  std::vector<int64_t> topic_ts_;
 };
 
 }  // namespace whoknows::engine
