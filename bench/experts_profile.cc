@@ -28,6 +28,7 @@
 #include "whoknows/engine/rank.h"
 #include "whoknows/engine/snapshot.h"
 #include "whoknows/indexer/index.h"
+#include "whoknows/ranker/ranker.h"
 
 namespace {
 
@@ -157,6 +158,18 @@ int main(int argc, char** argv) {
     variants.push_back({"rank_no_prior", o});
   }
 
+  // The learned ranker stored with the index (the server's default when there is one): ranked without
+  // the precomputed table (every candidate's documents scanned) and with it.
+  std::string ranker_desc = "none (hand-tuned blend)";
+  if (auto r = ranker::Load(reader->get()); r.ok() && r->model != nullptr) {
+    ranker_desc = r->Describe();
+    engine::AskOptions o = base;
+    o.model = r->model;
+    variants.push_back({"rank_model", o});
+    o.activity = activity;
+    variants.push_back({"rank_model_activity", o});
+  }
+
   std::map<std::string, std::vector<double>> t;
   double hits_sum = 0, cand_sum = 0, evidence_sum = 0;
   indexer::SearchFilter filter;
@@ -254,6 +267,7 @@ int main(int argc, char** argv) {
   out["load_ms"] = load_ms;
   out["activity_build_ms"] = activity_ms;
   out["activity_bytes"] = activity->bytes();
+  out["ranker"] = ranker_desc;
   out["queries"] = m;
   out["mean_hits"] = hits_sum / m;
   out["mean_candidates"] = cand_sum / m;
@@ -267,7 +281,8 @@ int main(int argc, char** argv) {
   std::printf("%u docs, %u persons, loaded in %.0f ms; %.0f queries, mean %.0f hits, %.0f candidates, %.0f evidence docs\n",
               s.num_docs(), s.num_persons(), load_ms, m, hits_sum / m, cand_sum / m, evidence_sum / m);
   if (!people.empty()) std::printf("connect: %zu people, mean %.0f pushes at r_max 1e-6\n", people.size(), pushes_sum / static_cast<double>(connect_n));
-  std::printf("PersonActivity: built in %.1f ms, %.1f MB\n", activity_ms, static_cast<double>(activity->bytes()) / 1e6);
+  std::printf("PersonActivity: built in %.1f ms, %.1f MB; ranker: %s\n", activity_ms,
+              static_cast<double>(activity->bytes()) / 1e6, ranker_desc.c_str());
   for (const auto& [k, v] : t) {
     std::printf("%-22s p50 %8.3f  p90 %8.3f  p99 %8.3f ms\n", k.c_str(), Quantile(v, 0.5), Quantile(v, 0.9), Quantile(v, 0.99));
   }
