@@ -82,6 +82,26 @@ std::shared_ptr<const PersonActivity> PersonActivity::Build(const Snapshot& s) {
     }
   }
   a->topic_offset_[P] = a->topic_key_.size();
+
+  // Explanations' topic strengths: TopicStrengthsOf over each person's topics.
+  TopicStrengthOptions so;
+  so.max_docs = kStrengthDocs;
+  a->strength_offset_.resize(static_cast<size_t>(P) + 1, 0);
+  std::vector<uint32_t> topics;
+  for (uint32_t p = 0; p < P; ++p) {
+    a->strength_offset_[p] = a->strength_topic_.size();
+    const auto docs = s.PersonDocs(p);
+    topics.clear();
+    for (size_t i = docs.size() > kStrengthDocs ? docs.size() - kStrengthDocs : 0; i < docs.size(); ++i) {
+      for (uint32_t t : s.DocTopics(docs[i])) topics.push_back(t);
+    }
+    std::sort(topics.begin(), topics.end());
+    topics.erase(std::unique(topics.begin(), topics.end()), topics.end());
+    const std::vector<double> strength = TopicStrengthsOf(s, p, topics, so);
+    a->strength_topic_.insert(a->strength_topic_.end(), topics.begin(), topics.end());
+    a->strength_.insert(a->strength_.end(), strength.begin(), strength.end());
+  }
+  a->strength_offset_[P] = a->strength_topic_.size();
   return a;
 }
 
@@ -139,10 +159,33 @@ bool PersonActivity::CountTopics(const Snapshot& s, uint32_t p, GroupBits mask, 
   return true;
 }
 
+bool PersonActivity::TopicStrengths(const Snapshot& s, uint32_t p, const TopicStrengthOptions& o,
+                                    std::span<const uint32_t> topics, std::vector<double>* out) const {
+  const TopicStrengthOptions d;
+  if (o.half_life_days != d.half_life_days || o.floor != d.floor || o.w_answered != d.w_answered ||
+      o.accepted_factor != d.accepted_factor || o.w_replied != d.w_replied || o.w_started != d.w_started ||
+      o.w_commented != d.w_commented || o.w_asked != d.w_asked || o.window_days != d.window_days || o.now != d.now ||
+      o.max_docs != kStrengthDocs) {
+    return false;
+  }
+  if (!Usable(s, p, o.group_mask)) return false;
+  const uint32_t* keys = strength_topic_.data();
+  const uint32_t* begin = keys + strength_offset_[p];
+  const uint32_t* end = keys + strength_offset_[p + 1];
+  out->assign(topics.size(), 0.0);
+  for (size_t k = 0; k < topics.size(); ++k) {
+    const uint32_t* it = std::lower_bound(begin, end, topics[k]);
+    if (it != end && *it == topics[k]) (*out)[k] = strength_[static_cast<size_t>(it - keys)];
+  }
+  return true;
+}
+
 size_t PersonActivity::bytes() const {
   return offset_.size() * sizeof(uint32_t) + prefix_.size() * sizeof(Prefix) + ts_.size() * sizeof(int64_t) +
          groups_.size() * sizeof(GroupBits) + hidden_.size() + topic_offset_.size() * sizeof(uint64_t) +
-         topic_key_.size() * sizeof(uint32_t) + topic_ts_.size() * sizeof(int64_t);
+         topic_key_.size() * sizeof(uint32_t) + topic_ts_.size() * sizeof(int64_t) +
+         strength_offset_.size() * sizeof(uint64_t) + strength_topic_.size() * sizeof(uint32_t) +
+         strength_.size() * sizeof(double);
 }
 
 }  // namespace whoknows::engine

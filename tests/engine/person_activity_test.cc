@@ -15,6 +15,7 @@
 #include "whoknows/engine/rank.h"
 #include "whoknows/engine/rank_model.h"
 #include "whoknows/engine/snapshot.h"
+#include "whoknows/engine/topic_strength.h"
 #include "whoknows/indexer/index.h"
 #include "whoknows/indexer/pipeline.h"
 
@@ -30,6 +31,8 @@ void ExpectSameExperts(const std::vector<Expert>& a, const std::vector<Expert>& 
     EXPECT_EQ(a[i].score, b[i].score) << what << " rank " << i;
     EXPECT_EQ(a[i].components, b[i].components) << what << " rank " << i;
     EXPECT_EQ(a[i].last_active, b[i].last_active) << what << " rank " << i;
+    EXPECT_EQ(a[i].topics, b[i].topics) << what << " rank " << i;
+    EXPECT_EQ(a[i].reason, b[i].reason) << what << " rank " << i;
   }
 }
 
@@ -143,6 +146,31 @@ TEST(PersonActivityTest, SameRankingAsTheScanOnRealData) {
   }
   EXPECT_GT(compared, 100u);  // the queries do match: the comparison is not vacuous
   EXPECT_GT(fast, 50u);       // ... and the precomputed path was taken
+
+  // The explanations' topic strengths: every person, every topic of the corpus
+  // in one request, the same values as TopicStrengthsOf's scan.
+  std::vector<uint32_t> all_topics;
+  for (uint32_t t = 0; t < s.num_topics(); ++t) all_topics.push_back(t);
+  TopicStrengthOptions so;
+  so.max_docs = PersonActivity::kStrengthDocs;
+  size_t nonzero = 0, table = 0;
+  for (uint32_t p = 0; p < s.num_persons(); ++p) {
+    std::vector<double> got;
+    if (!activity->TopicStrengths(s, p, so, all_topics, &got)) continue;
+    ++table;
+    const std::vector<double> want = TopicStrengthsOf(s, p, all_topics, so);
+    ASSERT_EQ(got, want) << s.person(p).id;
+    for (double v : got) nonzero += v > 0;
+  }
+  EXPECT_GT(table, 100u);
+  EXPECT_GT(nonzero, 100u);
+  std::vector<double> untouched = {-1};
+  so.now = mid;  // other options than the table's: the caller scans
+  EXPECT_FALSE(activity->TopicStrengths(s, 0, so, all_topics, &untouched));
+  so.now = 0;
+  so.max_docs = 0;
+  EXPECT_FALSE(activity->TopicStrengths(s, 0, so, all_topics, &untouched));
+  EXPECT_EQ(untouched, std::vector<double>{-1});
 }
 
 TEST(PersonActivityTest, CountsWindowsAndFallsBackWhenTheMaskHidesADoc) {

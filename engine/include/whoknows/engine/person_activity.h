@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "whoknows/engine/snapshot.h"
+#include "whoknows/engine/topic_strength.h"
 
 namespace whoknows::engine {
 
@@ -54,6 +55,16 @@ class PersonActivity {
   bool CountTopics(const Snapshot& snapshot, uint32_t p, GroupBits mask, int64_t from, int64_t to,
                    std::span<const uint32_t> topics, double* counts) const;
 
+  // What RankExperts' explanations ask per expert: TopicStrengthsOf(snapshot,
+  // p, topics, options) for the default options with options.max_docs =
+  // kStrengthDocs and any group_mask, precomputed with TopicStrengthsOf itself
+  // over each topic of p's newest kStrengthDocs documents (same sums, same
+  // order). False (and *out untouched) when Count() would be false or the
+  // options differ in anything but group_mask.
+  static constexpr size_t kStrengthDocs = 1000;
+  bool TopicStrengths(const Snapshot& snapshot, uint32_t p, const TopicStrengthOptions& options,
+                      std::span<const uint32_t> topics, std::vector<double>* out) const;
+
   size_t bytes() const;
 
  private:
@@ -76,6 +87,11 @@ class PersonActivity {
   std::vector<uint64_t> topic_offset_;
   std::vector<uint32_t> topic_key_;
   std::vector<int64_t> topic_ts_;
+  // Per person: (topic, TopicStrengthsOf) of every topic of its newest
+  // kStrengthDocs docs, sorted by topic; p's are [strength_offset_[p], strength_offset_[p + 1]).
+  std::vector<uint64_t> strength_offset_;
+  std::vector<uint32_t> strength_topic_;
+  std::vector<double> strength_;
 };
 
 }  // namespace whoknows::engine
