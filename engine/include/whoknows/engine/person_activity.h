@@ -12,6 +12,10 @@
 // caller's mask hides some document of a person, Count() says so and the
 // caller scans that person instead.
 //
+// With a learned model (or w_topic > 0) the ranking also needs each
+// candidate's person–topic counts (CountTopics), and the explanations each
+// expert's topic strengths (TopicStrengths): both are kept here too.
+//
 // Thread-safe: immutable after Build. Tied to the snapshot it was built from
 // (Count() takes it again and refuses another one's sizes).
 
