@@ -214,7 +214,7 @@ absl::StatusOr<std::shared_ptr<const Snapshot>> BuildSnapshot(std::span<const st
     absl::flat_hash_map<std::string_view, uint64_t> counts;
     for (uint32_t i : src) ++counts[in_docs[i]->visibility];
     if (ext != nullptr) {
-      for (const auto& [name, n] : counts) ext->group_counts[name] = n;
+      for (const auto& [name, n] : counts) ext->group_counts[std::string(name)] = n;
     }
     std::vector<std::pair<std::string_view, uint64_t>> v(counts.begin(), counts.end());
     std::sort(v.begin(), v.end(), [](const auto& a, const auto& b) {
@@ -265,7 +265,7 @@ absl::StatusOr<std::shared_ptr<const Snapshot>> BuildSnapshot(std::span<const st
       for (const auto& [name, id] : topics) {
         std::string key = indexer::TopicKey(name);
         if (key.empty()) key = std::string(name);
-        if (ext != nullptr) ext->spellings[name] = {uses[id], key};
+        if (ext != nullptr) ext->spellings[std::string(name)] = {uses[id], key};
         v.push_back({std::move(key), name, id, !derived.contains(name), uses[id]});
       }
       MergeTopicSpellings(v, &s.topic_names_, &s.topic_keys_, &s.topic_spelling_offsets_, &s.topic_spellings_,
@@ -532,9 +532,9 @@ absl::StatusOr<std::shared_ptr<const Snapshot>> BuildSnapshot(std::span<const st
   }
   if (ext != nullptr) {
     ext->doc_by_id.reserve(doc_by_id.size());
-    for (const auto& [id, d] : doc_by_id) ext->doc_by_id.emplace(id, d);
+    for (const auto& [id, d] : doc_by_id) ext->doc_by_id.emplace(std::string(id), d);
     ext->thread_by_key.reserve(thread_by_key.size());
-    for (const auto& [key, t] : thread_by_key) ext->thread_by_key.emplace(key, t);
+    for (const auto& [key, t] : thread_by_key) ext->thread_by_key.emplace(std::string(key), t);
   }
   return std::shared_ptr<const Snapshot>(std::move(snap));
 }

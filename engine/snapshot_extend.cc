@@ -35,7 +35,7 @@ namespace {
 
 using indexer::RecordKind;
 
-absl::Status NeedsRebuild(std::string_view why) {
+absl::Status NeedsRebuild(const std::string& why) {
   return absl::FailedPreconditionError(absl::StrCat("snapshot: needs a full rebuild: ", why));
 }
 
@@ -193,7 +193,7 @@ absl::StatusOr<std::shared_ptr<const Snapshot>> ExtendSnapshot(const Snapshot& b
       v.push_back({sp.key, name, id, !derived.contains(name), uses});
     }
     for (const auto& [name, uses] : add_uses) {
-      if (ext->spellings.contains(name)) continue;
+      if (ext->spellings.contains(std::string(name))) continue;
       std::string key = indexer::TopicKey(name);
       if (key.empty()) key = std::string(name);
       const uint32_t id = static_cast<uint32_t>(v.size());
@@ -207,7 +207,7 @@ absl::StatusOr<std::shared_ptr<const Snapshot>> ExtendSnapshot(const Snapshot& b
       auto it = std::lower_bound(s.topic_names_.begin(), s.topic_names_.end(), b.topic_names_[t]);
       if (it == s.topic_names_.end() || *it != b.topic_names_[t] ||
           s.topic_keys_[it - s.topic_names_.begin()] != b.topic_keys_[t]) {
-        return NeedsRebuild(absl::StrCat("the display name of topic '", b.topic_names_[t], "' changed"));
+        return NeedsRebuild("the display name of topic '" + b.topic_names_[t] + "' changed");
       }
       tmap[t] = static_cast<uint32_t>(it - s.topic_names_.begin());
     }
@@ -225,10 +225,10 @@ absl::StatusOr<std::shared_ptr<const Snapshot>> ExtendSnapshot(const Snapshot& b
     if (!ext->doc_by_id.contains(in(k).id)) batch_doc_by_id.try_emplace(in(k).id, D0 + k);
   }
   for (const auto& [id, d] : batch_doc_by_id) {
-    if (ext->unresolved_reply_to.contains(id)) return NeedsRebuild("a new document is an older one's reply_to");
+    if (ext->unresolved_reply_to.contains(std::string(id))) return NeedsRebuild("a new document is an older one's reply_to");
   }
   auto find_doc = [&](std::string_view id) -> uint32_t {
-    if (auto it = ext->doc_by_id.find(id); it != ext->doc_by_id.end()) return it->second;
+    if (auto it = ext->doc_by_id.find(std::string(id)); it != ext->doc_by_id.end()) return it->second;
     if (auto it = batch_doc_by_id.find(id); it != batch_doc_by_id.end()) return it->second;
     return kNone;
   };
@@ -266,7 +266,7 @@ absl::StatusOr<std::shared_ptr<const Snapshot>> ExtendSnapshot(const Snapshot& b
       if (const uint32_t p = find_doc(x.reply_to); p != kNone && p != d) info.parent = p;
     }
     const std::string_view key = x.thread_id.empty() ? std::string_view(x.id) : std::string_view(x.thread_id);
-    if (auto it = ext->thread_by_key.find(key); it != ext->thread_by_key.end()) {
+    if (auto it = ext->thread_by_key.find(std::string(key)); it != ext->thread_by_key.end()) {
       info.thread = it->second;
       touched_keys.emplace(it->second, key);
     } else {
@@ -776,12 +776,12 @@ absl::StatusOr<std::shared_ptr<const Snapshot>> ExtendSnapshot(const Snapshot& b
     const indexer::StoredDoc& x = in(k);
     if (!x.reply_to.empty() && !ext->doc_by_id.contains(x.reply_to)) ext->unresolved_reply_to.emplace(x.reply_to);
   }
-  for (uint32_t t = TH0; t < TH1; ++t) ext->thread_by_key.emplace(new_thread_keys[t - TH0], t);
+  for (uint32_t t = TH0; t < TH1; ++t) ext->thread_by_key.emplace(std::string(new_thread_keys[t - TH0]), t);
   ext->listed_persons = L1;
   ext->input_docs += docs.size();
   ext->group_counts = std::move(group_counts);
   for (const auto& [name, uses] : add_uses) {
-    auto [it, inserted] = ext->spellings.try_emplace(name);
+    auto [it, inserted] = ext->spellings.try_emplace(std::string(name));
     if (inserted) {
       it->second.key = indexer::TopicKey(name);
       if (it->second.key.empty()) it->second.key = std::string(name);
