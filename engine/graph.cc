@@ -142,6 +142,78 @@ absl::StatusOr<Graph> Graph::FromUndirectedEdges(VertexId num_vertices, std::spa
   return g;
 }
 
+absl::StatusOr<Graph> Graph::FromRows(std::vector<EdgeIndex> rowstart, std::vector<VertexId> columns,
+                                      std::vector<float> weights, std::span<const GroupBits> masks) {
+  if (rowstart.empty() || rowstart.front() != 0 || rowstart.back() != columns.size() ||
+      weights.size() != columns.size() || masks.size() != columns.size()) {
+    return absl::InvalidArgumentError("graph: rows, columns, weights and masks do not match");
+  }
+  if (rowstart.size() - 1 >= std::numeric_limits<VertexId>::max()) {
+    return absl::ResourceExhaustedError("graph: too many vertices for 32-bit ids");
+  }
+  const VertexId n = static_cast<VertexId>(rowstart.size() - 1);
+  const size_t m = columns.size();
+  auto impl = std::make_shared<Impl>();
+  absl::flat_hash_map<GroupBits, uint8_t> mask_id;
+  bool full = false;
+  for (size_t e = 0; e < m && !full; ++e) {
+    if (!mask_id.contains(masks[e])) {
+      if (impl->palette.size() == 256) {
+        full = true;
+      } else {
+        mask_id.emplace(masks[e], static_cast<uint8_t>(impl->palette.size()));
+        impl->palette.push_back(masks[e]);
+      }
+    }
+  }
+  std::vector<uint8_t> ids(m, 0);
+  if (full) {
+    impl->mask_full.assign(masks.begin(), masks.end());
+  } else {
+    // Runs of one mask are the common case: look up only when it changes.
+    GroupBits last = 0;
+    uint8_t last_id = 0;
+    bool have = false;
+    for (size_t e = 0; e < m; ++e) {
+      if (!have || masks[e] != last) {
+        last = masks[e];
+        last_id = mask_id.find(last)->second;
+        have = true;
+      }
+      ids[e] = last_id;
+    }
+  }
+  for (VertexId v = 0; v < n; ++v) {
+    if (rowstart[v] > rowstart[v + 1]) return absl::InvalidArgumentError("graph: row starts decrease");
+  }
+  for (size_t e = 0; e < m; ++e) {
+    if (columns[e] >= n) {
+      return absl::InvalidArgumentError(absl::StrFormat("graph: edge %d names a vertex >= %d", e, n));
+    }
+    if (!std::isfinite(weights[e]) || weights[e] < 0) {
+      return absl::InvalidArgumentError(absl::StrFormat("graph: edge %d has weight %g", e, weights[e]));
+    }
+  }
+  impl->out_weight.assign(n, 0.0f);
+  for (VertexId v = 0; v < n; ++v) {
+    double sum = 0;
+    for (EdgeIndex e = rowstart[v]; e < rowstart[v + 1]; ++e) sum += weights[e];
+    impl->out_weight[v] = static_cast<float>(sum);
+  }
+  impl->weight = std::move(weights);
+  // An empty CSR with n vertices, then its arrays replaced (the layout Boost's
+  // sorted-edges constructor would produce from the same rows).
+  impl->csr = Csr(boost::edges_are_sorted, static_cast<std::pair<VertexId, VertexId>*>(nullptr),
+                  static_cast<std::pair<VertexId, VertexId>*>(nullptr), static_cast<uint8_t*>(nullptr), n);
+  impl->csr.m_forward.m_rowstart = std::move(rowstart);
+  impl->csr.m_forward.m_column = std::move(columns);
+  impl->csr.m_forward.m_edge_properties = std::move(ids);
+  Graph g;
+  g.impl_ = std::move(impl);
+  g.Bind();
+  return g;
+}
+
 float Graph::VisibleOutWeight(VertexId v, GroupBits caller) const {
   if (CoversAll(caller)) return out_weight_[v];
   double sum = 0;

@@ -11,6 +11,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_format.h"
+#include "snapshot_internal.h"
 #include "whoknows/indexer/topics.h"
 
 namespace whoknows::engine {
@@ -29,34 +30,13 @@ void FillRows(uint32_t rows, std::vector<std::pair<uint32_t, uint32_t>>& pairs, 
   for (const auto& [r, v] : pairs) (*data)[pos[r]++] = v;
 }
 
-// Merges the spellings of `spellings` (name -> id) that have one topic key
-// into one topic. Topics get ids in sorted display-name order; remap maps a
-// spelling id to its topic. Display form: a tag spelling before a derived one,
-// then the spelling on most documents, then the smallest.
-void MergeTopicSpellings(const absl::flat_hash_map<std::string_view, uint32_t>& spellings,
-                         const std::vector<std::pair<uint32_t, uint32_t>>& doc_spelling,
-                         const std::vector<std::string>& derived_list, std::vector<std::string>* names,
+}  // namespace
+
+void MergeTopicSpellings(std::vector<TopicSpelling>& v, std::vector<std::string>* names,
                          std::vector<std::string>* keys, std::vector<uint32_t>* offsets,
                          std::vector<std::string>* stored, std::vector<uint32_t>* remap) {
-  std::vector<uint32_t> uses(spellings.size(), 0);
-  for (const auto& [d, t] : doc_spelling) ++uses[t];
-  absl::flat_hash_set<std::string_view> derived(derived_list.begin(), derived_list.end());
-  struct Spelling {
-    std::string key;
-    std::string_view name;
-    uint32_t id;
-    bool tag;
-    uint32_t uses;
-  };
-  std::vector<Spelling> v;
-  v.reserve(spellings.size());
-  for (const auto& [name, id] : spellings) {
-    std::string key = indexer::TopicKey(name);
-    if (key.empty()) key = std::string(name);
-    v.push_back({std::move(key), name, id, !derived.contains(name), uses[id]});
-  }
   // By key, the display spelling first.
-  std::sort(v.begin(), v.end(), [](const Spelling& a, const Spelling& b) {
+  std::sort(v.begin(), v.end(), [](const TopicSpelling& a, const TopicSpelling& b) {
     return std::tie(a.key, b.tag, b.uses, a.name) < std::tie(b.key, a.tag, a.uses, b.name);
   });
   std::vector<std::pair<std::string_view, size_t>> groups;  // (display, first index in v)
@@ -64,7 +44,7 @@ void MergeTopicSpellings(const absl::flat_hash_map<std::string_view, uint32_t>& 
     if (i == 0 || v[i].key != v[i - 1].key) groups.emplace_back(v[i].name, i);
   }
   std::sort(groups.begin(), groups.end());
-  remap->assign(spellings.size(), 0);
+  remap->assign(v.size(), 0);
   names->clear();
   keys->clear();
   offsets->assign(1, 0);
@@ -82,8 +62,6 @@ void MergeTopicSpellings(const absl::flat_hash_map<std::string_view, uint32_t>& 
     offsets->push_back(static_cast<uint32_t>(stored->size()));
   }
 }
-
-}  // namespace
 
 double Decay(int64_t t, int64_t now, double half_life_days) {
   if (!(half_life_days > 0)) return 1.0;
@@ -165,6 +143,12 @@ absl::StatusOr<std::shared_ptr<const Snapshot>> BuildSnapshot(std::span<const st
   }
   auto snap = std::make_shared<Snapshot>();
   Snapshot& s = *snap;
+  ExtendState* ext = nullptr;
+  if (options.extendable) {
+    s.extend_ = std::make_shared<ExtendState>();
+    ext = s.extend_.get();
+    ext->input_docs = in_docs.size();
+  }
 
   // --- people
   absl::flat_hash_map<std::string, uint32_t> person_by_id;
@@ -183,11 +167,13 @@ absl::StatusOr<std::shared_ptr<const Snapshot>> BuildSnapshot(std::span<const st
     const uint32_t idx = ensure_person(p.id, p.name);
     s.persons_[idx].opted_out = p.opted_out;
   }
+  if (ext != nullptr) ext->listed_persons = static_cast<uint32_t>(s.persons_.size());
 
   // --- documents: drop docid 0 and repeats
   uint32_t max_docid = 0;
   for (const indexer::StoredDoc* d : in_docs) max_docid = std::max(max_docid, d->docid);
   const bool dense = static_cast<uint64_t>(max_docid) <= 8ull * in_docs.size() + 1024;
+  if (ext != nullptr) ext->dense = dense;
   std::vector<uint32_t> src;  // doc index -> input index
   src.reserve(in_docs.size());
   if (dense) {
@@ -227,6 +213,9 @@ absl::StatusOr<std::shared_ptr<const Snapshot>> BuildSnapshot(std::span<const st
   {
     absl::flat_hash_map<std::string_view, uint64_t> counts;
     for (uint32_t i : src) ++counts[in_docs[i]->visibility];
+    if (ext != nullptr) {
+      for (const auto& [name, n] : counts) ext->group_counts[std::string(name)] = n;
+    }
     std::vector<std::pair<std::string_view, uint64_t>> v(counts.begin(), counts.end());
     std::sort(v.begin(), v.end(), [](const auto& a, const auto& b) {
       return a.second > b.second || (a.second == b.second && a.first < b.first);
@@ -267,8 +256,21 @@ absl::StatusOr<std::shared_ptr<const Snapshot>> BuildSnapshot(std::span<const st
     for (uint32_t& c : doc_community) {
       if (c != kNone) c = remap[c];
     }
-    MergeTopicSpellings(topics, topic_pairs, options.derived_topics, &s.topic_names_, &s.topic_keys_,
-                        &s.topic_spelling_offsets_, &s.topic_spellings_, &remap);
+    {
+      std::vector<uint32_t> uses(topics.size(), 0);
+      for (const auto& [d, t] : topic_pairs) ++uses[t];
+      absl::flat_hash_set<std::string_view> derived(options.derived_topics.begin(), options.derived_topics.end());
+      std::vector<TopicSpelling> v;
+      v.reserve(topics.size());
+      for (const auto& [name, id] : topics) {
+        std::string key = indexer::TopicKey(name);
+        if (key.empty()) key = std::string(name);
+        if (ext != nullptr) ext->spellings[std::string(name)] = {uses[id], key};
+        v.push_back({std::move(key), name, id, !derived.contains(name), uses[id]});
+      }
+      MergeTopicSpellings(v, &s.topic_names_, &s.topic_keys_, &s.topic_spelling_offsets_, &s.topic_spellings_,
+                          &remap);
+    }
     for (auto& [d, t] : topic_pairs) t = remap[t];
     s.topic_by_key_.resize(s.topic_keys_.size());
     std::iota(s.topic_by_key_.begin(), s.topic_by_key_.end(), 0u);
@@ -301,7 +303,9 @@ absl::StatusOr<std::shared_ptr<const Snapshot>> BuildSnapshot(std::span<const st
     info.community = doc_community[d];
     if (!in.author.empty()) info.author = ensure_person(in.author, in.author);
     if (!in.reply_to.empty()) {
-      if (auto it = doc_by_id.find(in.reply_to); it != doc_by_id.end() && it->second != d) info.parent = it->second;
+      auto it = doc_by_id.find(in.reply_to);
+      if (it != doc_by_id.end() && it->second != d) info.parent = it->second;
+      if (it == doc_by_id.end() && ext != nullptr) ext->unresolved_reply_to.emplace(in.reply_to);
     }
     const std::string_view key = in.thread_id.empty() ? std::string_view(in.id) : std::string_view(in.thread_id);
     auto [it, inserted] = thread_by_key.try_emplace(key, static_cast<uint32_t>(thread_keys.size()));
@@ -416,6 +420,7 @@ absl::StatusOr<std::shared_ptr<const Snapshot>> BuildSnapshot(std::span<const st
     uint32_t u, v;
     uint8_t g;
     float w;
+    uint32_t d;  // the replying doc (replies only)
   };
   std::vector<PairEdge> replies, contact_pairs;
   auto dv = [&](uint32_t d) { return P + d; };
@@ -443,7 +448,7 @@ absl::StatusOr<std::shared_ptr<const Snapshot>> BuildSnapshot(std::span<const st
         if (pi.group == di.group) {
           const float w = options.w_reply *
                           static_cast<float>(Decay(di.timestamp, s.max_ts_, options.reply_half_life_days));
-          replies.push_back({std::min(di.author, pi.author), std::max(di.author, pi.author), di.group, w});
+          replies.push_back({std::min(di.author, pi.author), std::max(di.author, pi.author), di.group, w, d});
         } else {
           ++s.dropped_cross_group_;
         }
@@ -451,7 +456,13 @@ absl::StatusOr<std::shared_ptr<const Snapshot>> BuildSnapshot(std::span<const st
     }
   }
   auto by_pair = [](const PairEdge& a, const PairEdge& b) { return std::tie(a.u, a.v, a.g) < std::tie(b.u, b.v, b.g); };
-  std::sort(replies.begin(), replies.end(), by_pair);
+  // Summed in doc order, so that adding documents (ExtendSnapshot) sums the same way.
+  std::sort(replies.begin(), replies.end(),
+            [](const PairEdge& a, const PairEdge& b) { return std::tie(a.u, a.v, a.g, a.d) < std::tie(b.u, b.v, b.g, b.d); });
+  if (ext != nullptr) {
+    ext->replies.reserve(replies.size());
+    for (const PairEdge& r : replies) ext->replies.push_back({r.u, r.v, r.d, r.g});
+  }
   for (size_t i = 0; i < replies.size();) {
     size_t j = i;
     float w = 0;
@@ -490,7 +501,7 @@ absl::StatusOr<std::shared_ptr<const Snapshot>> BuildSnapshot(std::span<const st
         if (j - i <= options.max_thread_contacts) {
           for (size_t a = i; a < j; ++a) {
             for (size_t b = a + 1; b < j; ++b) {
-              contact_pairs.push_back({members[a].second, members[b].second, members[a].first, 1.0f});
+              contact_pairs.push_back({members[a].second, members[b].second, members[a].first, 1.0f, 0});
             }
           }
         }
@@ -518,6 +529,12 @@ absl::StatusOr<std::shared_ptr<const Snapshot>> BuildSnapshot(std::span<const st
     absl::StatusOr<Graph> g = Graph::FromEdges(P, cedges);
     if (!g.ok()) return g.status();
     s.contacts_ = *std::move(g);
+  }
+  if (ext != nullptr) {
+    ext->doc_by_id.reserve(doc_by_id.size());
+    for (const auto& [id, d] : doc_by_id) ext->doc_by_id.emplace(std::string(id), d);
+    ext->thread_by_key.reserve(thread_by_key.size());
+    for (const auto& [key, t] : thread_by_key) ext->thread_by_key.emplace(std::string(key), t);
   }
   return std::shared_ptr<const Snapshot>(std::move(snap));
 }

@@ -128,6 +128,7 @@ class LocalBackend final : public Backend {
   ~LocalBackend() override {
     stop_training_ = true;
     if (train_thread_.joinable()) train_thread_.join();
+    if (trim_thread_.joinable()) trim_thread_.join();
     if (follow_thread_.joinable()) {
       {
         std::lock_guard<std::mutex> lock(follow_mu_);
@@ -708,9 +709,15 @@ class LocalBackend final : public Backend {
   }
 
   // Builds a new snapshot from the index and swaps it in. Incremental mode
-  // reads only documents added since the last snapshot (ingest appends).
+  // reads only documents added since the last snapshot (ingest appends) and,
+  // on a writable server, splices them into a copy of the current snapshot
+  // (engine::ExtendSnapshot: equal to a full build; a full build when it
+  // refuses). The old state is released and the heap trimmed off the caller's
+  // path (a background thread), so an Ingest answers once the new snapshot is
+  // in place.
   absl::Status RefreshLocked(bool full) {
     const auto t0 = std::chrono::steady_clock::now();
+    if (trim_thread_.joinable()) trim_thread_.join();
     WK_ASSIGN_OR_RETURN(std::unique_ptr<indexer::IndexReader> reader, OpenReader());
     std::shared_ptr<const State> old = Current();
     std::vector<std::shared_ptr<const std::vector<indexer::StoredDoc>>> parts;
@@ -729,6 +736,7 @@ class LocalBackend final : public Backend {
     }
     auto fresh = std::make_shared<std::vector<indexer::StoredDoc>>();
     WK_RETURN_IF_ERROR(reader->ForEachDocument([&](const indexer::StoredDoc& d) { fresh->push_back(d); }, first));
+    const std::shared_ptr<const std::vector<indexer::StoredDoc>> added = fresh;
     if (!fresh->empty() || parts.empty()) parts.push_back(std::move(fresh));
     MergeSmallParts(&parts);
     const auto t1 = std::chrono::steady_clock::now();
@@ -739,9 +747,27 @@ class LocalBackend final : public Backend {
     if (auto derived = reader->ListMetadata(indexer::kDerivedTopicMetaPrefix); derived.ok()) {
       for (auto& [key, value] : *derived) snap_options.derived_topics.push_back(key.substr(indexer::kDerivedTopicMetaPrefix.size()));
     }
-    std::vector<std::span<const indexer::StoredDoc>> spans;
-    for (const auto& p : parts) spans.emplace_back(*p);
-    WK_ASSIGN_OR_RETURN(std::shared_ptr<const engine::Snapshot> snap, engine::BuildSnapshot(spans, persons, snap_options));
+    // Only a server that ingests extends snapshots (the tables cost ~60 bytes a document).
+    snap_options.extendable = writer_ != nullptr;
+    std::shared_ptr<const engine::Snapshot> snap;
+    const char* how = full ? "full" : "incremental";
+    if (!full && old != nullptr && snap_options.extendable) {
+      absl::StatusOr<std::shared_ptr<const engine::Snapshot>> extended =
+          engine::ExtendSnapshot(*old->snapshot, *added, persons, snap_options);
+      if (extended.ok()) {
+        snap = *std::move(extended);
+        how = "extended";
+      } else if (extended.status().code() == absl::StatusCode::kFailedPrecondition) {
+        LogInfo("%s", extended.status().message());
+      } else {
+        return extended.status();
+      }
+    }
+    if (snap == nullptr) {
+      std::vector<std::span<const indexer::StoredDoc>> spans;
+      for (const auto& p : parts) spans.emplace_back(*p);
+      WK_ASSIGN_OR_RETURN(snap, engine::BuildSnapshot(spans, persons, snap_options));
+    }
     const auto t3 = std::chrono::steady_clock::now();
     auto state = std::make_shared<State>();
     state->snapshot = std::move(snap);
@@ -759,18 +785,27 @@ class LocalBackend final : public Backend {
       pool_.clear();  // idle readers of older revisions; otherwise the pool grows by one per commit
       pool_.push_back(std::move(reader));
     }
+    const auto t4 = std::chrono::steady_clock::now();
+    const bool first_snapshot = old == nullptr;
     // The old snapshot and document table are freed here unless a query still
     // holds them; hand the freed pages back to the OS, or every rebuild leaves
     // the heap at its two-snapshot peak (bench/RESULTS.md "Scale (issue 13)").
-    const bool first_snapshot = old == nullptr;
-    old.reset();
-    malloc_trim(0);
-    if (first_snapshot) return absl::OkStatus();  // a CLI command's only snapshot: no log line
-    const auto t4 = std::chrono::steady_clock::now();
-    auto ms = [](auto a, auto b) { return std::chrono::duration<double, std::milli>(b - a).count(); };
-    LogInfo("snapshot: %s refresh %.0f ms (documents %.0f, persons %.0f, build %.0f, swap and trim %.0f); %d documents",
-            full ? "full" : "incremental", ms(t0, t4), ms(t0, t1), ms(t1, t2), ms(t2, t3), ms(t3, t4),
-            Current()->snapshot->num_docs());
+    auto release = [this, old = std::move(old), first_snapshot, how, t0, t1, t2, t3, t4]() mutable {
+      old.reset();
+      malloc_trim(0);
+      if (first_snapshot) return;  // a CLI command's only snapshot: no log line
+      const auto t5 = std::chrono::steady_clock::now();
+      auto ms = [](auto a, auto b) { return std::chrono::duration<double, std::milli>(b - a).count(); };
+      LogInfo("snapshot: %s refresh %.0f ms to visible (documents %.0f, persons %.0f, build %.0f, swap %.0f), "
+              "then release and trim %.0f ms; %d documents",
+              how, ms(t0, t4), ms(t0, t1), ms(t1, t2), ms(t2, t3), ms(t3, t4), ms(t4, t5),
+              Current()->snapshot->num_docs());
+    };
+    if (first_snapshot) {
+      release();
+    } else {
+      trim_thread_ = std::thread(std::move(release));
+    }
     return absl::OkStatus();
   }
 
@@ -960,6 +995,7 @@ class LocalBackend final : public Backend {
   std::vector<std::unique_ptr<indexer::IndexReader>> pool_;
   routing::RoutingStore routing_;  // writes under write_mu_
   std::thread train_thread_;       // background ranker training (MaybeTrainLocked)
+  std::thread trim_thread_;        // frees the previous snapshot and trims the heap (RefreshLocked)
   std::atomic<bool> training_{false}, stop_training_{false};
 };
 

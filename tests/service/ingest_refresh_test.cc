@@ -1,6 +1,9 @@
 // A server that took many small ingests (each refresh reads only the new
-// documents and keeps the older ones in shared parts) answers exactly as a
-// server opened fresh on the same index; erase takes effect at once.
+// documents, keeps the older ones in shared parts and splices them into the
+// current snapshot: engine::ExtendSnapshot) answers exactly as a server opened
+// fresh on the same index, also after a refresh the splice refuses (a reply
+// that arrived before its parent) and after an erase (full rebuilds, then
+// extended again); erase takes effect at once.
 
 #include <memory>
 #include <string>
@@ -66,10 +69,23 @@ TEST(IngestRefreshTest, ManySmallIngestsAnswerAsAFreshSnapshot) {
   options.writable = true;
   options.connect_cache = false;
   ASSERT_OK_AND_ASSIGN(std::unique_ptr<Backend> live, Backend::Open(dir.Sub("db"), options));
+  ::testing::internal::CaptureStderr();
   ASSERT_OK(live->Ingest({Msg(0), Msg(1), Msg(2), Msg(3), Msg(4), Msg(5)}, {}).status());
-  // Then one message per ingest: 19 refreshes that each read only the new document.
-  for (int i = 6; i < 25; ++i) ASSERT_OK(live->Ingest({Msg(i)}, {}).status());
+  // Then one message per ingest: 19 refreshes that each read only the new
+  // document. m12 (a reply to m11) comes before m11: m11 resolves an older
+  // document's reply_to, which only a full rebuild gets right.
+  for (int i = 6; i < 25; ++i) ASSERT_OK(live->Ingest({Msg(i == 11 ? 12 : i == 12 ? 11 : i)}, {}).status());
   EXPECT_EQ(live->documents(), 25u);
+  ASSERT_OK(live->Ingest({}, {}).status());  // no new document: the last refresh's log line is out
+  const std::string log = ::testing::internal::GetCapturedStderr();
+  auto count = [&](const std::string& what) {
+    size_t n = 0;
+    for (size_t at = log.find(what); at != std::string::npos; at = log.find(what, at + 1)) ++n;
+    return n;
+  };
+  // The first ingest into the empty index and the late parent rebuild in full; the rest are spliced.
+  EXPECT_GE(count("snapshot: extended refresh"), 17u) << log;
+  EXPECT_EQ(count("reply_to"), 1u) << log;
 
   BackendOptions read_only;
   read_only.connect_cache = false;
@@ -99,6 +115,19 @@ TEST(IngestRefreshTest, ManySmallIngestsAnswerAsAFreshSnapshot) {
   while (Msg(next).author_key == top) ++next;  // a later message by someone else
   ASSERT_OK(live->Ingest({Msg(next)}, {}).status());
   for (const std::string& e : Experts(live.get(), "build cache", Caller{})) EXPECT_NE(e.rfind(top + " ", 0), 0u) << e;
+  // Extended again after the full rebuild of the erase: still a fresh server's answers.
+  for (int i = next + 1; i < next + 6; ++i) ASSERT_OK(live->Ingest({Msg(i)}, {}).status());
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<Backend> fresh2, Backend::Open(dir.Sub("db"), read_only));
+  EXPECT_EQ(fresh2->documents(), live->documents());
+  for (const char* text : {"build cache", "temperature", "linker", "espresso grind", "eviction"}) {
+    EXPECT_EQ(Experts(live.get(), text, Caller{}), Experts(fresh2.get(), text, Caller{})) << text;
+    EXPECT_EQ(Experts(live.get(), text, public_only), Experts(fresh2.get(), text, public_only)) << text;
+  }
+  for (int p = 0; p < 11; ++p) {
+    const std::string id = absl::StrFormat("mail:p%d@example.org", p);
+    if (id == top) continue;  // erased
+    EXPECT_EQ(Connections(live.get(), id), Connections(fresh2.get(), id)) << id;
+  }
 }
 
 }  // namespace

@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <memory>
 #include <span>
+#include <vector>
 
 #include "absl/status/statusor.h"
 
@@ -49,6 +50,12 @@ class Graph {
   static absl::StatusOr<Graph> FromEdges(VertexId num_vertices, std::span<const WeightedEdge> edges);
   // As FromEdges, adding each edge in both directions (an undirected graph).
   static absl::StatusOr<Graph> FromUndirectedEdges(VertexId num_vertices, std::span<const WeightedEdge> edges);
+
+  // From rows already laid out: row v is [rowstart[v], rowstart[v + 1]) of
+  // columns/weights/masks (rowstart has num_vertices + 1 entries, starting at
+  // 0). No sorting: O(V + E). Same errors as FromEdges.
+  static absl::StatusOr<Graph> FromRows(std::vector<EdgeIndex> rowstart, std::vector<VertexId> columns,
+                                        std::vector<float> weights, std::span<const GroupBits> masks);
 
   VertexId num_vertices() const { return num_vertices_; }
   EdgeIndex num_edges() const { return num_edges_; }

@@ -56,6 +56,10 @@ struct SnapshotOptions {
   // when spellings of one topic merge, a source's tag spelling is preferred
   // as the display form over a derived one.
   std::vector<std::string> derived_topics;
+  // Keep what ExtendSnapshot needs to add documents to this snapshot without a
+  // full rebuild (id tables, reply list, topic spelling counts: ~60 bytes a
+  // document). Off for one-off snapshots (CLI commands, tests).
+  bool extendable = false;
 };
 
 enum class VertexKind { kPerson, kDoc, kTopic };
@@ -85,6 +89,8 @@ struct DocInfo {
   uint32_t community = kNone;
   int32_t score = 0;
 };
+
+struct ExtendState;  // snapshot_extend.cc
 
 class Snapshot {
  public:
@@ -170,6 +176,10 @@ class Snapshot {
  private:
   friend absl::StatusOr<std::shared_ptr<const Snapshot>> BuildSnapshot(
       std::span<const std::span<const indexer::StoredDoc>>, std::span<const indexer::Person>, const SnapshotOptions&);
+  friend absl::StatusOr<std::shared_ptr<const Snapshot>> ExtendSnapshot(const Snapshot&,
+                                                                        std::span<const indexer::StoredDoc>,
+                                                                        std::span<const indexer::Person>,
+                                                                        const SnapshotOptions&);
   static std::span<const uint32_t> Row(const std::vector<uint32_t>& off, const std::vector<uint32_t>& data, uint32_t i) {
     return std::span<const uint32_t>(data.data() + off[i], off[i + 1] - off[i]);
   }
@@ -199,6 +209,10 @@ class Snapshot {
   uint64_t docs_without_group_ = 0;
   uint64_t duplicate_docids_ = 0;
   uint64_t dropped_cross_group_ = 0;
+  // Build-time tables for ExtendSnapshot (SnapshotOptions::extendable); not
+  // read by queries. Handed on to the extended snapshot (a snapshot is
+  // extended at most once), hence mutable.
+  mutable std::shared_ptr<ExtendState> extend_;
 };
 
 // Builds a snapshot. Document authors and mentions that are missing from
@@ -214,6 +228,26 @@ absl::StatusOr<std::shared_ptr<const Snapshot>> BuildSnapshot(std::span<const in
 absl::StatusOr<std::shared_ptr<const Snapshot>> BuildSnapshot(std::span<const std::span<const indexer::StoredDoc>> parts,
                                                               std::span<const indexer::Person> persons,
                                                               const SnapshotOptions& options = {});
+
+// The snapshot BuildSnapshot would return for the base's documents followed by
+// `docs` (documents added after the base's, in order) and the person table
+// `persons` (all of it, as ListPersons returns it: sorted by id), without
+// rebuilding: the base's tables and CSR rows are copied with their vertex ids
+// shifted and the new documents' rows spliced in (linear in the snapshot's
+// size, no sorting or hashing of the whole corpus). The result equals a full
+// build field for field (tests/engine/snapshot_extend_test.cc).
+// FailedPrecondition (naming the reason) when only a full rebuild is exact:
+// the base was not built extendable or was extended already; a document
+// changes a base thread's root or resolves a base document's reply_to; the
+// order of visibility groups or the display name of a base topic changes; a
+// person leaves the table or a document-only person joins it; a thread passes
+// max_thread_contacts; the docid table switches between dense and sparse.
+// Callers then call BuildSnapshot. Moves the build-time tables from `base`
+// into the result (on success only).
+absl::StatusOr<std::shared_ptr<const Snapshot>> ExtendSnapshot(const Snapshot& base,
+                                                               std::span<const indexer::StoredDoc> docs,
+                                                               std::span<const indexer::Person> persons,
+                                                               const SnapshotOptions& options = {});
 
 // 2^(-age / half_life) for age = now - t (ages below zero count as 0).
 double Decay(int64_t t, int64_t now, double half_life_days);
