@@ -245,6 +245,12 @@ void RegisterEvalCommand(CLI::App& app, int* exit_code) {
                   "Balance: only who fills the first N places changes, the rest keep their order (0 = re-sort "
                   "the pool)")
       ->capture_default_str();
+  cmd->add_option("--balance-gain-depth", a->balance_options.balance.gain_depth,
+                  "Balance: marginal-gain assignment among the first N (0 = the spread charge; README)")
+      ->capture_default_str();
+  cmd->add_option("--balance-gain-beta", a->balance_options.balance.gain_beta,
+                  "Balance, marginal gain: score calibration (chance of answering ~ exp(beta x score / spread))")
+      ->capture_default_str();
   cmd->add_option("--balance-min-mrr", a->min_mrr_ratio,
                   "Balance --validate: keep MRR at least this fraction of unbalanced")
       ->capture_default_str();

@@ -176,6 +176,12 @@ void RegisterServeCommand(CLI::App& app, int* exit_code) {
   serve->add_option("--balance-route-k", a->balance_options.route_k,
                     "Only who fills the first N places changes, the rest keep their order (0 = re-sort the pool)")
       ->capture_default_str();
+  serve->add_option("--balance-gain-depth", a->balance_options.gain_depth,
+                    "Marginal-gain assignment among the first N (0 = the spread charge; README)")
+      ->capture_default_str();
+  serve->add_option("--balance-gain-beta", a->balance_options.gain_beta,
+                    "Marginal gain: score calibration (chance of answering ~ exp(beta x score / spread))")
+      ->capture_default_str();
   serve->add_option("--ingest-batch", a->server.ingest_batch, "Ingest messages per commit within a stream")
       ->capture_default_str();
   serve->add_option("--max-inflight", a->server.max_inflight,

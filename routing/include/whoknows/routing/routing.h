@@ -168,6 +168,22 @@ struct BalanceOptions {
   double activity_weight = 0;
   double keep_top_margin = 0.3;
   size_t route_k = 3;
+  // Marginal-gain assignment (gain_depth > 0, with route_k > 0) instead of
+  // the spread charge above: the route_k routed people are the set, chosen
+  // among the first gain_depth candidates, that maximises
+  //     expected reciprocal rank of the resulting list - sum of their load prices
+  // where the list is the routed people in their original order, then the rest
+  // of the pool in the original order (a busy person passed over lands just
+  // below the routed ones, marked "busy"); the chance that candidate i is the
+  // person who answers is softmax(gain_beta * (score_i - score_0) / spread)
+  // over the pool; a person's load price is weight * u^exponent +
+  // decline_weight * decline_rate (u as above), in units of reciprocal rank.
+  // So a busy expert keeps a routed place where they are far ahead of the
+  // next free candidate (passing them would cost much expected rank) and
+  // gives it up where a near-equal free person exists: the opportunity cost is
+  // per question. keep_top_margin is not used in this mode.
+  size_t gain_depth = 0;
+  double gain_beta = 4.0;
 };
 
 struct Candidate {
