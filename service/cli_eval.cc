@@ -218,7 +218,7 @@ void RegisterEvalCommand(CLI::App& app, int* exit_code) {
                 "routing/replies: replay the test period in time order, routing each question to the top 3 and "
                 "logging it; MRR beside max_share, gini and distinct_people (with --validate: tune the balance "
                 "trade-off on the validation split)");
-  cmd->add_option("--balance-weight", a->balance_options.balance.weight, "Balance: load charge, in units of the pool's score spread, at full load")
+  cmd->add_option("--balance-weight", a->balance_options.balance.weight, "Balance: load price at full load (marginal gain: in reciprocal rank; spread charge: in score spreads)")
       ->capture_default_str();
   cmd->add_option("--balance-capacity", a->balance_options.balance.default_capacity,
                   "Balance: routed questions per week that count as full load")

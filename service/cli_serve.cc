@@ -152,7 +152,7 @@ void RegisterServeCommand(CLI::App& app, int* exit_code) {
   serve->add_option("--grace", a->grace_seconds, "Seconds in-flight calls may take after SIGTERM/SIGINT")
       ->capture_default_str();
   serve->add_flag("--balance", a->balance, "FindExperts balances load by default (callers may still choose)");
-  serve->add_option("--balance-weight", a->balance_options.weight, "Load charge at full load, in units of the score spread (0 = none)")
+  serve->add_option("--balance-weight", a->balance_options.weight, "Load price at full load (marginal gain: in reciprocal rank; spread charge: in score spreads; 0 = none)")
       ->capture_default_str();
   serve->add_option("--balance-capacity", a->balance_options.default_capacity,
                     "Routed questions per week for people who set no max_per_week")
