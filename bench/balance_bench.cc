@@ -1,7 +1,7 @@
 // FindExperts latency with and without `balance`, in the same process on the
 // same index and queries, interleaved per query so box noise hits both alike.
 //
-//   balance_bench --db DIR --queries FILE [--routings 5000] [--rounds 5] [--k 10]
+//   balance_bench --db DIR --queries FILE [--routings 5000] [--rounds 5] [--k 10] [--gain-depth N]
 //
 // DIR must be an index (whoknows index); the bench writes `--routings`
 // routing log entries into it first (spread over the most returned people
@@ -41,6 +41,11 @@ int main(int argc, char** argv) {
   app.add_option("--routings", routings);
   app.add_option("--rounds", rounds);
   app.add_option("--k", k);
+  BackendOptions bo;
+  app.add_option("--gain-depth", bo.balance.gain_depth,
+                 "Balance mode: marginal-gain assignment among the first N (0 = the spread charge); default: the "
+                 "server default")
+      ->capture_default_str();
   CLI11_PARSE(app, argc, argv);
 
   std::vector<std::string> queries;
@@ -52,7 +57,6 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "%s: no queries\n", queries_file.c_str());
     return 2;
   }
-  BackendOptions bo;
   bo.writable = true;
   auto backend = Backend::Open(db, bo);
   if (!backend.ok()) {

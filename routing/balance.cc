@@ -1,15 +1,102 @@
 #include <algorithm>
 #include <cmath>
+#include <limits>
 
 #include "absl/strings/str_format.h"
 #include "whoknows/routing/routing.h"
 
 namespace whoknows::routing {
 
+namespace {
+
+// Marginal-gain assignment (BalanceOptions::gain_depth): out[0, pool) holds
+// the pool in input order with loads and penalties (prices) set; reorders it.
+void GainAssign(std::span<const Candidate> candidates, const BalanceOptions& o, size_t pool, double spread,
+                std::vector<BalancedCandidate>* out) {
+  std::vector<BalancedCandidate>& v = *out;
+  // Chance of answering: softmax of the calibrated score over the pool.
+  std::vector<double> p(pool);
+  double total = 0;
+  for (size_t i = 0; i < pool; ++i) {
+    p[i] = std::exp(o.gain_beta * (candidates[i].score - candidates[0].score) / spread);
+    total += p[i];
+  }
+  for (double& x : p) x /= total;
+  // Who may take a routed place: the first gain_depth not at a capacity they set.
+  std::vector<size_t> eligible;
+  for (size_t i = 0; i < std::min(pool, o.gain_depth); ++i) {
+    if (!v[i].at_capacity) eligible.push_back(i);
+  }
+  const size_t r = std::min(o.route_k, eligible.size());
+  // Expected reciprocal rank of: chosen (in input order), then the rest of
+  // the pool in input order, people at capacity last.
+  std::vector<size_t> chosen(r), order, best;
+  std::vector<bool> in(pool);
+  auto value = [&]() {
+    std::fill(in.begin(), in.end(), false);
+    order.clear();
+    double price = 0;
+    for (size_t c : chosen) {
+      in[c] = true;
+      order.push_back(c);
+      price += v[c].penalty;
+    }
+    for (bool cap : {false, true}) {
+      for (size_t i = 0; i < pool; ++i) {
+        if (!in[i] && v[i].at_capacity == cap) order.push_back(i);
+      }
+    }
+    double err = 0;
+    for (size_t pos = 0; pos < order.size(); ++pos) err += p[order[pos]] / static_cast<double>(pos + 1);
+    return err - price;
+  };
+  // Every r-subset of the eligible, in lexicographic order (the input's own
+  // top first, so ties keep it).
+  std::vector<size_t> idx(r);
+  for (size_t j = 0; j < r; ++j) idx[j] = j;
+  double best_value = -std::numeric_limits<double>::infinity();
+  while (true) {
+    for (size_t j = 0; j < r; ++j) chosen[j] = eligible[idx[j]];
+    const double val = value();
+    if (val > best_value + 1e-12) {
+      best_value = val;
+      best = order;
+    }
+    size_t j = r;
+    while (j > 0 && idx[j - 1] == eligible.size() - r + (j - 1)) --j;
+    if (j == 0) break;
+    ++idx[j - 1];
+    for (size_t q = j; q < r; ++q) idx[q] = idx[q - 1] + 1;
+  }
+  if (best.empty()) {  // r == 0: nobody eligible
+    chosen.clear();
+    value();
+    best = order;
+  }
+  std::vector<BalancedCandidate> sorted;
+  sorted.reserve(pool);
+  for (size_t pos = 0; pos < best.size(); ++pos) {
+    BalancedCandidate b = std::move(v[best[pos]]);
+    b.score = candidates[b.index].score;  // the order carries the decision, the score stays the relevance
+    if (pos < r) {
+      absl::StrAppendFormat(&b.note, "; routed (load price %.3f)", b.penalty);
+    } else if (b.index < o.route_k && !b.at_capacity) {
+      absl::StrAppendFormat(&b.note,
+                            "; busy: passed to a near-equal free person (load price %.3f above the expected rank "
+                            "it would gain)",
+                            b.penalty);
+    }
+    sorted.push_back(std::move(b));
+  }
+  std::move(sorted.begin(), sorted.end(), v.begin());
+}
+
+}  // namespace
+
 absl::StatusOr<std::vector<BalancedCandidate>> Balance(std::span<const Candidate> candidates, const LoadModel& model,
                                                        int64_t now, const BalanceOptions& o) {
   for (double v : {o.weight, o.exponent, o.default_capacity, o.decline_weight, o.window_days, o.share_cap,
-                   o.activity_weight}) {
+                   o.activity_weight, o.gain_beta}) {
     if (!std::isfinite(v) || v < 0) return absl::InvalidArgumentError("balance options must be finite and >= 0");
   }
   if (o.window_days <= 0 || o.default_capacity <= 0) {
@@ -58,6 +145,10 @@ absl::StatusOr<std::vector<BalancedCandidate>> Balance(std::span<const Candidate
                                b.load.routed, o.window_days, b.capacity, b.load.recent, b.load.recent_total,
                                b.load.declined, b.penalty);
     }
+  }
+  if (o.gain_depth > 0 && o.route_k > 0 && pool > 1) {
+    GainAssign(candidates, o, pool, spread, &out);
+    return out;
   }
   // A clear favourite keeps the first place (unless at a capacity they set).
   size_t first = 0;

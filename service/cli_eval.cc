@@ -218,7 +218,7 @@ void RegisterEvalCommand(CLI::App& app, int* exit_code) {
                 "routing/replies: replay the test period in time order, routing each question to the top 3 and "
                 "logging it; MRR beside max_share, gini and distinct_people (with --validate: tune the balance "
                 "trade-off on the validation split)");
-  cmd->add_option("--balance-weight", a->balance_options.balance.weight, "Balance: load charge, in units of the pool's score spread, at full load")
+  cmd->add_option("--balance-weight", a->balance_options.balance.weight, "Balance: load price at full load (marginal gain: in reciprocal rank; spread charge: in score spreads)")
       ->capture_default_str();
   cmd->add_option("--balance-capacity", a->balance_options.balance.default_capacity,
                   "Balance: routed questions per week that count as full load")
@@ -244,6 +244,12 @@ void RegisterEvalCommand(CLI::App& app, int* exit_code) {
   cmd->add_option("--balance-route-k", a->balance_options.balance.route_k,
                   "Balance: only who fills the first N places changes, the rest keep their order (0 = re-sort "
                   "the pool)")
+      ->capture_default_str();
+  cmd->add_option("--balance-gain-depth", a->balance_options.balance.gain_depth,
+                  "Balance: marginal-gain assignment among the first N (0 = the spread charge; README)")
+      ->capture_default_str();
+  cmd->add_option("--balance-gain-beta", a->balance_options.balance.gain_beta,
+                  "Balance, marginal gain: score calibration (chance of answering ~ exp(beta x score / spread))")
       ->capture_default_str();
   cmd->add_option("--balance-min-mrr", a->min_mrr_ratio,
                   "Balance --validate: keep MRR at least this fraction of unbalanced")

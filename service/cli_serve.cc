@@ -152,7 +152,7 @@ void RegisterServeCommand(CLI::App& app, int* exit_code) {
   serve->add_option("--grace", a->grace_seconds, "Seconds in-flight calls may take after SIGTERM/SIGINT")
       ->capture_default_str();
   serve->add_flag("--balance", a->balance, "FindExperts balances load by default (callers may still choose)");
-  serve->add_option("--balance-weight", a->balance_options.weight, "Load charge at full load, in units of the score spread (0 = none)")
+  serve->add_option("--balance-weight", a->balance_options.weight, "Load price at full load (marginal gain: in reciprocal rank; spread charge: in score spreads; 0 = none)")
       ->capture_default_str();
   serve->add_option("--balance-capacity", a->balance_options.default_capacity,
                     "Routed questions per week for people who set no max_per_week")
@@ -175,6 +175,12 @@ void RegisterServeCommand(CLI::App& app, int* exit_code) {
   serve->add_option("--balance-exponent", a->balance_options.exponent, "Load exponent")->capture_default_str();
   serve->add_option("--balance-route-k", a->balance_options.route_k,
                     "Only who fills the first N places changes, the rest keep their order (0 = re-sort the pool)")
+      ->capture_default_str();
+  serve->add_option("--balance-gain-depth", a->balance_options.gain_depth,
+                    "Marginal-gain assignment among the first N (0 = the spread charge; README)")
+      ->capture_default_str();
+  serve->add_option("--balance-gain-beta", a->balance_options.gain_beta,
+                    "Marginal gain: score calibration (chance of answering ~ exp(beta x score / spread))")
       ->capture_default_str();
   serve->add_option("--ingest-batch", a->server.ingest_batch, "Ingest messages per commit within a stream")
       ->capture_default_str();

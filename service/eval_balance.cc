@@ -122,10 +122,13 @@ absl::Status Replay(const ReplaySet& set, const Ranked& rk, const EvalOptions& o
       if (ranked.size() > o.depth) ranked.resize(o.depth);
       t.rr += engine::ReciprocalRank(ranked, *c.truth);
       ++t.n;
+      // One routing id per question, shared by the people it went to, as
+      // RecordRouting logs it (the load model's "last N questions" counts questions).
+      const std::string routing_id = absl::StrCat(c.key, "#", ++serial);
       for (size_t j = 0; j < ranked.size() && j < bo.route_k; ++j) {
         ++t.routed[ranked[j]];
         routing::RoutingEntry e;
-        e.routing_id = absl::StrCat(c.key, "#", ++serial);
+        e.routing_id = routing_id;
         e.person = ranked[j];
         e.question = c.key;
         e.time = c.now;
@@ -169,7 +172,8 @@ nlohmann::json OptionsJson(const routing::BalanceOptions& b) {
   return {{"weight", b.weight},         {"exponent", b.exponent},       {"default_capacity", b.default_capacity},
           {"decline_weight", b.decline_weight}, {"window_days", b.window_days}, {"pool", b.pool},
           {"recent_questions", b.recent_questions}, {"share_cap", b.share_cap},
-          {"activity_weight", b.activity_weight}, {"keep_top_margin", b.keep_top_margin}, {"route_k", b.route_k}};
+          {"activity_weight", b.activity_weight}, {"keep_top_margin", b.keep_top_margin}, {"route_k", b.route_k},
+          {"mode", b.gain_depth > 0 ? "gain" : "spread"}, {"gain_depth", b.gain_depth}, {"gain_beta", b.gain_beta}};
 }
 
 void AppendTable(const BalanceDataset& d, std::string* out) {
@@ -235,11 +239,15 @@ std::string FormatBalanceEvalReport(const BalanceEvalReport& r) {
                         "whoknows eval %s --balance: the %s period replayed in time order, each question routed to "
                         "the top 3 and logged\n"
                         "balance: weight %g, default capacity %g/week, window %g days, share cap %g of the last %d "
-                        "questions, pool %d, activity weight %g, keep-top margin %g\n",
+                        "questions, exponent %g, pool %d, activity weight %g, keep-top margin %g, %s\n",
                         EvalTaskName(r.task), r.validation ? "validation" : "test", r.balance.weight,
                         r.balance.default_capacity, r.balance.window_days, r.balance.share_cap,
-                        r.balance.recent_questions, r.balance.pool, r.balance.activity_weight,
-                        r.balance.keep_top_margin);
+                        r.balance.recent_questions, r.balance.exponent, r.balance.pool, r.balance.activity_weight,
+                        r.balance.keep_top_margin,
+                        r.balance.gain_depth > 0 ? absl::StrFormat("marginal-gain assignment among the first %d "
+                                                                   "(beta %g)",
+                                                                   r.balance.gain_depth, r.balance.gain_beta)
+                                                 : std::string("spread charge"));
   for (const BalanceDataset& d : r.datasets) {
     absl::StrAppendFormat(&out, "\n%s (%d questions; whoknows ranker: %s)\n", d.path, d.n, d.ranker);
     AppendTable(d, &out);
@@ -262,8 +270,32 @@ absl::StatusOr<BalanceTuneResult> TuneBalance(EvalTask task, const std::vector<s
         for (double share : {0.05, 0.1, 0.2, 0.3}) {
           for (double w : {0.5, 1.0, 2.0, 4.0, 8.0}) {
             routing::BalanceOptions b = bo_in.balance;
+            b.gain_depth = 0;
             b.keep_top_margin = keep;
             b.activity_weight = act;
+            b.exponent = e;
+            b.share_cap = share;
+            b.weight = w;
+            b.route_k = bo_in.route_k;
+            grid.push_back(b);
+          }
+        }
+      }
+    }
+  }
+  // Marginal-gain assignment (routing::BalanceOptions::gain_depth): the load
+  // price is in units of reciprocal rank, so its weights are smaller.
+  for (double beta : {2.0, 4.0}) {
+    for (size_t recent : {20, 40}) {
+      for (double share : {0.2, 0.3, 0.4, 0.5}) {
+        for (double e : {1.0, 2.0, 4.0, 8.0}) {
+          for (double w : {0.05, 0.1, 0.2, 0.4}) {
+            routing::BalanceOptions b = bo_in.balance;
+            b.gain_depth = 6;
+            b.gain_beta = beta;
+            b.recent_questions = recent;
+            b.keep_top_margin = -1;
+            b.activity_weight = 0;
             b.exponent = e;
             b.share_cap = share;
             b.weight = w;
@@ -325,14 +357,17 @@ std::string FormatBalanceTuneResult(const BalanceTuneResult& r) {
   std::string out = absl::StrFormat(
       "balance grid on the validation split (pooled), %d points; the Pareto frontier of (max_share, MRR) "
       "(--json: every point)\n"
-      "  keep_top activity exponent share_cap weight | MRR plain/balanced (ratio) | max_share plain/balanced "
-      "(ratio) | distinct plain/balanced\n",
+      "  mode    keep_top activity recent exponent share_cap weight | MRR plain/balanced (ratio) | max_share "
+      "plain/balanced (ratio) | distinct plain/balanced\n"
+      "  (mode spread: load charged in score spreads; gain(depth,beta): marginal-gain assignment, price in RR)\n",
       r.grid.size());
   auto line = [&](const char* mark, const routing::BalanceOptions& b, const BalanceDataset& d) {
     const LoadMethodResult& p = d.methods[0];
     const LoadMethodResult& q = d.methods[1];
-    absl::StrAppendFormat(&out, "%s %5g %4g %g %5g %5g | %.3f %.3f (%.2f) | %.3f %.3f (%.2f) | %d %d\n", mark,
-                          b.keep_top_margin, b.activity_weight, b.exponent, b.share_cap, b.weight, p.mrr, q.mrr,
+    const std::string mode = b.gain_depth > 0 ? absl::StrFormat("gain(%d,%g)", b.gain_depth, b.gain_beta) : "spread";
+    absl::StrAppendFormat(&out, "%s %-9s %5g %4g %4d %g %5g %5g | %.3f %.3f (%.2f) | %.3f %.3f (%.2f) | %d %d\n", mark,
+                          mode, b.keep_top_margin, b.activity_weight, b.recent_questions, b.exponent, b.share_cap,
+                          b.weight, p.mrr, q.mrr,
                           p.mrr > 0 ? q.mrr / p.mrr : 0.0, p.load.max_share, q.load.max_share,
                           p.load.max_share > 0 ? q.load.max_share / p.load.max_share : 0.0, p.load.distinct_people,
                           q.load.distinct_people);
@@ -354,10 +389,11 @@ std::string FormatBalanceTuneResult(const BalanceTuneResult& r) {
   for (size_t g : frontier) line(" ", r.grid[g].first, r.grid[g].second);
   if (r.met) {
     absl::StrAppendFormat(&out,
-                          "chosen: keep_top_margin %g, activity_weight %g, exponent %g, share_cap %g, weight %g "
-                          "(route_k %d)\n",
-                          r.chosen.keep_top_margin, r.chosen.activity_weight, r.chosen.exponent, r.chosen.share_cap,
-                          r.chosen.weight, r.chosen.route_k);
+                          "chosen: gain_depth %d, gain_beta %g, keep_top_margin %g, activity_weight %g, "
+                          "recent_questions %d, exponent %g, share_cap %g, weight %g (route_k %d)\n",
+                          r.chosen.gain_depth, r.chosen.gain_beta, r.chosen.keep_top_margin, r.chosen.activity_weight,
+                          r.chosen.recent_questions, r.chosen.exponent, r.chosen.share_cap, r.chosen.weight,
+                          r.chosen.route_k);
     line(" ", r.grid[r.chosen_index].first, r.grid[r.chosen_index].second);
   } else {
     absl::StrAppendFormat(&out,

@@ -73,6 +73,7 @@ TEST(BalanceTest, LiftsFreePeopleAndWeightZeroKeepsOrder) {
     o.exponent = 1;
     o.keep_top_margin = -1;
     o.route_k = 0;
+    o.gain_depth = 0;  // the spread charge
     ASSERT_OK_AND_ASSIGN(auto b, Balance(c, m, kT0 + 10, o));
     ASSERT_EQ(b.size(), 3u);
     // "top" is at full load (3 of 3): charged 0.5 of the spread 0.7, 1.0 - 0.35 = 0.65 < 0.8 free.
@@ -118,6 +119,7 @@ TEST(BalanceTest, RouteKRebalancesOnlyTheRoutedPlaces) {
   o.exponent = 1;
   o.keep_top_margin = -1;
   o.decline_weight = 0;
+  o.gain_depth = 0;  // the spread charge
   o.route_k = 0;  // full re-sort: "a" (1.0 - 0.5 * 0.9 = 0.55) falls below "d"
   ASSERT_OK_AND_ASSIGN(auto b, Balance(c, m, kT0 + 10, o));
   std::vector<size_t> order;
@@ -133,6 +135,62 @@ TEST(BalanceTest, RouteKRebalancesOnlyTheRoutedPlaces) {
   order.clear();
   for (const auto& x : b) order.push_back(x.index);
   EXPECT_EQ(order, (std::vector<size_t>{0, 1, 2, 3, 4}));
+}
+
+// Marginal-gain assignment: a busy expert gives up a routed place only where
+// a near-equal free person exists (passing them costs little expected rank),
+// and keeps it where they are far ahead; passed over, they land just below the
+// routed people, marked busy.
+TEST(BalanceTest, MarginalGainPassesTheBusyExpertOnlyForANearEqualFreePerson) {
+  LoadModel m;
+  for (int i = 0; i < 4; ++i) m.Add(Entry("a", "r" + std::to_string(i), kT0 + i));  // "a" had the last 4 questions
+  BalanceOptions o;
+  o.gain_depth = 5;
+  o.gain_beta = 4;
+  o.route_k = 2;
+  o.recent_questions = 4;
+  o.share_cap = 0.5;  // "a" holds 4/4: u = 2
+  o.exponent = 1;
+  o.weight = 0.1;  // price 0.2 of reciprocal rank
+  o.decline_weight = 0;
+  auto order_of = [&](const std::vector<Candidate>& c, const LoadModel& model) {
+    std::vector<size_t> order;
+    auto b = Balance(c, model, kT0 + 10, o);
+    EXPECT_TRUE(b.ok()) << b.status();
+    for (const auto& x : *b) order.push_back(x.index);
+    return std::make_pair(order, *b);
+  };
+  const std::vector<Candidate> near = {{"a", 1.0}, {"b", 0.99}, {"c", 0.98}, {"d", 0.97}, {"e", 0.0}};
+  auto [o1, b1] = order_of(near, m);
+  EXPECT_EQ(o1, (std::vector<size_t>{1, 2, 0, 3, 4}));
+  EXPECT_NE(b1[2].note.find("busy"), std::string::npos) << b1[2].note;
+  EXPECT_NE(b1[0].note.find("routed"), std::string::npos) << b1[0].note;
+  EXPECT_NEAR(b1[2].score, 1.0, 1e-12);  // the score stays the relevance; the order carries the decision
+  EXPECT_NEAR(b1[2].penalty, 0.2, 1e-9);
+  // Far ahead: passing "a" would cost more expected rank than the price.
+  const std::vector<Candidate> clear = {{"a", 1.0}, {"b", 0.4}, {"c", 0.35}, {"d", 0.3}, {"e", 0.0}};
+  EXPECT_EQ(order_of(clear, m).first, (std::vector<size_t>{0, 1, 2, 3, 4}));
+  // The same near tie with negative (learned-ranker) scores: the same decision.
+  std::vector<Candidate> shifted = near;
+  for (Candidate& c : shifted) c.score -= 3;
+  EXPECT_EQ(order_of(shifted, m).first, (std::vector<size_t>{1, 2, 0, 3, 4}));
+  // Nobody loaded, or no price: the input order.
+  EXPECT_EQ(order_of(near, LoadModel{}).first, (std::vector<size_t>{0, 1, 2, 3, 4}));
+  o.weight = 0;
+  EXPECT_EQ(order_of(near, m).first, (std::vector<size_t>{0, 1, 2, 3, 4}));
+  // Only the first gain_depth may be routed: with depth 2 nobody can replace "a".
+  o.weight = 0.1;
+  o.gain_depth = 2;
+  EXPECT_EQ(order_of(near, m).first, (std::vector<size_t>{0, 1, 2, 3, 4}));
+  // A capacity the person set holds in this mode too: at capacity, listed after the pool.
+  o.gain_depth = 5;
+  o.weight = 0;
+  m.SetAvailability("a", Availability{0, 2});
+  auto [o2, b2] = order_of(clear, m);
+  EXPECT_EQ(o2, (std::vector<size_t>{1, 2, 3, 4, 0}));
+  EXPECT_TRUE(b2[4].at_capacity);
+  o.gain_beta = -1;
+  EXPECT_FALSE(Balance(near, m, kT0, o).ok());
 }
 
 // A replay fixture: ten questions in one week, each routed to the top person
@@ -329,7 +387,30 @@ TEST_F(BackendRoutingTest, BalanceShowsLoadAndLiftsFreePeople) {
   ExpertsQuery q;
   q.text = "xapian index ranking";
   q.balance = true;
-  // By default a clear favourite keeps the first place (keep_top_margin), marked so.
+  // By default (marginal-gain assignment) the loaded favourite, who had every
+  // recent question, gives up the first place and is marked busy.
+  ASSERT_OK_AND_ASSIGN(auto a, backend_->FindExperts(q, Caller{}));
+  ASSERT_GE(a.experts.size(), 2u);
+  EXPECT_NE(a.experts[0].person_id, top);
+  bool top_listed = false;
+  for (const auto& e : a.experts) {
+    auto load = std::find_if(e.components.begin(), e.components.end(), [](const auto& c) { return c.first == "load"; });
+    ASSERT_NE(load, e.components.end()) << e.person_id;
+    EXPECT_EQ(load->second, e.person_id == top ? 6.0 : 0.0);
+    EXPECT_NE(e.reason.find(e.person_id == top ? "routed" : "free"), std::string::npos) << e.reason;
+    if (e.person_id == top) {
+      top_listed = true;
+      EXPECT_NE(e.reason.find("busy"), std::string::npos) << e.reason;
+    }
+  }
+  EXPECT_TRUE(top_listed);  // passed over, not dropped
+  // The spread charge with a keep-top margin: a clear favourite keeps the first place, marked so.
+  options_.balance.gain_depth = 0;
+  options_.balance.weight = 1;
+  options_.balance.exponent = 3;
+  options_.balance.share_cap = 0.3;
+  options_.balance.keep_top_margin = 0.3;
+  Open();
   ASSERT_OK_AND_ASSIGN(auto kept, backend_->FindExperts(q, Caller{}));
   ASSERT_GE(kept.experts.size(), 2u);
   EXPECT_EQ(kept.experts[0].person_id, top);
@@ -337,15 +418,9 @@ TEST_F(BackendRoutingTest, BalanceShowsLoadAndLiftsFreePeople) {
   // Without that protection the loaded favourite gives way to someone free.
   options_.balance.keep_top_margin = -1;
   Open();
-  ASSERT_OK_AND_ASSIGN(auto a, backend_->FindExperts(q, Caller{}));
-  ASSERT_GE(a.experts.size(), 2u);
-  EXPECT_NE(a.experts[0].person_id, top);
-  for (const auto& e : a.experts) {
-    auto load = std::find_if(e.components.begin(), e.components.end(), [](const auto& c) { return c.first == "load"; });
-    ASSERT_NE(load, e.components.end()) << e.person_id;
-    EXPECT_EQ(load->second, e.person_id == top ? 6.0 : 0.0);
-    EXPECT_NE(e.reason.find(e.person_id == top ? "routed" : "free"), std::string::npos) << e.reason;
-  }
+  ASSERT_OK_AND_ASSIGN(auto s, backend_->FindExperts(q, Caller{}));
+  ASSERT_GE(s.experts.size(), 2u);
+  EXPECT_NE(s.experts[0].person_id, top);
   // Unbalanced stays pure relevance.
   EXPECT_EQ(Experts("xapian index ranking", false)[0], top);
 }

@@ -61,6 +61,16 @@ TEST_F(EvalBalanceTest, ReplayRanksAsEvalAndBalanceSpreadsTheRouting) {
   EXPECT_LT(b->load.max_share, w->load.max_share);
   EXPECT_GT(b->load.distinct_people, w->load.distinct_people);
 
+  // The other mode spreads it too (the default is the marginal-gain assignment).
+  ASSERT_GT(bo.balance.gain_depth, 0u);
+  BalanceEvalOptions spread = bo;
+  spread.balance.gain_depth = 0;
+  ASSERT_OK_AND_ASSIGN(BalanceEvalReport sr, RunBalanceEval(EvalTask::kRouting, {kSite}, options_, spread));
+  const LoadMethodResult* sb = Method(sr.datasets[0], "whoknows-balanced");
+  EXPECT_NEAR(Method(sr.datasets[0], "whoknows")->mrr, w->mrr, 1e-12);
+  EXPECT_LT(sb->load.max_share, w->load.max_share);
+  EXPECT_GT(sb->load.distinct_people, w->load.distinct_people);
+
   // No charge at all: the balanced routing is the unbalanced one.
   bo.balance.weight = 0;
   bo.balance.decline_weight = 0;

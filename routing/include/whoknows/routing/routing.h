@@ -155,19 +155,36 @@ class LoadModel {
 // but unrelated person far down the list never jumps to the top. weight = 0
 // and decline_weight = 0 give back the input order.
 struct BalanceOptions {
-  // Defaults: the setting chosen on the routing validation split of the four
-  // Stack Exchange sites (README "Balanced routing", bench/RESULTS.md).
-  double weight = 1.0;
-  double exponent = 3.0;
+  // Defaults: the setting chosen on the validation splits of the four Stack
+  // Exchange sites (routing) and r-devel (replies) together: the marginal-gain
+  // assignment below (README "Balanced routing", bench/RESULTS.md).
+  double weight = 0.2;
+  double exponent = 2.0;
   double default_capacity = 3.0;  // routed questions per week when the person set none
   double decline_weight = 0.5;
   double window_days = 7;
   size_t pool = 20;
   size_t recent_questions = 20;
-  double share_cap = 0.3;  // a person holding this share of recent questions counts as full
+  double share_cap = 0.2;  // a person holding this share of recent questions counts as full
   double activity_weight = 0;
-  double keep_top_margin = 0.3;
+  double keep_top_margin = -1;
   size_t route_k = 3;
+  // Marginal-gain assignment (gain_depth > 0, with route_k > 0) instead of
+  // the spread charge above: the route_k routed people are the set, chosen
+  // among the first gain_depth candidates, that maximises
+  //     expected reciprocal rank of the resulting list - sum of their load prices
+  // where the list is the routed people in their original order, then the rest
+  // of the pool in the original order (a busy person passed over lands just
+  // below the routed ones, marked "busy"); the chance that candidate i is the
+  // person who answers is softmax(gain_beta * (score_i - score_0) / spread)
+  // over the pool; a person's load price is weight * u^exponent +
+  // decline_weight * decline_rate (u as above), in units of reciprocal rank.
+  // So a busy expert keeps a routed place where they are far ahead of the
+  // next free candidate (passing them would cost much expected rank) and
+  // gives it up where a near-equal free person exists: the opportunity cost is
+  // per question. keep_top_margin is not used in this mode.
+  size_t gain_depth = 6;
+  double gain_beta = 4.0;
 };
 
 struct Candidate {

@@ -65,8 +65,10 @@ absl::StatusOr<BalanceEvalReport> RunBalanceEval(EvalTask task, const std::vecto
 nlohmann::json BalanceEvalReportToJson(const BalanceEvalReport& report);
 std::string FormatBalanceEvalReport(const BalanceEvalReport& report);
 
-// Grid search of keep_top_margin x activity_weight x share_cap x weight on
-// the validation split (never test): the setting with the lowest pooled
+// Grid search on the validation split (never test) over both modes: the
+// spread charge (keep_top_margin x activity_weight x exponent x share_cap x
+// weight) and the marginal-gain assignment (gain_beta x recent_questions x
+// exponent x share_cap x weight, gain_depth 6): the setting with the lowest pooled
 // max_share among those keeping MRR >= min_mrr_ratio x unbalanced and
 // distinct people >= 1.5x; ties to higher MRR. Returns the report of every
 // grid point (the text marks the Pareto frontier of max_share and MRR).
