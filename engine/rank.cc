@@ -365,11 +365,11 @@ void TopCounts(absl::flat_hash_map<uint32_t, double>& counts, size_t k, std::vec
 // The asker's neighbourhood in the reply graph, as of `ref` (only documents
 // `before` counts: a history query sees only its own past). Raw values:
 //   contact[q]  q's messages in the asker's newest kAskerThreads threads
-//   replies[q]  q's messages that reply to one of the asker's, each decayed
+//   replies[q]  q's messages that reply to one of the asker's (not in Q&A threads), each decayed
 //               2^(-age / half_life) from ref
 //   hop2[r]     two threads away: over the asker's kAskerHopContacts strongest
 //               contacts q (weight log(1 + contact[q])), the share of q's newest
-//               kAskerHopThreads threads: each one r wrote in adds q's weight
+//               kAskerHopThreads threads (not Q&A): each one r wrote in adds q's weight
 struct AskerNeighbourhood {
   absl::flat_hash_map<uint32_t, double> contact, replies, hop2;
 };
@@ -396,7 +396,16 @@ AskerNeighbourhood AskerNeighbours(const Snapshot& s, uint32_t a, const AskOptio
     }
     return threads;
   };
+  // Q&A threads count as contact only: answering a question is about its
+  // topic, not its asker (on the routing validation split the reply and
+  // two-hop features did not help there; replies validation: see
+  // bench/RESULTS.md).
+  auto is_qa_thread = [&](uint32_t t) {
+    const indexer::RecordKind k = s.doc(s.ThreadRoot(t)).kind;
+    return k == indexer::RecordKind::kQuestion || k == indexer::RecordKind::kAnswer || k == indexer::RecordKind::kComment;
+  };
   threads_of(a, kAskerThreads, [&](uint32_t t) {
+    const bool qa = is_qa_thread(t);
     size_t seen = 0;
     for (uint32_t e : s.ThreadDocs(t)) {
       if (++seen > o.max_thread_docs) break;
@@ -404,7 +413,7 @@ AskerNeighbourhood AskerNeighbours(const Snapshot& s, uint32_t a, const AskOptio
       const uint32_t q = ei.author;
       if (q == kNone || q == a || !before(e)) continue;
       nb.contact[q] += 1;
-      if (ei.parent != kNone && s.doc(ei.parent).author == a) {
+      if (!qa && ei.parent != kNone && s.doc(ei.parent).author == a) {
         nb.replies[q] += Decay(ei.timestamp, ref, o.half_life_days);
       }
     }
@@ -419,6 +428,7 @@ AskerNeighbourhood AskerNeighbours(const Snapshot& s, uint32_t a, const AskOptio
     const uint32_t q = top[i].first;
     share.clear();
     threads_of(q, kAskerHopThreads, [&](uint32_t t) {
+      if (is_qa_thread(t)) return;
       size_t seen = 0;
       for (uint32_t e : s.ThreadDocs(t)) {
         if (++seen > o.max_thread_docs) break;

@@ -203,5 +203,22 @@ TEST_F(AskerRankTest, LearnedAskerFeatureChangesTheRanking) {
   EXPECT_TRUE(shown);
 }
 
+// In Q&A, answering someone's question is contact, not a reply to them.
+TEST(AskerRankQaTest, AnswersToTheAskersQuestionsAreContactOnly) {
+  Corpus c;
+  c.Person("p:dave", "Dave");
+  c.Person("p:bob", "Bob");
+  c.Question("q1", "p:dave", kT0, {"backprop"});
+  const uint32_t a1 = c.Answer("a1", "q1", "p:bob", kT0 + kDay);
+  ASSERT_OK_AND_ASSIGN(auto snap, BuildSnapshot(c.docs, c.persons));
+  AskOptions o;
+  o.asker = "p:dave";
+  o.exclude_persons = {"p:dave"};
+  ASSERT_OK_AND_ASSIGN(std::vector<CandidateFeatures> f, ExtractFeatures(*snap, {{a1, 5}}, o));
+  ASSERT_EQ(f.size(), 1u);
+  EXPECT_GT(f[0].x[Feature("contact")], 0.0f);
+  EXPECT_EQ(f[0].x[Feature("asker_reply")], 0.0f);
+}
+
 }  // namespace
 }  // namespace whoknows::engine
