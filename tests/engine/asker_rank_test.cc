@@ -214,7 +214,8 @@ TEST(AskerRankQaTest, AnswersToTheAskersQuestionsAreContactOnly) {
   AskOptions o;
   o.asker = "p:dave";
   o.exclude_persons = {"p:dave"};
-  ASSERT_OK_AND_ASSIGN(std::vector<CandidateFeatures> f, ExtractFeatures(*snap, {{a1, 5}}, o));
+  const std::vector<indexer::SearchHit> hits = {{a1, 5}};
+  ASSERT_OK_AND_ASSIGN(std::vector<CandidateFeatures> f, ExtractFeatures(*snap, hits, o));
   ASSERT_EQ(f.size(), 1u);
   EXPECT_GT(f[0].x[Feature("contact")], 0.0f);
   EXPECT_EQ(f[0].x[Feature("asker_reply")], 0.0f);
