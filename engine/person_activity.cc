@@ -11,7 +11,7 @@ std::shared_ptr<const PersonActivity> PersonActivity::Build(const Snapshot& s) {
   a->num_docs_ = D;
   // One sequential pass over the doc table into two bytes per doc, so the
   // per-person pass below reads 2 MB at 1M docs instead of the whole table.
-  enum : uint8_t { kAnswer = 1, kAccepted = 2, kQuestion = 4, kReply = 8, kStart = 16 };
+  enum : uint8_t { kAnswer = 1, kAccepted = 2, kQuestion = 4, kReply = 8 };
   std::vector<uint8_t> flags(D), group(D);
   for (uint32_t d = 0; d < D; ++d) {
     const DocInfo& di = s.doc(d);
@@ -22,8 +22,6 @@ std::shared_ptr<const PersonActivity> PersonActivity::Build(const Snapshot& s) {
       f = kQuestion;
     } else if (di.parent != kNone) {
       f = kReply;
-    } else if (di.kind != indexer::RecordKind::kComment) {
-      f = kStart;
     }
     flags[d] = f;
     group[d] = di.group;
@@ -47,7 +45,6 @@ std::shared_ptr<const PersonActivity> PersonActivity::Build(const Snapshot& s) {
       x.answers += (f & kAnswer) ? 1u : 0u;
       x.accepted += (f & kAccepted) ? 1u : 0u;
       x.questions += (f & kQuestion) ? 1u : 0u;
-      x.starts += (f & kStart) ? 1u : 0u;
       a->ts_[i] = s.doc(d).timestamp;
       a->prefix_[++i] = x;
       if (group[d] == kNoGroup) {
@@ -88,7 +85,6 @@ bool PersonActivity::Count(const Snapshot& s, uint32_t p, GroupBits mask, int64_
     c.answers = b.answers - a.answers;
     c.accepted = b.accepted - a.accepted;
     c.questions = b.questions - a.questions;
-    c.starts = b.starts - a.starts;
     c.last = ts[hi - 1];
   }
   *out = c;

@@ -313,11 +313,6 @@ struct Scored {
   double score, vote, ppr, prior, recent, topic, contact, vote_raw, ppr_raw;
   double activity = 0, recent_activity = 0, idle_days = 0, model = 0;
   double answers = 0, accepted = 0, questions = 0;  // before `now`
-  // The asker's reply neighbourhood (graph; 0 without an asker), normalised,
-  // and their raw values for the why text (AskerNeighbourhood).
-  double asker_reply = 0, asker_hop2 = 0;
-  double asker_replies_raw = 0, asker_threads_raw = 0;
-  double starts = 0;  // mail/chat/post threads started before `now`
 };
 
 CandidateFeatures Featurize(const Scored& x) {
@@ -336,10 +331,7 @@ CandidateFeatures Featurize(const Scored& x) {
                                       std::log1p(x.answers),
                                       std::log1p(x.questions),
                                       std::log1p(x.idle_days),
-                                      x.score,
-                                      x.asker_reply,
-                                      x.asker_hop2,
-                                      std::log1p(x.starts)};
+                                      x.score};
   for (size_t i = 0; i < kNumRankFeatures; ++i) f.x[i] = static_cast<float>(v[i]);
   return f;
 }
@@ -360,91 +352,6 @@ void TopCounts(absl::flat_hash_map<uint32_t, double>& counts, size_t k, std::vec
   std::partial_sort(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(want), v.end(),
                     [](const auto& a, const auto& b) { return a.second > b.second || (a.second == b.second && a.first < b.first); });
   for (size_t i = 0; i < want; ++i) out->push_back(v[i].first);
-}
-
-// The asker's neighbourhood in the reply graph, as of `ref` (only documents
-// `before` counts: a history query sees only its own past). Raw values:
-//   contact[q]  q's messages in the asker's newest kAskerThreads threads
-//   replies[q]  q's messages that reply to one of the asker's (not in Q&A threads), each decayed
-//               2^(-age / half_life) from ref
-//   hop2[r]     two threads away: over the asker's kAskerHopContacts strongest
-//               contacts q (weight log(1 + contact[q])), the share of q's newest
-//               kAskerHopThreads threads (not Q&A): each one r wrote in adds q's weight
-struct AskerNeighbourhood {
-  absl::flat_hash_map<uint32_t, double> contact, replies, hop2;
-};
-
-constexpr size_t kAskerThreads = 500;
-constexpr size_t kAskerHopContacts = 20;
-constexpr size_t kAskerHopThreads = 50;
-
-template <typename Before>
-AskerNeighbourhood AskerNeighbours(const Snapshot& s, uint32_t a, const AskOptions& o, const Before& before,
-                                   int64_t ref) {
-  AskerNeighbourhood nb;
-  // Calls fn(thread) for p's newest `max_threads` distinct threads with a doc before ref.
-  auto threads_of = [&](uint32_t p, size_t max_threads, auto&& fn) {
-    const auto docs = s.PersonDocs(p);
-    uint32_t last_thread = kNone;
-    size_t threads = 0;
-    for (size_t i = docs.size(); i-- > 0 && threads < max_threads;) {
-      const uint32_t d = docs[i];
-      if (!before(d) || s.doc(d).thread == last_thread) continue;
-      last_thread = s.doc(d).thread;
-      ++threads;
-      fn(last_thread);
-    }
-    return threads;
-  };
-  // Q&A threads count as contact only: answering a question is about its
-  // topic, not its asker (on the routing validation split the reply and
-  // two-hop features did not help there; replies validation: see
-  // bench/RESULTS.md).
-  auto is_qa_thread = [&](uint32_t t) {
-    const indexer::RecordKind k = s.doc(s.ThreadRoot(t)).kind;
-    return k == indexer::RecordKind::kQuestion || k == indexer::RecordKind::kAnswer || k == indexer::RecordKind::kComment;
-  };
-  threads_of(a, kAskerThreads, [&](uint32_t t) {
-    const bool qa = is_qa_thread(t);
-    size_t seen = 0;
-    for (uint32_t e : s.ThreadDocs(t)) {
-      if (++seen > o.max_thread_docs) break;
-      const DocInfo& ei = s.doc(e);
-      const uint32_t q = ei.author;
-      if (q == kNone || q == a || !before(e)) continue;
-      nb.contact[q] += 1;
-      if (!qa && ei.parent != kNone && s.doc(ei.parent).author == a) {
-        nb.replies[q] += Decay(ei.timestamp, ref, o.half_life_days);
-      }
-    }
-  });
-  if (nb.contact.empty()) return nb;
-  std::vector<std::pair<uint32_t, double>> top(nb.contact.begin(), nb.contact.end());
-  const size_t want = std::min(kAskerHopContacts, top.size());
-  std::partial_sort(top.begin(), top.begin() + static_cast<std::ptrdiff_t>(want), top.end(),
-                    [](const auto& x, const auto& y) { return x.second > y.second || (x.second == y.second && x.first < y.first); });
-  absl::flat_hash_map<uint32_t, double> share;
-  for (size_t i = 0; i < want; ++i) {
-    const uint32_t q = top[i].first;
-    share.clear();
-    threads_of(q, kAskerHopThreads, [&](uint32_t t) {
-      if (is_qa_thread(t)) return;
-      size_t seen = 0;
-      for (uint32_t e : s.ThreadDocs(t)) {
-        if (++seen > o.max_thread_docs) break;
-        const uint32_t r = s.doc(e).author;
-        if (r == kNone || r == q || r == a || !before(e)) continue;
-        share[r] = 1;  // once per thread: marked here, counted below
-      }
-      for (auto& [r, m] : share) {
-        if (m == 1) {
-          nb.hop2[r] += std::log1p(top[i].second);
-          m = 2;
-        }
-      }
-    });
-  }
-  return nb;
 }
 
 // Votes, propagation, candidate generation and the blend. Leaves the votes'
@@ -554,35 +461,45 @@ absl::StatusOr<std::vector<Scored>> Score(const Snapshot& s, std::span<const ind
     }
     TopCounts(counts, o.recent_candidates, &cand);
   }
-  // --- components (everything counted over visible docs before `ref`, so a
-  // history query sees only its own past)
-  const int64_t ref = o.now != 0 ? o.now : s.max_timestamp() + 1;
-  const int64_t recent_from = ref - static_cast<int64_t>(o.recent_days * 86400.0);
-  auto before = [&](uint32_t d) { return filter.Visible(s, d) && s.doc(d).timestamp < ref; };
-
-  // The asker's neighbourhood in the reply graph: contact (shared threads),
-  // replies to the asker, and their contacts' contacts.
-  AskerNeighbourhood nb;
-  if (want_contact && !o.asker.empty()) {
-    const uint32_t a = s.FindPerson(o.asker);
-    if (a != kNone) nb = AskerNeighbours(s, a, o, before, ref);
-  }
-  const absl::flat_hash_map<uint32_t, double>& contact = nb.contact;
-  // ... and the people who replied to the asker most (graph candidates).
-  if (o.use_graph && o.asker_candidates > 0 && !nb.replies.empty()) {
-    absl::flat_hash_map<uint32_t, double> counts = nb.replies;
-    TopCounts(counts, o.asker_candidates, &cand);
-  }
   std::sort(cand.begin(), cand.end());
   cand.erase(std::unique(cand.begin(), cand.end()), cand.end());
   cand.erase(std::remove_if(cand.begin(), cand.end(),
                             [&](uint32_t p) { return sc.excluded[p] || s.person(p).opted_out; }),
              cand.end());
 
+  // --- components (everything counted over visible docs before `ref`, so a
+  // history query sees only its own past)
+  const int64_t ref = o.now != 0 ? o.now : s.max_timestamp() + 1;
+  const int64_t recent_from = ref - static_cast<int64_t>(o.recent_days * 86400.0);
+  auto before = [&](uint32_t d) { return filter.Visible(s, d) && s.doc(d).timestamp < ref; };
+
+  // Contact with the asker: people who shared a thread with them (replies included).
+  absl::flat_hash_map<uint32_t, double> contact;
+  if (want_contact && !o.asker.empty()) {
+    const uint32_t a = s.FindPerson(o.asker);
+    if (a != kNone) {
+      const auto docs = s.PersonDocs(a);
+      uint32_t last_thread = kNone;
+      size_t threads = 0;
+      for (size_t i = docs.size(); i-- > 0 && threads < 500;) {
+        const uint32_t d = docs[i];
+        if (!before(d) || s.doc(d).thread == last_thread) continue;
+        last_thread = s.doc(d).thread;
+        ++threads;
+        size_t seen = 0;
+        for (uint32_t e : s.ThreadDocs(last_thread)) {
+          if (++seen > o.max_thread_docs) break;
+          const uint32_t q = s.doc(e).author;
+          if (q != kNone && q != a && before(e)) contact[q] += 1;
+        }
+      }
+      for (auto& [q, n] : contact) n = std::log1p(n);
+    }
+  }
+
   std::vector<Scored> scored;
   scored.reserve(cand.size());
   double max_vote = 0, max_ppr = 0, max_prior = 0, max_recent = 0, max_topic = 0, max_contact = 0;
-  double max_asker_reply = 0, max_asker_hop2 = 0;
   for (uint32_t p : cand) {
     Scored x{p, 0, 0, 0, 0, 0, 0, 0, sc.vote[p], have_ppr ? static_cast<double>(ws.reserve[p]) : 0.0};
     PersonActivity::Counts counts;
@@ -591,7 +508,6 @@ absl::StatusOr<std::vector<Scored>> Score(const Snapshot& s, std::span<const ind
       x.answers = counts.answers;
       x.accepted = counts.accepted;
       x.questions = counts.questions;
-      x.starts = counts.starts;
       x.activity = counts.activity;
       x.recent_activity = counts.recent;
       x.idle_days = counts.last > 0 ? static_cast<double>(ref - counts.last) / 86400.0 : 36500.0;
@@ -612,8 +528,6 @@ absl::StatusOr<std::vector<Scored>> Score(const Snapshot& s, std::span<const ind
           ++x.questions;
         } else if (di.parent != kNone) {
           n = 1;
-        } else if (di.kind != indexer::RecordKind::kComment) {
-          ++x.starts;
         }
         all += n;
         if (di.timestamp >= recent_from) recent += n;
@@ -637,15 +551,7 @@ absl::StatusOr<std::vector<Scored>> Score(const Snapshot& s, std::span<const ind
       }
     }
     if (!contact.empty()) {
-      if (auto it = contact.find(p); it != contact.end()) {
-        x.asker_threads_raw = it->second;
-        x.contact = std::log1p(it->second);
-      }
-      if (auto it = nb.replies.find(p); it != nb.replies.end()) {
-        x.asker_replies_raw = it->second;
-        x.asker_reply = std::log1p(it->second);
-      }
-      if (auto it = nb.hop2.find(p); it != nb.hop2.end()) x.asker_hop2 = std::log1p(it->second);
+      if (auto it = contact.find(p); it != contact.end()) x.contact = it->second;
     }
     max_vote = std::max(max_vote, x.vote_raw);
     max_ppr = std::max(max_ppr, x.ppr_raw);
@@ -653,8 +559,6 @@ absl::StatusOr<std::vector<Scored>> Score(const Snapshot& s, std::span<const ind
     max_recent = std::max(max_recent, x.recent);
     max_topic = std::max(max_topic, x.topic);
     max_contact = std::max(max_contact, x.contact);
-    max_asker_reply = std::max(max_asker_reply, x.asker_reply);
-    max_asker_hop2 = std::max(max_asker_hop2, x.asker_hop2);
     scored.push_back(x);
   }
   auto norm = [](double v, double m) { return m > 0 ? v / m : 0.0; };
@@ -667,8 +571,6 @@ absl::StatusOr<std::vector<Scored>> Score(const Snapshot& s, std::span<const ind
     x.recent = norm(x.recent, max_recent);
     x.topic = norm(x.topic, max_topic);
     x.contact = norm(x.contact, max_contact);
-    x.asker_reply = norm(x.asker_reply, max_asker_reply);
-    x.asker_hop2 = norm(x.asker_hop2, max_asker_hop2);
     x.score = o.w_vote * x.vote + o.w_ppr * x.ppr + o.w_prior * x.prior + o.w_recent * x.recent +
               o.w_topic * x.topic + o.w_contact * x.contact;
     if (x.score > 0) out.push_back(x);
@@ -704,8 +606,7 @@ std::vector<Expert> PopularityFor(const Snapshot& s, const AskOptions& o) {
 const std::array<const char*, kNumRankFeatures>& FeatureNames() {
   static const std::array<const char*, kNumRankFeatures> names = {
       "vote",       "ppr",          "prior",         "recent",           "topic",   "contact",   "log_vote_raw",
-      "log_activity", "log_recent_activity", "acceptance_ratio", "log_answers", "log_questions", "log_idle_days", "blend",
-      "asker_reply", "asker_hop2", "log_starts"};
+      "log_activity", "log_recent_activity", "acceptance_ratio", "log_answers", "log_questions", "log_idle_days", "blend"};
   return names;
 }
 
@@ -775,10 +676,6 @@ absl::StatusOr<std::vector<Expert>> RankExperts(const Snapshot& s, std::span<con
     e.components = {{"vote", x.vote},       {"ppr", x.ppr},           {"prior", x.prior},
                     {"recent", x.recent},   {"topic", x.topic},       {"contact", x.contact},
                     {"vote_raw", x.vote_raw}, {"ppr_raw", x.ppr_raw}};
-    if (x.asker_threads_raw > 0) {
-      e.components.emplace_back("asker_reply", x.asker_reply);
-      e.components.emplace_back("asker_hop2", x.asker_hop2);
-    }
     if (o.model != nullptr) e.components.emplace_back("model", x.model);
     if (!o.explain) {
       out.push_back(std::move(e));
@@ -839,13 +736,7 @@ absl::StatusOr<std::vector<Expert>> RankExperts(const Snapshot& s, std::span<con
     if (asked) parts.push_back(absl::StrFormat("asked %d matching question%s", asked, asked == 1 ? "" : "s"));
     if (threads) parts.push_back(absl::StrFormat("took part in %d matching thread%s", threads, threads == 1 ? "" : "s"));
     if (mentioned) parts.push_back(absl::StrFormat("mentioned in %d matching document%s", mentioned, mentioned == 1 ? "" : "s"));
-    if (x.asker_replies_raw > 0) {
-      parts.push_back("has replied to the asker before");
-    } else if (x.asker_threads_raw > 0) {
-      parts.push_back("has shared threads with the asker");
-    } else if (x.asker_hop2 > 0) {
-      parts.push_back("shares threads with the asker's contacts");
-    }
+    if (x.contact > 0) parts.push_back("has shared threads with the asker");  // AskOptions::asker
     if (parts.empty()) parts.push_back("connected to the matching discussions");
     std::string reason = absl::StrJoin(parts, ", ");
     if (e.last_active != 0) absl::StrAppend(&reason, ", last active ", FormatDate(e.last_active));

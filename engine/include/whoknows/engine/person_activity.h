@@ -33,11 +33,9 @@ class PersonActivity {
   //   activity  = answers + accepted answers + replies (docs with a parent that are not questions)
   //   recent    = the same over those with timestamp >= recent_from
   //   last      = newest such timestamp (0 if none)
-  //   starts    = mail/chat/post messages that reply to nothing (threads started)
   struct Counts {
     double activity = 0, recent = 0;
     double answers = 0, accepted = 0, questions = 0;
-    double starts = 0;
     int64_t last = 0;
   };
   // False (and *out untouched) when `mask` hides one of p's documents or
@@ -53,7 +51,6 @@ class PersonActivity {
   // [offset_[p], offset_[p + 1]).
   struct Prefix {
     uint32_t activity = 0, answers = 0, accepted = 0, questions = 0;
-    uint32_t starts = 0;
   };
   std::vector<uint32_t> offset_;
   std::vector<Prefix> prefix_;

@@ -113,7 +113,6 @@ struct AskOptions {
   bool use_graph = true;
   size_t topic_candidates = 50;   // extra candidates from the query's top topics (0 = none)
   size_t recent_candidates = 50;  // extra candidates from recent activity (0 = none)
-  size_t asker_candidates = 20;   // extra candidates: who replied to the asker most (graph; 0 = none)
   // false: skip evidence, topics and reasons (ids, scores and components only).
   bool explain = true;
   // A learned ranker (rank_model.h): when set, candidates are ordered by its
@@ -186,13 +185,8 @@ std::vector<std::pair<uint32_t, double>> VoteScores(const Snapshot& snapshot, st
 // normalised components (vote, ppr, prior, recent, topic, contact), then
 // log(1+vote_raw), log(1+activity), log(1+recent activity), acceptance ratio
 // (accepted / answers), log(1+answers), log(1+questions), log(1+days since
-// last active), the blend score, then the asker's reply neighbourhood
-// (asker_reply: decayed replies the candidate wrote to the asker's messages;
-// asker_hop2: people who share threads with the asker's contacts, two threads
-// away; both normalised, 0 without an asker), log(1+threads started: mail,
-// chat and posts that reply to nothing). The graph features are ppr, topic,
-// contact, asker_reply and asker_hop2.
-inline constexpr size_t kNumRankFeatures = 17;
+// last active), the blend score. The graph features are ppr, topic, contact.
+inline constexpr size_t kNumRankFeatures = 14;
 const std::array<const char*, kNumRankFeatures>& FeatureNames();
 struct CandidateFeatures {
   uint32_t person = kNone;
