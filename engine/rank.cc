@@ -747,6 +747,7 @@ absl::StatusOr<std::vector<Expert>> RankExperts(const Snapshot& s, std::span<con
     if (asked) parts.push_back(absl::StrFormat("asked %d matching question%s", asked, asked == 1 ? "" : "s"));
     if (threads) parts.push_back(absl::StrFormat("took part in %d matching thread%s", threads, threads == 1 ? "" : "s"));
     if (mentioned) parts.push_back(absl::StrFormat("mentioned in %d matching document%s", mentioned, mentioned == 1 ? "" : "s"));
+    if (x.contact > 0) parts.push_back("has shared threads with the asker");  // AskOptions::asker
     if (parts.empty()) parts.push_back("connected to the matching discussions");
     std::string reason = absl::StrJoin(parts, ", ");
     if (e.last_active != 0) absl::StrAppend(&reason, ", last active ", FormatDate(e.last_active));

@@ -61,6 +61,7 @@ absl::Status Api::FindExperts(const Caller& caller, const v1::FindExpertsRequest
   q.from = req.window().from();
   q.to = req.window().to();
   if (req.balance() != v1::BALANCE_DEFAULT) q.balance = req.balance() == v1::BALANCE_ON;
+  q.asker = req.asker();
   const uint64_t fp = QueryFingerprint(q);
   if (!req.page_token().empty()) {
     WK_ASSIGN_OR_RETURN(q.offset, DecodePageToken(req.page_token(), fp));

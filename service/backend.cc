@@ -192,6 +192,10 @@ class LocalBackend final : public Backend {
       opt.exclude_persons.push_back(p.ok() ? *p : e);
     }
     for (std::string& away : routing_.model().Away(now)) opt.exclude_persons.push_back(std::move(away));
+    if (!q.asker.empty()) {
+      auto p = reader->ResolvePerson(q.asker);
+      opt.asker = p.ok() ? *p : q.asker;  // unknown: no neighbourhood, not an error
+    }
     opt.model = state->ranker->model;  // null: the hand-tuned blend
     answer.ranker = state->ranker->Describe();
     WK_ASSIGN_OR_RETURN(std::vector<engine::Expert> experts, engine::RankExperts(*state->snapshot, hits, opt));

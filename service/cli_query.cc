@@ -97,6 +97,7 @@ struct AskArgs {
   size_t k = 10, offset = 0;
   std::vector<std::string> communities, topics, exclude;
   bool balance = false, no_balance = false;
+  std::string asker;
 };
 
 // `ask -` reads the question from standard input (a whole mail or log pasted
@@ -123,6 +124,7 @@ int RunAsk(const AskArgs& a) {
   q.communities = a.communities;
   q.topics = a.topics;
   q.exclude = a.exclude;
+  q.asker = a.asker;
   q.from = ParseDate(a.from);
   q.to = ParseDate(a.to);
   if (a.balance || a.no_balance) q.balance = a.balance;
@@ -314,6 +316,8 @@ void RegisterQueryCommands(CLI::App& app, int* exit_code) {
   ask->add_option("--community", a->communities, "Only documents of these communities");
   ask->add_option("--topic", a->topics, "Only documents with any of these topics/tags/hashtags");
   ask->add_option("--exclude", a->exclude, "Never return these people");
+  ask->add_option("--asker", a->asker,
+                  "Who asks (person id or identity key): weighs who replied to them before (not excluded)");
   ask->add_option("--from", a->from, "Only documents on or after YYYY-MM-DD");
   ask->add_option("--to", a->to, "Only documents before YYYY-MM-DD");
   ask->add_flag("--balance", a->balance, "Balance load: discount people routed many questions lately (README)");

@@ -160,6 +160,7 @@ uint64_t QueryFingerprint(const ExpertsQuery& q) {
   FnvList(&h, q.topics);
   FnvList(&h, q.exclude);
   if (q.balance.has_value()) Fnv(&h, *q.balance ? "balance=1" : "balance=0");
+  if (!q.asker.empty()) Fnv(&h, "asker=" + q.asker);
   return h;
 }
 

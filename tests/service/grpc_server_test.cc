@@ -476,6 +476,25 @@ TEST(PageTokenTest, RoundTripAndRejects) {
   ExpertsQuery q2 = q;
   q2.topics = {"a"};
   EXPECT_NE(QueryFingerprint(q2), fp);
+  ExpertsQuery q3 = q;
+  q3.asker = "mail:a@example.org";  // the asker changes the ranking: another query's token
+  EXPECT_NE(QueryFingerprint(q3), fp);
+}
+
+// FindExperts' asker goes over gRPC: it is neither required to be known nor excluded.
+TEST_F(ServerTest, AskerIsPassedNotExcluded) {
+  Start();
+  auto client = Client();
+  ASSERT_OK_AND_ASSIGN(ExpertsAnswer plain, client->FindExperts(Q("xapian bm25 ranking")));
+  ASSERT_FALSE(plain.experts.empty());
+  ExpertsQuery q = Q("xapian bm25 ranking");
+  q.asker = plain.experts[0].person_id;
+  ASSERT_OK_AND_ASSIGN(ExpertsAnswer asked, client->FindExperts(q));
+  ASSERT_FALSE(asked.experts.empty());
+  EXPECT_THAT(Names(asked), Contains(plain.experts[0].name));  // listed in exclude, it would be gone
+  q.asker = "mail:nobody@example.org";
+  ASSERT_OK_AND_ASSIGN(ExpertsAnswer unknown, client->FindExperts(q));
+  EXPECT_EQ(Names(unknown), Names(plain));
 }
 
 TEST_F(ServerTest, HiddenPersonNeverLeaksToPublicReader) {

@@ -65,6 +65,9 @@ struct ExpertsQuery {
   int64_t from = 0, to = 0;              // time window, epoch seconds (0 = open)
   // Load-balanced ranking (routing/routing.h); unset = the server default.
   std::optional<bool> balance;
+  // Who asks (person id or identity key; "" = unknown): their reply
+  // neighbourhood feeds the ranking (engine::AskOptions::asker).
+  std::string asker;
 };
 
 struct Evidence {
