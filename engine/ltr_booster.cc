@@ -32,7 +32,7 @@ absl::Status TrainXgbBooster(std::span<const float> x, size_t num_features, std:
   bool ok = check(XGDMatrixSetFloatInfo(dm, "label", labels.data(), rows), "labels") &&
             check(XGDMatrixSetUIntInfo(dm, "group", group_sizes.data(), group_sizes.size()), "groups") &&
             check(XGBoosterCreate(&dm, 1, booster), "create booster");
-  const std::vector<std::pair<std::string, std::string>> params = {
+  std::vector<std::pair<std::string, std::string>> params = {
       {"objective", o.objective},
       {"booster", o.booster},
       {"eta", absl::StrFormat("%g", o.eta)},
@@ -44,6 +44,8 @@ absl::Status TrainXgbBooster(std::span<const float> x, size_t num_features, std:
       {"tree_method", "hist"},
       {"verbosity", "0"},
   };
+  if (o.reg_lambda > 0) params.emplace_back("lambda", absl::StrFormat("%g", o.reg_lambda));
+  if (o.reg_alpha > 0) params.emplace_back("alpha", absl::StrFormat("%g", o.reg_alpha));
   for (const auto& [k, v] : params) {
     if (!ok) break;
     ok = check(XGBoosterSetParam(*booster, k.c_str(), v.c_str()), "set parameter");

@@ -399,8 +399,16 @@ absl::StatusOr<std::vector<Scored>> Score(const Snapshot& s, std::span<const ind
   if (want_topic || (o.use_graph && o.topic_candidates > 0)) {
     absl::flat_hash_map<uint32_t, double> acc;
     const double nd = static_cast<double>(s.num_docs());
-    for (const auto& [d, m] : sc.hit_docs) {
-      for (uint32_t t : s.DocTopics(d)) acc[t] += m * std::log(1.0 + nd / std::max(1u, s.topic_doc_count(t)));
+    auto idf = [&](uint32_t t) { return std::log(1.0 + nd / std::max(1u, s.topic_doc_count(t))); };
+    // The asker's own tags, when the snapshot knows any of them; else the hits' topics.
+    for (const std::string& name : o.query_topics) {
+      const uint32_t t = s.FindTopic(name);
+      if (t != kNone) acc[t] = idf(t);
+    }
+    if (acc.empty()) {
+      for (const auto& [d, m] : sc.hit_docs) {
+        for (uint32_t t : s.DocTopics(d)) acc[t] += m * idf(t);
+      }
     }
     qtopics.assign(acc.begin(), acc.end());
     std::sort(qtopics.begin(), qtopics.end(),
@@ -587,7 +595,7 @@ absl::StatusOr<std::vector<Scored>> Score(const Snapshot& s, std::span<const ind
     std::vector<CandidateFeatures> rows;
     rows.reserve(out.size());
     for (const Scored& x : out) rows.push_back(Featurize(x));
-    WK_ASSIGN_OR_RETURN(std::vector<float> pred, o.model->Predict(rows));
+    WK_ASSIGN_OR_RETURN(std::vector<float> pred, o.model->Score(rows));
     for (size_t i = 0; i < out.size(); ++i) out[i].model = out[i].score = pred[i];
   }
   return out;

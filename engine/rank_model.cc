@@ -2,6 +2,7 @@
 
 #include <xgboost/c_api.h>
 
+#include <algorithm>
 #include <cmath>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -36,7 +37,47 @@ std::vector<CandidateFeatures> Probe() {
   return probe;
 }
 
+constexpr size_t kBlendFeature = kNumRankFeatures - 1;  // FeatureNames().back() == "blend"
+
+// Usable for training: rows match the labels and some candidate is relevant.
+bool Usable(const TrainingGroup& g) {
+  if (g.candidates.size() != g.relevant.size() || g.candidates.size() < 2) return false;
+  for (uint8_t r : g.relevant) {
+    if (r != 0) return true;
+  }
+  return false;
+}
+
+// Reciprocal rank of the first relevant candidate by `score` (ties share the
+// average position).
+double ReciprocalRank(std::span<const float> score, std::span<const uint8_t> relevant) {
+  double best = 0;
+  for (size_t i = 0; i < score.size(); ++i) {
+    if (relevant[i] == 0) continue;
+    size_t above = 0, tied = 0;
+    for (size_t j = 0; j < score.size(); ++j) {
+      if (j == i) continue;
+      above += score[j] > score[i];
+      tied += score[j] == score[i];
+    }
+    best = std::max(best, 1.0 / (1.0 + static_cast<double>(above) + 0.5 * static_cast<double>(tied)));
+  }
+  return best;
+}
+
 }  // namespace
+
+std::vector<float> MixBlend(std::span<const float> raw, std::span<const CandidateFeatures> rows, double w) {
+  std::vector<float> out(raw.begin(), raw.end());
+  if (w <= 0 || raw.empty() || raw.size() != rows.size()) return out;
+  const auto [lo, hi] = std::minmax_element(raw.begin(), raw.end());
+  const double span = static_cast<double>(*hi) - static_cast<double>(*lo);
+  for (size_t i = 0; i < raw.size(); ++i) {
+    const double m = span > 0 ? (static_cast<double>(raw[i]) - *lo) / span : 0.0;
+    out[i] = static_cast<float>((1 - w) * m + w * rows[i].x[kBlendFeature]);
+  }
+  return out;
+}
 
 RankModel::~RankModel() {
   if (booster_ != nullptr) XGBoosterFree(booster_);
@@ -44,6 +85,54 @@ RankModel::~RankModel() {
 
 absl::StatusOr<std::shared_ptr<const RankModel>> RankModel::Train(std::span<const TrainingGroup> groups,
                                                                  const TrainOptions& o) {
+  if (o.blend_weight >= 0) {
+    WK_ASSIGN_OR_RETURN(std::shared_ptr<RankModel> m, TrainFixed(groups, o));
+    m->blend_weight_ = std::min(1.0, o.blend_weight);
+    return std::shared_ptr<const RankModel>(std::move(m));
+  }
+  // The blend weight: a model trained on the older three quarters of the
+  // usable history ranks the newest quarter (as a model trained on the past
+  // ranks the future); the weight with the best MRR there wins (ties: the
+  // smaller). Then the model is trained on all of it.
+  std::vector<size_t> usable;
+  for (size_t i = 0; i < groups.size(); ++i) {
+    if (Usable(groups[i])) usable.push_back(i);
+  }
+  TrainOptions fixed = o;
+  fixed.blend_weight = 0;
+  double chosen = 0, mrr_model = 0, mrr_chosen = 0;
+  size_t held = usable.size() / 4;
+  if (held < 10 || usable.size() - held < o.min_groups) held = 0;  // too little history to hold some out
+  if (held > 0) {
+    const size_t cut = usable[usable.size() - held];  // groups before it train
+    absl::StatusOr<std::shared_ptr<RankModel>> early = TrainFixed(groups.first(cut), fixed);
+    if (!early.ok()) return early.status();
+    std::vector<double> sums(std::size(kBlendWeightGrid), 0.0);
+    for (size_t k = usable.size() - held; k < usable.size(); ++k) {
+      const TrainingGroup& g = groups[usable[k]];
+      WK_ASSIGN_OR_RETURN(std::vector<float> raw, (*early)->Predict(g.candidates));
+      for (size_t w = 0; w < std::size(kBlendWeightGrid); ++w) {
+        sums[w] += ReciprocalRank(MixBlend(raw, g.candidates, kBlendWeightGrid[w]), g.relevant);
+      }
+    }
+    size_t best = 0;
+    for (size_t w = 1; w < sums.size(); ++w) {
+      if (sums[w] > sums[best] + 1e-9) best = w;
+    }
+    chosen = kBlendWeightGrid[best];
+    mrr_model = sums[0] / static_cast<double>(held);
+    mrr_chosen = sums[best] / static_cast<double>(held);
+  }
+  WK_ASSIGN_OR_RETURN(std::shared_ptr<RankModel> m, TrainFixed(groups, fixed));
+  m->blend_weight_ = chosen;
+  m->holdout_groups_ = held;
+  m->holdout_mrr_model_ = mrr_model;
+  m->holdout_mrr_chosen_ = mrr_chosen;
+  return std::shared_ptr<const RankModel>(std::move(m));
+}
+
+absl::StatusOr<std::shared_ptr<RankModel>> RankModel::TrainFixed(std::span<const TrainingGroup> groups,
+                                                                      const TrainOptions& o) {
   std::vector<float> data, labels;
   std::vector<unsigned> sizes;
   size_t used = 0;
@@ -72,7 +161,7 @@ absl::StatusOr<std::shared_ptr<const RankModel>> RankModel::Train(std::span<cons
     model->ExtractLinear(g.candidates);
     break;
   }
-  return std::shared_ptr<const RankModel>(std::move(model));
+  return model;
 }
 
 void RankModel::ExtractLinear(std::span<const CandidateFeatures> check) {
@@ -131,8 +220,9 @@ absl::StatusOr<std::string> RankModel::Serialize() const {
   return std::string(buf, len);
 }
 
-absl::StatusOr<std::shared_ptr<const RankModel>> RankModel::Deserialize(std::string_view bytes) {
+absl::StatusOr<std::shared_ptr<const RankModel>> RankModel::Deserialize(std::string_view bytes, double blend_weight) {
   std::shared_ptr<RankModel> model(new RankModel());
+  model->blend_weight_ = std::clamp(std::isfinite(blend_weight) ? blend_weight : 0.0, 0.0, 1.0);
   if (XGBoosterCreate(nullptr, 0, &model->booster_) != 0) return XgbError("create booster");
   if (bytes.empty() || XGBoosterLoadModelFromBuffer(model->booster_, bytes.data(), bytes.size()) != 0) {
     return absl::InvalidArgumentError(
@@ -154,6 +244,12 @@ absl::StatusOr<std::vector<float>> RankModel::Predict(std::span<const CandidateF
     return out;
   }
   return PredictXgboost(rows);
+}
+
+absl::StatusOr<std::vector<float>> RankModel::Score(std::span<const CandidateFeatures> rows) const {
+  WK_ASSIGN_OR_RETURN(std::vector<float> raw, Predict(rows));
+  if (blend_weight_ <= 0) return raw;
+  return MixBlend(raw, rows, blend_weight_);
 }
 
 absl::StatusOr<std::vector<float>> RankModel::PredictXgboost(std::span<const CandidateFeatures> rows) const {

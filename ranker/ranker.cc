@@ -74,6 +74,9 @@ std::vector<HistoryQuery> CollectHistory(const engine::Snapshot& s, const Histor
     // Q&A: questions with an accepted answer (the asker's own label); with
     // other_answerers every answered question.
     if (h.truth.empty() || (qa && !accepted && !o.other_answerers)) continue;
+    if (qa) {
+      for (uint32_t tp : s.DocTopics(r)) h.topics.push_back(s.topic_name(tp));
+    }
     out.push_back(std::move(h));
   }
   std::sort(out.begin(), out.end(),
@@ -101,6 +104,7 @@ absl::Status SearchHistory(indexer::IndexReader* reader, const engine::Snapshot&
 std::string Ranker::Describe() const {
   if (model == nullptr) return absl::StrCat("blend (", note.empty() ? "no model" : note, ")");
   std::string out = absl::StrFormat("learned (xgboost %s, %d history queries, %d rows", objective, groups, rows);
+  if (model->blend_weight() > 0) absl::StrAppendFormat(&out, ", blend weight %g", model->blend_weight());
   if (trained_at != 0) absl::StrAppend(&out, ", trained ", engine::FormatDate(trained_at));
   absl::StrAppend(&out, ")");
   return out;
@@ -128,6 +132,8 @@ absl::StatusOr<Ranker> TrainOnHistory(const engine::Snapshot& s, std::span<const
     ao.to = h.now;
     ao.exclude_persons.clear();
     ao.asker.clear();
+    ao.query_topics.clear();
+    if (o.question_topics) ao.query_topics = h.topics;
     if (h.asker != kNone) {
       ao.exclude_persons.push_back(s.person(h.asker).id);
       ao.asker = s.person(h.asker).id;
@@ -188,6 +194,7 @@ absl::StatusOr<std::string> Encode(const Ranker& r) {
   if (r.learned()) {
     WK_ASSIGN_OR_RETURN(std::string bytes, r.model->Serialize());
     j["model"] = std::move(bytes);
+    j["blend_weight"] = r.model->blend_weight();
   }
   return j.dump();
 }
@@ -216,7 +223,7 @@ absl::StatusOr<Ranker> Parse(std::string_view value) {
     }
     if (j.value("kind", std::string()) == "learned") {
       absl::StatusOr<std::shared_ptr<const engine::RankModel>> m =
-          engine::RankModel::Deserialize(j.value("model", std::string()));
+          engine::RankModel::Deserialize(j.value("model", std::string()), j.value("blend_weight", 0.0));
       if (!m.ok()) {
         r.note = absl::StrCat("the stored model cannot be loaded: ", m.status().message());
         r.stale = true;

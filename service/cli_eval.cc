@@ -35,6 +35,10 @@ struct EvalArgs {
   std::string ltr_booster = "gblinear";
   bool json = false, validate = false, quiet = false, validation_tables = false, other_answerers = false;
   size_t min_history = 0;
+  bool question_topics = false;
+  double validation_fraction = 0;
+  double blend_weight = -1;
+  double ltr_lambda = 10, ltr_alpha = 0;
   engine::TrainOptions connect_train = engine::ConnectTrainOptions{}.train;
   std::vector<std::string> connect_variants;
   std::vector<double> connect_fractions = engine::ConnectTrainOptions{}.history_fractions;
@@ -90,6 +94,11 @@ int RunEvalCommand(const EvalArgs& a) {
   o.train.booster = a.ltr_booster;
   if (a.min_history > 0) o.train.min_groups = a.min_history;
   o.history.other_answerers = a.other_answerers;
+  o.question_topics = a.question_topics;
+  o.validation_fraction = a.validation_fraction;
+  o.train.blend_weight = a.blend_weight;
+  o.train.reg_lambda = a.ltr_lambda;
+  o.train.reg_alpha = a.ltr_alpha;
   // One switch, two spellings: --validate --validation-tables and --on-validation.
   o.validation_tables = (a.validate && a.validation_tables) || a.on_validation;
   o.connect_train.train = a.connect_train;
@@ -254,6 +263,17 @@ void RegisterEvalCommand(CLI::App& app, int* exit_code) {
   cmd->add_option("--balance-min-mrr", a->min_mrr_ratio,
                   "Balance --validate: keep MRR at least this fraction of unbalanced")
       ->capture_default_str();
+  cmd->add_flag("--question-topics", a->question_topics,
+                "routing: rank with the question's own tags as its topics (whoknows methods and their training)");
+  cmd->add_option("--validation-fraction", a->validation_fraction,
+                  "--validate: split the training period at this fraction (default: --split-fraction)");
+  cmd->add_option("--blend-weight", a->blend_weight,
+                  "Weight of the hand-tuned blend mixed into the learned ranker's score, 0..1 "
+                  "(negative: chosen on the newest quarter of the history)")
+      ->capture_default_str();
+  cmd->add_option("--ltr-lambda", a->ltr_lambda, "XGBoost L2 regularisation (lambda); 0 = XGBoost's default")
+      ->capture_default_str();
+  cmd->add_option("--ltr-alpha", a->ltr_alpha, "XGBoost L1 regularisation (alpha); 0 = XGBoost's default");
   cmd->add_flag("--json", a->json, "JSON output");
   cmd->add_flag("--quiet", a->quiet, "No progress on stderr");
   cmd->callback([a, exit_code] { *exit_code = RunEvalCommand(*a); });

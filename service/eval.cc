@@ -149,6 +149,7 @@ struct Case {
   std::string asker;                 // routing / replies: the asker / thread starter ("" unknown)
   std::vector<std::string> truth;    // person ids
   std::string person;                // connect
+  std::vector<std::string> topics;   // routing: the question's own tags
   std::vector<indexer::SearchHit> hits;
 };
 
@@ -361,6 +362,7 @@ void Prepared::MakeRoutingCases(std::span<const Record> records, size_t begin, s
     c.now = q.timestamp;
     if (!asker.empty()) c.exclude.push_back(asker);
     c.asker = asker;
+    c.topics = q.topics;
     c.truth.push_back(answerer);
     out->push_back(std::move(c));
   }
@@ -558,6 +560,7 @@ absl::Status Prepared::Train() {
     ro.ask = o_->ask;
     ro.ask.method = m;
     ro.train = o_->train;
+    ro.question_topics = o_->question_topics;
     WK_ASSIGN_OR_RETURN(ranker::Ranker r, ranker::TrainOnHistory(*snap_, history_, ro));
     if (m == engine::Method::kWhoknows) {
       feature_seconds_ = r.feature_seconds;
@@ -722,6 +725,8 @@ absl::StatusOr<Sums> Prepared::Run(const std::string& method, const engine::AskO
       ao.now = split_;
       ao.exclude_persons = c.exclude;
       ao.asker = c.asker;
+      ao.query_topics.clear();
+      if (!baseline && o_->question_topics) ao.query_topics = c.topics;
       ao.max_evidence = 1;
       ao.max_topics = 0;
       ao.explain = false;
@@ -858,6 +863,10 @@ absl::Status CheckOptions(const std::vector<std::string>& paths, const EvalOptio
   if (!(o.split_fraction > 0 && o.split_fraction < 1)) {
     return absl::InvalidArgumentError(absl::StrFormat("--split-fraction must be in (0, 1), got %g", o.split_fraction));
   }
+  if (!(o.validation_fraction >= 0 && o.validation_fraction < 1)) {
+    return absl::InvalidArgumentError(
+        absl::StrFormat("--validation-fraction must be in (0, 1), got %g", o.validation_fraction));
+  }
   if (paths.empty()) return absl::InvalidArgumentError("eval: no data set PATH given");
   if (o.depth == 0 || o.retrieve_n == 0) return absl::InvalidArgumentError("eval: depth and retrieve_n must be > 0");
   for (const std::string& p : paths) {
@@ -877,7 +886,9 @@ absl::StatusOr<std::unique_ptr<Prepared>> LoadPrepared(EvalTask task, const std:
   if (skipped > 0) Log(o, absl::StrFormat("eval: %s: %d bad records skipped", path, skipped));
   if (bad != nullptr) *bad = skipped;
   if (validation) WK_RETURN_IF_ERROR(KeepTrainingPeriod(path, o.split_fraction, &records));
-  return Prepared::Build(task, validation ? path + " [validation]" : path, records, o.split_fraction, o, keep_index);
+  const double inner = o.validation_fraction > 0 ? o.validation_fraction : o.split_fraction;
+  return Prepared::Build(task, validation ? path + " [validation]" : path, records, validation ? inner : o.split_fraction,
+                         o, keep_index);
 }
 
 }  // namespace
@@ -1001,7 +1012,8 @@ absl::StatusOr<TuneResult> TuneOnValidation(EvalTask task, const std::vector<std
     WK_ASSIGN_OR_RETURN(std::vector<Record> records, Load(path, nullptr, &o));
     WK_RETURN_IF_ERROR(KeepTrainingPeriod(path, o.split_fraction, &records));
     WK_ASSIGN_OR_RETURN(std::unique_ptr<Prepared> prep,
-                        Prepared::Build(task, path + " [validation]", records, o.split_fraction, o, false));
+                        Prepared::Build(task, path + " [validation]", records,
+                                        o.validation_fraction > 0 ? o.validation_fraction : o.split_fraction, o, false));
     sets.push_back(std::move(prep));
   }
   TuneResult result;

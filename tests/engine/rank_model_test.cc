@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <random>
 #include <string>
 
@@ -86,6 +87,64 @@ TEST(RankModelTest, LearnsFromHistoryAndFallsBackWhenItIsTooSmall) {
   unlink(path.c_str());
   rmdir(dir);
   EXPECT_FALSE(RankModel::Load(std::string(dir) + "/missing.json").ok());
+}
+
+constexpr size_t kBlend = kNumRankFeatures - 1;  // FeatureNames().back() == "blend"
+
+size_t Top(const std::vector<float>& score) {
+  return static_cast<size_t>(std::max_element(score.begin(), score.end()) - score.begin());
+}
+
+TEST(RankModelTest, BlendWeightIsChosenOnTheNewestHistory) {
+  TrainOptions o;
+  o.min_groups = 30;
+  // The older 150 queries follow the recent activity; the newest 50 (the held-out quarter)
+  // follow the hand-tuned blend: the weight that ranks them best is the blend's.
+  std::vector<TrainingGroup> h = History(150, 5);
+  std::vector<TrainingGroup> shifted = History(50, 6);
+  for (TrainingGroup& g : shifted) {
+    size_t best = 0;
+    for (size_t i = 0; i < g.candidates.size(); ++i) {
+      if (g.candidates[i].x[kBlend] > g.candidates[best].x[kBlend]) best = i;
+    }
+    g.relevant.assign(g.candidates.size(), 0);
+    g.relevant[best] = 1;
+  }
+  h.insert(h.end(), shifted.begin(), shifted.end());
+  ASSERT_OK_AND_ASSIGN(std::shared_ptr<const RankModel> mixed, RankModel::Train(h, o));
+  EXPECT_EQ(mixed->holdout_groups(), 50u);
+  EXPECT_GE(mixed->blend_weight(), 0.5);
+  EXPECT_GT(mixed->holdout_mrr_chosen(), mixed->holdout_mrr_model() + 0.2);
+
+  // A history that stays the same: the model alone (or nearly) wins.
+  ASSERT_OK_AND_ASSIGN(std::shared_ptr<const RankModel> steady, RankModel::Train(History(200, 3), o));
+  EXPECT_EQ(steady->holdout_groups(), 50u);
+  EXPECT_LE(steady->blend_weight(), 0.2);
+  EXPECT_GE(steady->holdout_mrr_chosen(), steady->holdout_mrr_model());
+
+  // Too little history to hold a quarter out: no blend.
+  ASSERT_OK_AND_ASSIGN(std::shared_ptr<const RankModel> small, RankModel::Train(History(35, 7), o));
+  EXPECT_EQ(small->holdout_groups(), 0u);
+  EXPECT_EQ(small->blend_weight(), 0);
+
+  // A fixed weight: 0 scores with the model alone, 1 with the blend alone.
+  const std::vector<TrainingGroup> test = History(20, 8);
+  o.blend_weight = 0;
+  ASSERT_OK_AND_ASSIGN(std::shared_ptr<const RankModel> alone, RankModel::Train(h, o));
+  o.blend_weight = 1;
+  ASSERT_OK_AND_ASSIGN(std::shared_ptr<const RankModel> blend, RankModel::Train(h, o));
+  EXPECT_EQ(blend->blend_weight(), 1);
+  for (const TrainingGroup& g : test) {
+    ASSERT_OK_AND_ASSIGN(std::vector<float> raw, alone->Predict(g.candidates));
+    ASSERT_OK_AND_ASSIGN(std::vector<float> a, alone->Score(g.candidates));
+    EXPECT_EQ(a, raw);
+    ASSERT_OK_AND_ASSIGN(std::vector<float> b, blend->Score(g.candidates));
+    size_t best = 0;
+    for (size_t i = 0; i < g.candidates.size(); ++i) {
+      if (g.candidates[i].x[kBlend] > g.candidates[best].x[kBlend]) best = i;
+    }
+    EXPECT_EQ(Top(b), best);
+  }
 }
 
 TEST(RankModelTest, RankExpertsOrdersByTheModelAndKeepsEveryComponent) {

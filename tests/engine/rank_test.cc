@@ -166,6 +166,50 @@ TEST_F(RankTest, CandidatesComeFromTopicsAndRecentActivityNotOnlyHits) {
   EXPECT_EQ(std::find(cand.begin(), cand.end(), snap_->FindPerson("p:erin")), cand.end());  // opted out
 }
 
+TEST_F(RankTest, TheQuestionsOwnTagsAreTheQueryTopics) {
+  // The hits are about neural networks (q1, answered by Alice and Bob); the asker tagged the
+  // question "backprop": people strong on backprop (Bob, Carol) gain the topic component, and
+  // Carol, who is in no hit, becomes a candidate.
+  const std::vector<indexer::SearchHit> hits = {{a1_, 5}};
+  AskOptions o;
+  o.w_ppr = 0;
+  o.recent_candidates = 0;
+  o.w_topic = 2;
+  const uint32_t carol = snap_->FindPerson("p:carol");
+  ASSERT_OK_AND_ASSIGN(auto untagged, RankExperts(*snap_, hits, o));
+  ASSERT_FALSE(untagged.empty());
+  EXPECT_EQ(untagged[0].id, "p:alice");
+  EXPECT_EQ(Find(untagged, "p:carol"), nullptr);
+  ASSERT_OK_AND_ASSIGN(std::vector<uint32_t> cand, CandidatePeople(*snap_, hits, o));
+  EXPECT_EQ(std::find(cand.begin(), cand.end(), carol), cand.end());
+
+  o.query_topics = {"Backprop"};  // any spelling of the topic
+  ASSERT_OK_AND_ASSIGN(auto tagged, RankExperts(*snap_, hits, o));
+  ASSERT_FALSE(tagged.empty());
+  EXPECT_EQ(tagged[0].id, "p:bob");  // the ranking changes: Bob answered backprop questions
+  const Expert* alice = Find(tagged, "p:alice");
+  const Expert* c = Find(tagged, "p:carol");
+  ASSERT_NE(alice, nullptr);
+  ASSERT_NE(c, nullptr);
+  EXPECT_EQ(Component(*alice, "topic"), 0);
+  EXPECT_GT(Component(*c, "topic"), 0);
+  EXPECT_EQ(Component(*c, "vote_raw"), 0);
+  ASSERT_OK_AND_ASSIGN(cand, CandidatePeople(*snap_, hits, o));
+  EXPECT_NE(std::find(cand.begin(), cand.end(), carol), cand.end());
+
+  // Tags the snapshot does not know: the hits' topics, as without tags.
+  o.query_topics = {"no-such-tag"};
+  ASSERT_OK_AND_ASSIGN(auto unknown, RankExperts(*snap_, hits, o));
+  EXPECT_EQ(Ids(unknown), Ids(untagged));
+  // No graph: the tags change nothing.
+  o.query_topics = {"backprop"};
+  o.method = Method::kNoGraph;
+  ASSERT_OK_AND_ASSIGN(auto nograph_tagged, RankExperts(*snap_, hits, o));
+  o.query_topics.clear();
+  ASSERT_OK_AND_ASSIGN(auto nograph, RankExperts(*snap_, hits, o));
+  EXPECT_EQ(Ids(nograph_tagged), Ids(nograph));
+}
+
 TEST_F(RankTest, ContactWithTheAskerIsAGraphComponent) {
   // Dave asked q1..q3; Alice, Bob and Carol answered him. Ivan never met him.
   const std::vector<indexer::SearchHit> hits = {{a5_, 5}, {a2_, 5}};

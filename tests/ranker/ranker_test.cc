@@ -240,6 +240,27 @@ TEST(RankerTest, AModelOverOtherFeaturesIsNotUsed) {
   EXPECT_FALSE(Parse("{not json").ok());
 }
 
+TEST(RankerTest, TheBlendWeightIsStoredWithTheModel) {
+  TempDir dir;
+  ASSERT_OK_AND_ASSIGN(Index ix, Build(dir.Sub("db"), QaSite(60)));
+  RankerOptions o = Options();
+  o.train.blend_weight = 0.3;
+  ASSERT_OK_AND_ASSIGN(Ranker r, Train(ix.reader.get(), *ix.snap, o));
+  ASSERT_TRUE(r.learned());
+  EXPECT_DOUBLE_EQ(r.model->blend_weight(), 0.3);
+  EXPECT_NE(r.Describe().find("blend weight 0.3"), std::string::npos) << r.Describe();
+  ASSERT_OK_AND_ASSIGN(std::string value, Encode(r));
+  ASSERT_OK_AND_ASSIGN(Ranker back, Parse(value));
+  ASSERT_TRUE(back.learned());
+  EXPECT_DOUBLE_EQ(back.model->blend_weight(), 0.3);
+  // A stored value from before the blend weight: the model alone.
+  nlohmann::json j = nlohmann::json::parse(value);
+  j.erase("blend_weight");
+  ASSERT_OK_AND_ASSIGN(Ranker old, Parse(j.dump()));
+  ASSERT_TRUE(old.learned());
+  EXPECT_EQ(old.model->blend_weight(), 0);
+}
+
 // The backend serves the stored ranker, trains it in the background after an
 // ingest, and a restarted (read-only) backend serves the same one.
 absl::StatusOr<std::string> WaitForRanker(service::Backend* b, const std::string& prefix) {

@@ -28,7 +28,8 @@
 //    prior   = log(1 + answers + accepted + replies), all visible docs
 //    recent  = the same count over the recent_days before `now`
 //    topic   = person-topic strength: sum over the query's topics t (from the
-//              hit docs' topics, weighted by hit mass * idf) of
+//              hit docs' topics, weighted by hit mass * idf; or the question's
+//              own tags, AskOptions::query_topics, weighted by idf) of
 //              q(t) * log(1 + the person's docs on t)
 //    contact = log(1 + interactions) between the asker and the person in the
 //              contact graph (replies, shared threads); 0 without an asker
@@ -78,6 +79,10 @@ struct AskOptions {
   GroupBits group_mask = kAllGroups;          // the caller's groups (Snapshot::GroupMask)
   std::vector<std::string> exclude_persons;   // person ids
   std::vector<std::string> topics;            // docs must carry any of these; empty = all
+  // The question's own topics (the tags its asker supplied; not a filter): when any is known,
+  // the query's topic distribution is these, idf-weighted, instead of the one inferred from
+  // the hits' topics. It drives the topic component and the topic candidates.
+  std::vector<std::string> query_topics;
   int64_t from = 0;                           // docs with timestamp < from are ignored (0 = unbounded)
   int64_t to = 0;                             // docs with timestamp >= to are ignored (0 = unbounded)
   int64_t now = 0;  // decay reference; 0 = the newest doc of each document's community

@@ -67,6 +67,7 @@ struct HistoryQuery {
   uint32_t asker = engine::kNone;
   std::vector<std::pair<uint32_t, uint8_t>> truth;  // (person index, grade >= 1)
   std::vector<indexer::SearchHit> hits;             // SearchHistory
+  std::vector<std::string> topics;                  // Q&A: the question's own topics (its tags)
 };
 
 // Every history query of the snapshot, oldest first.
@@ -96,7 +97,7 @@ struct Ranker {
 
 struct RankerOptions {
   engine::AskOptions ask;      // ranking options; ask.method kNoGraph trains the no-graph ablation
-  engine::TrainOptions train;  // train.min_groups: the fallback threshold
+  engine::TrainOptions train = engine::RankTrainOptions();  // train.min_groups: the fallback threshold
   HistoryOptions history;
   size_t max_history = 2000;  // the newest N history queries
   size_t retrieve_n = 200;
@@ -104,6 +105,10 @@ struct RankerOptions {
   size_t retrain_min_new = 50;
   double retrain_growth = 0.10;
   std::function<bool()> cancelled;  // polled between history queries: Cancelled
+  // Q&A history questions rank with their own tags as the query's topics
+  // (AskOptions::query_topics), for a deployment whose questions come with
+  // their tags. Off: no gain on the routing validation splits.
+  bool question_topics = false;
 };
 
 // Trains on `queries` (searched). FailedPrecondition from the model (too few

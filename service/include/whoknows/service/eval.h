@@ -98,7 +98,7 @@ struct EvalOptions {
   // the split (history: their labels come from before the split too) train
   // the whoknows ranker (engine::RankModel); 0 = no training, the blend.
   size_t max_history = 2000;
-  engine::TrainOptions train;
+  engine::TrainOptions train = engine::RankTrainOptions();
   ranker::HistoryOptions history;
   // RunEval on the validation split (each data set's training period split
   // again at split_fraction) instead of the test split: every method's table,
@@ -115,6 +115,13 @@ struct EvalOptions {
   int tune_rounds = 3;
   // Progress and diagnostics lines (stderr in the CLI). May be null.
   std::function<void(const std::string&)> log;
+  // Routing: the whoknows methods get the test question's tags as its topics
+  // (AskOptions::query_topics), and training ranks history questions with
+  // theirs (ranker::RankerOptions::question_topics). Baselines never get them.
+  bool question_topics = false;  // no gain on the validation splits (bench/RESULTS.md)
+  // The validation split inside the training period (0 = split_fraction): a
+  // smaller fraction gives more validation cases (and less history).
+  double validation_fraction = 0;
 };
 
 struct MethodResult {
