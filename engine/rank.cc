@@ -714,8 +714,11 @@ absl::StatusOr<std::vector<Expert>> RankExperts(const Snapshot& s, std::span<con
       for (const auto& tc : topic_counts) topic_ids.push_back(tc.first);
       TopicStrengthOptions so;
       so.group_mask = filter.mask;
-      so.max_docs = 1000;  // bounded per expert; older documents count little
-      const std::vector<double> strength = TopicStrengthsOf(s, x.p, topic_ids, so);
+      so.max_docs = PersonActivity::kExplainTopicDocs;  // bounded per expert; older documents count little
+      std::vector<double> strength;  // precomputed per snapshot when the activity table has it
+      if (o.activity == nullptr || !o.activity->TopicStrengths(s, x.p, so, topic_ids, &strength)) {
+        strength = TopicStrengthsOf(s, x.p, topic_ids, so);
+      }
       std::vector<size_t> order(topic_counts.size());
       for (size_t i = 0; i < order.size(); ++i) order[i] = i;
       std::sort(order.begin(), order.end(), [&](size_t a, size_t b) {

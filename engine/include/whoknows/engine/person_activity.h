@@ -17,9 +17,11 @@
 
 #include <cstdint>
 #include <memory>
+#include <span>
 #include <vector>
 
 #include "whoknows/engine/snapshot.h"
+#include "whoknows/engine/topic_strength.h"
 
 namespace whoknows::engine {
 
@@ -43,9 +45,24 @@ class PersonActivity {
   bool Count(const Snapshot& snapshot, uint32_t p, GroupBits mask, int64_t from, int64_t to, int64_t recent_from,
              Counts* out) const;
 
+  // The explanation's topic order (RankExperts): each person's strength in
+  // every topic of their newest kExplainTopicDocs documents, as
+  // TopicStrengthsOf computes it with these options and max_docs. Precomputed
+  // because a top expert on a 1M-post corpus has thousands of documents and
+  // ten experts' scans cost more than the rest of the ranking.
+  static constexpr size_t kExplainTopicDocs = 1000;
+  // TopicStrengthsOf(snapshot, p, topics, o) into *out (bit-identical), or
+  // false (and *out untouched) when o differs from the options this was built
+  // with (other than group_mask), `mask` hides one of p's documents, or
+  // `snapshot` is not the one this was built from: call TopicStrengthsOf then.
+  bool TopicStrengths(const Snapshot& snapshot, uint32_t p, const TopicStrengthOptions& o,
+                      std::span<const uint32_t> topics, std::vector<double>* out) const;
+  static TopicStrengthOptions ExplainTopicOptions();
+
   size_t bytes() const;
 
  private:
+  bool Covers(const Snapshot& s, uint32_t p, GroupBits mask) const;
   // Prefix sums over the concatenation of every person's docs: entry i is
   // the sum over the first i (person, doc) pairs; person p's pairs are
   // [offset_[p], offset_[p + 1]).
@@ -58,6 +75,11 @@ class PersonActivity {
   std::vector<GroupBits> groups_;  // per person: OR of its docs' group bits
   std::vector<uint8_t> hidden_;    // per person: 1 = has a doc visible to nobody (kNoGroup)
   uint32_t num_docs_ = 0;
+  // Topic strengths: person p's (topic, strength) pairs, by topic, are
+  // [topic_offset_[p], topic_offset_[p + 1]).
+  std::vector<uint32_t> topic_offset_;
+  std::vector<uint32_t> topic_;
+  std::vector<double> strength_;
 };
 
 }  // namespace whoknows::engine
