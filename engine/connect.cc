@@ -170,7 +170,7 @@ absl::StatusOr<std::vector<Connection>> SuggestConnections(const Snapshot& s, st
     if (absl::Status st = ForwardPush(s.graph(), std::span<const Seed>(&seed, 1), po, &ws); !st.ok()) return st;
     for (VertexId v : ws.touched) {
       if (v >= P || ws.reserve[v] <= 0 || blocked(v)) continue;
-      const double deg = std::max(1.0f, ws.degree[v]);
+      const double deg = std::max(1.0f, ws.degree(v));
       graph_scores.emplace_back(v, ws.reserve[v] / std::pow(deg, o.beta));
     }
   } else {

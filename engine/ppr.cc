@@ -32,8 +32,7 @@ absl::Status CheckArgs(const Graph& graph, std::span<const Seed> seeds, double a
 void PprWorkspace::Prepare(VertexId n) {
   if (reserve.size() == n) return;
   reserve.assign(n, 0.0f);
-  residual.assign(n, 0.0f);
-  degree.assign(n, -1.0f);
+  cells.assign(n, Cell{});
   touched.clear();
   queue.clear();
 }
@@ -41,8 +40,7 @@ void PprWorkspace::Prepare(VertexId n) {
 void PprWorkspace::Reset() {
   for (VertexId v : touched) {
     reserve[v] = 0.0f;
-    residual[v] = 0.0f;
-    degree[v] = -1.0f;
+    cells[v] = Cell{};
   }
   touched.clear();
   queue.clear();
@@ -70,8 +68,7 @@ absl::Status ForwardPush(const Graph& graph, std::span<const Seed> seeds, const 
   const float alpha = static_cast<float>(options.alpha);
   const double r_max = options.r_max;
   float* reserve = ws->reserve.data();
-  float* residual = ws->residual.data();
-  float* degree = ws->degree.data();
+  PprWorkspace::Cell* cell = ws->cells.data();
 
   auto edge_ok = [&](EdgeIndex e) {
     if (!(graph.mask(e) & caller)) return false;
@@ -81,36 +78,36 @@ absl::Status ForwardPush(const Graph& graph, std::span<const Seed> seeds, const 
   };
   // Marks v touched and caches its visible degree.
   auto touch = [&](VertexId v) {
-    if (degree[v] < 0) {
+    if (cell[v].degree < 0) {
       if (all) {
-        degree[v] = graph.out_weight(v);
+        cell[v].degree = graph.out_weight(v);
       } else {
         double sum = 0;
         for (EdgeIndex e = rowstart[v]; e < rowstart[v + 1]; ++e) {
           if (edge_ok(e)) sum += weights[e];
         }
-        degree[v] = static_cast<float>(sum);
+        cell[v].degree = static_cast<float>(sum);
       }
       ws->touched.push_back(v);
     }
   };
-  auto threshold = [&](VertexId v) { return static_cast<float>(r_max * std::max(degree[v], 1.0f)); };
+  auto threshold = [&](VertexId v) { return static_cast<float>(r_max * std::max(cell[v].degree, 1.0f)); };
 
   for (const Seed& s : seeds) {
     if (s.weight <= 0) continue;
     ws->seeds.emplace_back(s.weight / total, s.vertex);
     touch(s.vertex);
-    residual[s.vertex] += static_cast<float>(s.weight / total);
+    cell[s.vertex].residual += static_cast<float>(s.weight / total);
   }
   for (VertexId v : ws->touched) {  // each distinct seed once
-    if (residual[v] >= threshold(v)) ws->queue.push_back(v);
+    if (cell[v].residual >= threshold(v)) ws->queue.push_back(v);
   }
 
   auto add = [&](VertexId v, float amount) {
     touch(v);
-    const float before = residual[v];
+    const float before = cell[v].residual;
     const float after = before + amount;
-    residual[v] = after;
+    cell[v].residual = after;
     const float t = threshold(v);
     if (before < t && after >= t) ws->queue.push_back(v);
   };
@@ -127,12 +124,12 @@ absl::Status ForwardPush(const Graph& graph, std::span<const Seed> seeds, const 
       queue.erase(queue.begin(), queue.begin() + static_cast<std::ptrdiff_t>(head));
       head = 0;
     }
-    const float r = residual[u];
-    residual[u] = 0.0f;
+    const float r = cell[u].residual;
+    cell[u].residual = 0.0f;
     reserve[u] += alpha * r;
     ++ws->pushes;
     const float rest = (1.0f - alpha) * r;
-    const float d = degree[u];
+    const float d = cell[u].degree;
     if (d <= 0) {  // dangling: back to the seed distribution
       for (const auto& [w, s] : ws->seeds) add(s, static_cast<float>(rest * w));
       continue;

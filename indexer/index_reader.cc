@@ -1,6 +1,7 @@
 #include <xapian.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <map>
 #include <tuple>
 #include <nlohmann/json.hpp>
@@ -13,6 +14,7 @@
 #include "absl/strings/str_join.h"
 #include "whoknows/base/status_macros.h"
 #include "whoknows/indexer/index.h"
+#include "bm25_source.h"
 #include "shards.h"
 #include "xapian_util.h"
 
@@ -163,7 +165,16 @@ class XapianIndexReader final : public IndexReader {
     std::vector<SearchHit> hits;
     if (broken_) WK_RETURN_IF_ERROR(Init());
     WK_RETURN_IF_ERROR(NameShards(GuardXapian("search", [&] {
-      Xapian::Query q = ParseQuery(text);
+      // One local database: BM25 with the document lengths in memory (the
+      // same weights, without walking Xapian's length list per query).
+      if (shards_.size() == 1 && !IsRemote(locations_.front()) && in_memory_lengths_) {
+        if (lengths_ == nullptr || lengths_->revision != revision_) {
+          lengths_ = internal::SharedDocLengths(locations_.front(), db_, revision_);
+        }
+      } else {
+        lengths_ = nullptr;
+      }
+      Xapian::Query q = ParseQuery(text, lengths_);
       if (q.empty()) return;
       q = ApplyFilter(q, filter);
       Xapian::Enquire enquire(db_);
@@ -324,7 +335,8 @@ class XapianIndexReader final : public IndexReader {
   // question or message used as the query) drop stopwords and keep only the
   // kMaxQueryTerms most informative terms (Xapian's elite set): faster, and
   // less noise from common words.
-  Xapian::Query ParseQuery(std::string_view text) {
+  // `lengths` (may be null): weigh the terms with Bm25Source over them.
+  Xapian::Query ParseQuery(std::string_view text, const std::shared_ptr<const internal::DocLengths>& lengths) {
     static const Xapian::SimpleStopper* const stopper = [] {
       static const char* const kWords[] = {
           "a", "about", "above", "after", "again", "against", "all", "am", "an", "and", "any", "are", "as", "at",
@@ -354,8 +366,11 @@ class XapianIndexReader final : public IndexReader {
       parsed = qp.parse_query(q, 0);
     }
     std::vector<Xapian::Query> terms;
-    for (auto t = parsed.get_unique_terms_begin(); t != parsed.get_unique_terms_end(); ++t) terms.emplace_back(*t);
-    if (terms.size() <= kMaxQueryTerms) return parsed;
+    for (auto t = parsed.get_unique_terms_begin(); t != parsed.get_unique_terms_end(); ++t) {
+      terms.push_back(lengths != nullptr ? Xapian::Query((new internal::Bm25Source(*t, lengths))->release())
+                                         : Xapian::Query(*t));
+    }
+    if (terms.size() <= kMaxQueryTerms) return lengths != nullptr ? internal::WithInMemoryLengths(parsed, lengths) : parsed;
     return Xapian::Query(Xapian::Query::OP_ELITE_SET, terms.begin(), terms.end(), kMaxQueryTerms);
   }
 
@@ -389,6 +404,9 @@ class XapianIndexReader final : public IndexReader {
   Xapian::Database db_;  // all shards combined
   bool broken_ = false;  // a shard failed: reconnect before the next use
   uint64_t revision_ = 0;
+  // Search(): document lengths of revision_ for Bm25Source (one local database).
+  bool in_memory_lengths_ = std::getenv("WHOKNOWS_XAPIAN_LENGTHS") == nullptr;
+  std::shared_ptr<const internal::DocLengths> lengths_;
   // Snippet(): the words of the last query (3+ letters, lower case).
   std::string snippet_query_;
   absl::flat_hash_set<std::string> snippet_words_;

@@ -247,5 +247,58 @@ TEST(PersonActivityTest, CountsWindowsAndFallsBackWhenTheMaskHidesADoc) {
   EXPECT_FALSE(a->Count(*other, ann, kAllGroups, 0, 0, 0, &n));
 }
 
+// The precomputed topic strengths equal TopicStrengthsOf bit for bit, also for
+// a person with more than kStrengthDocs documents (only the newest count),
+// and are refused for other options or a mask that hides one of the person's docs.
+TEST(PersonActivityTest, TopicStrengthsEqualTheScan) {
+  using testing::Corpus;
+  using testing::kDay;
+  using testing::kT0;
+  Corpus c;
+  const std::vector<std::string> topics = {"x", "y", "z", "w"};
+  const size_t n = PersonActivity::kStrengthDocs + 300;
+  for (size_t i = 0; i < n; ++i) {
+    const std::string q = "q" + std::to_string(i);
+    // The oldest 300 questions are on topic "old" only: outside bob's newest kStrengthDocs answers.
+    c.Question(q, "ann", kT0 + static_cast<int64_t>(i) * 3600,
+               i < 300 ? std::vector<std::string>{"old"} : std::vector<std::string>{topics[i % 4], topics[(i / 4) % 4]});
+    c.Answer("a" + std::to_string(i), q, "bob", kT0 + static_cast<int64_t>(i) * 3600 + 60, i % 7 == 0);
+  }
+  c.Question("qi", "cat", kT0 + 400 * kDay, {"x"}, "internal");
+  c.Answer("ai", "qi", "cat", kT0 + 401 * kDay, false, "internal");
+  ASSERT_OK_AND_ASSIGN(std::shared_ptr<const Snapshot> snap, BuildSnapshot(c.docs, c.persons));
+  const Snapshot& s = *snap;
+  auto a = PersonActivity::Build(s);
+  std::vector<uint32_t> ids;
+  for (const char* t : {"x", "y", "z", "w", "old"}) ids.push_back(s.FindTopic(t));
+  for (uint32_t id : ids) ASSERT_NE(id, kNone);
+  TopicStrengthOptions so;
+  so.max_docs = PersonActivity::kStrengthDocs;  // what RankExperts' explanations ask
+  for (const char* who : {"ann", "bob", "cat"}) {
+    const uint32_t p = s.FindPerson(who);
+    ASSERT_NE(p, kNone);
+    const std::vector<double> want = TopicStrengthsOf(s, p, ids, so);
+    std::vector<double> got;
+    ASSERT_TRUE(a->TopicStrengths(s, p, so, ids, &got)) << who;
+    EXPECT_EQ(got, want) << who;
+  }
+  const uint32_t bob = s.FindPerson("bob");
+  std::vector<double> got;
+  ASSERT_TRUE(a->TopicStrengths(s, bob, so, ids, &got));
+  EXPECT_GT(got[0], 0);
+  EXPECT_EQ(got[4], 0);  // "old": only in bob's answers older than the newest kStrengthDocs
+  TopicStrengthOptions other = so;
+  other.now = kT0;
+  EXPECT_FALSE(a->TopicStrengths(s, bob, other, ids, &got));
+  other = so;
+  other.max_docs = 0;
+  EXPECT_FALSE(a->TopicStrengths(s, bob, other, ids, &got));
+  other = so;
+  const std::vector<std::string> pub = {"public"};
+  other.group_mask = s.GroupMask(pub);
+  EXPECT_TRUE(a->TopicStrengths(s, bob, other, ids, &got));  // bob wrote only public answers
+  EXPECT_FALSE(a->TopicStrengths(s, s.FindPerson("cat"), other, ids, &got));
+}
+
 }  // namespace
 }  // namespace whoknows::engine

@@ -45,8 +45,14 @@ struct PprOptions {
 // Reset() is O(touched), never O(num_vertices).
 struct PprWorkspace {
   std::vector<float> reserve;    // the estimate p_hat; zero outside `touched`
-  std::vector<float> residual;   // zero outside `touched`
-  std::vector<float> degree;     // visible weighted out-degree; < 0 = not touched
+  // Per vertex, side by side so that visiting an edge's target reads one
+  // cache line: the residual (zero outside `touched`) and the visible
+  // weighted out-degree (< 0 = not touched).
+  struct Cell {
+    float residual = 0.0f;
+    float degree = -1.0f;
+  };
+  std::vector<Cell> cells;
   std::vector<VertexId> touched;  // vertices with a non-zero residual at some point
   std::vector<VertexId> queue;
   std::vector<std::pair<double, VertexId>> seeds;  // normalised
@@ -58,6 +64,7 @@ struct PprWorkspace {
   void Prepare(VertexId n);
   void Reset();
   float score(VertexId v) const { return v < reserve.size() ? reserve[v] : 0.0f; }
+  float degree(VertexId v) const { return cells[v].degree; }
 };
 
 // Personalized PageRank by forward push (Andersen-Chung-Lang), weighted,
