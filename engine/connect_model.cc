@@ -8,20 +8,12 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
+#include "whoknows/base/strings.h"
 
 namespace whoknows::engine {
 namespace {
 
 constexpr double kDaySeconds = 86400.0;
-
-uint64_t Fnv1a(std::string_view s) {
-  uint64_t h = 1469598103934665603ull;
-  for (unsigned char c : s) {
-    h ^= c;
-    h *= 1099511628211ull;
-  }
-  return h;
-}
 
 GroupBits DocBit(const Snapshot& s, uint32_t d) {
   const uint8_t g = s.doc(d).group;

@@ -120,6 +120,38 @@ GroupBits Snapshot::GroupMask(std::span<const std::string> groups) const {
   return bits;
 }
 
+void Snapshot::ComputePersonStats(uint32_t p, std::vector<uint32_t>& tcount, std::vector<uint32_t>& tlist) {
+  PersonInfo& info = persons_[p];
+  info.answers = info.accepted = info.questions = 0;
+  info.first_active = info.last_active = 0;
+  info.topics.clear();
+  const auto docs = PersonDocs(p);
+  info.doc_count = static_cast<uint32_t>(docs.size());
+  if (!docs.empty()) {
+    info.first_active = docs_[docs.front()].timestamp;
+    info.last_active = docs_[docs.back()].timestamp;
+  }
+  tlist.clear();
+  for (uint32_t d : docs) {
+    const DocInfo& di = docs_[d];
+    if (di.kind == RecordKind::kAnswer) {
+      ++info.answers;
+      info.accepted += di.accepted;
+    }
+    info.questions += di.kind == RecordKind::kQuestion;
+    for (uint32_t t : DocTopics(d)) {
+      if (tcount[t]++ == 0) tlist.push_back(t);
+    }
+  }
+  for (uint32_t t : tlist) {
+    info.topics.emplace_back(t, tcount[t]);
+    tcount[t] = 0;
+  }
+  std::sort(info.topics.begin(), info.topics.end(), [](const auto& a, const auto& b) {
+    return a.second > b.second || (a.second == b.second && a.first < b.first);
+  });
+}
+
 absl::StatusOr<std::shared_ptr<const Snapshot>> BuildSnapshot(std::span<const indexer::StoredDoc> docs,
                                                               std::span<const indexer::Person> persons,
                                                               const SnapshotOptions& options) {
@@ -377,32 +409,7 @@ absl::StatusOr<std::shared_ptr<const Snapshot>> BuildSnapshot(std::span<const st
     std::vector<uint32_t> tcount(T, 0);
     std::vector<uint32_t> tlist;
     for (uint32_t p = 0; p < P; ++p) {
-      PersonInfo& info = s.persons_[p];
-      const auto docs = s.PersonDocs(p);
-      info.doc_count = static_cast<uint32_t>(docs.size());
-      if (!docs.empty()) {
-        info.first_active = s.docs_[docs.front()].timestamp;
-        info.last_active = s.docs_[docs.back()].timestamp;
-      }
-      tlist.clear();
-      for (uint32_t d : docs) {
-        const DocInfo& di = s.docs_[d];
-        if (di.kind == RecordKind::kAnswer) {
-          ++info.answers;
-          info.accepted += di.accepted;
-        }
-        info.questions += di.kind == RecordKind::kQuestion;
-        for (uint32_t t : s.DocTopics(d)) {
-          if (tcount[t]++ == 0) tlist.push_back(t);
-        }
-      }
-      for (uint32_t t : tlist) {
-        info.topics.emplace_back(t, tcount[t]);
-        tcount[t] = 0;
-      }
-      std::sort(info.topics.begin(), info.topics.end(), [](const auto& a, const auto& b) {
-        return a.second > b.second || (a.second == b.second && a.first < b.first);
-      });
+      s.ComputePersonStats(p, tcount, tlist);
     }
   }
   s.person_order_.resize(P);

@@ -427,34 +427,7 @@ absl::StatusOr<std::shared_ptr<const Snapshot>> ExtendSnapshot(const Snapshot& b
         for (auto& [t, n] : info.topics) t = tmap[t];
         continue;
       }
-      info.doc_count = info.answers = info.accepted = info.questions = 0;
-      info.first_active = info.last_active = 0;
-      info.topics.clear();
-      const auto pd = s.PersonDocs(p);
-      info.doc_count = static_cast<uint32_t>(pd.size());
-      if (!pd.empty()) {
-        info.first_active = s.docs_[pd.front()].timestamp;
-        info.last_active = s.docs_[pd.back()].timestamp;
-      }
-      tlist.clear();
-      for (uint32_t d : pd) {
-        const DocInfo& di = s.docs_[d];
-        if (di.kind == RecordKind::kAnswer) {
-          ++info.answers;
-          info.accepted += di.accepted;
-        }
-        info.questions += di.kind == RecordKind::kQuestion;
-        for (uint32_t t : s.DocTopics(d)) {
-          if (tcount[t]++ == 0) tlist.push_back(t);
-        }
-      }
-      for (uint32_t t : tlist) {
-        info.topics.emplace_back(t, tcount[t]);
-        tcount[t] = 0;
-      }
-      std::sort(info.topics.begin(), info.topics.end(), [](const auto& x, const auto& y) {
-        return x.second > y.second || (x.second == y.second && x.first < y.first);
-      });
+      s.ComputePersonStats(p, tcount, tlist);
     }
   }
   {

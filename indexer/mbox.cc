@@ -55,6 +55,7 @@
 #include "absl/time/time.h"
 #include "whoknows/base/source_pos.h"
 #include "whoknows/base/status_macros.h"
+#include "whoknows/base/strings.h"
 #include "whoknows/indexer/input.h"
 #include "whoknows/indexer/readers.h"
 #include "whoknows/indexer/record.h"
@@ -143,14 +144,6 @@ std::string CollapseSpaces(std::string_view s) {
     out.push_back(c);
   }
   return out;
-}
-
-uint64_t Fnv1a(std::string_view s, uint64_t h = 1469598103934665603ull) {
-  for (char c : s) {
-    h ^= static_cast<unsigned char>(c);
-    h *= 1099511628211ull;
-  }
-  return h;
 }
 
 // ---------------------------------------------------------------------------

@@ -9,6 +9,7 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "whoknows/base/status_macros.h"
+#include "whoknows/base/strings.h"
 
 namespace whoknows::ranker {
 namespace {
@@ -18,15 +19,6 @@ using indexer::RecordKind;
 using json = nlohmann::json;
 
 constexpr int kFormat = 1;
-
-// Cuts `s` to at most `n` bytes at a UTF-8 boundary.
-std::string Truncate(std::string s, size_t n) {
-  if (s.size() <= n) return s;
-  size_t cut = n;
-  while (cut > 0 && (static_cast<unsigned char>(s[cut]) & 0xC0) == 0x80) --cut;
-  s.resize(cut);
-  return s;
-}
 
 json FeatureList() {
   json f = json::array();
@@ -89,7 +81,7 @@ absl::Status SearchHistory(indexer::IndexReader* reader, const engine::Snapshot&
   const indexer::SearchFilter filter;
   for (HistoryQuery& h : queries) {
     WK_ASSIGN_OR_RETURN(indexer::DocText d, reader->GetDoc(s.doc(h.doc).docid));
-    const std::string text = Truncate(d.title.empty() ? d.text : d.title + "\n" + d.text, max_query_bytes);
+    const std::string text = TruncateUtf8(d.title.empty() ? d.text : d.title + "\n" + d.text, max_query_bytes);
     if (text.empty()) continue;
     absl::StatusOr<std::vector<indexer::SearchHit>> hits = reader->Search(text, filter, retrieve_n);
     if (hits.ok()) {

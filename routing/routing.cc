@@ -2,19 +2,12 @@
 #include <nlohmann/json.hpp>
 
 #include "absl/strings/str_format.h"
+#include "whoknows/base/strings.h"
 #include "whoknows/indexer/index.h"
 #include "whoknows/routing/routing.h"
 
 namespace whoknows::routing {
 namespace {
-
-uint64_t Fnv1a(std::string_view s, uint64_t h = 1469598103934665603ull) {
-  for (unsigned char c : s) {
-    h ^= c;
-    h *= 1099511628211ull;
-  }
-  return h;
-}
 
 constexpr std::string_view kEntryTag = "r:";
 constexpr std::string_view kAvailTag = "avail";

@@ -21,6 +21,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/time/time.h"
 #include "whoknows/base/status_macros.h"
+#include "whoknows/base/strings.h"
 #include "whoknows/engine/metrics.h"
 #include "whoknows/engine/rank_model.h"
 #include "whoknows/engine/snapshot.h"
@@ -44,15 +45,6 @@ void Log(const EvalOptions& o, const std::string& line) {
 
 std::string Date(int64_t t) {
   return absl::FormatTime("%Y-%m-%d %H:%M:%S", absl::FromUnixSeconds(t), absl::UTCTimeZone());
-}
-
-uint64_t Fnv1a(std::string_view s) {
-  uint64_t h = 1469598103934665603ull;
-  for (unsigned char c : s) {
-    h ^= c;
-    h *= 1099511628211ull;
-  }
-  return h;
 }
 
 // A directory removed (recursively) when this goes away.
@@ -131,15 +123,6 @@ absl::StatusOr<std::vector<Record>> Load(const std::string& path, uint64_t* bad,
 
 
 bool IsMailKey(std::string_view key) { return key.starts_with("mail:") || key.starts_with("mailname:"); }
-
-// Cuts `s` to at most `n` bytes at a UTF-8 boundary.
-std::string Truncate(std::string s, size_t n) {
-  if (s.size() <= n) return s;
-  size_t cut = n;
-  while (cut > 0 && (static_cast<unsigned char>(s[cut]) & 0xC0) == 0x80) --cut;
-  s.resize(cut);
-  return s;
-}
 
 struct Case {
   std::string key;    // sampling key: the query record id, or the person id
@@ -358,7 +341,7 @@ void Prepared::MakeRoutingCases(std::span<const Record> records, size_t begin, s
     if (asker == answerer) continue;
     Case c;
     c.key = q.id;
-    c.query = Truncate(q.title.empty() ? q.text : q.title + "\n" + q.text, o_->max_query_bytes);
+    c.query = TruncateUtf8(q.title.empty() ? q.text : q.title + "\n" + q.text, o_->max_query_bytes);
     c.now = q.timestamp;
     if (!asker.empty()) c.exclude.push_back(asker);
     c.asker = asker;
@@ -391,7 +374,7 @@ void Prepared::MakeRepliesCases(std::span<const Record> records, size_t begin, s
     if (truth.empty()) continue;
     Case c;
     c.key = root.id;
-    c.query = Truncate(root.title.empty() ? root.text : root.title + "\n" + root.text, o_->max_query_bytes);
+    c.query = TruncateUtf8(root.title.empty() ? root.text : root.title + "\n" + root.text, o_->max_query_bytes);
     c.now = root.timestamp;
     if (!starter.empty()) c.exclude.push_back(starter);
     c.asker = starter;

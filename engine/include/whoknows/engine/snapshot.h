@@ -180,6 +180,10 @@ class Snapshot {
                                                                         std::span<const indexer::StoredDoc>,
                                                                         std::span<const indexer::Person>,
                                                                         const SnapshotOptions&);
+  // Recomputes persons_[p]'s counts, activity span and topic list from its
+  // documents (both builds). tcount is all zeros of size num_topics(), and is
+  // left so; tlist is scratch.
+  void ComputePersonStats(uint32_t p, std::vector<uint32_t>& tcount, std::vector<uint32_t>& tlist);
   static std::span<const uint32_t> Row(const std::vector<uint32_t>& off, const std::vector<uint32_t>& data, uint32_t i) {
     return std::span<const uint32_t>(data.data() + off[i], off[i + 1] - off[i]);
   }
