@@ -138,7 +138,7 @@ int RunIndex(const IndexArgs& a) {
   // (service/connect_training.h). Local indexes only; a failure leaves the documents indexed.
   std::optional<ConnectTrainingReport> connect;
   if (!a.db.empty() && !a.no_connect_model) {
-    absl::StatusOr<ConnectTrainingReport> c = TrainConnectModel(a.db);
+    absl::StatusOr<ConnectTrainingReport> c = TrainConnectModel(a.db, {}, /*only_if_changed=*/true);
     if (c.ok()) {
       connect = *c;
     } else {
@@ -175,6 +175,7 @@ int RunIndex(const IndexArgs& a) {
                             {"note", connect->note},
                             {"groups", connect->groups},
                             {"rows", connect->rows},
+                            {"current", connect->current},
                             {"seconds", connect->seconds_snapshot + connect->seconds_features + connect->seconds_train}};
     }
     PrintJson(j);
@@ -204,7 +205,9 @@ int RunIndex(const IndexArgs& a) {
                   b.other.c_str(), b.reason.c_str());
     }
     if (trained.ok()) std::printf("%s\n", RankerLine(*trained).c_str());
-    if (connect) {
+    if (connect && connect->current) {
+      std::printf("connect ranking: %s\n", connect->note.c_str());
+    } else if (connect) {
       std::printf("connect ranking: %s; %.1f s (snapshot %.1f, history %.1f, training %.1f)\n", connect->note.c_str(),
                   connect->seconds_snapshot + connect->seconds_features + connect->seconds_train,
                   connect->seconds_snapshot, connect->seconds_features, connect->seconds_train);

@@ -12,17 +12,36 @@
 namespace whoknows::service {
 
 absl::StatusOr<ConnectTrainingReport> TrainConnectModel(const std::string& db,
-                                                        const engine::ConnectTrainOptions& options) {
+                                                        const engine::ConnectTrainOptions& options,
+                                                        bool only_if_changed) {
   using Clock = std::chrono::steady_clock;
   auto secs = [](Clock::time_point a, Clock::time_point b) { return std::chrono::duration<double>(b - a).count(); };
   ConnectTrainingReport report;
   const auto t0 = Clock::now();
-  std::string bytes;
+  std::string bytes, trained_on;
   {
     WK_ASSIGN_OR_RETURN(std::unique_ptr<indexer::IndexReader> reader, indexer::IndexReader::Open(db));
+    WK_ASSIGN_OR_RETURN(std::vector<indexer::Person> persons, reader->ListPersons());
+    trained_on = absl::StrFormat("docs %d, last docid %d, persons %d", reader->doc_count(), reader->last_docid(),
+                                 persons.size());
+    if (only_if_changed) {
+      WK_ASSIGN_OR_RETURN(auto entries, reader->ListMetadata(kConnectTrainedOnKey));
+      for (const auto& [k, v] : entries) {
+        if (k != kConnectTrainedOnKey || v != trained_on) continue;
+        WK_ASSIGN_OR_RETURN(std::shared_ptr<const engine::ConnectModel> stored, LoadConnectModel(reader.get()));
+        report.current = true;
+        report.learned = stored != nullptr;
+        if (stored != nullptr) {
+          report.groups = stored->train_groups();
+          report.rows = stored->train_rows();
+        }
+        report.note = absl::StrFormat("%s, current (trained on the same %s)",
+                                      stored != nullptr ? "learned" : "hand-tuned", trained_on);
+        return report;
+      }
+    }
     std::vector<indexer::StoredDoc> docs;
     WK_RETURN_IF_ERROR(reader->ForEachDocument([&](const indexer::StoredDoc& d) { docs.push_back(d); }));
-    WK_ASSIGN_OR_RETURN(std::vector<indexer::Person> persons, reader->ListPersons());
     WK_ASSIGN_OR_RETURN(std::shared_ptr<const engine::Snapshot> snap, engine::BuildSnapshot(docs, persons));
     docs.clear();
     docs.shrink_to_fit();
@@ -51,7 +70,8 @@ absl::StatusOr<ConnectTrainingReport> TrainConnectModel(const std::string& db,
   }
   indexer::IndexOptions io;
   WK_ASSIGN_OR_RETURN(std::unique_ptr<indexer::IndexWriter> w, indexer::IndexWriter::Open(db, io));
-  WK_RETURN_IF_ERROR(w->PutMetadata({{kConnectModelKey, bytes}}));  // empty bytes: removes a stale model
+  // Empty bytes remove a stale model; both keys commit together.
+  WK_RETURN_IF_ERROR(w->PutMetadata({{kConnectModelKey, bytes}, {kConnectTrainedOnKey, trained_on}}));
   return report;
 }
 

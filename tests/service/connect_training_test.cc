@@ -113,6 +113,32 @@ TEST(ConnectTrainingTest, StoredWithTheIndexAndUsedByTheBackend) {
   EXPECT_EQ(stored->train_groups(), report.groups);
   reader.reset();
 
+  // A re-run that indexed nothing keeps the stored model (`whoknows index` twice); one new
+  // document makes it train again.
+  EXPECT_FALSE(report.current);
+  ASSERT_OK_AND_ASSIGN(ConnectTrainingReport again, TrainConnectModel(db, o, /*only_if_changed=*/true));
+  EXPECT_TRUE(again.current) << again.note;
+  EXPECT_TRUE(again.learned);
+  EXPECT_EQ(again.groups, report.groups);
+  EXPECT_EQ(again.seconds_train, 0);
+  {
+    ASSERT_OK_AND_ASSIGN(std::unique_ptr<indexer::IndexWriter> w, indexer::IndexWriter::Open(db, {}));
+    indexer::Record r = Growing(60, 400, 3).back();
+    r.id = "jsonl:ct:late";
+    r.thread_id = r.id;
+    r.reply_to.clear();
+    r.timestamp += kDay;
+    ASSERT_OK(w->Add(r));
+    ASSERT_OK(w->Commit());
+  }
+  ASSERT_OK_AND_ASSIGN(ConnectTrainingReport retrained, TrainConnectModel(db, o, /*only_if_changed=*/true));
+  EXPECT_FALSE(retrained.current) << retrained.note;
+  EXPECT_TRUE(retrained.learned) << retrained.note;
+  ASSERT_OK_AND_ASSIGN(reader, indexer::IndexReader::Open(db));
+  ASSERT_OK_AND_ASSIGN(stored, LoadConnectModel(reader.get()));
+  ASSERT_NE(stored, nullptr);
+  reader.reset();
+
   const std::string person = "mail:p0@example.org";
   ConnectQuery q;
   q.person = person;
