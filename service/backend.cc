@@ -763,8 +763,8 @@ class LocalBackend final : public Backend {
         how = "extended";
       } else if (extended.status().code() == absl::StatusCode::kFailedPrecondition) {
         LogInfo("%s", extended.status().message());
-      } else {
-        return extended.status();
+      } else {  // a splice that fails otherwise must not keep the ingest from becoming visible
+        LogWarning("snapshot: splice failed, full build instead: %s", extended.status().ToString());
       }
     }
     if (snap == nullptr) {
