@@ -120,6 +120,38 @@ GroupBits Snapshot::GroupMask(std::span<const std::string> groups) const {
   return bits;
 }
 
+void Snapshot::AppendDocEdges(uint32_t d, const SnapshotOptions& options, uint32_t doc_base, uint32_t topic_base,
+                              std::vector<WeightedEdge>* edges, std::vector<DocReply>* replies) {
+  const DocInfo& di = docs_[d];
+  if (di.group == kNoGroup) return;
+  const GroupBits bit = 1u << di.group;
+  const uint32_t dv = doc_base + d;
+  if (di.author != kNone) {
+    const bool acc = di.accepted && di.kind == RecordKind::kAnswer;
+    edges->push_back({di.author, dv, acc ? options.w_accepted_author : options.w_authored, bit});
+  }
+  const uint32_t r = thread_roots_[di.thread];
+  if (r != d) {
+    if (docs_[r].group == di.group) {
+      edges->push_back({dv, doc_base + r, options.w_thread, bit});
+    } else {
+      ++dropped_cross_group_;
+    }
+  }
+  for (uint32_t m : DocMentions(d)) edges->push_back({dv, m, options.w_mention, bit});
+  for (uint32_t t : DocTopics(d)) edges->push_back({dv, topic_base + t, options.w_tag, bit});
+  if (di.parent != kNone && di.author != kNone) {
+    const DocInfo& pi = docs_[di.parent];
+    if (pi.author != kNone && pi.author != di.author) {
+      if (pi.group == di.group) {
+        replies->push_back({std::min(di.author, pi.author), std::max(di.author, pi.author), d, di.group});
+      } else {
+        ++dropped_cross_group_;
+      }
+    }
+  }
+}
+
 void Snapshot::ComputePersonStats(uint32_t p, std::vector<uint32_t>& tcount, std::vector<uint32_t>& tlist) {
   PersonInfo& info = persons_[p];
   info.answers = info.accepted = info.questions = 0;
@@ -430,38 +462,16 @@ absl::StatusOr<std::shared_ptr<const Snapshot>> BuildSnapshot(std::span<const st
     uint32_t d;  // the replying doc (replies only)
   };
   std::vector<PairEdge> replies, contact_pairs;
-  auto dv = [&](uint32_t d) { return P + d; };
-  for (uint32_t d = 0; d < D; ++d) {
-    const DocInfo& di = s.docs_[d];
-    if (di.group == kNoGroup) continue;
-    const GroupBits bit = 1u << di.group;
-    if (di.author != kNone) {
-      const bool acc = di.accepted && di.kind == RecordKind::kAnswer;
-      edges.push_back({di.author, dv(d), acc ? options.w_accepted_author : options.w_authored, bit});
-    }
-    const uint32_t r = s.thread_roots_[di.thread];
-    if (r != d) {
-      if (s.docs_[r].group == di.group) {
-        edges.push_back({dv(d), dv(r), options.w_thread, bit});
-      } else {
-        ++s.dropped_cross_group_;
-      }
-    }
-    for (uint32_t m : s.DocMentions(d)) edges.push_back({dv(d), m, options.w_mention, bit});
-    for (uint32_t t : s.DocTopics(d)) edges.push_back({dv(d), P + D + t, options.w_tag, bit});
-    if (di.parent != kNone && di.author != kNone) {
-      const DocInfo& pi = s.docs_[di.parent];
-      if (pi.author != kNone && pi.author != di.author) {
-        if (pi.group == di.group) {
-          const float w = options.w_reply *
-                          static_cast<float>(Decay(di.timestamp, s.max_ts_, options.reply_half_life_days));
-          replies.push_back({std::min(di.author, pi.author), std::max(di.author, pi.author), di.group, w, d});
-        } else {
-          ++s.dropped_cross_group_;
-        }
-      }
-    }
+  std::vector<DocReply> doc_replies;
+  for (uint32_t d = 0; d < D; ++d) s.AppendDocEdges(d, options, P, P + D, &edges, &doc_replies);
+  replies.reserve(doc_replies.size());
+  for (const DocReply& r : doc_replies) {
+    const float w =
+        options.w_reply * static_cast<float>(Decay(s.docs_[r.d].timestamp, s.max_ts_, options.reply_half_life_days));
+    replies.push_back({r.u, r.v, r.g, w, r.d});
   }
+  doc_replies.clear();
+  doc_replies.shrink_to_fit();
   auto by_pair = [](const PairEdge& a, const PairEdge& b) { return std::tie(a.u, a.v, a.g) < std::tie(b.u, b.v, b.g); };
   // Summed in doc order, so that adding documents (ExtendSnapshot) sums the same way.
   std::sort(replies.begin(), replies.end(),

@@ -467,38 +467,9 @@ absl::StatusOr<std::shared_ptr<const Snapshot>> ExtendSnapshot(const Snapshot& b
 
   // --- new docs' edges (as BuildSnapshot emits them, in doc order) and replies
   s.dropped_cross_group_ = b.dropped_cross_group_;
-  auto dv = [&](uint32_t d) { return P1 + d; };
   std::vector<WeightedEdge> edges;
   std::vector<ExtendState::Reply> new_replies;
-  for (uint32_t d = D0; d < D1; ++d) {
-    const DocInfo& di = s.docs_[d];
-    if (di.group == kNoGroup) continue;
-    const GroupBits bit = 1u << di.group;
-    if (di.author != kNone) {
-      const bool acc = di.accepted && di.kind == RecordKind::kAnswer;
-      edges.push_back({di.author, dv(d), acc ? options.w_accepted_author : options.w_authored, bit});
-    }
-    const uint32_t r = s.thread_roots_[di.thread];
-    if (r != d) {
-      if (s.docs_[r].group == di.group) {
-        edges.push_back({dv(d), dv(r), options.w_thread, bit});
-      } else {
-        ++s.dropped_cross_group_;
-      }
-    }
-    for (uint32_t m : s.DocMentions(d)) edges.push_back({dv(d), m, options.w_mention, bit});
-    for (uint32_t t : s.DocTopics(d)) edges.push_back({dv(d), P1 + D1 + t, options.w_tag, bit});
-    if (di.parent != kNone && di.author != kNone) {
-      const DocInfo& pi = s.docs_[di.parent];
-      if (pi.author != kNone && pi.author != di.author) {
-        if (pi.group == di.group) {
-          new_replies.push_back({std::min(di.author, pi.author), std::max(di.author, pi.author), d, di.group});
-        } else {
-          ++s.dropped_cross_group_;
-        }
-      }
-    }
-  }
+  for (uint32_t d = D0; d < D1; ++d) s.AppendDocEdges(d, options, P1, P1 + D1, &edges, &new_replies);
   auto reply_less = [](const ExtendState::Reply& x, const ExtendState::Reply& y) {
     return std::tie(x.u, x.v, x.g, x.d) < std::tie(y.u, y.v, y.g, y.d);
   };

@@ -15,6 +15,12 @@
 
 namespace whoknows::engine {
 
+// A reply between two authors of one visibility group: persons u < v, the replying doc d.
+struct DocReply {
+  uint32_t u, v, d;
+  uint8_t g;
+};
+
 struct ExtendState {
   absl::flat_hash_map<std::string, uint32_t> doc_by_id;      // the first doc with each id
   absl::flat_hash_map<std::string, uint32_t> thread_by_key;  // thread key -> thread index
@@ -28,10 +34,7 @@ struct ExtendState {
     std::string key;    // indexer::TopicKey, or the spelling when that is empty
   };
   absl::flat_hash_map<std::string, Spelling> spellings;
-  struct Reply {
-    uint32_t u, v, d;  // persons u < v, the replying doc
-    uint8_t g;
-  };
+  using Reply = DocReply;
   std::vector<Reply> replies;  // sorted by (u, v, g, d): the order their weights are summed in
 };
 

@@ -91,6 +91,7 @@ struct DocInfo {
 };
 
 struct ExtendState;  // snapshot_extend.cc
+struct DocReply;     // snapshot_internal.h
 
 class Snapshot {
  public:
@@ -180,6 +181,12 @@ class Snapshot {
                                                                         std::span<const indexer::StoredDoc>,
                                                                         std::span<const indexer::Person>,
                                                                         const SnapshotOptions&);
+  // Appends doc d's main-graph edges as both builds emit them (author, thread
+  // root, mentions, topics; doc x is vertex doc_base + x, topic t is
+  // topic_base + t) and, when d replies to another author in its group, that
+  // reply to *replies; counts cross-group links dropped.
+  void AppendDocEdges(uint32_t d, const SnapshotOptions& options, uint32_t doc_base, uint32_t topic_base,
+                      std::vector<WeightedEdge>* edges, std::vector<DocReply>* replies);
   // Recomputes persons_[p]'s counts, activity span and topic list from its
   // documents (both builds). tcount is all zeros of size num_topics(), and is
   // left so; tlist is scratch.
