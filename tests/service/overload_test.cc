@@ -128,6 +128,10 @@ TEST(OverloadTest, ShedsBeyondTheQueueDropsExpiredCallsAndRecovers) {
   ASSERT_TRUE(WaitFor([&] { return (*server)->admission_stats().queued == 1; }));
   auto expiring = std::async(std::launch::async, [&] { return Find(stub.get(), milliseconds(200)); });
   ASSERT_TRUE(WaitFor([&] { return (*server)->admission_stats().queued == 2; }));
+  // The server took the 200 ms call before this point, so its server-side
+  // deadline (arrival + 200 ms) has passed by queued_seen + 200 ms; the
+  // client's own deadline can fire earlier than that on a loaded box.
+  const auto queued_seen = std::chrono::steady_clock::now();
 
   // Queue full: refused at once, not queued.
   const auto t0 = std::chrono::steady_clock::now();
@@ -153,6 +157,7 @@ TEST(OverloadTest, ShedsBeyondTheQueueDropsExpiredCallsAndRecovers) {
 
   // The 200 ms caller gives up while waiting; the server must not run it.
   EXPECT_EQ(expiring.get().error_code(), grpc::StatusCode::DEADLINE_EXCEEDED);
+  std::this_thread::sleep_until(queued_seen + milliseconds(250));
   backend.Open();
   EXPECT_TRUE(running.get().ok());
   EXPECT_TRUE(queued.get().ok());
