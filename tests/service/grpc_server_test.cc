@@ -16,6 +16,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <memory>
 #include <set>
 #include <string>
@@ -591,6 +592,16 @@ TEST_F(ServerTest, IngestVisibleWithinOneSecondWhileQuerying) {
       }
     }
   });
+  // Polls `pred` for up to 30 s (the querier thread may be slow to get going on a loaded box).
+  auto wait_for = [](const std::function<bool()>& pred) {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+    while (!pred() && std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    return pred();
+  };
+  // The ingest happens while the querier is querying: it has answered once before.
+  ASSERT_TRUE(wait_for([&] { return queries.load() + failures.load() > 0; }));
   auto client = Client();
   std::vector<std::string> msgs = {
       Msg("e1", "erin@example.org", "quantum chromodynamics lattice gauge theory"),
@@ -615,6 +626,9 @@ TEST_F(ServerTest, IngestVisibleWithinOneSecondWhileQuerying) {
   ASSERT_OK_AND_ASSIGN(IngestCounts again, client->Ingest({msgs[0]}));
   EXPECT_EQ(again.duplicates, 1u);
   EXPECT_EQ(again.indexed, 0u);
+  // ... and after: at least one more query finished since the ingest.
+  const int after_ingest = queries.load() + failures.load();
+  EXPECT_TRUE(wait_for([&] { return queries.load() + failures.load() > after_ingest; }));
   stop = true;
   querier.join();
   EXPECT_GT(queries.load(), 0);
@@ -639,8 +653,9 @@ TEST_F(ServerTest, ShutdownLosesNoAcknowledgedIngest) {
     m.set_visibility("public");
     ASSERT_TRUE(writer->Write(m));
   }
-  // Shut down while the stream is still open; the call may finish within the grace period.
-  std::thread stopper([&] { server_->Shutdown(10); });
+  // Shut down while the stream is still open; the call may finish within the
+  // grace period (generous: a loaded box under ASan commits slowly).
+  std::thread stopper([&] { server_->Shutdown(60); });
   std::this_thread::sleep_for(std::chrono::milliseconds(100));
   writer->WritesDone();
   grpc::Status s = writer->Finish();
@@ -672,7 +687,7 @@ TEST_F(ServerTest, TlsWithCertificateMadeNow) {
   auto by_name = Client("", cert, absl::StrFormat("localhost:%d", server_->port()));
   EXPECT_OK(by_name->GetStats());
   auto plain = Client();
-  plain->set_timeout_seconds(2);
+  plain->set_timeout_seconds(30);  // the failed handshake answers at once; the deadline must not come first
   EXPECT_EQ(plain->GetStats().status().code(), absl::StatusCode::kUnavailable);
   EXPECT_EQ(RemoteClient::Connect(server_->address(), "", dir_.Sub("missing.pem")).status().code(),
             absl::StatusCode::kNotFound);
