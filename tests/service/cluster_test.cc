@@ -15,9 +15,11 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <cstdio>
 #include <filesystem>
 #include <functional>
 #include <memory>
+#include <random>
 #include <set>
 #include <string>
 #include <thread>
@@ -52,20 +54,32 @@ const std::vector<std::string> kQueries = {"espresso grind size", "cold brew", "
 
 bool HaveTool(const char* name) { return std::filesystem::exists(std::string("/usr/bin/") + name); }
 
+// A port for a child server that must also be reusable after a kill -9 (the
+// shard comes back on the same port). Taken below the kernel's ephemeral range
+// (ip_local_port_range), at random, and free when checked: the servers other
+// tests start on port 0 (ctest -j runs them beside this one) and every
+// outgoing connection get ports from the ephemeral range, so none of them can
+// take this one between the check and the child's bind, or while a shard is down.
 int FreePort() {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  a.sin_port = 0;
-  socklen_t len = sizeof(a);
-  int port = 0;
-  if (bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a)) == 0 &&
-      getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) == 0) {
-    port = ntohs(a.sin_port);
+  int low = 32768, high = 60999;
+  if (FILE* f = std::fopen("/proc/sys/net/ipv4/ip_local_port_range", "r")) {
+    if (std::fscanf(f, "%d %d", &low, &high) != 2) low = 32768;
+    std::fclose(f);
   }
-  close(fd);
-  return port;
+  static std::mt19937 rng(std::random_device{}());
+  std::uniform_int_distribution<int> pick(std::max(1024, low - 12000), std::max(1025, low - 1));
+  for (int attempt = 0; attempt < 100; ++attempt) {
+    const int port = pick(rng);
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    a.sin_port = htons(static_cast<uint16_t>(port));
+    const bool free = bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a)) == 0;
+    close(fd);
+    if (free) return port;
+  }
+  return 0;
 }
 
 // A child process in its own process group, killed (SIGKILL, the whole group:
@@ -96,14 +110,27 @@ class Process {
     pid_ = -1;
   }
   bool running() const { return pid_ > 0; }
+  // False once the child has exited (e.g. a server that could not bind its port).
+  bool alive() {
+    if (pid_ <= 0) return false;
+    if (waitpid(pid_, nullptr, WNOHANG) == pid_) {
+      kill(-pid_, SIGKILL);  // anything it forked
+      pid_ = -1;
+    }
+    return pid_ > 0;
+  }
 
  private:
   pid_t pid_ = -1;
 };
 
-// Waits until a TCP port on 127.0.0.1 accepts connections.
-bool WaitListening(int port) {
-  for (int i = 0; i < 200; ++i) {
+// Waits (up to 30 s: a loaded box starts processes slowly) until a TCP port on
+// 127.0.0.1 accepts connections. With `server`, false as soon as that child has
+// exited: then whatever answers on the port is not ours.
+bool WaitListening(int port, Process* server = nullptr) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (server != nullptr && !server->alive()) return false;
     int fd = socket(AF_INET, SOCK_STREAM, 0);
     sockaddr_in a{};
     a.sin_family = AF_INET;
@@ -111,7 +138,7 @@ bool WaitListening(int port) {
     a.sin_port = htons(static_cast<uint16_t>(port));
     const bool ok = connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a)) == 0;
     close(fd);
-    if (ok) return true;
+    if (ok) return server == nullptr || server->alive();
     std::this_thread::sleep_for(milliseconds(25));
   }
   return false;
@@ -120,7 +147,7 @@ bool WaitListening(int port) {
 std::unique_ptr<Process> TcpServer(const std::string& db, int port) {
   auto p = std::make_unique<Process>(std::vector<std::string>{
       "/usr/bin/xapian-tcpsrv", "--interface", "127.0.0.1", "--port", std::to_string(port), "--quiet", db});
-  return WaitListening(port) ? std::move(p) : nullptr;
+  return WaitListening(port, p.get()) ? std::move(p) : nullptr;
 }
 
 absl::Status Index(const std::string& db, uint32_t shards) {
@@ -244,7 +271,7 @@ TEST_F(ClusterTest, ShardDownIsUnavailableNamingItThenRecovers) {
     req.set_text("espresso grind size");
     v1::FindExpertsResponse resp;
     grpc::ClientContext ctx;
-    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(20));
+    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(60));
     grpc::Status s = stub->FindExperts(&ctx, req, &resp);
     return std::make_pair(s, resp.experts_size());
   };
@@ -282,12 +309,17 @@ TEST_F(ClusterTest, ReplicaCatchesUpAfterIngest) {
   const int port = FreePort();
   Process repl_server({"/usr/bin/xapian-replicate-server", "--interface", "127.0.0.1", "--port",
                        std::to_string(port), masters});
-  ASSERT_TRUE(WaitListening(port));
+  ASSERT_TRUE(WaitListening(port, &repl_server));
   Process repl_client({"/usr/bin/xapian-replicate", "--host", "127.0.0.1", "--port", std::to_string(port),
                        "--master", "db", "--interval", "1", "--reader-time", "1", "--quiet", replica});
-  // The first copy arrives.
+  // The first copy arrives. Every wait below is capped at 60 s: replication
+  // polls every second, and a loaded box under ASan is slow.
+  const auto within = [](std::chrono::seconds cap) {
+    const auto end = std::chrono::steady_clock::now() + cap;
+    return [end] { return std::chrono::steady_clock::now() < end; };
+  };
   bool copied = false;
-  for (int i = 0; i < 400 && !copied; ++i) {
+  for (auto more = within(std::chrono::seconds(60)); !copied && more();) {
     copied = std::filesystem::exists(replica + "/XAPIANDB");
     if (!copied) std::this_thread::sleep_for(milliseconds(50));
   }
@@ -295,7 +327,7 @@ TEST_F(ClusterTest, ReplicaCatchesUpAfterIngest) {
   BackendOptions ro;
   ro.follow_seconds = 0.2;
   std::unique_ptr<Backend> follower;
-  for (int i = 0; i < 100 && follower == nullptr; ++i) {  // until the copy is complete
+  for (auto more = within(std::chrono::seconds(60)); follower == nullptr && more();) {  // until the copy is complete
     auto b = Backend::Open(replica, ro);
     if (b.ok() && (*b)->documents() == writer->documents()) follower = *std::move(b);
     else std::this_thread::sleep_for(milliseconds(100));
@@ -324,18 +356,18 @@ TEST_F(ClusterTest, ReplicaCatchesUpAfterIngest) {
   q.k = 3;
   const auto t0 = std::chrono::steady_clock::now();
   bool seen = false;
-  while (!seen && std::chrono::steady_clock::now() - t0 < std::chrono::seconds(30)) {
+  while (!seen && std::chrono::steady_clock::now() - t0 < std::chrono::seconds(60)) {
     auto a = follower->FindExperts(q, Caller{});
     seen = a.ok() && !a->experts.empty() && a->experts[0].name == "Zed Quillfeather";
     if (!seen) std::this_thread::sleep_for(milliseconds(100));
   }
-  ASSERT_TRUE(seen) << "replica did not catch up within 30 s";
+  ASSERT_TRUE(seen) << "replica did not catch up within 60 s";
   const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   RecordProperty("catch_up_seconds", absl::StrFormat("%.2f", secs));
   // Replication may still be applying a later changeset: wait (bounded) until
   // the replica reports itself current, then it must equal the writer.
   indexer::IndexStats st;
-  for (int i = 0; i < 100; ++i) {
+  for (auto more = within(std::chrono::seconds(60)); more();) {
     ASSERT_OK_AND_ASSIGN(st, follower->GetStats());
     if (st.lag_seconds == 0.0 && st.snapshot_revision == st.index_revision &&
         follower->documents() == writer->documents()) {
@@ -356,12 +388,12 @@ TEST_F(ClusterTest, ReplicaCatchesUpAfterIngest) {
   rr.visibility = "public";
   ASSERT_OK_AND_ASSIGN(std::string routing_id, writer->RecordRouting(rr, Caller{}));
   bool routed = false;
-  for (int i = 0; i < 300 && !routed; ++i) {
+  for (auto more = within(std::chrono::seconds(60)); !routed && more();) {
     auto entries = follower->ListRoutings("mail:zed@example.org", 0, Caller{});
     routed = entries.ok() && !entries->empty() && (*entries)[0].routing_id == routing_id;
     if (!routed) std::this_thread::sleep_for(milliseconds(100));
   }
-  EXPECT_TRUE(routed) << "the replica did not load the routing log within 30 s";
+  EXPECT_TRUE(routed) << "the replica did not load the routing log within 60 s";
 }
 
 // Two "replicas" that differ on purpose (2 and 3 documents), so each answer
@@ -397,8 +429,12 @@ TEST(ReplicaClientsTest, RoundRobinOverAnAddressListReachesEveryReplica) {
   }
   absl::StatusOr<std::unique_ptr<RemoteClient>> client = RemoteClient::Connect(list, "", "");
   ASSERT_TRUE(client.ok()) << client.status();
+  // round_robin uses a replica once its connection is ready; on a loaded box
+  // the second one can take a while, so call until both answered (at least 20
+  // calls, for up to 30 s) instead of a fixed 20.
   std::set<uint64_t> seen;
-  for (int i = 0; i < 20; ++i) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  for (int i = 0; i < 20 || (seen.size() < 2 && std::chrono::steady_clock::now() < deadline); ++i) {
     absl::StatusOr<indexer::IndexStats> st = (*client)->GetStats();
     ASSERT_TRUE(st.ok()) << st.status();
     seen.insert(st->documents);
@@ -447,7 +483,7 @@ TEST_F(ClusterTest, KillDashNineOfAShardServerDuringIngestLosesNoAcknowledgedMes
     auto p = std::make_unique<Process>(std::vector<std::string>{"/usr/bin/xapian-tcpsrv", "--writable", "--interface",
                                                                 "127.0.0.1", "--port", std::to_string(ports[i]),
                                                                 "--quiet", dirs[i]});
-    return WaitListening(ports[i]) ? std::move(p) : nullptr;
+    return WaitListening(ports[i], p.get()) ? std::move(p) : nullptr;
   };
   BackendOptions bo;
   bo.writable = true;
@@ -468,7 +504,7 @@ TEST_F(ClusterTest, KillDashNineOfAShardServerDuringIngestLosesNoAcknowledgedMes
   auto ingest = [&](int n, const std::function<void()>& between) {
     std::vector<std::string> ids;
     grpc::ClientContext ctx;
-    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
+    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(60));
     v1::IngestResponse resp;
     auto stream = stub->Ingest(&ctx, &resp);
     for (int i = 0; i < n; ++i) {
