@@ -881,6 +881,12 @@ class LocalBackend final : public Backend {
 
   // Starts a background training when the history grew enough (one at a
   // time; queries and ingest go on meanwhile). Called under write_mu_.
+  // An ingest while a training runs does not start another one; instead the
+  // running one, once it has stored its ranker, checks (under write_mu_, so no
+  // ingest slips in between) whether the history grew past what it trained on
+  // and, if that needs a new ranker, trains again on the current snapshot.
+  // `training_` is cleared under write_mu_ too: an ingest either sees the
+  // training still running (and is picked up by that check) or starts its own.
   void MaybeTrainLocked() {
     if (training_) return;
     std::shared_ptr<const State> state = Current();
@@ -888,28 +894,41 @@ class LocalBackend final : public Backend {
     if (!ranker::NeedsTraining(*state->ranker, history, options_.ranker)) return;
     if (train_thread_.joinable()) train_thread_.join();  // the previous one has finished
     training_ = true;
-    train_thread_ = std::thread([this, state] {
-      const auto t0 = std::chrono::steady_clock::now();
-      ranker::RankerOptions o = options_.ranker;
-      o.cancelled = [this] { return stop_training_.load(); };
-      absl::StatusOr<ranker::Ranker> r = absl::UnknownError("no reader");
-      if (auto reader = OpenReader(); reader.ok()) {
-        r = ranker::Train(reader->get(), *state->snapshot, o);
-      } else {
-        r = reader.status();
-      }
-      absl::Status st = r.status();
-      if (st.ok()) {
-        const std::string what = r->Describe();
-        std::lock_guard<std::mutex> lock(write_mu_);
-        st = StoreRankerLocked(*std::move(r));
-        if (st.ok()) {
-          LogInfo("ranker: %s (%.1f s)", what,
-                  std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+    train_thread_ = std::thread([this, state, trained_on = history]() mutable {
+      for (;;) {
+        const auto t0 = std::chrono::steady_clock::now();
+        ranker::RankerOptions o = options_.ranker;
+        o.cancelled = [this] { return stop_training_.load(); };
+        absl::StatusOr<ranker::Ranker> r = absl::UnknownError("no reader");
+        if (auto reader = OpenReader(); reader.ok()) {
+          r = ranker::Train(reader->get(), *state->snapshot, o);
+        } else {
+          r = reader.status();
         }
+        absl::Status st = r.status();
+        std::unique_lock<std::mutex> lock(write_mu_);
+        if (st.ok()) {
+          const std::string what = r->Describe();
+          st = StoreRankerLocked(*std::move(r));
+          if (st.ok()) {
+            LogInfo("ranker: %s (%.1f s)", what,
+                    std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+          }
+        }
+        if (!st.ok() && st.code() != absl::StatusCode::kCancelled) LogWarning("ranker training: %s", st.ToString());
+        if (st.ok() && !stop_training_.load()) {
+          // Ingests while this one trained: train again if their history needs it.
+          std::shared_ptr<const State> now = Current();
+          const size_t history_now = ranker::CollectHistory(*now->snapshot, options_.ranker.history).size();
+          if (history_now > trained_on && ranker::NeedsTraining(*now->ranker, history_now, options_.ranker)) {
+            state = std::move(now);
+            trained_on = history_now;
+            continue;  // releases write_mu_ while training
+          }
+        }
+        training_ = false;
+        return;
       }
-      if (!st.ok() && st.code() != absl::StatusCode::kCancelled) LogWarning("ranker training: %s", st.ToString());
-      training_ = false;
     });
   }
 
