@@ -42,7 +42,7 @@ before(async () => {
   server.stderr.on('data', (d) => { stderr += d; });
   base = await new Promise((resolve, reject) => {
     let out = '';
-    const timer = setTimeout(() => reject(new Error('server did not start: ' + stderr)), 30000);
+    const timer = setTimeout(() => reject(new Error('server did not start: ' + stderr)), 60000);
     server.stdout.on('data', (d) => {
       out += d;
       const m = /http on (\S+)/.exec(out);
@@ -74,7 +74,7 @@ after(async () => {
 async function newPage(viewport = { width: 1100, height: 900 }) {
   const context = await browser.newContext({ viewport });
   const page = await context.newPage();
-  page.setDefaultTimeout(10000);
+  page.setDefaultTimeout(30000);  // generous: CI runs this beside other tests on a loaded 2-core box
   const failed = [];
   page.on('requestfailed', (r) => failed.push(r.url()));
   page.on('request', (r) => { if (!r.url().startsWith(base)) failed.push('outside the server: ' + r.url()); });
@@ -161,7 +161,7 @@ test('type a question with the keyboard, see ranked people with evidence; open a
   const metrics = { first_contentful_paint_ms: Math.round(fcp), load_to_fcp_wall_ms: loadMs, search_to_cards_ms: searchMs };
   fs.writeFileSync(path.join(OUT, 'metrics.json'), JSON.stringify(metrics, null, 1) + '\n');
   console.log('web metrics: ' + JSON.stringify(metrics));
-  assert.ok(fcp > 0 && fcp < 5000, `first contentful paint ${fcp} ms`);
+  assert.ok(fcp > 0 && fcp < 10000, `first contentful paint ${fcp} ms`);  // ~0.2-0.5 s measured; generous for a loaded box
 });
 
 test('an internal-only person never appears for a public token', async () => {
