@@ -201,7 +201,10 @@ TEST(SnapshotTest, BuildsAMillionEdgesQuickly) {
               snap->num_edges(), snap->bytes() >> 20, secs);
   EXPECT_GT(snap->num_edges(), 900000u);
 #ifdef NDEBUG  // optimised builds only (the asan preset is a Debug build)
-  EXPECT_LT(secs, 5.0);  // about 0.5 s on the shared 2-core box; generous for load
+  // About 0.5 s on a quiet box, 2.4-2.7 s measured at load ~20 on the shared
+  // 2-core box (where 5 s was only a 2x margin): 15 s still catches an
+  // order-of-magnitude regression without failing on a loaded CI machine.
+  EXPECT_LT(secs, 15.0);
 #endif
 }
 
