@@ -1013,44 +1013,47 @@ class LocalBackend final : public Backend {
     std::shared_ptr<const State> cur = Current();
     if (cur->delta_docs == nullptr || cur->delta_docs->empty()) return absl::OkStatus();
     const auto t0 = std::chrono::steady_clock::now();
-    WK_ASSIGN_OR_RETURN(std::unique_ptr<indexer::IndexReader> reader, OpenReader());
-    WK_ASSIGN_OR_RETURN(std::vector<indexer::Person> persons, reader->ListPersons());
-    engine::SnapshotOptions snap_options;
-    if (auto derived = reader->ListMetadata(indexer::kDerivedTopicMetaPrefix); derived.ok()) {
-      for (auto& [key, value] : *derived) snap_options.derived_topics.push_back(key.substr(indexer::kDerivedTopicMetaPrefix.size()));
-    }
-    snap_options.extendable = true;
-    const auto t1 = std::chrono::steady_clock::now();
-    std::vector<std::shared_ptr<const std::vector<indexer::StoredDoc>>> parts = cur->doc_parts;
-    parts.push_back(cur->delta_docs);
-    std::shared_ptr<const engine::Snapshot> snap;
+    std::chrono::steady_clock::time_point t1, t2, t3;
     const char* how = "extended";
-    absl::StatusOr<std::shared_ptr<const engine::Snapshot>> extended =
-        engine::ExtendSnapshot(*cur->snapshot, *cur->delta_docs, persons, snap_options);
-    if (extended.ok()) {
-      snap = *std::move(extended);
-    } else {
-      if (extended.status().code() == absl::StatusCode::kFailedPrecondition) {
-        LogInfo("%s", extended.status().message());
-      } else {
-        LogWarning("snapshot: splice failed, full build instead: %s", extended.status().ToString());
-      }
-      how = "full";
-      std::vector<std::span<const indexer::StoredDoc>> spans;
-      for (const auto& p : parts) spans.emplace_back(*p);
-      WK_ASSIGN_OR_RETURN(snap, engine::BuildSnapshot(spans, persons, snap_options));
-    }
-    MergeSmallParts(&parts);
-    // Built here, off the query path (the first FindExperts would build it otherwise).
-    std::shared_ptr<const engine::PersonActivity> activity = engine::PersonActivity::Build(*snap);
-    const auto t2 = std::chrono::steady_clock::now();
-    const uint32_t folded_to = cur->delta_docs->back().docid;
     size_t left = 0;
-    {
+    bool dropped = false;
+    // In a scope of its own: the reader, person table and the like are freed before the heap is trimmed.
+    absl::Status st = [&]() -> absl::Status {
+      WK_ASSIGN_OR_RETURN(std::unique_ptr<indexer::IndexReader> reader, OpenReader());
+      WK_ASSIGN_OR_RETURN(std::vector<indexer::Person> persons, reader->ListPersons());
+      engine::SnapshotOptions snap_options;
+      if (auto derived = reader->ListMetadata(indexer::kDerivedTopicMetaPrefix); derived.ok()) {
+        for (auto& [key, value] : *derived) snap_options.derived_topics.push_back(key.substr(indexer::kDerivedTopicMetaPrefix.size()));
+      }
+      snap_options.extendable = true;
+      t1 = std::chrono::steady_clock::now();
+      std::vector<std::shared_ptr<const std::vector<indexer::StoredDoc>>> parts = cur->doc_parts;
+      parts.push_back(cur->delta_docs);
+      std::shared_ptr<const engine::Snapshot> snap;
+      absl::StatusOr<std::shared_ptr<const engine::Snapshot>> extended =
+          engine::ExtendSnapshot(*cur->snapshot, *cur->delta_docs, persons, snap_options);
+      if (extended.ok()) {
+        snap = *std::move(extended);
+      } else {
+        if (extended.status().code() == absl::StatusCode::kFailedPrecondition) {
+          LogInfo("%s", extended.status().message());
+        } else {
+          LogWarning("snapshot: splice failed, full build instead: %s", extended.status().ToString());
+        }
+        how = "full";
+        std::vector<std::span<const indexer::StoredDoc>> spans;
+        for (const auto& p : parts) spans.emplace_back(*p);
+        WK_ASSIGN_OR_RETURN(snap, engine::BuildSnapshot(spans, persons, snap_options));
+      }
+      MergeSmallParts(&parts);
+      // Built here, off the query path (the first FindExperts would build it otherwise).
+      std::shared_ptr<const engine::PersonActivity> activity = engine::PersonActivity::Build(*snap);
+      t2 = std::chrono::steady_clock::now();
+      const uint32_t folded_to = cur->delta_docs->back().docid;
       std::lock_guard<std::mutex> lock(write_mu_);
       std::shared_ptr<const State> now = Current();
       if (now->snapshot != cur->snapshot) {
-        LogInfo("snapshot: delta merge dropped (the base was rebuilt meanwhile)");
+        dropped = true;
         return absl::OkStatus();
       }
       auto state = std::make_shared<State>();
@@ -1061,8 +1064,8 @@ class LocalBackend final : public Backend {
       state->built_at = absl::ToUnixSeconds(absl::Now());
       CarryOver(*now, state.get());
       state->activity = std::move(activity);
-      if (now->delta_docs != nullptr && !now->delta_docs->empty() && now->delta_docs->back().docid > folded_to) {  // ingested meanwhile
-        auto rest = std::make_shared<std::vector<indexer::StoredDoc>>();
+      if (now->delta_docs != nullptr && !now->delta_docs->empty() && now->delta_docs->back().docid > folded_to) {
+        auto rest = std::make_shared<std::vector<indexer::StoredDoc>>();  // ingested meanwhile
         for (const indexer::StoredDoc& d : *now->delta_docs) {
           if (d.docid > folded_to) rest->push_back(d);
         }
@@ -1074,12 +1077,17 @@ class LocalBackend final : public Backend {
       }
       std::unique_lock<std::shared_mutex> slock(state_mu_);
       state_ = std::move(state);
-    }
-    const auto t3 = std::chrono::steady_clock::now();
+      return absl::OkStatus();
+    }();
+    t3 = std::chrono::steady_clock::now();
     const size_t folded = cur->delta_docs->size();
     cur.reset();  // the old base goes unless a query still holds it
-    snap.reset();
     malloc_trim(0);
+    WK_RETURN_IF_ERROR(st);
+    if (dropped) {
+      LogInfo("snapshot: delta merge dropped (the base was rebuilt meanwhile)");
+      return absl::OkStatus();
+    }
     const auto t4 = std::chrono::steady_clock::now();
     auto ms = [](auto a, auto b) { return std::chrono::duration<double, std::milli>(b - a).count(); };
     LogInfo("snapshot: merged %d delta documents in the background in %.0f ms (persons %.0f, %s build %.0f, "
