@@ -25,9 +25,13 @@ for which in old new; do
   fi
   $BIN/ingest_probe --target 127.0.0.1:$PORT --rounds 1 --give-up 120 --json > $W/probe0.json
   idle() {  # builds that log refreshes: wait until every ingest sent so far is in the snapshot (a timed-out Ingest
-            # call still runs to its end on the server), so RSS is read between refreshes, not during one
+            # call still runs to its end on the server), so RSS is read between refreshes, not during one; a build
+            # with a background delta merge: also until the delta is merged ("0 left in the delta")
     if grep -q 'snapshot:' $W/err; then
-      for _ in $(seq 1 600); do [ $(grep -c 'snapshot:' $W/err) -ge $1 ] && break; sleep 1; done
+      for _ in $(seq 1 600); do [ $(grep -c 'snapshot: .*refresh' $W/err) -ge $1 ] && break; sleep 1; done
+      if grep -q 'delta refresh' $W/err; then
+        for _ in $(seq 1 600); do grep 'snapshot:' $W/err | tail -1 | grep -q ' 0 left in the delta' && break; sleep 1; done
+      fi
     fi
   }
   idle 1
@@ -40,7 +44,8 @@ for which in old new; do
     now=$(rss)
     echo "$which: after $((1 + 10 * i)) ingests: VmRSS $now kB ($(echo "scale=3; $now / $first" | bc)x of after 1), VmHWM $(hwm) kB; $(cat $W/probe.json)"
   done
-  grep 'snapshot:' $W/err | tail -3 | sed "s/^/$which: /"
+  grep 'snapshot:' $W/err | tail -4 | sed "s/^/$which: /"
+  grep 'snapshot:' $W/err > ${TMPDIR:-/tmp}/ingest-memory-$which.log  # every refresh's phases, for the figures
   echo "$which: $(uptime | sed 's/.*load/load/')"
   kill $S; wait $S
 done

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cstdlib>
 #include <map>
+#include <optional>
+#include <span>
 #include <tuple>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -92,6 +94,7 @@ class XapianIndexReader final : public IndexReader {
         st.last_timestamp = static_cast<int64_t>(Xapian::sortable_unserialise(db_.get_value_upper_bound(kSlotTimestamp)));
       }
     })));
+    WK_RETURN_IF_ERROR(LoadAllIdentities());
     st.persons = persons_.size();
     return st;
   }
@@ -110,6 +113,8 @@ class XapianIndexReader final : public IndexReader {
   uint32_t last_docid() const override { return db_.get_lastdocid(); }
 
   absl::Status ForEachDocument(const std::function<void(const StoredDoc&)>& fn, uint32_t first_docid) override {
+    // Every document: one pass over the identity table beats a lookup per key.
+    if (first_docid <= 1) WK_RETURN_IF_ERROR(LoadAllIdentities());
     return NameShards(GuardXapian("scan documents", [&] {
       StoredDoc d;
       px::DocMeta meta;
@@ -124,6 +129,7 @@ class XapianIndexReader final : public IndexReader {
   }
 
   absl::StatusOr<std::vector<Person>> ListPersons() override {
+    WK_RETURN_IF_ERROR(LoadAllIdentities());
     std::vector<Person> out;
     out.reserve(persons_.size());
     for (const auto& [id, p] : persons_) out.push_back(p);
@@ -132,6 +138,7 @@ class XapianIndexReader final : public IndexReader {
   }
 
   absl::StatusOr<std::vector<AuthorName>> ListAuthorNames() override {
+    WK_RETURN_IF_ERROR(LoadAllIdentities());
     std::map<std::tuple<std::string, std::string, std::string>, uint64_t> seen;
     WK_RETURN_IF_ERROR(GuardXapian("scan author names", [&] {
       px::DocMeta m;
@@ -151,11 +158,28 @@ class XapianIndexReader final : public IndexReader {
 
   absl::StatusOr<std::string> ResolvePerson(std::string_view key) override {
     const std::string k(key);
-    if (persons_.contains(k)) return k;
-    if (auto it = key_to_person_.find(k); it != key_to_person_.end()) return it->second;
-    std::string mail = absl::StrFormat("mail:%s", key);
-    if (auto it = key_to_person_.find(mail); it != key_to_person_.end()) return it->second;
+    std::optional<std::string> found;
+    WK_RETURN_IF_ERROR(NameShards(GuardXapian("resolve person", [&] {
+      if (LookupPerson(k) != nullptr) {
+        found = k;
+      } else if (const std::string* p = LookupKey(k); p != nullptr) {
+        found = *p;
+      } else if (const std::string* m = LookupKey(absl::StrFormat("mail:%s", key)); m != nullptr) {
+        found = *m;
+      }
+    })));
+    if (found.has_value()) return *std::move(found);
     return absl::NotFoundError(absl::StrFormat("unknown person %s", key));
+  }
+
+  absl::StatusOr<std::vector<Person>> GetPersons(std::span<const std::string> ids) override {
+    std::vector<Person> out;
+    WK_RETURN_IF_ERROR(NameShards(GuardXapian("look up persons", [&] {
+      for (const std::string& id : ids) {
+        if (const Person* p = LookupPerson(id); p != nullptr) out.push_back(*p);
+      }
+    })));
+    return out;
   }
 
   absl::StatusOr<std::vector<SearchHit>> Search(std::string_view text, const SearchFilter& filter,
@@ -266,15 +290,58 @@ class XapianIndexReader final : public IndexReader {
   }
 
  private:
+  // A new revision: forget the identities read so far. One local database
+  // reads them lazily (a key or person per lookup, or the whole table for a
+  // scan of every document or person), so that reopening after a commit costs
+  // no pass over ~100k persons; sharded readers load the table at once.
   absl::Status LoadIdentities() {
-    return GuardXapian("load identities", [&] {
+    key_to_person_.clear();
+    persons_.clear();
+    missing_keys_.clear();
+    missing_persons_.clear();
+    all_identities_ = false;
+    WK_RETURN_IF_ERROR(GuardXapian("revision", [&] { revision_ = Revision(); }));
+    if (shards_.size() > 1 || IsRemote(locations_.front())) return LoadAllIdentities();
+    return absl::OkStatus();
+  }
+
+  absl::Status LoadAllIdentities() {
+    if (all_identities_) return absl::OkStatus();
+    return NameShards(GuardXapian("load identities", [&] {
       key_to_person_.clear();
       persons_.clear();
       px::ReadIdentityTable(
           db_, [&](std::string key, std::string person) { key_to_person_[std::move(key)] = std::move(person); },
           [&](Person p, bool) { persons_.emplace(p.id, std::move(p)); });
-      revision_ = Revision();
-    });
+      missing_keys_.clear();
+      missing_persons_.clear();
+      all_identities_ = true;
+    }));
+  }
+
+  // The person id of identity key `key` (null: none). May throw Xapian::Error.
+  const std::string* LookupKey(const std::string& key) {
+    if (auto it = key_to_person_.find(key); it != key_to_person_.end()) return &it->second;
+    if (all_identities_ || missing_keys_.contains(key)) return nullptr;
+    std::string v = db_.get_metadata(std::string(px::kMetaKey) + key);
+    if (v.empty()) {
+      missing_keys_.insert(key);
+      return nullptr;
+    }
+    return &key_to_person_.emplace(key, std::move(v)).first->second;
+  }
+
+  // Person `id` of the identity table (null: none). May throw Xapian::Error.
+  const Person* LookupPerson(const std::string& id) {
+    if (auto it = persons_.find(id); it != persons_.end()) return &it->second;
+    if (all_identities_ || missing_persons_.contains(id)) return nullptr;
+    Person p;
+    bool pinned = false;
+    if (!px::ParsePersonEntry(id, db_.get_metadata(std::string(px::kMetaPerson) + id), &p, &pinned)) {
+      missing_persons_.insert(id);
+      return nullptr;
+    }
+    return &persons_.emplace(id, std::move(p)).first->second;
   }
 
   // get_revision() for one local database; a combined or remote one has no
@@ -306,10 +373,11 @@ class XapianIndexReader final : public IndexReader {
     return internal::NameDownShards(std::move(s), locations_, "no partial answers");
   }
 
-  std::string PersonOf(const std::string& key) const {
+  // May throw Xapian::Error (a lazy lookup).
+  std::string PersonOf(const std::string& key) {
     if (key.empty()) return key;
-    auto it = key_to_person_.find(key);
-    return it == key_to_person_.end() ? key : it->second;
+    const std::string* p = LookupKey(key);
+    return p == nullptr ? key : *p;
   }
 
   void FillStored(Xapian::docid id, const Xapian::Document& doc, StoredDoc* d, px::DocMeta* m) {
@@ -413,6 +481,10 @@ class XapianIndexReader final : public IndexReader {
   size_t snippet_longest_ = 0;
   absl::flat_hash_map<std::string, std::string> key_to_person_;
   absl::flat_hash_map<std::string, Person> persons_;
+  // Lazy identities (LoadIdentities): what is known to be absent at this
+  // revision, and whether the maps above hold the whole table.
+  absl::flat_hash_set<std::string> missing_keys_, missing_persons_;
+  bool all_identities_ = false;
 };
 
 }  // namespace

@@ -162,6 +162,26 @@ inline constexpr std::string_view kMetaName = "name:";      // source \x1f name 
 
 inline constexpr std::string_view kMetaDerivedTopic = "dtopic:";  // derived (not tag) topic -> "1"
 
+// Parses one identity-table person entry (kMetaPerson + id -> JSON); false
+// when it does not parse.
+inline bool ParsePersonEntry(std::string id, const std::string& v, Person* p, bool* pinned) {
+  if (v.empty()) return false;
+  nlohmann::json j = nlohmann::json::parse(v, nullptr, false);
+  if (j.is_discarded() || !j.is_object()) return false;
+  *p = Person();
+  p->id = std::move(id);
+  if (j.contains("name") && j["name"].is_string()) p->name = j["name"].get<std::string>();
+  if (j.contains("keys") && j["keys"].is_array()) {
+    for (const auto& k : j["keys"]) {
+      if (k.is_string()) p->keys.push_back(k.get<std::string>());
+    }
+  }
+  p->opted_out = j.contains("optout") && j["optout"].is_boolean() && j["optout"].get<bool>();
+  p->aliased = j.contains("aliased") && j["aliased"].is_boolean() && j["aliased"].get<bool>();
+  *pinned = j.contains("pinned") && j["pinned"].is_boolean() && j["pinned"].get<bool>();
+  return true;
+}
+
 // Reads the identity table from user metadata: on_key(key, person_id) for
 // every identity key, on_person(Person, pinned) for every person. Entries
 // that do not parse are skipped. May throw Xapian::Error (use GuardXapian).
@@ -173,21 +193,9 @@ void ReadIdentityTable(const Xapian::Database& db, OnKey&& on_key, OnPerson&& on
     if (!v.empty()) on_key((*it).substr(kp.size()), std::move(v));
   }
   for (auto it = db.metadata_keys_begin(pp); it != db.metadata_keys_end(pp); ++it) {
-    std::string v = db.get_metadata(*it);
-    if (v.empty()) continue;
-    nlohmann::json j = nlohmann::json::parse(v, nullptr, false);
-    if (j.is_discarded() || !j.is_object()) continue;
     Person p;
-    p.id = (*it).substr(pp.size());
-    if (j.contains("name") && j["name"].is_string()) p.name = j["name"].get<std::string>();
-    if (j.contains("keys") && j["keys"].is_array()) {
-      for (const auto& k : j["keys"]) {
-        if (k.is_string()) p.keys.push_back(k.get<std::string>());
-      }
-    }
-    p.opted_out = j.contains("optout") && j["optout"].is_boolean() && j["optout"].get<bool>();
-    p.aliased = j.contains("aliased") && j["aliased"].is_boolean() && j["aliased"].get<bool>();
-    const bool pinned = j.contains("pinned") && j["pinned"].is_boolean() && j["pinned"].get<bool>();
+    bool pinned = false;
+    if (!ParsePersonEntry((*it).substr(pp.size()), db.get_metadata(*it), &p, &pinned)) continue;
     on_person(std::move(p), pinned);
   }
 }

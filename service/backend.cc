@@ -6,9 +6,11 @@
 #include <chrono>
 #include <condition_variable>
 #include <atomic>
+#include <iterator>
 #include <map>
 #include <mutex>
 #include <shared_mutex>
+#include <span>
 #include <thread>
 
 #include "absl/container/flat_hash_map.h"
@@ -18,6 +20,7 @@
 #include "whoknows/base/log.h"
 #include "whoknows/base/status_macros.h"
 #include "whoknows/engine/connect.h"
+#include "whoknows/engine/delta.h"
 #include "whoknows/engine/person_activity.h"
 #include "whoknows/engine/rank.h"
 #include "whoknows/engine/snapshot.h"
@@ -42,6 +45,14 @@ struct State {
   std::vector<std::shared_ptr<const std::vector<indexer::StoredDoc>>> doc_parts;
   uint64_t revision = 0;
   int64_t built_at = 0;  // epoch seconds
+  // The delta (engine/delta.h): documents ingested after `snapshot` was built
+  // (docid > base_last_docid), in docid order, and a small snapshot of them
+  // alone that FindExperts consults besides the base; null when there are
+  // none. Folded into a new base by a background thread (LocalBackend::FoldLocked).
+  uint32_t base_last_docid = 0;
+  std::shared_ptr<const std::vector<indexer::StoredDoc>> delta_docs;
+  std::shared_ptr<const engine::Snapshot> delta;
+  uint64_t delta_new_persons = 0;  // delta persons the base does not know
   // The ranker stored in the index at `revision` and its metadata value.
   std::shared_ptr<const ranker::Ranker> ranker;
   std::string ranker_value;
@@ -126,6 +137,14 @@ class LocalBackend final : public Backend {
   LocalBackend(std::string dir, const BackendOptions& options) : dir_(std::move(dir)), options_(options) {}
 
   ~LocalBackend() override {
+    if (fold_thread_.joinable()) {
+      {
+        std::lock_guard<std::mutex> lock(fold_cv_mu_);
+        stop_fold_ = true;
+      }
+      fold_cv_.notify_all();
+      fold_thread_.join();
+    }
     stop_training_ = true;
     if (train_thread_.joinable()) train_thread_.join();
     if (trim_thread_.joinable()) trim_thread_.join();
@@ -152,6 +171,7 @@ class LocalBackend final : public Backend {
       WK_RETURN_IF_ERROR(routing_.Load(reader.get()));
     }
     if (options_.follow_seconds > 0) follow_thread_ = std::thread([this] { Follow(); });
+    if (writer_ != nullptr && options_.merge_in_background) fold_thread_ = std::thread([this] { FoldLoop(); });
     if (writer_ != nullptr && options_.train_ranker) {
       std::lock_guard<std::mutex> lock(write_mu_);
       MaybeTrainLocked();
@@ -177,6 +197,13 @@ class LocalBackend final : public Backend {
     ExpertsAnswer answer;
     answer.documents_matched = hits.size();
     if (hits.empty()) return answer;
+    // Hits on documents ingested since the base snapshot are voted on the delta.
+    std::vector<indexer::SearchHit> delta_hits;
+    if (state->delta != nullptr) {
+      auto is_delta = [&](const indexer::SearchHit& h) { return h.docid > state->base_last_docid; };
+      std::copy_if(hits.begin(), hits.end(), std::back_inserter(delta_hits), is_delta);
+      hits.erase(std::remove_if(hits.begin(), hits.end(), is_delta), hits.end());
+    }
     engine::AskOptions opt;
     const bool balance = q.balance.value_or(options_.balance_by_default);
     const int64_t now = absl::ToUnixSeconds(absl::Now());
@@ -198,7 +225,12 @@ class LocalBackend final : public Backend {
     }
     opt.model = state->ranker->model;  // null: the hand-tuned blend
     answer.ranker = state->ranker->Describe();
-    WK_ASSIGN_OR_RETURN(std::vector<engine::Expert> experts, engine::RankExperts(*state->snapshot, hits, opt));
+    std::vector<engine::Expert> experts;
+    if (delta_hits.empty()) {
+      WK_ASSIGN_OR_RETURN(experts, engine::RankExperts(*state->snapshot, hits, opt));
+    } else {
+      WK_ASSIGN_OR_RETURN(experts, RankWithDelta(*state, hits, delta_hits, opt, caller));
+    }
     if (balance) {
       WK_RETURN_IF_ERROR(
           routing::BalanceExperts(&experts, routing_.model(), now, options_.balance, state->snapshot.get()));
@@ -628,8 +660,19 @@ class LocalBackend final : public Backend {
     return network::ComputeNetwork(*state->snapshot, o);
   }
 
-  uint64_t documents() const override { return Current()->snapshot->num_docs(); }
-  uint64_t persons() const override { return Current()->snapshot->num_persons(); }
+  uint64_t documents() const override {
+    std::shared_ptr<const State> s = Current();
+    return s->snapshot->num_docs() + (s->delta_docs != nullptr ? s->delta_docs->size() : 0);
+  }
+  uint64_t persons() const override {
+    std::shared_ptr<const State> s = Current();
+    return s->snapshot->num_persons() + s->delta_new_persons;
+  }
+
+  absl::Status MergeDelta() override {
+    std::lock_guard<std::mutex> lock(fold_mu_);
+    return FoldLocked();
+  }
 
  private:
   // Checks out a reader at (at least) the current revision; returns it on destruction.
@@ -722,8 +765,10 @@ class LocalBackend final : public Backend {
   absl::Status RefreshLocked(bool full) {
     const auto t0 = std::chrono::steady_clock::now();
     if (trim_thread_.joinable()) trim_thread_.join();
-    WK_ASSIGN_OR_RETURN(std::unique_ptr<indexer::IndexReader> reader, OpenReader());
     std::shared_ptr<const State> old = Current();
+    // A writable single index: the new documents become the delta (no copy of the base).
+    if (!full && old != nullptr && writer_ != nullptr && options_.shards.size() <= 1) return DeltaRefreshLocked(old);
+    WK_ASSIGN_OR_RETURN(std::unique_ptr<indexer::IndexReader> reader, OpenReader());
     std::vector<std::shared_ptr<const std::vector<indexer::StoredDoc>>> parts;
     uint32_t first = 1;
     // Sharded: docids interleave across shards, so new documents are not all
@@ -776,6 +821,7 @@ class LocalBackend final : public Backend {
     auto state = std::make_shared<State>();
     state->snapshot = std::move(snap);
     state->doc_parts = std::move(parts);
+    state->base_last_docid = LastDocid(state->doc_parts);
     state->revision = reader->revision();
     state->built_at = absl::ToUnixSeconds(absl::Now());
     WK_RETURN_IF_ERROR(LoadRanker(reader.get(), old.get(), state.get()));
@@ -811,6 +857,258 @@ class LocalBackend final : public Backend {
       trim_thread_ = std::thread(std::move(release));
     }
     return absl::OkStatus();
+  }
+
+  static uint32_t LastDocid(const std::vector<std::shared_ptr<const std::vector<indexer::StoredDoc>>>& parts) {
+    for (auto it = parts.rbegin(); it != parts.rend(); ++it) {
+      if (!(*it)->empty()) return (*it)->back().docid;
+    }
+    return 0;
+  }
+
+  // FindExperts when some hits are delta documents (engine/delta.h): the base
+  // ranks its hits, the delta votes on its own, the two are merged; offset and
+  // k apply to the merged list.
+  absl::StatusOr<std::vector<engine::Expert>> RankWithDelta(const State& state,
+                                                            std::span<const indexer::SearchHit> hits,
+                                                            std::span<const indexer::SearchHit> delta_hits,
+                                                            engine::AskOptions opt, const Caller& caller) {
+    const size_t offset = opt.offset, k = opt.k;
+    opt.k = offset + k;
+    opt.offset = 0;
+    std::vector<engine::Expert> base;
+    if (!hits.empty()) {
+      WK_ASSIGN_OR_RETURN(base, engine::RankExperts(*state.snapshot, hits, opt));
+    }
+    engine::AskOptions dopt = opt;
+    dopt.model = nullptr;  // votes only: no graph, no learned score
+    dopt.activity = nullptr;
+    dopt.use_graph = false;
+    dopt.k = std::max<size_t>(1, state.delta->num_persons());
+    dopt.group_mask = Mask(*state.delta, caller);  // the delta numbers its groups itself
+    WK_ASSIGN_OR_RETURN(std::vector<engine::Expert> delta, engine::RankExperts(*state.delta, delta_hits, dopt));
+    engine::DeltaMerge m;
+    for (const indexer::SearchHit& h : hits) m.base_best = std::max(m.base_best, h.score);
+    for (const indexer::SearchHit& h : delta_hits) m.delta_best = std::max(m.delta_best, h.score);
+    m.w_vote = opt.w_vote;
+    m.max_evidence = opt.max_evidence;
+    m.max_topics = opt.max_topics;
+    std::vector<engine::Expert> out = engine::MergeDeltaExperts(std::move(base), std::move(delta), m);
+    out.erase(out.begin(), out.begin() + static_cast<std::ptrdiff_t>(std::min(offset, out.size())));
+    if (out.size() > k) out.resize(k);
+    return out;
+  }
+
+  // The delta of `docs` (documents after the base, docid order) over `base`
+  // into *state: the identity table's entries of their authors and mentioned
+  // people only (looked up one by one), a snapshot of these documents alone.
+  static absl::Status BuildDeltaInto(indexer::IndexReader* reader, const engine::Snapshot& base,
+                                     std::shared_ptr<const std::vector<indexer::StoredDoc>> docs, State* state,
+                                     double* persons_ms = nullptr) {
+    const auto t0 = std::chrono::steady_clock::now();
+    std::vector<std::string> ids;
+    for (const indexer::StoredDoc& d : *docs) {
+      if (!d.author.empty()) ids.push_back(d.author);
+      for (const std::string& m : d.mentions) {
+        if (!m.empty()) ids.push_back(m);
+      }
+    }
+    std::sort(ids.begin(), ids.end());
+    ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
+    WK_ASSIGN_OR_RETURN(std::vector<indexer::Person> persons, reader->GetPersons(ids));
+    if (persons_ms != nullptr) {
+      *persons_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+    }
+    WK_ASSIGN_OR_RETURN(state->delta, engine::BuildSnapshot(*docs, persons));
+    state->delta_new_persons = 0;
+    for (uint32_t p = 0; p < state->delta->num_persons(); ++p) {
+      if (base.FindPerson(state->delta->person(p).id) == engine::kNone) ++state->delta_new_persons;
+    }
+    state->delta_docs = std::move(docs);
+    return absl::OkStatus();
+  }
+
+  // What a new State over the same index takes over from `old` unchanged by
+  // ingest: the ranker and the connect model (their metadata only change
+  // through this backend, which swaps in a State of its own then).
+  static void CarryOver(const State& old, State* state) {
+    state->ranker = old.ranker;
+    state->ranker_value = old.ranker_value;
+    state->connect_model = old.connect_model;
+    state->connect_model_hash = old.connect_model_hash;
+  }
+
+  // A pooled reader (or a new one) moved to the newest commit. Reopening is
+  // cheap: identities are read lazily (indexer/index_reader.cc).
+  absl::StatusOr<std::unique_ptr<indexer::IndexReader>> TakeReader() {
+    std::unique_ptr<indexer::IndexReader> reader;
+    {
+      std::lock_guard<std::mutex> lock(pool_mu_);
+      if (!pool_.empty()) {
+        reader = std::move(pool_.back());
+        pool_.pop_back();
+      }
+    }
+    if (reader == nullptr) return OpenReader();
+    WK_RETURN_IF_ERROR(reader->Reopen());
+    return reader;
+  }
+
+  // Ingest's refresh on a writable single index: the base snapshot is kept;
+  // the documents added since it (read from the last docid seen on, with
+  // their people looked up one by one) make the new delta, and the fold
+  // thread is woken. O(documents since the last fold), not O(corpus).
+  absl::Status DeltaRefreshLocked(const std::shared_ptr<const State>& old) {
+    const auto t0 = std::chrono::steady_clock::now();
+    WK_ASSIGN_OR_RETURN(std::unique_ptr<indexer::IndexReader> reader, TakeReader());
+    auto docs = std::make_shared<std::vector<indexer::StoredDoc>>();
+    if (old->delta_docs != nullptr) *docs = *old->delta_docs;
+    const uint32_t first = (docs->empty() ? old->base_last_docid : docs->back().docid) + 1;
+    WK_RETURN_IF_ERROR(reader->ForEachDocument([&](const indexer::StoredDoc& d) { docs->push_back(d); }, first));
+    const auto t1 = std::chrono::steady_clock::now();
+    auto state = std::make_shared<State>();
+    state->snapshot = old->snapshot;
+    state->doc_parts = old->doc_parts;
+    state->base_last_docid = old->base_last_docid;
+    double persons_ms = 0;
+    if (!docs->empty()) WK_RETURN_IF_ERROR(BuildDeltaInto(reader.get(), *old->snapshot, docs, state.get(), &persons_ms));
+    const auto t2 = std::chrono::steady_clock::now();
+    state->revision = reader->revision();
+    state->built_at = absl::ToUnixSeconds(absl::Now());
+    CarryOver(*old, state.get());
+    {
+      std::lock_guard<std::mutex> lock(old->activity_mu);
+      state->activity = old->activity;  // the same base
+    }
+    const size_t delta_docs = docs->size();
+    {
+      std::unique_lock<std::shared_mutex> lock(state_mu_);
+      state_ = std::move(state);
+    }
+    {
+      std::lock_guard<std::mutex> lock(pool_mu_);
+      if (pool_.size() < kMaxIdleReaders) pool_.push_back(std::move(reader));
+    }
+    const auto t3 = std::chrono::steady_clock::now();
+    auto ms = [](auto a, auto b) { return std::chrono::duration<double, std::milli>(b - a).count(); };
+    LogInfo("snapshot: delta refresh %.1f ms to visible (documents %.1f, persons %.1f, build %.1f, swap %.1f); "
+            "%d documents in the delta",
+            ms(t0, t3), ms(t0, t1), persons_ms, ms(t1, t2) - persons_ms, ms(t2, t3), delta_docs);
+    if (delta_docs > 0) {
+      {
+        std::lock_guard<std::mutex> lock(fold_cv_mu_);
+        fold_wanted_ = true;
+      }
+      fold_cv_.notify_all();
+    }
+    return absl::OkStatus();
+  }
+
+  // Folds the current delta into a new base snapshot (engine::ExtendSnapshot,
+  // a full build when it refuses: either way what a fresh server builds) and
+  // swaps it in, with the documents ingested meanwhile as the new delta. The
+  // heavy part runs without write_mu_ (ingests go on); dropped when a full
+  // refresh (erase, opt-out) replaced the base meanwhile. Under fold_mu_.
+  absl::Status FoldLocked() {
+    std::shared_ptr<const State> cur = Current();
+    if (cur->delta_docs == nullptr || cur->delta_docs->empty()) return absl::OkStatus();
+    const auto t0 = std::chrono::steady_clock::now();
+    std::chrono::steady_clock::time_point t1, t2, t3;
+    const char* how = "extended";
+    size_t left = 0;
+    bool dropped = false;
+    // In a scope of its own: the reader, person table and the like are freed before the heap is trimmed.
+    absl::Status st = [&]() -> absl::Status {
+      WK_ASSIGN_OR_RETURN(std::unique_ptr<indexer::IndexReader> reader, OpenReader());
+      WK_ASSIGN_OR_RETURN(std::vector<indexer::Person> persons, reader->ListPersons());
+      engine::SnapshotOptions snap_options;
+      if (auto derived = reader->ListMetadata(indexer::kDerivedTopicMetaPrefix); derived.ok()) {
+        for (auto& [key, value] : *derived) snap_options.derived_topics.push_back(key.substr(indexer::kDerivedTopicMetaPrefix.size()));
+      }
+      snap_options.extendable = true;
+      t1 = std::chrono::steady_clock::now();
+      std::vector<std::shared_ptr<const std::vector<indexer::StoredDoc>>> parts = cur->doc_parts;
+      parts.push_back(cur->delta_docs);
+      std::shared_ptr<const engine::Snapshot> snap;
+      absl::StatusOr<std::shared_ptr<const engine::Snapshot>> extended =
+          engine::ExtendSnapshot(*cur->snapshot, *cur->delta_docs, persons, snap_options);
+      if (extended.ok()) {
+        snap = *std::move(extended);
+      } else {
+        if (extended.status().code() == absl::StatusCode::kFailedPrecondition) {
+          LogInfo("%s", extended.status().message());
+        } else {
+          LogWarning("snapshot: splice failed, full build instead: %s", extended.status().ToString());
+        }
+        how = "full";
+        std::vector<std::span<const indexer::StoredDoc>> spans;
+        for (const auto& p : parts) spans.emplace_back(*p);
+        WK_ASSIGN_OR_RETURN(snap, engine::BuildSnapshot(spans, persons, snap_options));
+      }
+      MergeSmallParts(&parts);
+      // Built here, off the query path (the first FindExperts would build it otherwise).
+      std::shared_ptr<const engine::PersonActivity> activity = engine::PersonActivity::Build(*snap);
+      t2 = std::chrono::steady_clock::now();
+      const uint32_t folded_to = cur->delta_docs->back().docid;
+      std::lock_guard<std::mutex> lock(write_mu_);
+      std::shared_ptr<const State> now = Current();
+      if (now->snapshot != cur->snapshot) {
+        dropped = true;
+        return absl::OkStatus();
+      }
+      auto state = std::make_shared<State>();
+      state->snapshot = snap;
+      state->doc_parts = std::move(parts);
+      state->base_last_docid = folded_to;
+      state->revision = now->revision;
+      state->built_at = absl::ToUnixSeconds(absl::Now());
+      CarryOver(*now, state.get());
+      state->activity = std::move(activity);
+      if (now->delta_docs != nullptr && !now->delta_docs->empty() && now->delta_docs->back().docid > folded_to) {
+        auto rest = std::make_shared<std::vector<indexer::StoredDoc>>();  // ingested meanwhile
+        for (const indexer::StoredDoc& d : *now->delta_docs) {
+          if (d.docid > folded_to) rest->push_back(d);
+        }
+        left = rest->size();
+        WK_ASSIGN_OR_RETURN(std::unique_ptr<indexer::IndexReader> r, TakeReader());
+        WK_RETURN_IF_ERROR(BuildDeltaInto(r.get(), *snap, std::move(rest), state.get()));
+        std::lock_guard<std::mutex> plock(pool_mu_);
+        if (pool_.size() < kMaxIdleReaders) pool_.push_back(std::move(r));
+      }
+      std::unique_lock<std::shared_mutex> slock(state_mu_);
+      state_ = std::move(state);
+      return absl::OkStatus();
+    }();
+    t3 = std::chrono::steady_clock::now();
+    const size_t folded = cur->delta_docs->size();
+    cur.reset();  // the old base goes unless a query still holds it
+    malloc_trim(0);
+    WK_RETURN_IF_ERROR(st);
+    if (dropped) {
+      LogInfo("snapshot: delta merge dropped (the base was rebuilt meanwhile)");
+      return absl::OkStatus();
+    }
+    const auto t4 = std::chrono::steady_clock::now();
+    auto ms = [](auto a, auto b) { return std::chrono::duration<double, std::milli>(b - a).count(); };
+    LogInfo("snapshot: merged %d delta documents in the background in %.0f ms (persons %.0f, %s build %.0f, "
+            "swap %.0f, release and trim %.0f); %d documents, %d left in the delta",
+            folded, ms(t0, t4), ms(t0, t1), how, ms(t1, t2), ms(t2, t3), ms(t3, t4), documents(), left);
+    return absl::OkStatus();
+  }
+
+  void FoldLoop() {
+    std::unique_lock<std::mutex> lock(fold_cv_mu_);
+    for (;;) {
+      fold_cv_.wait(lock, [&] { return fold_wanted_ || stop_fold_; });
+      if (stop_fold_) return;
+      fold_wanted_ = false;
+      lock.unlock();
+      {
+        std::lock_guard<std::mutex> fold(fold_mu_);
+        if (absl::Status s = FoldLocked(); !s.ok()) LogWarning("snapshot: delta merge failed (retried after the next ingest): %s", s.ToString());
+      }
+      lock.lock();
+    }
   }
 
   // Keeps the number of document parts small (one per ingest otherwise):
@@ -859,6 +1157,10 @@ class LocalBackend final : public Backend {
     auto state = std::make_shared<State>();
     state->snapshot = old->snapshot;
     state->doc_parts = old->doc_parts;
+    state->base_last_docid = old->base_last_docid;
+    state->delta_docs = old->delta_docs;
+    state->delta = old->delta;
+    state->delta_new_persons = old->delta_new_persons;
     state->built_at = old->built_at;
     state->revision = reader->revision();
     // The same snapshot: what was derived from it (and the connect model) carries over.
@@ -1019,6 +1321,12 @@ class LocalBackend final : public Backend {
   routing::RoutingStore routing_;  // writes under write_mu_
   std::thread train_thread_;       // background ranker training (MaybeTrainLocked)
   std::thread trim_thread_;        // frees the previous snapshot and trims the heap (RefreshLocked)
+  // The delta merge (FoldLoop): woken by each ingest; fold_mu_ serialises merges.
+  std::mutex fold_mu_;
+  std::mutex fold_cv_mu_;
+  std::condition_variable fold_cv_;
+  bool fold_wanted_ = false, stop_fold_ = false;
+  std::thread fold_thread_;
   std::atomic<bool> training_{false}, stop_training_{false};
 };
 

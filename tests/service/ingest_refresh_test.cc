@@ -1,9 +1,9 @@
-// A server that took many small ingests (each refresh reads only the new
-// documents, keeps the older ones in shared parts and splices them into the
-// current snapshot: engine::ExtendSnapshot) answers exactly as a server opened
-// fresh on the same index, also after a refresh the splice refuses (a reply
-// that arrived before its parent) and after an erase (full rebuilds, then
-// extended again); erase takes effect at once.
+// A server that took many small ingests (each becomes a delta, and each delta
+// merge splices the new documents into the current snapshot:
+// engine::ExtendSnapshot) answers exactly as a server opened fresh on the
+// same index, also after a merge the splice refuses (a reply that arrived
+// before its parent) and after an erase (full rebuilds, then extended again);
+// erase takes effect at once.
 
 #include <memory>
 #include <string>
@@ -68,15 +68,19 @@ TEST(IngestRefreshTest, ManySmallIngestsAnswerAsAFreshSnapshot) {
   BackendOptions options;
   options.writable = true;
   options.connect_cache = false;
+  options.merge_in_background = false;  // merged after each ingest below (MergeDelta)
   ASSERT_OK_AND_ASSIGN(std::unique_ptr<Backend> live, Backend::Open(dir.Sub("db"), options));
+  auto ingest = [&](std::vector<indexer::Record> records) {
+    absl::Status s = live->Ingest(std::move(records), {}).status();
+    return s.ok() ? live->MergeDelta() : s;
+  };
   ::testing::internal::CaptureStderr();
-  ASSERT_OK(live->Ingest({Msg(0), Msg(1), Msg(2), Msg(3), Msg(4), Msg(5)}, {}).status());
+  ASSERT_OK(ingest({Msg(0), Msg(1), Msg(2), Msg(3), Msg(4), Msg(5)}));
   // Then one message per ingest: 19 refreshes that each read only the new
   // document. m12 (a reply to m11) comes before m11: m11 resolves an older
   // document's reply_to, which only a full rebuild gets right.
-  for (int i = 6; i < 25; ++i) ASSERT_OK(live->Ingest({Msg(i == 11 ? 12 : i == 12 ? 11 : i)}, {}).status());
+  for (int i = 6; i < 25; ++i) ASSERT_OK(ingest({Msg(i == 11 ? 12 : i == 12 ? 11 : i)}));
   EXPECT_EQ(live->documents(), 25u);
-  ASSERT_OK(live->Ingest({}, {}).status());  // no new document: the last refresh's log line is out
   const std::string log = ::testing::internal::GetCapturedStderr();
   auto count = [&](const std::string& what) {
     size_t n = 0;
@@ -84,7 +88,8 @@ TEST(IngestRefreshTest, ManySmallIngestsAnswerAsAFreshSnapshot) {
     return n;
   };
   // The first ingest into the empty index and the late parent rebuild in full; the rest are spliced.
-  EXPECT_GE(count("snapshot: extended refresh"), 17u) << log;
+  EXPECT_EQ(count("snapshot: delta refresh"), 20u) << log;
+  EXPECT_GE(count("extended build"), 17u) << log;
   EXPECT_EQ(count("reply_to"), 1u) << log;
 
   BackendOptions read_only;
@@ -113,10 +118,10 @@ TEST(IngestRefreshTest, ManySmallIngestsAnswerAsAFreshSnapshot) {
   for (const std::string& e : Experts(live.get(), "build cache", Caller{})) EXPECT_NE(e.rfind(top + " ", 0), 0u) << e;
   int next = 25;
   while (Msg(next).author_key == top) ++next;  // a later message by someone else
-  ASSERT_OK(live->Ingest({Msg(next)}, {}).status());
+  ASSERT_OK(ingest({Msg(next)}));
   for (const std::string& e : Experts(live.get(), "build cache", Caller{})) EXPECT_NE(e.rfind(top + " ", 0), 0u) << e;
   // Extended again after the full rebuild of the erase: still a fresh server's answers.
-  for (int i = next + 1; i < next + 6; ++i) ASSERT_OK(live->Ingest({Msg(i)}, {}).status());
+  for (int i = next + 1; i < next + 6; ++i) ASSERT_OK(ingest({Msg(i)}));
   ASSERT_OK_AND_ASSIGN(std::unique_ptr<Backend> fresh2, Backend::Open(dir.Sub("db"), read_only));
   EXPECT_EQ(fresh2->documents(), live->documents());
   for (const char* text : {"build cache", "temperature", "linker", "espresso grind", "eviction"}) {

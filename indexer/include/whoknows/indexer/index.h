@@ -25,6 +25,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -255,6 +256,9 @@ class IndexReader {
   virtual absl::StatusOr<std::vector<AuthorName>> ListAuthorNames() = 0;
   // Maps an identity key (or person id) to its person id; NotFound otherwise.
   virtual absl::StatusOr<std::string> ResolvePerson(std::string_view key) = 0;
+  // The persons of the identity table with these ids, in that order (unknown
+  // ids left out): a few look-ups instead of ListPersons' whole table.
+  virtual absl::StatusOr<std::vector<Person>> GetPersons(std::span<const std::string> ids) = 0;
   // BM25 top-n for free text. An empty query is InvalidArgument. A query
   // matching nothing returns an empty vector.
   virtual absl::StatusOr<std::vector<SearchHit>> Search(std::string_view text, const SearchFilter& filter,

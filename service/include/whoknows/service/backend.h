@@ -191,6 +191,11 @@ struct BackendOptions {
   // default (answers stay put unless asked); `whoknows serve` turns it on.
   bool train_ranker = false;
   ranker::RankerOptions ranker;
+  // A writable single index: each Ingest makes its documents visible through a
+  // small delta consulted by FindExperts (engine/delta.h) instead of a new
+  // snapshot; a background thread merges the delta into the snapshot. false:
+  // only Backend::MergeDelta merges (tests).
+  bool merge_in_background = true;
 };
 
 // Backend::TrainRanker's answer.
@@ -282,6 +287,9 @@ class Backend {
   // serves q.limit and q.period_days 90 from ListTopics; InvalidArgument
   // for q.period_days 0.
   virtual absl::StatusOr<std::vector<TopicResult>> FindTopics(const TopicsQuery& q, const Caller& caller);
+  // Merges documents ingested since the last snapshot (the delta) into it now
+  // and returns when done: answers are then a fresh server's. No-op by default.
+  virtual absl::Status MergeDelta() { return absl::OkStatus(); }
 };
 
 }  // namespace whoknows::service

@@ -1,0 +1,81 @@
+#include "whoknows/engine/delta.h"
+
+#include <algorithm>
+#include <string>
+#include <utility>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/strings/str_cat.h"
+
+namespace whoknows::engine {
+namespace {
+
+double* Component(Expert& e, const char* name) {
+  for (auto& [k, v] : e.components) {
+    if (k == name) return &v;
+  }
+  e.components.emplace_back(name, 0.0);
+  return &e.components.back().second;
+}
+
+}  // namespace
+
+std::vector<Expert> MergeDeltaExperts(std::vector<Expert> base, std::vector<Expert> delta, const DeltaMerge& m) {
+  const double scale = m.base_best > 0 && m.delta_best > 0 ? m.delta_best / m.base_best : 1.0;
+  // The base's vote normaliser: its largest raw vote (vote = vote_raw / that).
+  double norm = 0;
+  for (Expert& e : base) {
+    const double v = *Component(e, "vote"), raw = *Component(e, "vote_raw");
+    if (v > 0 && raw > 0) norm = std::max(norm, raw / v);
+  }
+  if (norm <= 0) {  // no base votes: the delta's largest one
+    for (Expert& e : delta) norm = std::max(norm, *Component(e, "vote_raw") * scale);
+  }
+  bool changed = false;
+  absl::flat_hash_map<std::string, size_t> at;
+  for (size_t i = 0; i < base.size(); ++i) at.emplace(base[i].id, i);
+  for (Expert& d : delta) {
+    const double raw = *Component(d, "vote_raw") * scale;
+    if (raw <= 0 || norm <= 0) continue;
+    changed = true;
+    for (Evidence& ev : d.evidence) ev.contribution *= scale;
+    auto it = at.find(d.id);
+    if (it == at.end()) {
+      Expert e;
+      e.id = d.id;
+      e.name = d.name;
+      e.score = m.w_vote * raw / norm;
+      e.components = {{"vote", raw / norm}, {"ppr", 0}, {"prior", 0}, {"recent", 0}, {"topic", 0}, {"contact", 0},
+                      {"vote_raw", raw}, {"ppr_raw", 0}};
+      e.evidence = std::move(d.evidence);
+      e.topics = std::move(d.topics);
+      e.last_active = d.last_active;
+      e.reason = absl::StrCat(d.reason, " (documents ingested since the last snapshot merge)");
+      at.emplace(e.id, base.size());
+      base.push_back(std::move(e));
+      continue;
+    }
+    Expert& e = base[it->second];
+    e.score += m.w_vote * raw / norm;
+    *Component(e, "vote_raw") += raw;
+    *Component(e, "vote") += raw / norm;
+    e.evidence.insert(e.evidence.end(), std::make_move_iterator(d.evidence.begin()),
+                      std::make_move_iterator(d.evidence.end()));
+    std::stable_sort(e.evidence.begin(), e.evidence.end(),
+                     [](const Evidence& a, const Evidence& b) { return a.contribution > b.contribution; });
+    if (e.evidence.size() > m.max_evidence) e.evidence.resize(m.max_evidence);
+    for (std::string& t : d.topics) {
+      if (e.topics.size() >= m.max_topics) break;
+      if (std::find(e.topics.begin(), e.topics.end(), t) == e.topics.end()) e.topics.push_back(std::move(t));
+    }
+    e.last_active = std::max(e.last_active, d.last_active);
+    absl::StrAppend(&e.reason, "; also ", d.reason, " (ingested since the last snapshot merge)");
+  }
+  if (!changed) return base;  // the base's own order (and tie-breaks) untouched
+  std::stable_sort(base.begin(), base.end(), [](const Expert& a, const Expert& b) {
+    return a.score != b.score ? a.score > b.score : a.id < b.id;
+  });
+  return base;
+}
+
+}  // namespace whoknows::engine
