@@ -180,6 +180,19 @@ bool PersonActivity::TopicStrengths(const Snapshot& s, uint32_t p, const TopicSt
   return true;
 }
 
+std::shared_ptr<const PersonActivity::AuthorCounts> PersonActivity::TopicAuthors(
+    const Snapshot& snapshot, uint32_t topic, const std::function<AuthorCounts()>& build) const {
+  if (snapshot.num_docs() != num_docs_ || snapshot.num_persons() + 1 != offset_.size()) return nullptr;
+  {
+    std::lock_guard<std::mutex> lock(topic_authors_mu_);
+    auto it = topic_authors_.find(topic);
+    if (it != topic_authors_.end()) return it->second;
+  }
+  auto made = std::make_shared<const AuthorCounts>(build());  // outside the lock; a racing builder's copy is equal
+  std::lock_guard<std::mutex> lock(topic_authors_mu_);
+  return topic_authors_.emplace(topic, std::move(made)).first->second;
+}
+
 size_t PersonActivity::bytes() const {
   return offset_.size() * sizeof(uint32_t) + prefix_.size() * sizeof(Prefix) + ts_.size() * sizeof(int64_t) +
          groups_.size() * sizeof(GroupBits) + hidden_.size() + topic_offset_.size() * sizeof(uint64_t) +

@@ -193,7 +193,7 @@ class XapianIndexReader final : public IndexReader {
       // same weights, without walking Xapian's length list per query).
       if (shards_.size() == 1 && !IsRemote(locations_.front()) && in_memory_lengths_) {
         if (lengths_ == nullptr || lengths_->revision != revision_) {
-          lengths_ = internal::SharedDocLengths(locations_.front(), db_, revision_);
+          lengths_ = internal::SharedDocLengths(locations_.front(), db_, revision_, term_cache_bytes_);
         }
       } else {
         lengths_ = nullptr;
@@ -474,6 +474,8 @@ class XapianIndexReader final : public IndexReader {
   uint64_t revision_ = 0;
   // Search(): document lengths of revision_ for Bm25Source (one local database).
   bool in_memory_lengths_ = std::getenv("WHOKNOWS_XAPIAN_LENGTHS") == nullptr;
+  // Budget of the revision's decoded term postings (internal::TermCache; WHOKNOWS_TERM_CACHE_MB).
+  size_t term_cache_bytes_ = internal::TermCacheBudgetFromEnv();
   std::shared_ptr<const internal::DocLengths> lengths_;
   // Snippet(): the words of the last query (3+ letters, lower case).
   std::string snippet_query_;

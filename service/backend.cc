@@ -62,6 +62,11 @@ struct State {
   // when full.
   mutable std::mutex connect_mu;
   mutable absl::flat_hash_map<std::string, std::vector<ConnectionResult>> connect_cache;
+  // FindExperts answers per request (ExpertsCacheKey), the same way; bounded
+  // by their approximate size (ExpertsAnswerBytes), cleared when full.
+  mutable std::mutex experts_mu;
+  mutable absl::flat_hash_map<std::string, ExpertsAnswer> experts_cache;
+  mutable size_t experts_cache_bytes = 0;
   // Per-person activity counts for the ranking (engine/person_activity.h),
   // built by the first FindExperts on this snapshot; calls that arrive while
   // it is being built rank without it (same answers, slower), so a swap never
@@ -90,6 +95,41 @@ std::shared_ptr<const engine::PersonActivity> ActivityOf(const State& state) {
 }
 
 constexpr size_t kMaxCachedConnectAnswers = 4096;  // ~5 KB each at k=10: ~20 MB at most
+constexpr size_t kMaxCachedExpertsBytes = size_t{64} << 20;  // ~15-20 KB per answer at k=10
+
+// Every input of a FindExperts answer besides the snapshot: the request, the
+// caller's group mask and who is away now (length-prefixed, so no two
+// requests share a key).
+std::string ExpertsCacheKey(const ExpertsQuery& q, engine::GroupBits mask, const std::vector<std::string>& away) {
+  std::string key;
+  auto add = [&](absl::string_view v) { absl::StrAppend(&key, v.size(), ":", v, ";"); };
+  auto add_all = [&](const std::vector<std::string>& vs) {
+    absl::StrAppend(&key, vs.size(), "[");
+    for (const std::string& v : vs) add(v);
+  };
+  add(q.text);
+  absl::StrAppend(&key, q.k, ",", q.offset, ",", q.from, ",", q.to, ",", static_cast<uint64_t>(mask), ";");
+  add_all(q.communities);
+  add_all(q.topics);
+  add_all(q.exclude);
+  add(q.asker);
+  add_all(away);
+  return key;
+}
+
+size_t ExpertsAnswerBytes(const std::string& key, const ExpertsAnswer& a) {
+  size_t n = key.size() + a.ranker.size() + sizeof(ExpertsAnswer) + 64;
+  for (const ExpertResult& r : a.experts) {
+    n += sizeof(ExpertResult) + r.person_id.size() + r.name.size() + r.reason.size() +
+         r.components.size() * (sizeof(std::pair<std::string, double>) + 8);
+    for (const std::string& t : r.topics) n += sizeof(std::string) + t.size();
+    for (const Evidence& e : r.evidence) {
+      n += sizeof(Evidence) + e.id.size() + e.title.size() + e.snippet.size() + e.source.size() + e.thread_id.size() +
+           e.kind.size() + e.role.size();
+    }
+  }
+  return n;
+}
 
 std::string FirstLine(const std::string& text, size_t max) {
   size_t start = text.find_first_not_of(" \t\r\n");
@@ -183,6 +223,33 @@ class LocalBackend final : public Backend {
     WK_RETURN_IF_ERROR(CheckQuerySize("query text", q.text));
     if (q.k == 0 || q.k > kMaxK) return absl::InvalidArgumentError(absl::StrFormat("k must be 1..%d", kMaxK));
     std::shared_ptr<const State> state = Current();
+    const bool balance = q.balance.value_or(options_.balance_by_default);
+    const int64_t now = absl::ToUnixSeconds(absl::Now());
+    std::vector<std::string> away = routing_.model().Away(now);
+    // Balanced answers depend on the routing load, which every answer changes: never reused.
+    const std::string key =
+        options_.experts_cache && !balance ? ExpertsCacheKey(q, Mask(*state->snapshot, caller), away) : std::string();
+    if (!key.empty()) {
+      std::lock_guard<std::mutex> lock(state->experts_mu);
+      auto it = state->experts_cache.find(key);
+      if (it != state->experts_cache.end()) return it->second;
+    }
+    WK_ASSIGN_OR_RETURN(ExpertsAnswer answer, FindExpertsUncached(q, caller, *state, balance, now, std::move(away)));
+    if (!key.empty()) {
+      const size_t bytes = ExpertsAnswerBytes(key, answer);
+      std::lock_guard<std::mutex> lock(state->experts_mu);
+      if (state->experts_cache_bytes + bytes > kMaxCachedExpertsBytes) {
+        state->experts_cache.clear();
+        state->experts_cache_bytes = 0;
+      }
+      if (state->experts_cache.emplace(key, answer).second) state->experts_cache_bytes += bytes;
+    }
+    return answer;
+  }
+
+  absl::StatusOr<ExpertsAnswer> FindExpertsUncached(const ExpertsQuery& q, const Caller& caller, const State& st,
+                                                    bool balance, int64_t now, std::vector<std::string> away) {
+    const State* state = &st;
     ReaderLease reader(this);
     WK_RETURN_IF_ERROR(reader.status());
     indexer::SearchFilter filter;
@@ -205,8 +272,6 @@ class LocalBackend final : public Backend {
       hits.erase(std::remove_if(hits.begin(), hits.end(), is_delta), hits.end());
     }
     engine::AskOptions opt;
-    const bool balance = q.balance.value_or(options_.balance_by_default);
-    const int64_t now = absl::ToUnixSeconds(absl::Now());
     opt.k = balance ? routing::BalanceDepth(q.offset, q.k, options_.balance) : q.k + 1;
     opt.offset = balance ? 0 : q.offset;
     opt.group_mask = Mask(*state->snapshot, caller);
@@ -218,7 +283,7 @@ class LocalBackend final : public Backend {
       auto p = reader->ResolvePerson(e);
       opt.exclude_persons.push_back(p.ok() ? *p : e);
     }
-    for (std::string& away : routing_.model().Away(now)) opt.exclude_persons.push_back(std::move(away));
+    for (std::string& a : away) opt.exclude_persons.push_back(std::move(a));
     if (!q.asker.empty()) {
       auto p = reader->ResolvePerson(q.asker);
       opt.asker = p.ok() ? *p : q.asker;  // unknown: no neighbourhood, not an error

@@ -30,6 +30,7 @@ struct ServeArgs {
   std::vector<std::string> shards;
   double follow_seconds = 0;
   bool no_connect_cache = false;
+  bool no_experts_cache = false;
   double connect_r_max = 0;
   ServerOptions server;
   std::string http_listen;  // empty: no HTTP
@@ -62,6 +63,7 @@ int RunServe(const ServeArgs& args) {
   bopts.shards = args.shards;
   bopts.follow_seconds = args.follow_seconds;
   bopts.connect_cache = !args.no_connect_cache;
+  bopts.experts_cache = !args.no_experts_cache;
   bopts.connect_r_max = args.connect_r_max;
   const std::string what = args.db.empty() ? absl::StrJoin(args.shards, ",") : args.db;
   bopts.balance_by_default = args.balance;
@@ -195,6 +197,8 @@ void RegisterServeCommand(CLI::App& app, int* exit_code) {
       ->capture_default_str();
   serve->add_flag("--no-connect-cache", a->no_connect_cache,
                   "Recompute every SuggestConnections (default: answers are reused until the next ingest)");
+  serve->add_flag("--no-experts-cache", a->no_experts_cache,
+                  "Recompute every FindExperts (default: answers to the same request are reused until the next ingest)");
   serve->add_option("--connect-r-max", a->connect_r_max,
                     "SuggestConnections push budget: residual threshold of its personalized PageRank (work ~ "
                     "1 / (alpha * r_max); 0 = the engine default)")

@@ -147,6 +147,31 @@ TEST(PersonActivityTest, SameRankingAsTheScanOnRealData) {
   EXPECT_GT(compared, 100u);  // the queries do match: the comparison is not vacuous
   EXPECT_GT(fast, 50u);       // ... and the precomputed path was taken
 
+  // Topic candidates for a caller who sees everything come from the per-snapshot
+  // (author, documents) lists (PersonActivity::TopicAuthors): the same candidates
+  // as the scan, each topic's list made once, none for another snapshot.
+  for (const std::string& q : queries) {
+    ASSERT_OK_AND_ASSIGN(std::vector<indexer::SearchHit> hits, reader->Search(q, indexer::SearchFilter{}, 200));
+    AskOptions with = base;
+    with.activity = activity;
+    ASSERT_OK_AND_ASSIGN(std::vector<uint32_t> scan, CandidatePeople(s, hits, base));
+    ASSERT_OK_AND_ASSIGN(std::vector<uint32_t> pre, CandidatePeople(s, hits, with));
+    EXPECT_EQ(scan, pre) << q;
+  }
+  size_t made = 0;
+  auto make = [&] {
+    ++made;
+    return PersonActivity::AuthorCounts{{0, 1}};
+  };
+  for (uint32_t t = 0; t < s.num_topics(); ++t) ASSERT_NE(activity->TopicAuthors(s, t, make), nullptr);
+  EXPECT_LT(made, s.num_topics());  // the rankings above made some
+  const size_t first = made;
+  for (uint32_t t = 0; t < s.num_topics(); ++t) activity->TopicAuthors(s, t, make);
+  EXPECT_EQ(made, first);  // ... and nothing is made twice
+  std::vector<indexer::StoredDoc> fewer(docs.begin(), docs.end() - 1);
+  ASSERT_OK_AND_ASSIGN(std::shared_ptr<const Snapshot> other, BuildSnapshot(fewer, persons));
+  EXPECT_EQ(activity->TopicAuthors(*other, 0, make), nullptr);
+
   // The explanations' topic strengths: every person, every topic of the corpus
   // in one request, the same values as TopicStrengthsOf's scan.
   std::vector<uint32_t> all_topics;

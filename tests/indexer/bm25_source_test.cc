@@ -101,6 +101,52 @@ TEST_F(Bm25SourceTest, SameDocumentsAndWeightsAsXapianBm25) {
   EXPECT_EQ(Match(xdb, Xapian::Query(Xapian::Query::OP_ELITE_SET, sources.begin(), sources.end(), 40), 200), want);
 }
 
+// The decoded-postings cache (internal::TermCache): the same documents and
+// weights as Xapian's BM25Weight whether a term is read from the cache, from
+// Xapian (budget 0), or some of each (a budget that fits only some terms), for
+// OR, AND (skip_to over the cached arrays), AND_NOT, phrase and filtered
+// queries, and the second query of a term reads the first one's list.
+TEST_F(Bm25SourceTest, CachedPostingsGiveXapiansDocumentsAndWeights) {
+  Xapian::Database xdb(db());
+  auto streaming = internal::ReadDocLengths(xdb, 1, 0);
+  auto cached = internal::ReadDocLengths(xdb, 1, size_t{64} << 20);
+  // Room for the shortest lists only: "espresso" (the most common term here) does not fit.
+  const Xapian::doccount espresso = xdb.get_termfreq("Zespresso");
+  ASSERT_GT(espresso, 100u);
+  auto partial = internal::ReadDocLengths(xdb, 1, espresso * 12 / 2);
+  const unsigned flags = Xapian::QueryParser::FLAG_PHRASE | Xapian::QueryParser::FLAG_LOVEHATE;
+  std::vector<Xapian::Query> queries;
+  for (const char* text : {"espresso", "grind size for espresso", "cold brew coffee ratio", "+espresso milk",
+                           "espresso -milk", "\"french press\" grind", "caffeine content of decaf"}) {
+    queries.push_back(Parse(xdb, text, flags));
+  }
+  queries.emplace_back(Xapian::Query::OP_AND, Parse(xdb, "espresso", 0), Parse(xdb, "milk", 0));
+  queries.emplace_back(Xapian::Query::OP_AND, Parse(xdb, "grind", 0), Parse(xdb, "burr", 0));
+  queries.emplace_back(Xapian::Query::OP_FILTER, Parse(xdb, "espresso milk", 0),
+                       Xapian::Query(Xapian::Query::OP_VALUE_GE, kSlotTimestamp, Xapian::sortable_serialise(1400000000)));
+  size_t nonempty = 0;
+  for (int round = 0; round < 2; ++round) {  // round 1 reads the lists round 0 cached
+    for (size_t i = 0; i < queries.size(); ++i) {
+      for (Xapian::doccount n : {10u, 200u}) {
+        const std::vector<Hit> want = Match(xdb, queries[i], n);
+        EXPECT_EQ(Match(xdb, internal::WithInMemoryLengths(queries[i], streaming), n), want) << i << " n=" << n;
+        EXPECT_EQ(Match(xdb, internal::WithInMemoryLengths(queries[i], cached), n), want) << i << " n=" << n;
+        EXPECT_EQ(Match(xdb, internal::WithInMemoryLengths(queries[i], partial), n), want) << i << " n=" << n;
+        nonempty += want.empty() ? 0 : 1;
+      }
+    }
+  }
+  EXPECT_GE(nonempty, 30u);  // real matches, incl. the AND queries
+  EXPECT_EQ(streaming->terms.terms(), 0u);
+  EXPECT_GE(cached->terms.terms(), 10u);
+  EXPECT_NE(cached->terms.Find("Zespresso"), nullptr);
+  EXPECT_EQ(cached->terms.Find("Zespresso")->docid.size(), espresso);
+  EXPECT_LE(cached->terms.bytes(), cached->terms.budget());
+  EXPECT_GT(partial->terms.terms(), 0u);
+  EXPECT_EQ(partial->terms.Find("Zespresso"), nullptr);
+  EXPECT_LE(partial->terms.bytes(), partial->terms.budget());
+}
+
 // IndexReader::Search with the in-memory lengths (the default) against the
 // same reader code weighing with Xapian's lengths (WHOKNOWS_XAPIAN_LENGTHS),
 // before and after an ingest adds documents (the lengths follow the revision).

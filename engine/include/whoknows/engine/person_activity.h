@@ -20,9 +20,14 @@
 // (Count() takes it again and refuses another one's sizes).
 
 #include <cstdint>
+#include <functional>
 #include <memory>
+#include <mutex>
 #include <span>
+#include <utility>
 #include <vector>
+
+#include "absl/container/flat_hash_map.h"
 
 #include "whoknows/engine/snapshot.h"
 #include "whoknows/engine/topic_strength.h"
@@ -69,9 +74,21 @@ class PersonActivity {
   bool TopicStrengths(const Snapshot& snapshot, uint32_t p, const TopicStrengthOptions& options,
                       std::span<const uint32_t> topics, std::vector<double>* out) const;
 
+  // RankExperts' topic candidates (engine/rank.cc) for a caller who sees every
+  // document: per topic, the (author, documents) pairs that the scan of the
+  // topic vertex's newest documents counts, made by `build` on the topic's first
+  // use and kept with this snapshot's table (bounded by the snapshot's topic
+  // edges). Null when `snapshot` is not the one this was built from. Thread-safe.
+  using AuthorCounts = std::vector<std::pair<uint32_t, uint32_t>>;
+  std::shared_ptr<const AuthorCounts> TopicAuthors(const Snapshot& snapshot, uint32_t topic,
+                                                   const std::function<AuthorCounts()>& build) const;
+
   size_t bytes() const;
 
  private:
+  mutable std::mutex topic_authors_mu_;
+  mutable absl::flat_hash_map<uint32_t, std::shared_ptr<const AuthorCounts>> topic_authors_;
+
   // p's documents are all visible under `mask` and `snapshot` is the one this was built from.
   bool Usable(const Snapshot& snapshot, uint32_t p, GroupBits mask) const;
   // Prefix sums over the concatenation of every person's docs: entry i is

@@ -180,6 +180,11 @@ struct BackendOptions {
   // snapshot swap (ingest, replication): the same person asked again costs a
   // lookup instead of a personalized PageRank.
   bool connect_cache = true;
+  // Reuse FindExperts answers until the next snapshot swap: the same request
+  // (text, k, page, filters, exclusions, asker) from a caller with the same
+  // groups, while the same people are away, costs a lookup. Not for balanced
+  // calls (their answer depends on the routing load). At most ~64 MB of answers.
+  bool experts_cache = true;
   // SuggestConnections' push budget (engine::ConnectOptions::ppr.r_max); 0 = the engine default.
   double connect_r_max = 0;
   routing::BalanceOptions balance;  // the balance trade-off (README "Balanced routing")
