@@ -90,11 +90,10 @@ absl::StatusOr<std::shared_ptr<const RankModel>> RankModel::Train(std::span<cons
     m->blend_weight_ = std::min(1.0, o.blend_weight);
     return std::shared_ptr<const RankModel>(std::move(m));
   }
-  // The blend weight: a model trained on the older quarters of the usable
-  // history ranks the next quarter (as a model trained on the past ranks the
-  // future), for the newest holdout_folds quarters; the weight with the best
-  // pooled MRR there wins (ties: the smaller). Then the model is trained on
-  // all of it.
+  // The blend weight: a model trained on the older three quarters of the
+  // usable history ranks the newest quarter (as a model trained on the past
+  // ranks the future); the weight with the best MRR there wins (ties: the
+  // smaller). Then the model is trained on all of it.
   std::vector<size_t> usable;
   for (size_t i = 0; i < groups.size(); ++i) {
     if (Usable(groups[i])) usable.push_back(i);
@@ -102,27 +101,20 @@ absl::StatusOr<std::shared_ptr<const RankModel>> RankModel::Train(std::span<cons
   TrainOptions fixed = o;
   fixed.blend_weight = 0;
   double chosen = 0, mrr_model = 0, mrr_chosen = 0;
-  const size_t quarter = usable.size() / 4;
-  size_t held = 0;
-  std::vector<double> sums(std::size(kBlendWeightGrid), 0.0);
-  if (quarter >= 10) {  // else too little history to hold some out
-    const int folds = std::clamp(o.holdout_folds, 1, 3);
-    for (int k = 1; k <= folds; ++k) {
-      const size_t first = usable.size() - static_cast<size_t>(k) * quarter;  // the held-out quarter's first usable group
-      if (first < o.min_groups) break;  // too little history before it to train on
-      absl::StatusOr<std::shared_ptr<RankModel>> early = TrainFixed(groups.first(usable[first]), fixed);
-      if (!early.ok()) return early.status();
-      for (size_t u = first; u < first + quarter; ++u) {
-        const TrainingGroup& g = groups[usable[u]];
-        WK_ASSIGN_OR_RETURN(std::vector<float> raw, (*early)->Predict(g.candidates));
-        for (size_t w = 0; w < std::size(kBlendWeightGrid); ++w) {
-          sums[w] += ReciprocalRank(MixBlend(raw, g.candidates, kBlendWeightGrid[w]), g.relevant);
-        }
-      }
-      held += quarter;
-    }
-  }
+  size_t held = usable.size() / 4;
+  if (held < 10 || usable.size() - held < o.min_groups) held = 0;  // too little history to hold some out
   if (held > 0) {
+    const size_t cut = usable[usable.size() - held];  // groups before it train
+    absl::StatusOr<std::shared_ptr<RankModel>> early = TrainFixed(groups.first(cut), fixed);
+    if (!early.ok()) return early.status();
+    std::vector<double> sums(std::size(kBlendWeightGrid), 0.0);
+    for (size_t k = usable.size() - held; k < usable.size(); ++k) {
+      const TrainingGroup& g = groups[usable[k]];
+      WK_ASSIGN_OR_RETURN(std::vector<float> raw, (*early)->Predict(g.candidates));
+      for (size_t w = 0; w < std::size(kBlendWeightGrid); ++w) {
+        sums[w] += ReciprocalRank(MixBlend(raw, g.candidates, kBlendWeightGrid[w]), g.relevant);
+      }
+    }
     size_t best = 0;
     for (size_t w = 1; w < sums.size(); ++w) {
       if (sums[w] > sums[best] + 1e-9) best = w;

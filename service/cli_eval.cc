@@ -38,7 +38,6 @@ struct EvalArgs {
   bool question_topics = false;
   double validation_fraction = 0;
   double blend_weight = -1;
-  int holdout_folds = engine::RankTrainOptions().holdout_folds;
   double ltr_lambda = 10, ltr_alpha = 0;
   engine::TrainOptions connect_train = engine::ConnectTrainOptions{}.train;
   std::vector<std::string> connect_variants;
@@ -98,7 +97,6 @@ int RunEvalCommand(const EvalArgs& a) {
   o.question_topics = a.question_topics;
   o.validation_fraction = a.validation_fraction;
   o.train.blend_weight = a.blend_weight;
-  o.train.holdout_folds = a.holdout_folds;
   o.train.reg_lambda = a.ltr_lambda;
   o.train.reg_alpha = a.ltr_alpha;
   // One switch, two spellings: --validate --validation-tables and --on-validation.
@@ -272,10 +270,6 @@ void RegisterEvalCommand(CLI::App& app, int* exit_code) {
   cmd->add_option("--blend-weight", a->blend_weight,
                   "Weight of the hand-tuned blend mixed into the learned ranker's score, 0..1 "
                   "(negative: chosen on the newest quarter of the history)")
-      ->capture_default_str();
-  cmd->add_option("--holdout-folds", a->holdout_folds,
-                  "Learning to rank: the blend weight is chosen on the newest N quarters of the history (1..3), each "
-                  "ranked by a model trained on the quarters before it")
       ->capture_default_str();
   cmd->add_option("--ltr-lambda", a->ltr_lambda, "XGBoost L2 regularisation (lambda); 0 = XGBoost's default")
       ->capture_default_str();

@@ -95,45 +95,6 @@ size_t Top(const std::vector<float>& score) {
   return static_cast<size_t>(std::max_element(score.begin(), score.end()) - score.begin());
 }
 
-TEST(RankModelTest, BlendWeightCanBeChosenOnSeveralRollingQuarters) {
-  TrainOptions o;
-  o.min_groups = 30;
-  o.holdout_folds = 3;
-  // 200 queries, quarters of 50: each of the newest three is ranked by a model trained on the
-  // quarters before it (50, 100 and 150 queries, all >= min_groups).
-  ASSERT_OK_AND_ASSIGN(std::shared_ptr<const RankModel> steady, RankModel::Train(History(200, 3), o));
-  EXPECT_EQ(steady->holdout_groups(), 150u);
-  EXPECT_EQ(steady->train_groups(), 200u);
-  EXPECT_LE(steady->blend_weight(), 0.2);
-  EXPECT_GT(steady->holdout_mrr_model(), 0.6);  // random order: ~0.26
-  // 100 queries, quarters of 25: the oldest quarter alone (25 < 30) trains no fold, so two are held out.
-  ASSERT_OK_AND_ASSIGN(std::shared_ptr<const RankModel> shorter, RankModel::Train(History(100, 9), o));
-  EXPECT_EQ(shorter->holdout_groups(), 50u);
-
-  // The newest half follows the blend instead: pooled over its two quarters the blend wins,
-  // although the model for the older of them learned only the recent activity.
-  std::vector<TrainingGroup> h = History(100, 5);
-  std::vector<TrainingGroup> shifted = History(100, 6);
-  for (TrainingGroup& g : shifted) {
-    size_t best = 0;
-    for (size_t i = 0; i < g.candidates.size(); ++i) {
-      if (g.candidates[i].x[kNumRankFeatures - 1] > g.candidates[best].x[kNumRankFeatures - 1]) best = i;
-    }
-    g.relevant.assign(g.candidates.size(), 0);
-    g.relevant[best] = 1;
-  }
-  h.insert(h.end(), shifted.begin(), shifted.end());
-  ASSERT_OK_AND_ASSIGN(std::shared_ptr<const RankModel> mixed, RankModel::Train(h, o));
-  EXPECT_EQ(mixed->holdout_groups(), 150u);
-  EXPECT_GE(mixed->blend_weight(), 0.5);
-  EXPECT_GT(mixed->holdout_mrr_chosen(), mixed->holdout_mrr_model());
-
-  // One fold is the newest quarter only (the default).
-  o.holdout_folds = 1;
-  ASSERT_OK_AND_ASSIGN(std::shared_ptr<const RankModel> one, RankModel::Train(History(200, 3), o));
-  EXPECT_EQ(one->holdout_groups(), 50u);
-}
-
 TEST(RankModelTest, BlendWeightIsChosenOnTheNewestHistory) {
   TrainOptions o;
   o.min_groups = 30;

@@ -51,12 +51,6 @@ struct TrainOptions {
   // fallback for small histories. < 0: chosen on the newest quarter of the
   // history by a model trained on the rest (kBlendWeightGrid); 0: the model alone.
   double blend_weight = -1;
-  // When the blend weight is chosen (blend_weight < 0): the usable history is
-  // cut into four time-ordered quarters and the newest `holdout_folds` (1..3)
-  // are each ranked by a model trained on every quarter before it (rolling
-  // origin: always the past ranking the future); the reciprocal ranks of all
-  // held-out queries are pooled. 1 = the newest quarter only.
-  int holdout_folds = 1;
 };
 
 // The options `ask`'s ranker trains with: TrainOptions with L2 regularisation
