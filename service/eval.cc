@@ -140,9 +140,11 @@ struct Sums {
   size_t n = 0;
   double rr = 0, p1 = 0, n3 = 0, n10 = 0, h10 = 0;
   double cand = 0;  // cases whose truth is among the method's candidates (routing/replies)
+  std::vector<double> rr_cases;  // per case, in case order (standard errors, paired differences)
   void Add(std::span<const std::string> ranked, std::span<const std::string> truth) {
     ++n;
-    rr += engine::ReciprocalRank(ranked, truth);
+    rr_cases.push_back(engine::ReciprocalRank(ranked, truth));
+    rr += rr_cases.back();
     p1 += engine::PrecisionAt(ranked, truth, 1);
     n3 += engine::NdcgAt(ranked, truth, 3);
     n10 += engine::NdcgAt(ranked, truth, 10);
@@ -156,6 +158,7 @@ struct Sums {
     n10 += o.n10;
     h10 += o.h10;
     cand += o.cand;
+    rr_cases.insert(rr_cases.end(), o.rr_cases.begin(), o.rr_cases.end());
   }
   MethodResult Mean(std::string method) const {
     MethodResult r;
@@ -168,9 +171,42 @@ struct Sums {
     r.ndcg_at_10 = n10 / d;
     r.hits_at_10 = h10 / d;
     r.candidate_recall = cand / d;
+    r.mrr_se = StandardError(rr_cases);
     return r;
   }
+  // The standard error of the mean of x (0 below two values).
+  static double StandardError(std::span<const double> x) {
+    if (x.size() < 2) return 0;
+    double mean = 0, ss = 0;
+    for (double v : x) mean += v;
+    mean /= static_cast<double>(x.size());
+    for (double v : x) ss += (v - mean) * (v - mean);
+    return std::sqrt(ss / static_cast<double>(x.size() - 1) / static_cast<double>(x.size()));
+  }
 };
+
+// whoknows against each baseline on the same cases: the mean per-case difference
+// of reciprocal ranks and its standard error (routing/replies).
+std::vector<PairedDiff> PairedDiffs(const std::vector<std::string>& methods, const std::vector<Sums>& sums) {
+  std::vector<PairedDiff> out;
+  auto find = [&](std::string_view m) -> const Sums* {
+    for (size_t i = 0; i < methods.size(); ++i) {
+      if (methods[i] == m) return &sums[i];
+    }
+    return nullptr;
+  };
+  const Sums* w = find("whoknows");
+  if (w == nullptr) return out;
+  for (const char* b : {"popularity", "recent-popularity", "bm25-voting"}) {
+    const Sums* x = find(b);
+    if (x == nullptr || x->rr_cases.size() != w->rr_cases.size() || w->rr_cases.empty()) continue;
+    std::vector<double> d(w->rr_cases.size());
+    double mean = 0;
+    for (size_t i = 0; i < d.size(); ++i) mean += d[i] = w->rr_cases[i] - x->rr_cases[i];
+    out.push_back({b, mean / static_cast<double>(d.size()), Sums::StandardError(d)});
+  }
+  return out;
+}
 
 std::string ConnectVariantName(const engine::TrainOptions& v) {
   return absl::StrFormat("whoknows[%s,%d,%d,%s]", v.booster, v.max_depth, v.rounds, v.objective);
@@ -747,9 +783,26 @@ nlohmann::json MethodsJson(const std::vector<MethodResult>& methods) {
                    {"ndcg_at_3", Round4(m.ndcg_at_3)},
                    {"ndcg_at_10", Round4(m.ndcg_at_10)},
                    {"hits_at_10", Round4(m.hits_at_10)},
-                   {"candidate_recall", Round4(m.candidate_recall)}});
+                   {"candidate_recall", Round4(m.candidate_recall)},
+                   {"mrr_se", Round4(m.mrr_se)}});
   }
   return arr;
+}
+
+nlohmann::json PairedJson(const std::vector<PairedDiff>& paired) {
+  nlohmann::json arr = nlohmann::json::array();
+  for (const PairedDiff& p : paired) {
+    arr.push_back({{"method", "whoknows"}, {"baseline", p.baseline}, {"mrr_diff", Round4(p.mrr_diff)}, {"se", Round4(p.se)}});
+  }
+  return arr;
+}
+
+// "  whoknows - baseline, MRR per case (paired, +- 1 s.e.): ..." (routing/replies).
+void AppendPaired(const DatasetResult& d, std::string* out) {
+  if (d.paired.empty()) return;
+  *out += "  whoknows minus baseline, mean per-case RR difference +- 1 s.e.:";
+  for (const PairedDiff& p : d.paired) absl::StrAppendFormat(out, "  %s %+.3f +- %.3f", p.baseline, p.mrr_diff, p.se);
+  *out += "\n";
 }
 
 // CandRec (candidate recall) only for routing/replies.
@@ -909,6 +962,7 @@ absl::StatusOr<EvalReport> RunEval(EvalTask task, const std::vector<std::string>
       d.history_queries = prep->connect_groups_;
       d.history_latest = prep->connect_history_latest_;
     }
+    std::vector<Sums> sums;
     for (size_t mi = 0; mi < methods.size(); ++mi) {
       const auto t0 = std::chrono::steady_clock::now();
       WK_ASSIGN_OR_RETURN(Sums s, prep->Run(methods[mi], o.ask, o.connect));
@@ -917,12 +971,15 @@ absl::StatusOr<EvalReport> RunEval(EvalTask task, const std::vector<std::string>
                              s.n ? s.rr / static_cast<double>(s.n) : 0.0, secs));
       d.methods.push_back(s.Mean(methods[mi]));
       pooled[mi].Merge(s);
+      sums.push_back(std::move(s));
     }
+    if (task != EvalTask::kConnect) d.paired = PairedDiffs(methods, sums);
     report.datasets.push_back(std::move(d));
   }
   report.pooled.path = "pooled";
   report.pooled.n = pooled.empty() ? 0 : pooled[0].n;
   for (size_t mi = 0; mi < methods.size(); ++mi) report.pooled.methods.push_back(pooled[mi].Mean(methods[mi]));
+  if (task != EvalTask::kConnect) report.pooled.paired = PairedDiffs(methods, pooled);
   return report;
 }
 
@@ -930,6 +987,7 @@ nlohmann::json EvalReportToJson(const EvalReport& r) {
   nlohmann::json datasets = nlohmann::json::array();
   for (const DatasetResult& d : r.datasets) {
     nlohmann::json j = {{"path", d.path}, {"n", d.n}, {"methods", MethodsJson(d.methods)}};
+    if (!d.paired.empty()) j["paired"] = PairedJson(d.paired);
     if (!d.ranker.empty()) {
       j["ranker"] = {{"kind", d.ranker},
                      {"history_queries", d.history_queries},
@@ -943,7 +1001,11 @@ nlohmann::json EvalReportToJson(const EvalReport& r) {
   }
   return {{"task", std::string(EvalTaskName(r.task))},
           {"datasets", datasets},
-          {"pooled", {{"n", r.pooled.n}, {"methods", MethodsJson(r.pooled.methods)}}}};
+          {"pooled", r.pooled.paired.empty()
+                         ? nlohmann::json{{"n", r.pooled.n}, {"methods", MethodsJson(r.pooled.methods)}}
+                         : nlohmann::json{{"n", r.pooled.n},
+                                          {"methods", MethodsJson(r.pooled.methods)},
+                                          {"paired", PairedJson(r.pooled.paired)}}}};
 }
 
 std::string FormatEvalReport(const EvalReport& r) {
@@ -976,10 +1038,12 @@ std::string FormatEvalReport(const EvalReport& r) {
       out += "\n";
     }
     AppendTable(d, true, &out);
+    AppendPaired(d, &out);
   }
   if (r.datasets.size() > 1) {
     absl::StrAppendFormat(&out, "\npooled over %d data sets (micro-average over test cases)\n", r.datasets.size());
     AppendTable(r.pooled, true, &out);
+    AppendPaired(r.pooled, &out);
   }
   return out;
 }

@@ -129,9 +129,32 @@ TEST_F(EvalTest, RoutingMetricsByHand) {
     EXPECT_LE(m.mrr, m.hits_at_10 + kTol) << m.method;
   }
 
+  // Standard errors over the 3 cases: popularity's reciprocal ranks are 1/3, 1/2, 1;
+  // bm25-voting's are all 1 (no spread).
+  const double m = (1.0 / 3 + 0.5 + 1.0) / 3;
+  const double var = ((1.0 / 3 - m) * (1.0 / 3 - m) + (0.5 - m) * (0.5 - m) + (1.0 - m) * (1.0 - m)) / 2;
+  EXPECT_NEAR(pop->mrr_se, std::sqrt(var / 3), kTol);
+  EXPECT_NEAR(bm25->mrr_se, 0.0, kTol);
+  // whoknows minus each baseline, paired per case: the mean difference is the difference of
+  // the MRRs; against bm25-voting (RR 1 everywhere) its spread is whoknows's own.
+  const MethodResult* wk = Find(d, "whoknows");
+  ASSERT_NE(wk, nullptr);
+  ASSERT_EQ(d.paired.size(), 3u);
+  EXPECT_EQ(d.paired[0].baseline, "popularity");
+  EXPECT_EQ(d.paired[1].baseline, "recent-popularity");
+  EXPECT_EQ(d.paired[2].baseline, "bm25-voting");
+  for (const PairedDiff& p : d.paired) {
+    EXPECT_NEAR(p.mrr_diff, wk->mrr - Find(d, p.baseline)->mrr, kTol) << p.baseline;
+    EXPECT_GE(p.se, 0.0);
+  }
+  EXPECT_NEAR(d.paired[2].se, wk->mrr_se, kTol);
+
   // Pooled over one data set = that data set.
   EXPECT_EQ(r.pooled.n, 3u);
   EXPECT_NEAR(Find(r.pooled, "popularity")->mrr, pop->mrr, kTol);
+  EXPECT_NEAR(Find(r.pooled, "popularity")->mrr_se, pop->mrr_se, kTol);
+  ASSERT_EQ(r.pooled.paired.size(), 3u);
+  EXPECT_NEAR(r.pooled.paired[0].mrr_diff, d.paired[0].mrr_diff, kTol);
 }
 
 TEST_F(EvalTest, NoTestPeriodDocumentIsIndexed) {
@@ -353,7 +376,7 @@ TEST_F(EvalTest, JsonShape) {
   ASSERT_TRUE(j["datasets"].is_array());
   ASSERT_EQ(j["datasets"].size(), 1u);
   const nlohmann::json& d = j["datasets"][0];
-  EXPECT_EQ(d.size(), 4u);
+  EXPECT_EQ(d.size(), 5u);
   EXPECT_EQ(d["path"], kSite);
   ASSERT_TRUE(d["ranker"].is_object());
   EXPECT_EQ(d["ranker"]["history_queries"], 2);
@@ -362,13 +385,24 @@ TEST_F(EvalTest, JsonShape) {
   ASSERT_TRUE(d["methods"].is_array());
   EXPECT_EQ(d["methods"].size(), engine::AllMethods().size() + 1);  // + whoknows-blend
   for (const nlohmann::json& m : d["methods"]) {
-    EXPECT_EQ(m.size(), 7u);
+    EXPECT_EQ(m.size(), 8u);
     EXPECT_TRUE(m["method"].is_string());
-    for (const char* k : {"mrr", "p_at_1", "ndcg_at_3", "ndcg_at_10", "hits_at_10", "candidate_recall"}) {
+    for (const char* k : {"mrr", "p_at_1", "ndcg_at_3", "ndcg_at_10", "hits_at_10", "candidate_recall", "mrr_se"}) {
       EXPECT_TRUE(m[k].is_number()) << k;
     }
   }
-  EXPECT_EQ(j["pooled"].size(), 2u);
+  // whoknows minus popularity, recent-popularity and bm25-voting, paired per case.
+  ASSERT_TRUE(d["paired"].is_array());
+  ASSERT_EQ(d["paired"].size(), 3u);
+  for (const nlohmann::json& p : d["paired"]) {
+    EXPECT_EQ(p["method"], "whoknows");
+    EXPECT_TRUE(p["baseline"].is_string());
+    EXPECT_TRUE(p["mrr_diff"].is_number());
+    EXPECT_GE(p["se"].get<double>(), 0.0);
+  }
+  EXPECT_EQ(d["paired"][1]["baseline"], "recent-popularity");
+  EXPECT_EQ(j["pooled"].size(), 3u);
+  EXPECT_EQ(j["pooled"]["paired"].size(), 3u);
   EXPECT_EQ(j["pooled"]["n"], 3);
   EXPECT_EQ(j["pooled"]["methods"].size(), engine::AllMethods().size() + 1);
   EXPECT_EQ(j["datasets"][0]["methods"][1]["method"], "popularity");

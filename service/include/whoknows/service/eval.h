@@ -130,6 +130,15 @@ struct MethodResult {
   // Share of test cases whose truth is among the method's candidates at any
   // depth (engine::CandidatePeople); routing/replies only (0 for connect).
   double candidate_recall = 0;
+  // Standard error of the MRR (of the mean over cases of the reciprocal rank).
+  double mrr_se = 0;
+};
+
+// whoknows against one baseline over the same cases (routing/replies): the mean
+// of the per-case differences of reciprocal rank and its standard error.
+struct PairedDiff {
+  std::string baseline;
+  double mrr_diff = 0, se = 0;
 };
 
 struct DatasetResult {
@@ -148,6 +157,8 @@ struct DatasetResult {
   int64_t history_latest = 0;
   size_t train_rows = 0;
   double feature_seconds = 0, train_seconds = 0;
+  // whoknows minus popularity, recent-popularity and bm25-voting, paired per case.
+  std::vector<PairedDiff> paired;
 };
 
 struct EvalReport {
