@@ -128,6 +128,7 @@ TEST(IngestDeltaTest, VisibleAtOnceThroughTheDeltaAndMergedLikeAFreshBuild) {
   options.writable = true;
   options.connect_cache = false;
   options.merge_in_background = false;  // the delta stays until MergeDelta
+  options.delta_min_documents = 0;      // a delta however small the index
   ASSERT_OK_AND_ASSIGN(std::unique_ptr<Backend> live, Backend::Open(dir.Sub("db"), options));
   std::vector<indexer::Record> first;
   for (int i = 0; i < 25; ++i) first.push_back(Msg(i));
@@ -225,6 +226,7 @@ TEST(IngestDeltaTest, BackgroundMergeReachesTheFreshAnswers) {
   BackendOptions options;
   options.writable = true;
   options.connect_cache = false;  // merge_in_background: the default
+  options.delta_min_documents = 0;
   ASSERT_OK_AND_ASSIGN(std::unique_ptr<Backend> live, Backend::Open(dir.Sub("db"), options));
   for (int i = 0; i < 30; i += 3) {
     const std::string word = absl::StrFormat("nonce%c", 'a' + i / 3), who = absl::StrFormat("bg%d@example.org", i);

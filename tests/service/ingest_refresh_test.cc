@@ -69,6 +69,7 @@ TEST(IngestRefreshTest, ManySmallIngestsAnswerAsAFreshSnapshot) {
   options.writable = true;
   options.connect_cache = false;
   options.merge_in_background = false;  // merged after each ingest below (MergeDelta)
+  options.delta_min_documents = 0;      // through the delta, however small the index
   ASSERT_OK_AND_ASSIGN(std::unique_ptr<Backend> live, Backend::Open(dir.Sub("db"), options));
   auto ingest = [&](std::vector<indexer::Record> records) {
     absl::Status s = live->Ingest(std::move(records), {}).status();
