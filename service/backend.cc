@@ -832,7 +832,10 @@ class LocalBackend final : public Backend {
     if (trim_thread_.joinable()) trim_thread_.join();
     std::shared_ptr<const State> old = Current();
     // A writable single index: the new documents become the delta (no copy of the base).
-    if (!full && old != nullptr && writer_ != nullptr && options_.shards.size() <= 1) return DeltaRefreshLocked(old);
+    if (!full && old != nullptr && writer_ != nullptr && options_.shards.size() <= 1 &&
+        old->snapshot->num_docs() >= options_.delta_min_documents) {
+      return DeltaRefreshLocked(old);
+    }
     WK_ASSIGN_OR_RETURN(std::unique_ptr<indexer::IndexReader> reader, OpenReader());
     std::vector<std::shared_ptr<const std::vector<indexer::StoredDoc>>> parts;
     uint32_t first = 1;

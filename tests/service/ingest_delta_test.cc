@@ -13,6 +13,7 @@
 #include "../indexer/test_util.h"
 #include "absl/strings/str_format.h"
 #include "gtest/gtest.h"
+#include "ingest_fixture.h"
 #include "whoknows/base/testing.h"
 #include "whoknows/service/backend.h"
 
@@ -21,27 +22,9 @@ namespace {
 
 using whoknows::testing::TempDir;
 
-const char* const kWords[] = {"compiler cache build", "yeast brewing temperature", "linker symbols build",
-                              "espresso grind temperature", "cache eviction policy"};
 const char* const kQueries[] = {"build cache", "temperature", "linker", "espresso grind", "eviction"};
 
-indexer::Record Msg(int i) {
-  indexer::Record r;
-  r.source = "jsonl:dt";
-  const int thread = i % 5 == 0 ? i : i - i % 5;
-  r.id = absl::StrFormat("jsonl:dt:m%d", i);
-  r.thread_id = absl::StrFormat("jsonl:dt:m%d", thread);
-  if (thread != i) r.reply_to = absl::StrFormat("jsonl:dt:m%d", i - 1);
-  r.kind = thread == i ? indexer::RecordKind::kQuestion : indexer::RecordKind::kAnswer;
-  r.author_key = absl::StrFormat("mail:p%d@example.org", (i * 7) % 11);
-  r.author_name = absl::StrFormat("Person %d", (i * 7) % 11);
-  if (i % 3 == 0) r.mentions = {absl::StrFormat("mail:p%d@example.org", (i + 4) % 11)};
-  r.text = kWords[(i / 5) % 5];
-  r.topics = {i % 2 == 0 ? "build" : "coffee"};
-  r.visibility = i % 4 == 3 ? "internal" : "public";
-  r.timestamp = 1600000000 + 3600 * i;
-  return r;
-}
+indexer::Record Msg(int i) { return ingest_fixture::IngestMsg("jsonl:dt", i); }
 
 indexer::Record Post(const std::string& id, const std::string& author, const std::string& text,
                      const std::string& visibility) {
@@ -128,6 +111,7 @@ TEST(IngestDeltaTest, VisibleAtOnceThroughTheDeltaAndMergedLikeAFreshBuild) {
   options.writable = true;
   options.connect_cache = false;
   options.merge_in_background = false;  // the delta stays until MergeDelta
+  options.delta_min_documents = 0;      // a delta however small the index
   ASSERT_OK_AND_ASSIGN(std::unique_ptr<Backend> live, Backend::Open(dir.Sub("db"), options));
   std::vector<indexer::Record> first;
   for (int i = 0; i < 25; ++i) first.push_back(Msg(i));
@@ -225,6 +209,7 @@ TEST(IngestDeltaTest, BackgroundMergeReachesTheFreshAnswers) {
   BackendOptions options;
   options.writable = true;
   options.connect_cache = false;  // merge_in_background: the default
+  options.delta_min_documents = 0;
   ASSERT_OK_AND_ASSIGN(std::unique_ptr<Backend> live, Backend::Open(dir.Sub("db"), options));
   for (int i = 0; i < 30; i += 3) {
     const std::string word = absl::StrFormat("nonce%c", 'a' + i / 3), who = absl::StrFormat("bg%d@example.org", i);

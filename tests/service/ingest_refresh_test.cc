@@ -12,6 +12,7 @@
 #include "../indexer/test_util.h"
 #include "absl/strings/str_format.h"
 #include "gtest/gtest.h"
+#include "ingest_fixture.h"
 #include "whoknows/base/testing.h"
 #include "whoknows/service/backend.h"
 
@@ -20,26 +21,7 @@ namespace {
 
 using whoknows::testing::TempDir;
 
-const char* const kWords[] = {"compiler cache build", "yeast brewing temperature", "linker symbols build",
-                              "espresso grind temperature", "cache eviction policy"};
-
-indexer::Record Msg(int i) {
-  indexer::Record r;
-  r.source = "jsonl:ir";
-  const int thread = i % 5 == 0 ? i : i - i % 5;  // threads of 5: a question and 4 answers
-  r.id = absl::StrFormat("jsonl:ir:m%d", i);
-  r.thread_id = absl::StrFormat("jsonl:ir:m%d", thread);
-  if (thread != i) r.reply_to = absl::StrFormat("jsonl:ir:m%d", i - 1);
-  r.kind = thread == i ? indexer::RecordKind::kQuestion : indexer::RecordKind::kAnswer;
-  r.author_key = absl::StrFormat("mail:p%d@example.org", (i * 7) % 11);
-  r.author_name = absl::StrFormat("Person %d", (i * 7) % 11);
-  if (i % 3 == 0) r.mentions = {absl::StrFormat("mail:p%d@example.org", (i + 4) % 11)};
-  r.text = kWords[(i / 5) % 5];
-  r.topics = {i % 2 == 0 ? "build" : "coffee"};
-  r.visibility = i % 4 == 3 ? "internal" : "public";
-  r.timestamp = 1600000000 + 3600 * i;
-  return r;
-}
+indexer::Record Msg(int i) { return ingest_fixture::IngestMsg("jsonl:ir", i); }
 
 std::vector<std::string> Experts(Backend* b, const std::string& text, const Caller& caller) {
   ExpertsQuery q;
@@ -69,6 +51,7 @@ TEST(IngestRefreshTest, ManySmallIngestsAnswerAsAFreshSnapshot) {
   options.writable = true;
   options.connect_cache = false;
   options.merge_in_background = false;  // merged after each ingest below (MergeDelta)
+  options.delta_min_documents = 0;      // through the delta, however small the index
   ASSERT_OK_AND_ASSIGN(std::unique_ptr<Backend> live, Backend::Open(dir.Sub("db"), options));
   auto ingest = [&](std::vector<indexer::Record> records) {
     absl::Status s = live->Ingest(std::move(records), {}).status();
