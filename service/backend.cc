@@ -98,9 +98,10 @@ constexpr size_t kMaxCachedConnectAnswers = 4096;  // ~5 KB each at k=10: ~20 MB
 constexpr size_t kMaxCachedExpertsBytes = size_t{64} << 20;  // ~15-20 KB per answer at k=10
 
 // Every input of a FindExperts answer besides the snapshot: the request, the
-// caller's group mask and who is away now (length-prefixed, so no two
-// requests share a key).
-std::string ExpertsCacheKey(const ExpertsQuery& q, engine::GroupBits mask, const std::vector<std::string>& away) {
+// caller's groups (as the search filter sees them and as the snapshot's mask)
+// and who is away now (length-prefixed, so no two requests share a key).
+std::string ExpertsCacheKey(const ExpertsQuery& q, const std::vector<std::string>& groups, engine::GroupBits mask,
+                            const std::vector<std::string>& away) {
   std::string key;
   auto add = [&](absl::string_view v) { absl::StrAppend(&key, v.size(), ":", v, ";"); };
   auto add_all = [&](const std::vector<std::string>& vs) {
@@ -113,6 +114,7 @@ std::string ExpertsCacheKey(const ExpertsQuery& q, engine::GroupBits mask, const
   add_all(q.topics);
   add_all(q.exclude);
   add(q.asker);
+  add_all(groups);
   add_all(away);
   return key;
 }
@@ -227,8 +229,9 @@ class LocalBackend final : public Backend {
     const int64_t now = absl::ToUnixSeconds(absl::Now());
     std::vector<std::string> away = routing_.model().Away(now);
     // Balanced answers depend on the routing load, which every answer changes: never reused.
-    const std::string key =
-        options_.experts_cache && !balance ? ExpertsCacheKey(q, Mask(*state->snapshot, caller), away) : std::string();
+    const std::string key = options_.experts_cache && !balance
+                                ? ExpertsCacheKey(q, caller.groups, Mask(*state->snapshot, caller), away)
+                                : std::string();
     if (!key.empty()) {
       std::lock_guard<std::mutex> lock(state->experts_mu);
       auto it = state->experts_cache.find(key);
