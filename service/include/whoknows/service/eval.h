@@ -59,6 +59,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -148,6 +149,9 @@ struct DatasetResult {
   int64_t history_latest = 0;
   size_t train_rows = 0;
   double feature_seconds = 0, train_seconds = 0;
+  // The learned ranker's weights per feature (a linear model; empty for
+  // trees or the blend): what the model relies on, graph features included.
+  std::vector<std::pair<std::string, double>> ranker_weights;
 };
 
 struct EvalReport {
