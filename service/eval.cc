@@ -953,6 +953,12 @@ absl::StatusOr<EvalReport> RunEval(EvalTask task, const std::vector<std::string>
     d.test_records = prep->test_;
     d.candidates = prep->candidates_;
     d.ranker = prep->model_note_;
+    if (prep->model_ != nullptr && task != EvalTask::kConnect) {
+      const std::span<const double> w = prep->model_->linear_weights();
+      for (size_t i = 0; i < w.size() && i < engine::kNumRankFeatures; ++i) {
+        d.ranker_weights.emplace_back(engine::FeatureNames()[i], w[i]);
+      }
+    }
     d.history_queries = prep->history_.size();
     for (const ranker::HistoryQuery& h : prep->history_) d.history_latest = std::max(d.history_latest, h.now);
     d.train_rows = prep->train_rows_;
@@ -996,6 +1002,11 @@ nlohmann::json EvalReportToJson(const EvalReport& r) {
                      {"train_rows", d.train_rows},
                      {"feature_seconds", Round4(d.feature_seconds)},
                      {"train_seconds", Round4(d.train_seconds)}};
+      if (!d.ranker_weights.empty()) {
+        nlohmann::json w = nlohmann::json::object();
+        for (const auto& [name, v] : d.ranker_weights) w[name] = Round4(v);
+        j["ranker"]["weights"] = std::move(w);
+      }
     }
     datasets.push_back(std::move(j));
   }
@@ -1036,6 +1047,11 @@ std::string FormatEvalReport(const EvalReport& r) {
         absl::StrAppendFormat(&out, "; features %.2fs, training %.2fs", d.feature_seconds, d.train_seconds);
       }
       out += "\n";
+      if (!d.ranker_weights.empty()) {
+        out += "  whoknows ranker weights:";
+        for (const auto& [name, v] : d.ranker_weights) absl::StrAppendFormat(&out, " %s %.3g", name, v);
+        out += "\n";
+      }
     }
     AppendTable(d, true, &out);
     AppendPaired(d, &out);

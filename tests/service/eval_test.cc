@@ -359,11 +359,32 @@ TEST_F(EvalTest, NoTestPeriodRecordReachesTraining) {
   EXPECT_NE(r.datasets[0].ranker.find("learned (xgboost"), std::string::npos) << r.datasets[0].ranker;
   EXPECT_GT(r.datasets[0].history_queries, 0u);
   EXPECT_LT(r.datasets[0].history_latest, r.datasets[0].split_time);
+  // The learned (linear) ranker's weights are reported, one per feature in FeatureNames()
+  // order, graph features included: in the text and in the JSON.
+  {
+    const auto& w = r.datasets[0].ranker_weights;
+    ASSERT_EQ(w.size(), engine::kNumRankFeatures);
+    bool any = false;
+    for (size_t i = 0; i < w.size(); ++i) {
+      EXPECT_EQ(w[i].first, engine::FeatureNames()[i]);
+      EXPECT_TRUE(std::isfinite(w[i].second)) << w[i].first;
+      any |= w[i].second != 0;
+    }
+    EXPECT_TRUE(any);
+    const std::string text = FormatEvalReport(r);
+    EXPECT_NE(text.find("whoknows ranker weights: vote "), std::string::npos) << text;
+    const nlohmann::json j = EvalReportToJson(r);
+    ASSERT_TRUE(j["datasets"][0]["ranker"]["weights"].is_object());
+    EXPECT_EQ(j["datasets"][0]["ranker"]["weights"].size(), engine::kNumRankFeatures);
+    EXPECT_TRUE(j["datasets"][0]["ranker"]["weights"]["ppr"].is_number());
+  }
   options_.max_history = 0;
   options_.split_fraction = 0.67;
   ASSERT_OK_AND_ASSIGN(r, RunEval(EvalTask::kRouting, {kSite}, options_));
   EXPECT_EQ(r.datasets[0].history_queries, 0u);
   EXPECT_NE(r.datasets[0].ranker.find("blend"), std::string::npos);
+  EXPECT_TRUE(r.datasets[0].ranker_weights.empty());  // the blend: no weights reported
+  EXPECT_FALSE(EvalReportToJson(r)["datasets"][0]["ranker"].contains("weights"));
 }
 
 TEST_F(EvalTest, JsonShape) {

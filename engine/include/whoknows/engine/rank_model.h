@@ -99,6 +99,9 @@ class RankModel {
   // components), w = blend_weight(). With w = 0, the raw score.
   absl::StatusOr<std::vector<float>> Score(std::span<const CandidateFeatures> rows) const;
   double blend_weight() const { return blend_weight_; }
+  // A linear model's weights, one per feature (FeatureNames() order), then the
+  // bias; empty for a tree model. For reports (eval prints them).
+  std::span<const double> linear_weights() const { return linear_; }
   // When Train chose the blend weight: the held-out history queries it was
   // chosen on and their MRR with the model alone and with the chosen weight.
   size_t holdout_groups() const { return holdout_groups_; }

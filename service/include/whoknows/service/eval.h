@@ -59,6 +59,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -159,6 +160,9 @@ struct DatasetResult {
   double feature_seconds = 0, train_seconds = 0;
   // whoknows minus popularity, recent-popularity and bm25-voting, paired per case.
   std::vector<PairedDiff> paired;
+  // The learned ranker's weights per feature (a linear model; empty for
+  // trees or the blend): what the model relies on, graph features included.
+  std::vector<std::pair<std::string, double>> ranker_weights;
 };
 
 struct EvalReport {
