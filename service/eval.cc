@@ -131,6 +131,7 @@ struct Case {
   std::vector<std::string> exclude;  // person ids
   std::string asker;                 // routing / replies: the asker / thread starter ("" unknown)
   std::vector<std::string> truth;    // person ids
+  std::vector<int64_t> truth_time;   // routing / replies: when each truth person answered (first reply)
   std::string person;                // connect
   std::vector<std::string> topics;   // routing: the question's own tags
   std::vector<indexer::SearchHit> hits;
@@ -347,6 +348,7 @@ void Prepared::MakeRoutingCases(std::span<const Record> records, size_t begin, s
     c.asker = asker;
     c.topics = q.topics;
     c.truth.push_back(answerer);
+    c.truth_time.push_back(ans.timestamp);
     out->push_back(std::move(c));
   }
 }
@@ -364,12 +366,20 @@ void Prepared::MakeRepliesCases(std::span<const Record> records, size_t begin, s
     const Record& root = records[i];
     const std::string starter = Resolve(root.author_key, root.author_name);
     std::vector<std::string> truth;
+    std::vector<int64_t> truth_time;
     for (uint32_t j : m->second) {
       const Record& r = records[j];
       if (r.author_key.empty() || r.author_key == root.author_key) continue;
       std::string pid = Resolve(r.author_key, r.author_name);
       if (pid == starter || !Active(pid)) continue;
-      if (std::find(truth.begin(), truth.end(), pid) == truth.end()) truth.push_back(std::move(pid));
+      auto at = std::find(truth.begin(), truth.end(), pid);
+      if (at == truth.end()) {
+        truth.push_back(std::move(pid));
+        truth_time.push_back(r.timestamp);
+      } else {
+        int64_t& t = truth_time[static_cast<size_t>(at - truth.begin())];
+        t = std::min(t, r.timestamp);
+      }
     }
     if (truth.empty()) continue;
     Case c;
@@ -379,6 +389,7 @@ void Prepared::MakeRepliesCases(std::span<const Record> records, size_t begin, s
     if (!starter.empty()) c.exclude.push_back(starter);
     c.asker = starter;
     c.truth = std::move(truth);
+    c.truth_time = std::move(truth_time);
     out->push_back(std::move(c));
   }
 }
@@ -1121,7 +1132,7 @@ absl::Status ForEachReplaySet(EvalTask task, const std::vector<std::string>& pat
     set.candidates = prep->candidates_;
     set.model = prep->model_;
     set.ranker = prep->model_note_;
-    for (const Case& c : prep->cases_) set.cases.push_back({c.key, c.now, &c.hits, &c.exclude, &c.truth, &c.asker});
+    for (const Case& c : prep->cases_) set.cases.push_back({c.key, c.now, &c.hits, &c.exclude, &c.truth, &c.asker, &c.truth_time});
     WK_RETURN_IF_ERROR(fn(set));
   }
   return absl::OkStatus();

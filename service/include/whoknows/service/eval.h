@@ -221,6 +221,7 @@ struct ReplayCase {
   const std::vector<std::string>* exclude = nullptr;  // person ids
   const std::vector<std::string>* truth = nullptr;    // person ids
   const std::string* asker = nullptr;                 // person id ("" unknown)
+  const std::vector<int64_t>* truth_time = nullptr;   // when each truth person answered (first reply)
 };
 struct ReplaySet {
   std::string path;

@@ -16,8 +16,13 @@
 // Methods (same run, same split): whoknows (unbalanced), whoknows-balanced
 // (routing::BalanceExperts, as FindExperts with balance), popularity, and
 // round-robin (whoknows top-10, routed to 3 of them by a rotating pointer;
-// its ranking lists the routed people first, then the rest in order).
-// Outcomes are not simulated: the load comes from routings alone.
+// its ranking lists the routed people first, then the rest in order), and
+// whoknows-outcomes (unbalanced: no load price, but the same feedback from
+// outcomes as whoknows-balanced, so the gain of feedback alone is visible).
+// whoknows, popularity and round-robin see no outcomes; with
+// BalanceEvalOptions::outcomes the two others see the outcomes of their own
+// earlier routings (the truth answerers' answer times; a routed person who
+// did not answer is a no response after no_response_days).
 
 #include <string>
 #include <vector>
@@ -34,6 +39,13 @@ struct BalanceEvalOptions {
   size_t route_k = 3;  // also balance.route_k: the places balance fills (routing::BalanceOptions::route_k)
   size_t round_robin_n = 10;
   bool validation = false;  // replay the validation split of the training period instead of the test period
+  // Outcomes in the replay: each routed person's outcome becomes known to the
+  // method's load model as RecordOutcome would report it (answered at the
+  // time they answered; no response once no_response_days passed without
+  // an answer), and only for questions routed strictly earlier. Seen by
+  // whoknows-balanced and whoknows-outcomes only.
+  bool outcomes = true;
+  double no_response_days = 2;
 };
 
 struct LoadMethodResult {
