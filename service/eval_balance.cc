@@ -166,9 +166,10 @@ absl::Status Replay(const ReplaySet& set, const Ranked& rk, const EvalOptions& o
         // The outcome, as RecordOutcome would report it: answered when the
         // person answered (at that time), else no response after the delay.
         int64_t answered_at = -1;
-        for (size_t x = 0; x < c.truth->size(); ++x) {
-          if ((*c.truth)[x] == ranked[j]) {
-            answered_at = c.truth_time != nullptr && x < c.truth_time->size() ? (*c.truth_time)[x] : c.now;
+        const std::vector<std::string>& responders = c.responders != nullptr ? *c.responders : *c.truth;
+        for (size_t x = 0; x < responders.size(); ++x) {
+          if (responders[x] == ranked[j]) {
+            answered_at = c.responder_time != nullptr && x < c.responder_time->size() ? (*c.responder_time)[x] : c.now;
           }
         }
         const int64_t silent_at = c.now + no_response_after;
@@ -239,6 +240,8 @@ absl::StatusOr<BalanceEvalReport> RunBalanceEval(EvalTask task, const std::vecto
   report.task = task;
   report.validation = bo.validation;
   report.balance = bo.balance;
+  report.outcomes = bo.outcomes;
+  report.no_response_days = bo.no_response_days;
   std::vector<std::vector<uint32_t>> pooled_counts(kNumMethods);
   std::vector<Tally> pooled(kNumMethods);
   WK_RETURN_IF_ERROR(ForEachReplaySet(task, paths, o, bo.validation, [&](const ReplaySet& set) -> absl::Status {
@@ -275,6 +278,8 @@ nlohmann::json BalanceEvalReportToJson(const BalanceEvalReport& r) {
   pooled.erase("path");
   return {{"task", std::string(EvalTaskName(r.task))},
           {"replay", r.validation ? "validation" : "test"},
+          {"outcomes", r.outcomes},
+          {"no_response_days", r.no_response_days},
           {"balance", OptionsJson(r.balance)},
           {"datasets", datasets},
           {"pooled", pooled}};
@@ -295,6 +300,18 @@ std::string FormatBalanceEvalReport(const BalanceEvalReport& r) {
                                                                    "(beta %g)",
                                                                    r.balance.gain_depth, r.balance.gain_beta)
                                                  : std::string("spread charge"));
+  if (r.outcomes) {
+    absl::StrAppendFormat(&out,
+                          "outcomes fed back as RecordOutcome would see them (answered when answered, no response "
+                          "after %g days; only questions routed earlier): whoknows-balanced and whoknows-outcomes "
+                          "(unbalanced) use them with outcome weight %g over %g days; whoknows, popularity and "
+                          "round-robin do not
+",
+                          r.no_response_days, r.balance.outcome_weight, r.balance.outcome_days);
+  } else {
+    out += "no outcomes fed back (--balance-no-outcomes): the load comes from routings alone
+";
+  }
   for (const BalanceDataset& d : r.datasets) {
     absl::StrAppendFormat(&out, "\n%s (%d questions; whoknows ranker: %s)\n", d.path, d.n, d.ranker);
     AppendTable(d, &out);
@@ -411,7 +428,8 @@ std::string FormatBalanceTuneResult(const BalanceTuneResult& r) {
   std::string out = absl::StrFormat(
       "balance grid on the validation split (pooled), %d points; the Pareto frontier of (max_share, MRR) "
       "(--json: every point)\n"
-      "  mode    keep_top activity recent exponent share_cap weight | MRR plain/balanced (ratio) | max_share "
+      "  mode    keep_top activity recent exponent share_cap weight outcome_weight/days | MRR plain/balanced (ratio) | "
+      "max_share "
       "plain/balanced (ratio) | distinct plain/balanced\n"
       "  (mode spread: load charged in score spreads; gain(depth,beta): marginal-gain assignment, price in RR)\n",
       r.grid.size());
@@ -419,9 +437,9 @@ std::string FormatBalanceTuneResult(const BalanceTuneResult& r) {
     const LoadMethodResult& p = d.methods[0];
     const LoadMethodResult& q = d.methods[1];
     const std::string mode = b.gain_depth > 0 ? absl::StrFormat("gain(%d,%g)", b.gain_depth, b.gain_beta) : "spread";
-    absl::StrAppendFormat(&out, "%s %-9s %5g %4g %4d %g %5g %5g | %.3f %.3f (%.2f) | %.3f %.3f (%.2f) | %d %d\n", mark,
-                          mode, b.keep_top_margin, b.activity_weight, b.recent_questions, b.exponent, b.share_cap,
-                          b.weight, p.mrr, q.mrr,
+    absl::StrAppendFormat(&out, "%s %-9s %5g %4g %4d %g %5g %5g %g/%g | %.3f %.3f (%.2f) | %.3f %.3f (%.2f) | %d %d\n",
+                          mark, mode, b.keep_top_margin, b.activity_weight, b.recent_questions, b.exponent,
+                          b.share_cap, b.weight, b.outcome_weight, b.outcome_days, p.mrr, q.mrr,
                           p.mrr > 0 ? q.mrr / p.mrr : 0.0, p.load.max_share, q.load.max_share,
                           p.load.max_share > 0 ? q.load.max_share / p.load.max_share : 0.0, p.load.distinct_people,
                           q.load.distinct_people);

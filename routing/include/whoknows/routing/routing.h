@@ -163,16 +163,17 @@ class LoadModel {
 // and decline_weight = 0 give back the input order.
 struct BalanceOptions {
   // Defaults: the setting chosen on the validation splits of the four Stack
-  // Exchange sites (routing) and r-devel (replies) together: the marginal-gain
-  // assignment below (README "Balanced routing", bench/RESULTS.md).
-  double weight = 0.2;
-  double exponent = 2.0;
+  // Exchange sites (routing) and r-devel (replies) together, with outcomes fed
+  // back in the replay: the marginal-gain assignment below with feedback from
+  // outcomes (README "Balanced routing", bench/RESULTS.md).
+  double weight = 0.4;
+  double exponent = 4.0;
   double default_capacity = 3.0;  // routed questions per week when the person set none
   double decline_weight = 0.5;
   double window_days = 7;
   size_t pool = 20;
   size_t recent_questions = 20;
-  double share_cap = 0.2;  // a person holding this share of recent questions counts as full
+  double share_cap = 0.4;  // a person holding this share of recent questions counts as full
   double activity_weight = 0;
   double keep_top_margin = -1;
   size_t route_k = 3;
@@ -205,7 +206,7 @@ struct BalanceOptions {
   // recent outcomes keeps m = 1. outcome_weight 0 turns it off. This counters
   // drift: who answers changes after the ranker was trained, and balancing
   // routes some questions to the next people, whose answers then count.
-  double outcome_weight = 0;
+  double outcome_weight = 1.0;
   double outcome_prior = 2.0;
   double outcome_days = 90;
 };

@@ -66,6 +66,8 @@ struct BalanceEvalReport {
   EvalTask task = EvalTask::kRouting;
   bool validation = false;
   routing::BalanceOptions balance;
+  bool outcomes = true;  // BalanceEvalOptions::outcomes
+  double no_response_days = 2;
   std::vector<BalanceDataset> datasets;
   BalanceDataset pooled;
 };
@@ -80,7 +82,8 @@ std::string FormatBalanceEvalReport(const BalanceEvalReport& report);
 // Grid search on the validation split (never test) over both modes: the
 // spread charge (keep_top_margin x activity_weight x exponent x share_cap x
 // weight) and the marginal-gain assignment (gain_beta x recent_questions x
-// exponent x share_cap x weight, gain_depth 6): the setting with the lowest pooled
+// exponent x share_cap x weight x feedback from outcomes (outcome_weight 0,
+// or 0.5/1/2 over 90 or 365 days), gain_depth 6): the setting with the lowest pooled
 // max_share among those keeping MRR >= min_mrr_ratio x unbalanced and
 // distinct people >= 1.5x; ties to higher MRR. Returns the report of every
 // grid point (the text marks the Pareto frontier of max_share and MRR).
