@@ -305,12 +305,10 @@ std::string FormatBalanceEvalReport(const BalanceEvalReport& r) {
                           "outcomes fed back as RecordOutcome would see them (answered when answered, no response "
                           "after %g days; only questions routed earlier): whoknows-balanced and whoknows-outcomes "
                           "(unbalanced) use them with outcome weight %g over %g days; whoknows, popularity and "
-                          "round-robin do not
-",
+                          "round-robin do not\n",
                           r.no_response_days, r.balance.outcome_weight, r.balance.outcome_days);
   } else {
-    out += "no outcomes fed back (--balance-no-outcomes): the load comes from routings alone
-";
+    out += "no outcomes fed back (--balance-no-outcomes): the load comes from routings alone\n";
   }
   for (const BalanceDataset& d : r.datasets) {
     absl::StrAppendFormat(&out, "\n%s (%d questions; whoknows ranker: %s)\n", d.path, d.n, d.ranker);

@@ -71,9 +71,20 @@ TEST_F(EvalBalanceTest, ReplayRanksAsEvalAndBalanceSpreadsTheRouting) {
   EXPECT_LT(sb->load.max_share, w->load.max_share);
   EXPECT_GT(sb->load.distinct_people, w->load.distinct_people);
 
-  // Outcomes fed back: whoknows-outcomes (unbalanced, the same feedback) is reported beside them.
+  // Outcomes fed back: whoknows-outcomes (unbalanced, the same feedback) is reported beside them; people
+  // who let routed questions go unanswered move down, so it routes to more people than whoknows.
   ASSERT_TRUE(bo.outcomes);
-  ASSERT_TRUE(Method(d, "whoknows-outcomes"));
+  const LoadMethodResult* o = Method(d, "whoknows-outcomes");
+  ASSERT_TRUE(o);
+  EXPECT_GT(o->load.distinct_people, w->load.distinct_people);
+  // Without outcomes in the replay, it is whoknows (nothing else moves anyone).
+  BalanceEvalOptions no_outcomes = bo;
+  no_outcomes.outcomes = false;
+  ASSERT_OK_AND_ASSIGN(BalanceEvalReport nr, RunBalanceEval(EvalTask::kRouting, {kSite}, options_, no_outcomes));
+  const LoadMethodResult* no = Method(nr.datasets[0], "whoknows-outcomes");
+  EXPECT_NEAR(no->mrr, w->mrr, 1e-12);
+  EXPECT_EQ(no->load.max_share, w->load.max_share);
+  EXPECT_EQ(no->load.distinct_people, w->load.distinct_people);
   // No charge and no feedback at all: the balanced routing is the unbalanced one.
   bo.balance.weight = 0;
   bo.balance.decline_weight = 0;
