@@ -94,7 +94,8 @@ int main(int argc, char** argv) {
     }
     written += r.people.size();
   }
-  std::printf("index %s: %zu queries, %zu routing entries logged (each with an outcome)\n", db.c_str(), queries.size(), written);
+  std::printf("index %s: %zu queries, %zu routing entries logged (each with an outcome)\n", db.c_str(),
+              queries.size(), written);
   std::vector<double> ratios;
   for (size_t round = 0; round < rounds; ++round) {
     std::vector<double> plain, balanced;

@@ -191,7 +191,8 @@ absl::StatusOr<std::vector<BalancedCandidate>> Balance(std::span<const Candidate
                                b.load.declined, b.penalty);
     }
     if (b.outcome_factor != 1.0) {
-      absl::StrAppendFormat(&b.note, "; answered %d of %d routed questions with an outcome in %g days (answer chance x%.2f)",
+      absl::StrAppendFormat(&b.note,
+                            "; answered %d of %d routed questions with an outcome in %g days (answer chance x%.2f)",
                             b.load.recent_answered, b.load.recent_answered + b.load.recent_unanswered, o.outcome_days,
                             b.outcome_factor);
     }

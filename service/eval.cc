@@ -1161,7 +1161,9 @@ absl::Status ForEachReplaySet(EvalTask task, const std::vector<std::string>& pat
     set.candidates = prep->candidates_;
     set.model = prep->model_;
     set.ranker = prep->model_note_;
-    for (const Case& c : prep->cases_) set.cases.push_back({c.key, c.now, &c.hits, &c.exclude, &c.truth, &c.asker, &c.responders, &c.responder_time});
+    for (const Case& c : prep->cases_) {
+      set.cases.push_back({c.key, c.now, &c.hits, &c.exclude, &c.truth, &c.asker, &c.responders, &c.responder_time});
+    }
     WK_RETURN_IF_ERROR(fn(set));
   }
   return absl::OkStatus();
