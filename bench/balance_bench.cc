@@ -83,9 +83,19 @@ int main(int argc, char** argv) {
       std::fprintf(stderr, "%s\n", id.status().ToString().c_str());
       return 1;
     }
+    // Outcomes too, so the feedback from them (BalanceOptions::outcome_weight) is exercised:
+    // the first person answered, the others did not.
+    for (size_t j = 0; j < r.people.size(); ++j) {
+      const auto outcome = j == 0 ? whoknows::routing::Outcome::kAnswered : whoknows::routing::Outcome::kNoResponse;
+      if (absl::Status s = b.RecordOutcome(*id, r.people[j], outcome, r.time + 3600, Caller{}); !s.ok()) {
+        std::fprintf(stderr, "%s\n", s.ToString().c_str());
+        return 1;
+      }
+    }
     written += r.people.size();
   }
-  std::printf("index %s: %zu queries, %zu routing entries logged\n", db.c_str(), queries.size(), written);
+  std::printf("index %s: %zu queries, %zu routing entries logged (each with an outcome)\n", db.c_str(),
+              queries.size(), written);
   std::vector<double> ratios;
   for (size_t round = 0; round < rounds; ++round) {
     std::vector<double> plain, balanced;

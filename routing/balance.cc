@@ -93,10 +93,10 @@ void GainAssign(std::span<const Candidate> candidates, const BalanceOptions& o, 
 
 }  // namespace
 
-absl::StatusOr<std::vector<BalancedCandidate>> Balance(std::span<const Candidate> candidates, const LoadModel& model,
+absl::StatusOr<std::vector<BalancedCandidate>> Balance(std::span<const Candidate> input, const LoadModel& model,
                                                        int64_t now, const BalanceOptions& o) {
   for (double v : {o.weight, o.exponent, o.default_capacity, o.decline_weight, o.window_days, o.share_cap,
-                   o.activity_weight, o.gain_beta}) {
+                   o.activity_weight, o.gain_beta, o.outcome_weight, o.outcome_prior, o.outcome_days}) {
     if (!std::isfinite(v) || v < 0) return absl::InvalidArgumentError("balance options must be finite and >= 0");
   }
   if (o.window_days <= 0 || o.default_capacity <= 0) {
@@ -105,21 +105,66 @@ absl::StatusOr<std::vector<BalancedCandidate>> Balance(std::span<const Candidate
   if (std::isnan(o.keep_top_margin)) return absl::InvalidArgumentError("balance keep_top_margin must be a number");
   const double window_weeks = o.window_days / 7.0;
   const int64_t window = static_cast<int64_t>(o.window_days * 86400);
-  std::vector<BalancedCandidate> out(candidates.size());
-  const size_t pool = std::min(candidates.size(), std::max<size_t>(o.pool, 1));
+  const int64_t outcome_window = static_cast<int64_t>(o.outcome_days * 86400);
+  const size_t pool = std::min(input.size(), std::max<size_t>(o.pool, 1));
   // The pool's score spread: the unit in which load is charged.
   double spread = 0, top_activity = 0;
   if (pool > 0) {
-    spread = candidates[0].score - candidates[pool - 1].score;
-    if (!(spread > 0)) spread = std::max(std::abs(candidates[0].score), 1.0);
-    for (size_t i = 0; i < pool; ++i) top_activity = std::max(top_activity, candidates[i].activity);
+    spread = input[0].score - input[pool - 1].score;
+    if (!(spread > 0)) spread = std::max(std::abs(input[0].score), 1.0);
+    for (size_t i = 0; i < pool; ++i) top_activity = std::max(top_activity, input[i].activity);
   }
+  std::vector<PersonLoad> loads(pool);
+  for (size_t i = 0; i < pool; ++i) {
+    loads[i] = model.Get(input[i].person, now, window, o.share_cap > 0 ? o.recent_questions : 0, outcome_window);
+  }
+  // Feedback from recent outcomes (BalanceOptions::outcome_weight): the pool
+  // is re-ordered by the outcome-adjusted score; `perm` maps back to the input.
+  std::vector<size_t> perm(input.size());
+  for (size_t i = 0; i < perm.size(); ++i) perm[i] = i;
+  std::vector<double> factor(pool, 1.0);
+  std::vector<Candidate> adjusted;
+  std::span<const Candidate> candidates = input;
+  if (o.outcome_weight > 0 && pool > 1) {
+    double answered = 0, outcomes = 0;
+    for (const PersonLoad& l : loads) {
+      answered += l.recent_answered;
+      outcomes += l.recent_answered + l.recent_unanswered;
+    }
+    if (outcomes > 0) {
+      const double rho = (answered + 1.0) / (outcomes + 2.0);
+      adjusted.assign(input.begin(), input.end());
+      for (size_t i = 0; i < pool; ++i) {
+        const double n = loads[i].recent_answered + loads[i].recent_unanswered;
+        if (n == 0) continue;
+        const double m = (loads[i].recent_answered + o.outcome_prior * rho) / (n + o.outcome_prior) / rho;
+        factor[i] = std::pow(m, o.outcome_weight);
+        adjusted[i].score += spread * o.outcome_weight * std::log(m) / std::max(o.gain_beta, 1e-9);
+      }
+      std::stable_sort(perm.begin(), perm.begin() + static_cast<std::ptrdiff_t>(pool),
+                       [&](size_t a, size_t b) { return adjusted[a].score > adjusted[b].score; });
+      std::vector<Candidate> sorted(input.begin(), input.end());
+      std::vector<PersonLoad> sorted_loads(pool);
+      std::vector<double> sorted_factor(pool);
+      for (size_t i = 0; i < pool; ++i) {
+        sorted[i] = std::move(adjusted[perm[i]]);
+        sorted_loads[i] = loads[perm[i]];
+        sorted_factor[i] = factor[perm[i]];
+      }
+      adjusted = std::move(sorted);
+      loads = std::move(sorted_loads);
+      factor = std::move(sorted_factor);
+      candidates = adjusted;
+    }
+  }
+  std::vector<BalancedCandidate> out(candidates.size());
   for (size_t i = 0; i < candidates.size(); ++i) {
     BalancedCandidate& b = out[i];
     b.index = i;
     b.score = candidates[i].score;
     if (i >= pool) continue;
-    b.load = model.Get(candidates[i].person, now, window, o.share_cap > 0 ? o.recent_questions : 0);
+    b.load = loads[i];
+    b.outcome_factor = factor[i];
     const bool own = b.load.capacity > 0;
     // Capacity relative to the person's own history (activity_weight 0: flat).
     const double lift =
@@ -145,9 +190,16 @@ absl::StatusOr<std::vector<BalancedCandidate>> Balance(std::span<const Candidate
                                b.load.routed, o.window_days, b.capacity, b.load.recent, b.load.recent_total,
                                b.load.declined, b.penalty);
     }
+    if (b.outcome_factor != 1.0) {
+      absl::StrAppendFormat(&b.note,
+                            "; answered %d of %d routed questions with an outcome in %g days (answer chance x%.2f)",
+                            b.load.recent_answered, b.load.recent_answered + b.load.recent_unanswered, o.outcome_days,
+                            b.outcome_factor);
+    }
   }
   if (o.gain_depth > 0 && o.route_k > 0 && pool > 1) {
     GainAssign(candidates, o, pool, spread, &out);
+    for (BalancedCandidate& b : out) b.index = perm[b.index];
     return out;
   }
   // A clear favourite keeps the first place (unless at a capacity they set).
@@ -174,6 +226,7 @@ absl::StatusOr<std::vector<BalancedCandidate>> Balance(std::span<const Candidate
     std::sort(out.begin() + static_cast<std::ptrdiff_t>(first), routed_end, by_index);
     std::sort(routed_end, out.begin() + static_cast<std::ptrdiff_t>(pool), by_index);
   }
+  for (BalancedCandidate& b : out) b.index = perm[b.index];
   return out;
 }
 

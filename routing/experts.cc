@@ -26,6 +26,7 @@ absl::Status BalanceExperts(std::vector<engine::Expert>* experts, const LoadMode
       e.components.emplace_back("load", static_cast<double>(b.load.routed));
       e.components.emplace_back("load_capacity", b.capacity);
       e.components.emplace_back("load_penalty", b.penalty);
+      if (b.outcome_factor != 1.0) e.components.emplace_back("outcome_factor", b.outcome_factor);
       e.reason += e.reason.empty() ? b.note : "; " + b.note;
     }
     out.push_back(std::move(e));

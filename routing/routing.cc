@@ -162,7 +162,8 @@ void LoadModel::Clear() {
   away_.clear();
 }
 
-PersonLoad LoadModel::Get(std::string_view person, int64_t now, int64_t window, size_t recent_questions) const {
+PersonLoad LoadModel::Get(std::string_view person, int64_t now, int64_t window, size_t recent_questions,
+                          int64_t outcome_window) const {
   PersonLoad l;
   std::lock_guard<std::mutex> lock(mu_);
   auto it = people_.find(absl::string_view(person.data(), person.size()));
@@ -196,6 +197,15 @@ PersonLoad LoadModel::Get(std::string_view person, int64_t now, int64_t window, 
       case Outcome::kAnswered:
       case Outcome::kHelpful: ++l.answered; break;
       case Outcome::kPending: break;
+    }
+    if (e->outcome == Outcome::kPending || e->outcome_time > now ||
+        (outcome_window > 0 && e->outcome_time <= now - outcome_window)) {
+      continue;
+    }
+    if (e->outcome == Outcome::kAnswered || e->outcome == Outcome::kHelpful) {
+      ++l.recent_answered;
+    } else {
+      ++l.recent_unanswered;
     }
   }
   return l;

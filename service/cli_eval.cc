@@ -260,6 +260,23 @@ void RegisterEvalCommand(CLI::App& app, int* exit_code) {
   cmd->add_option("--balance-gain-beta", a->balance_options.balance.gain_beta,
                   "Balance, marginal gain: score calibration (chance of answering ~ exp(beta x score / spread))")
       ->capture_default_str();
+  cmd->add_option("--balance-outcome-weight", a->balance_options.balance.outcome_weight,
+                  "Balance: feedback from recent outcomes (answer chance x m^this; 0 = off; README)")
+      ->capture_default_str();
+  cmd->add_option("--balance-outcome-prior", a->balance_options.balance.outcome_prior,
+                  "Balance: pseudo-outcomes shrinking a person's answer rate towards the pool's")
+      ->capture_default_str();
+  cmd->add_option("--balance-outcome-days", a->balance_options.balance.outcome_days,
+                  "Balance: outcomes of the last N days count")
+      ->capture_default_str();
+  cmd->add_option("--balance-decline-weight", a->balance_options.balance.decline_weight,
+                  "Balance: discount for declines (no response counts half)")
+      ->capture_default_str();
+  cmd->add_flag_callback("--balance-no-outcomes", [a]() { a->balance_options.outcomes = false; },
+                "Balance replay: no outcomes are fed back (the load comes from routings alone)");
+  cmd->add_option("--balance-no-response-days", a->balance_options.no_response_days,
+                  "Balance replay: a routed person who has not answered after N days is a no response")
+      ->capture_default_str();
   cmd->add_option("--balance-min-mrr", a->min_mrr_ratio,
                   "Balance --validate: keep MRR at least this fraction of unbalanced")
       ->capture_default_str();

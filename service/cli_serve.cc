@@ -184,6 +184,14 @@ void RegisterServeCommand(CLI::App& app, int* exit_code) {
   serve->add_option("--balance-gain-beta", a->balance_options.gain_beta,
                     "Marginal gain: score calibration (chance of answering ~ exp(beta x score / spread))")
       ->capture_default_str();
+  serve->add_option("--balance-outcome-weight", a->balance_options.outcome_weight,
+                    "Feedback from recent outcomes: answer chance x m^this (0 = off; README)")
+      ->capture_default_str();
+  serve->add_option("--balance-outcome-prior", a->balance_options.outcome_prior,
+                    "Pseudo-outcomes shrinking a person's answer rate towards the pool's")
+      ->capture_default_str();
+  serve->add_option("--balance-outcome-days", a->balance_options.outcome_days, "Outcomes of the last N days count")
+      ->capture_default_str();
   serve->add_option("--ingest-batch", a->server.ingest_batch, "Ingest messages per commit within a stream")
       ->capture_default_str();
   serve->add_option("--max-inflight", a->server.max_inflight,

@@ -131,6 +131,10 @@ struct Case {
   std::vector<std::string> exclude;  // person ids
   std::string asker;                 // routing / replies: the asker / thread starter ("" unknown)
   std::vector<std::string> truth;    // person ids
+  // routing / replies: everyone who answered (any answer, or replied), first time each; for outcomes in
+  // the balance replay (an answer that was not accepted is still an answer)
+  std::vector<std::string> responders;
+  std::vector<int64_t> responder_time;
   std::string person;                // connect
   std::vector<std::string> topics;   // routing: the question's own tags
   std::vector<indexer::SearchHit> hits;
@@ -364,6 +368,12 @@ std::string Prepared::Resolve(const std::string& key, const std::string& name) {
 
 void Prepared::MakeRoutingCases(std::span<const Record> records, size_t begin, size_t end,
                                 std::vector<Case>* out) {
+  absl::flat_hash_map<uint32_t, std::vector<uint32_t>> answers;  // question -> its answers in the range
+  for (size_t i = begin; i < end; ++i) {
+    if (records[i].kind == RecordKind::kAnswer && parent_[i] != kNoRecord) {
+      answers[parent_[i]].push_back(static_cast<uint32_t>(i));
+    }
+  }
   for (size_t i = begin; i < end; ++i) {
     const Record& q = records[i];
     if (q.kind != RecordKind::kQuestion || q.accepted_answer_id.empty()) continue;
@@ -383,6 +393,26 @@ void Prepared::MakeRoutingCases(std::span<const Record> records, size_t begin, s
     c.asker = asker;
     c.topics = q.topics;
     c.truth.push_back(answerer);
+    if (auto as = answers.find(static_cast<uint32_t>(i)); as != answers.end()) {
+      for (uint32_t j : as->second) {
+        const Record& r = records[j];
+        if (r.author_key.empty() || r.author_key == q.author_key) continue;
+        std::string pid = Resolve(r.author_key, r.author_name);
+        if (pid.empty() || pid == asker) continue;
+        auto at = std::find(c.responders.begin(), c.responders.end(), pid);
+        if (at == c.responders.end()) {
+          c.responders.push_back(std::move(pid));
+          c.responder_time.push_back(r.timestamp);
+        } else {
+          int64_t& t = c.responder_time[static_cast<size_t>(at - c.responders.begin())];
+          t = std::min(t, r.timestamp);
+        }
+      }
+    }
+    if (std::find(c.responders.begin(), c.responders.end(), answerer) == c.responders.end()) {
+      c.responders.push_back(answerer);
+      c.responder_time.push_back(ans.timestamp);
+    }
     out->push_back(std::move(c));
   }
 }
@@ -400,12 +430,20 @@ void Prepared::MakeRepliesCases(std::span<const Record> records, size_t begin, s
     const Record& root = records[i];
     const std::string starter = Resolve(root.author_key, root.author_name);
     std::vector<std::string> truth;
+    std::vector<int64_t> truth_time;
     for (uint32_t j : m->second) {
       const Record& r = records[j];
       if (r.author_key.empty() || r.author_key == root.author_key) continue;
       std::string pid = Resolve(r.author_key, r.author_name);
       if (pid == starter || !Active(pid)) continue;
-      if (std::find(truth.begin(), truth.end(), pid) == truth.end()) truth.push_back(std::move(pid));
+      auto at = std::find(truth.begin(), truth.end(), pid);
+      if (at == truth.end()) {
+        truth.push_back(std::move(pid));
+        truth_time.push_back(r.timestamp);
+      } else {
+        int64_t& t = truth_time[static_cast<size_t>(at - truth.begin())];
+        t = std::min(t, r.timestamp);
+      }
     }
     if (truth.empty()) continue;
     Case c;
@@ -414,6 +452,8 @@ void Prepared::MakeRepliesCases(std::span<const Record> records, size_t begin, s
     c.now = root.timestamp;
     if (!starter.empty()) c.exclude.push_back(starter);
     c.asker = starter;
+    c.responders = truth;
+    c.responder_time = std::move(truth_time);
     c.truth = std::move(truth);
     out->push_back(std::move(c));
   }
@@ -1201,7 +1241,9 @@ absl::Status ForEachReplaySet(EvalTask task, const std::vector<std::string>& pat
     set.candidates = prep->candidates_;
     set.model = prep->model_;
     set.ranker = prep->model_note_;
-    for (const Case& c : prep->cases_) set.cases.push_back({c.key, c.now, &c.hits, &c.exclude, &c.truth, &c.asker});
+    for (const Case& c : prep->cases_) {
+      set.cases.push_back({c.key, c.now, &c.hits, &c.exclude, &c.truth, &c.asker, &c.responders, &c.responder_time});
+    }
     WK_RETURN_IF_ERROR(fn(set));
   }
   return absl::OkStatus();

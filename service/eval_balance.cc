@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <functional>
+#include <queue>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
@@ -14,8 +16,19 @@
 namespace whoknows::service {
 namespace {
 
-constexpr const char* kMethods[] = {"whoknows", "whoknows-balanced", "popularity", "round-robin"};
-constexpr size_t kNumMethods = 4;
+constexpr const char* kMethods[] = {"whoknows", "whoknows-balanced", "popularity", "round-robin",
+                                    "whoknows-outcomes"};
+constexpr size_t kNumMethods = 5;
+
+// An outcome of a routing, applied to the method's load model once the
+// replay reaches its time (RecordOutcome as a live system would see it).
+struct OutcomeEvent {
+  int64_t time = 0;
+  uint64_t serial = 0;  // ties: in the order the events were made
+  std::string person, routing_id;
+  routing::Outcome outcome = routing::Outcome::kPending;
+  bool operator>(const OutcomeEvent& o) const { return time != o.time ? time > o.time : serial > o.serial; }
+};
 
 // Per method: the routed counts per person and the reciprocal-rank sum.
 struct Tally {
@@ -23,6 +36,7 @@ struct Tally {
   double rr = 0;
   size_t n = 0;
   routing::LoadModel model;  // the log this method's routings build up
+  std::priority_queue<OutcomeEvent, std::vector<OutcomeEvent>, std::greater<>> pending;  // outcomes not yet known
 };
 
 double Round4(double x) { return std::round(x * 1e4) / 1e4; }
@@ -90,7 +104,11 @@ absl::Status Replay(const ReplaySet& set, const Ranked& rk, const EvalOptions& o
   const engine::Snapshot& s = *set.snapshot;
   std::vector<std::string> ranked;
   size_t rr_pointer = 0;
-  uint64_t serial = 0;
+  uint64_t serial = 0, event_serial = 0;
+  // whoknows-outcomes: unbalanced, but sees the same outcomes (no load price).
+  routing::BalanceOptions outcomes_only = bo.balance;
+  outcomes_only.weight = 0;
+  const int64_t no_response_after = static_cast<int64_t>(bo.no_response_days * 86400);
   for (size_t ci = 0; ci < set.cases.size(); ++ci) {
     const ReplayCase& c = set.cases[ci];
     const std::vector<engine::Expert>& whoknows = rk.whoknows[ci];
@@ -98,11 +116,22 @@ absl::Status Replay(const ReplaySet& set, const Ranked& rk, const EvalOptions& o
       Tally& t = (*tallies)[m];
       ranked.clear();
       const std::string_view method = kMethods[m];
+      // Outcomes known strictly before this question (answered at the
+      // answer's time; no response once no_response_days have passed).
+      while (!t.pending.empty() && t.pending.top().time < c.now) {
+        const OutcomeEvent& ev = t.pending.top();
+        t.model.SetOutcome(ev.person, ev.routing_id, ev.outcome, ev.time);
+        t.pending.pop();
+      }
       if (method == "whoknows") {
         for (const engine::Expert& e : whoknows) ranked.push_back(e.id);
       } else if (method == "whoknows-balanced") {
         std::vector<engine::Expert> b = whoknows;
         WK_RETURN_IF_ERROR(routing::BalanceExperts(&b, t.model, c.now, bo.balance, &s));
+        for (const engine::Expert& e : b) ranked.push_back(e.id);
+      } else if (method == "whoknows-outcomes") {
+        std::vector<engine::Expert> b = whoknows;
+        WK_RETURN_IF_ERROR(routing::BalanceExperts(&b, t.model, c.now, outcomes_only, &s));
         for (const engine::Expert& e : b) ranked.push_back(e.id);
       } else if (method == "popularity") {
         ranked = rk.popularity[ci];
@@ -133,6 +162,24 @@ absl::Status Replay(const ReplaySet& set, const Ranked& rk, const EvalOptions& o
         e.question = c.key;
         e.time = c.now;
         t.model.Add(e);
+        if (!bo.outcomes || (method != "whoknows-balanced" && method != "whoknows-outcomes")) continue;
+        // The outcome, as RecordOutcome would report it: answered when the
+        // person answered (at that time), else no response after the delay.
+        int64_t answered_at = -1;
+        const std::vector<std::string>& responders = c.responders != nullptr ? *c.responders : *c.truth;
+        for (size_t x = 0; x < responders.size(); ++x) {
+          if (responders[x] == ranked[j]) {
+            answered_at = c.responder_time != nullptr && x < c.responder_time->size() ? (*c.responder_time)[x] : c.now;
+          }
+        }
+        const int64_t silent_at = c.now + no_response_after;
+        if (answered_at < 0 || answered_at > silent_at) {
+          t.pending.push({silent_at, ++event_serial, ranked[j], routing_id, routing::Outcome::kNoResponse});
+        }
+        if (answered_at >= 0) {
+          t.pending.push({std::max(answered_at, c.now), ++event_serial, ranked[j], routing_id,
+                          routing::Outcome::kAnswered});
+        }
       }
     }
   }
@@ -173,7 +220,8 @@ nlohmann::json OptionsJson(const routing::BalanceOptions& b) {
           {"decline_weight", b.decline_weight}, {"window_days", b.window_days}, {"pool", b.pool},
           {"recent_questions", b.recent_questions}, {"share_cap", b.share_cap},
           {"activity_weight", b.activity_weight}, {"keep_top_margin", b.keep_top_margin}, {"route_k", b.route_k},
-          {"mode", b.gain_depth > 0 ? "gain" : "spread"}, {"gain_depth", b.gain_depth}, {"gain_beta", b.gain_beta}};
+          {"mode", b.gain_depth > 0 ? "gain" : "spread"}, {"gain_depth", b.gain_depth}, {"gain_beta", b.gain_beta},
+          {"outcome_weight", b.outcome_weight}, {"outcome_prior", b.outcome_prior}, {"outcome_days", b.outcome_days}};
 }
 
 void AppendTable(const BalanceDataset& d, std::string* out) {
@@ -192,6 +240,8 @@ absl::StatusOr<BalanceEvalReport> RunBalanceEval(EvalTask task, const std::vecto
   report.task = task;
   report.validation = bo.validation;
   report.balance = bo.balance;
+  report.outcomes = bo.outcomes;
+  report.no_response_days = bo.no_response_days;
   std::vector<std::vector<uint32_t>> pooled_counts(kNumMethods);
   std::vector<Tally> pooled(kNumMethods);
   WK_RETURN_IF_ERROR(ForEachReplaySet(task, paths, o, bo.validation, [&](const ReplaySet& set) -> absl::Status {
@@ -228,6 +278,8 @@ nlohmann::json BalanceEvalReportToJson(const BalanceEvalReport& r) {
   pooled.erase("path");
   return {{"task", std::string(EvalTaskName(r.task))},
           {"replay", r.validation ? "validation" : "test"},
+          {"outcomes", r.outcomes},
+          {"no_response_days", r.no_response_days},
           {"balance", OptionsJson(r.balance)},
           {"datasets", datasets},
           {"pooled", pooled}};
@@ -248,6 +300,16 @@ std::string FormatBalanceEvalReport(const BalanceEvalReport& r) {
                                                                    "(beta %g)",
                                                                    r.balance.gain_depth, r.balance.gain_beta)
                                                  : std::string("spread charge"));
+  if (r.outcomes) {
+    absl::StrAppendFormat(&out,
+                          "outcomes fed back as RecordOutcome would see them (answered when answered, no response "
+                          "after %g days; only questions routed earlier): whoknows-balanced and whoknows-outcomes "
+                          "(unbalanced) use them with outcome weight %g over %g days; whoknows, popularity and "
+                          "round-robin do not\n",
+                          r.no_response_days, r.balance.outcome_weight, r.balance.outcome_days);
+  } else {
+    out += "no outcomes fed back (--balance-no-outcomes): the load comes from routings alone\n";
+  }
   for (const BalanceDataset& d : r.datasets) {
     absl::StrAppendFormat(&out, "\n%s (%d questions; whoknows ranker: %s)\n", d.path, d.n, d.ranker);
     AppendTable(d, &out);
@@ -271,6 +333,7 @@ absl::StatusOr<BalanceTuneResult> TuneBalance(EvalTask task, const std::vector<s
           for (double w : {0.5, 1.0, 2.0, 4.0, 8.0}) {
             routing::BalanceOptions b = bo_in.balance;
             b.gain_depth = 0;
+            b.outcome_weight = 0;
             b.keep_top_margin = keep;
             b.activity_weight = act;
             b.exponent = e;
@@ -290,17 +353,23 @@ absl::StatusOr<BalanceTuneResult> TuneBalance(EvalTask task, const std::vector<s
       for (double share : {0.2, 0.3, 0.4, 0.5}) {
         for (double e : {1.0, 2.0, 4.0, 8.0}) {
           for (double w : {0.05, 0.1, 0.2, 0.4}) {
-            routing::BalanceOptions b = bo_in.balance;
-            b.gain_depth = 6;
-            b.gain_beta = beta;
-            b.recent_questions = recent;
-            b.keep_top_margin = -1;
-            b.activity_weight = 0;
-            b.exponent = e;
-            b.share_cap = share;
-            b.weight = w;
-            b.route_k = bo_in.route_k;
-            grid.push_back(b);
+            // Feedback from outcomes (off, or weight x window in days).
+            for (auto [ow, od] : {std::pair{0.0, 90.0}, {0.5, 90.0}, {1.0, 90.0}, {2.0, 90.0}, {0.5, 365.0},
+                                  {1.0, 365.0}, {2.0, 365.0}}) {
+              routing::BalanceOptions b = bo_in.balance;
+              b.gain_depth = 6;
+              b.gain_beta = beta;
+              b.recent_questions = recent;
+              b.keep_top_margin = -1;
+              b.activity_weight = 0;
+              b.exponent = e;
+              b.share_cap = share;
+              b.weight = w;
+              b.route_k = bo_in.route_k;
+              b.outcome_weight = ow;
+              b.outcome_days = od;
+              grid.push_back(b);
+            }
           }
         }
       }
@@ -357,7 +426,8 @@ std::string FormatBalanceTuneResult(const BalanceTuneResult& r) {
   std::string out = absl::StrFormat(
       "balance grid on the validation split (pooled), %d points; the Pareto frontier of (max_share, MRR) "
       "(--json: every point)\n"
-      "  mode    keep_top activity recent exponent share_cap weight | MRR plain/balanced (ratio) | max_share "
+      "  mode    keep_top activity recent exponent share_cap weight outcome_weight/days | MRR plain/balanced (ratio) | "
+      "max_share "
       "plain/balanced (ratio) | distinct plain/balanced\n"
       "  (mode spread: load charged in score spreads; gain(depth,beta): marginal-gain assignment, price in RR)\n",
       r.grid.size());
@@ -365,9 +435,9 @@ std::string FormatBalanceTuneResult(const BalanceTuneResult& r) {
     const LoadMethodResult& p = d.methods[0];
     const LoadMethodResult& q = d.methods[1];
     const std::string mode = b.gain_depth > 0 ? absl::StrFormat("gain(%d,%g)", b.gain_depth, b.gain_beta) : "spread";
-    absl::StrAppendFormat(&out, "%s %-9s %5g %4g %4d %g %5g %5g | %.3f %.3f (%.2f) | %.3f %.3f (%.2f) | %d %d\n", mark,
-                          mode, b.keep_top_margin, b.activity_weight, b.recent_questions, b.exponent, b.share_cap,
-                          b.weight, p.mrr, q.mrr,
+    absl::StrAppendFormat(&out, "%s %-9s %5g %4g %4d %g %5g %5g %g/%g | %.3f %.3f (%.2f) | %.3f %.3f (%.2f) | %d %d\n",
+                          mark, mode, b.keep_top_margin, b.activity_weight, b.recent_questions, b.exponent,
+                          b.share_cap, b.weight, b.outcome_weight, b.outcome_days, p.mrr, q.mrr,
                           p.mrr > 0 ? q.mrr / p.mrr : 0.0, p.load.max_share, q.load.max_share,
                           p.load.max_share > 0 ? q.load.max_share / p.load.max_share : 0.0, p.load.distinct_people,
                           q.load.distinct_people);

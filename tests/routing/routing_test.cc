@@ -193,6 +193,83 @@ TEST(BalanceTest, MarginalGainPassesTheBusyExpertOnlyForANearEqualFreePerson) {
   EXPECT_FALSE(Balance(near, m, kT0, o).ok());
 }
 
+// Recent outcomes (RecordOutcome) count only when recorded at or before now
+// and within the outcome window.
+TEST(LoadModelTest, RecentOutcomesByOutcomeTime) {
+  LoadModel m;
+  const int64_t day = 86400;
+  m.Add(Entry("a", "r1", kT0));
+  m.Add(Entry("a", "r2", kT0 + day));
+  m.Add(Entry("a", "r3", kT0 + 2 * day));
+  ASSERT_TRUE(m.SetOutcome("a", "r1", Outcome::kAnswered, kT0 + day));
+  ASSERT_TRUE(m.SetOutcome("a", "r2", Outcome::kNoResponse, kT0 + 3 * day));
+  ASSERT_TRUE(m.SetOutcome("a", "r3", Outcome::kHelpful, kT0 + 20 * day));
+  PersonLoad l = m.Get("a", kT0 + 10 * day, LoadModel::kWeek, 0, 30 * day);
+  EXPECT_EQ(l.recent_answered, 1u);  // r3's outcome lies after now
+  EXPECT_EQ(l.recent_unanswered, 1u);
+  l = m.Get("a", kT0 + 10 * day, LoadModel::kWeek, 0, 8 * day);  // r1's outcome (day 1) is older than 8 days
+  EXPECT_EQ(l.recent_answered, 0u);
+  EXPECT_EQ(l.recent_unanswered, 1u);
+  l = m.Get("a", kT0 + 30 * day, LoadModel::kWeek, 0, 0);  // window 0: every outcome so far
+  EXPECT_EQ(l.recent_answered, 2u);
+  EXPECT_EQ(l.recent_unanswered, 1u);
+}
+
+// Feedback: outcomes recorded before a question change its balanced ranking
+// (people who answered lately move up, people who let questions go
+// unanswered move down); later outcomes, an outcome weight of 0 and erasing
+// the person undo it.
+TEST(BalanceTest, RecentOutcomesMoveTheAnswerChance) {
+  const int64_t day = 86400;
+  const std::vector<Candidate> c = {{"a", 1.0}, {"b", 0.9}, {"c", 0.8}, {"d", 0.7}, {"e", 0.0}};
+  LoadModel m;
+  for (int i = 0; i < 5; ++i) {
+    const std::string id = "r" + std::to_string(i);
+    m.Add(Entry("a", id, kT0 + i * day));
+    m.Add(Entry("d", id, kT0 + i * day));
+    ASSERT_TRUE(m.SetOutcome("a", id, Outcome::kNoResponse, kT0 + i * day + 3600));
+    ASSERT_TRUE(m.SetOutcome("d", id, Outcome::kAnswered, kT0 + i * day + 3600));
+  }
+  BalanceOptions o;
+  o.weight = 0;  // no load price: only the feedback moves anyone
+  o.decline_weight = 0;
+  o.route_k = 2;
+  o.outcome_weight = 2;
+  o.outcome_days = 90;
+  auto order_at = [&](int64_t now) {
+    std::vector<std::string> order;
+    auto b = Balance(c, m, now, o);
+    EXPECT_TRUE(b.ok()) << b.status();
+    if (b.ok()) {
+      for (const auto& x : *b) order.push_back(c[x.index].person);
+    }
+    return std::make_pair(order, b.ok() ? *b : std::vector<BalancedCandidate>{});
+  };
+  auto [after, bc] = order_at(kT0 + 6 * day);
+  EXPECT_EQ(after, (std::vector<std::string>{"d", "b", "c", "a", "e"}));
+  ASSERT_EQ(bc[0].index, 3u);  // indices still point into the input
+  EXPECT_GT(bc[0].outcome_factor, 1.0);
+  EXPECT_NE(bc[0].note.find("answered 5 of 5"), std::string::npos) << bc[0].note;
+  EXPECT_LT(bc[3].outcome_factor, 1.0);
+  EXPECT_EQ(bc[1].outcome_factor, 1.0);  // no outcomes: unchanged
+  // Before the outcomes were known (they come an hour after each routing), the input order.
+  EXPECT_EQ(order_at(kT0 + 1800).first, (std::vector<std::string>{"a", "b", "c", "d", "e"}));
+  // Outcomes older than outcome_days no longer count.
+  EXPECT_EQ(order_at(kT0 + 200 * day).first, (std::vector<std::string>{"a", "b", "c", "d", "e"}));
+  // Spread charge mode uses the same feedback.
+  o.gain_depth = 0;
+  EXPECT_EQ(order_at(kT0 + 6 * day).first[0], "d");
+  o.gain_depth = 6;
+  o.outcome_weight = 0;
+  EXPECT_EQ(order_at(kT0 + 6 * day).first, (std::vector<std::string>{"a", "b", "c", "d", "e"}));
+  o.outcome_weight = 2;
+  m.ErasePerson("d");
+  m.ErasePerson("a");
+  EXPECT_EQ(order_at(kT0 + 6 * day).first, (std::vector<std::string>{"a", "b", "c", "d", "e"}));
+  o.outcome_prior = -1;
+  EXPECT_FALSE(Balance(c, m, kT0, o).ok());
+}
+
 // A replay fixture: ten questions in one week, each routed to the top person
 // of a fixed ranking and logged. "top" allows 2 per week.
 TEST(BalanceTest, CapacityHonouredInReplay) {
@@ -423,6 +500,46 @@ TEST_F(BackendRoutingTest, BalanceShowsLoadAndLiftsFreePeople) {
   EXPECT_NE(s.experts[0].person_id, top);
   // Unbalanced stays pure relevance.
   EXPECT_EQ(Experts("xapian index ranking", false)[0], top);
+}
+
+// Outcomes recorded through the backend (durable in the index) lift the
+// person who answered and lower the one who did not, in later balanced
+// FindExperts calls, after a restart too; unbalanced stays pure relevance.
+TEST_F(BackendRoutingTest, RecordedOutcomesChangeLaterBalancedRanking) {
+  options_.balance.weight = 0;  // no load price: only the feedback moves anyone
+  options_.balance.decline_weight = 0;
+  options_.balance.outcome_weight = 4;
+  options_.balance.outcome_days = 90;
+  Open();
+  std::vector<std::string> plain = Experts("xapian index ranking", false);
+  ASSERT_GE(plain.size(), 2u);
+  const std::string top = plain[0], second = plain[1];
+  EXPECT_EQ(Experts("xapian index ranking", true)[0], top);  // nothing recorded yet
+  const int64_t now = absl::ToUnixSeconds(absl::Now());
+  for (int i = 0; i < 5; ++i) {
+    RoutingRecord r;
+    r.question_id = "fb-" + std::to_string(i);
+    r.people = {top, second};
+    r.time = now - (10 - i) * 3600;
+    ASSERT_OK_AND_ASSIGN(std::string id, backend_->RecordRouting(r, Caller{}));
+    ASSERT_OK(backend_->RecordOutcome(id, second, Outcome::kAnswered, r.time + 60, Caller{}));
+    ASSERT_OK(backend_->RecordOutcome(id, top, Outcome::kNoResponse, r.time + 60, Caller{}));
+  }
+  for (int restart = 0; restart < 2; ++restart) {
+    if (restart) Open();  // read back from the index
+    ExpertsQuery q;
+    q.text = "xapian index ranking";
+    q.balance = true;
+    ASSERT_OK_AND_ASSIGN(auto a, backend_->FindExperts(q, Caller{}));
+    ASSERT_GE(a.experts.size(), 2u);
+    EXPECT_EQ(a.experts[0].person_id, second) << restart;
+    auto f = std::find_if(a.experts[0].components.begin(), a.experts[0].components.end(),
+                          [](const auto& c) { return c.first == "outcome_factor"; });
+    ASSERT_NE(f, a.experts[0].components.end());
+    EXPECT_GT(f->second, 1.0);
+    EXPECT_NE(a.experts[0].reason.find("answered 5 of 5"), std::string::npos) << a.experts[0].reason;
+    EXPECT_EQ(Experts("xapian index ranking", false)[0], top);
+  }
 }
 
 TEST_F(BackendRoutingTest, VisibilityOfLogEntries) {

@@ -71,15 +71,28 @@ TEST_F(EvalBalanceTest, ReplayRanksAsEvalAndBalanceSpreadsTheRouting) {
   EXPECT_LT(sb->load.max_share, w->load.max_share);
   EXPECT_GT(sb->load.distinct_people, w->load.distinct_people);
 
-  // No charge at all: the balanced routing is the unbalanced one.
+  // Outcomes fed back: whoknows-outcomes (unbalanced, the same feedback) is reported beside them; people
+  // who let routed questions go unanswered move down, so it routes to more people than whoknows.
+  ASSERT_TRUE(bo.outcomes);
+  const LoadMethodResult* o = Method(d, "whoknows-outcomes");
+  ASSERT_TRUE(o);
+  EXPECT_GT(o->load.distinct_people, w->load.distinct_people);
+
+  // No load charge and no outcomes in the replay (the feedback weight stays on, with nothing to learn
+  // from): the balanced routing, and whoknows-outcomes, are the unbalanced one.
   bo.balance.weight = 0;
   bo.balance.decline_weight = 0;
+  ASSERT_GT(bo.balance.outcome_weight, 0);
+  bo.outcomes = false;
   ASSERT_OK_AND_ASSIGN(BalanceEvalReport same, RunBalanceEval(EvalTask::kRouting, {kSite}, options_, bo));
   const LoadMethodResult* w0 = Method(same.datasets[0], "whoknows");
   const LoadMethodResult* b0 = Method(same.datasets[0], "whoknows-balanced");
   EXPECT_NEAR(b0->mrr, w0->mrr, 1e-12);
   EXPECT_EQ(b0->load.max_share, w0->load.max_share);
   EXPECT_EQ(b0->load.distinct_people, w0->load.distinct_people);
+  const LoadMethodResult* o0 = Method(same.datasets[0], "whoknows-outcomes");
+  EXPECT_NEAR(o0->mrr, w0->mrr, 1e-12);
+  EXPECT_EQ(o0->load.max_share, w0->load.max_share);
 }
 
 }  // namespace

@@ -16,6 +16,8 @@ namespace whoknows::routing {
 // Reorders *experts with Balance() at `now`, sets each one's score to the
 // balanced score and adds the components "load" (routed in the window),
 // "load_capacity" and "load_penalty" (in units of the pool's score spread),
+// "outcome_factor" for people whose recent outcomes moved their answer chance
+// (BalanceOptions::outcome_weight),
 // and the load note to the reason. With `snapshot` (the one the experts were
 // ranked on), each person's activity (documents authored) scales their
 // capacity by BalanceOptions::activity_weight. InvalidArgument for bad options.

@@ -78,6 +78,10 @@ struct PersonLoad {
   uint32_t answered = 0;    // answered or helpful
   uint32_t capacity = 0;    // per week: the person's max_per_week, else 0
   int64_t away_until = 0;
+  // Outcomes recorded in (now - outcome_window, now] (by outcome time; LoadModel::Get's outcome_window,
+  // 0 = every outcome recorded up to now): answered or helpful, and no response or declined.
+  uint32_t recent_answered = 0;
+  uint32_t recent_unanswered = 0;
 };
 
 // In-memory view of the routing log and availability, rebuilt from the
@@ -96,7 +100,10 @@ class LoadModel {
 
   // Load of `person` at `now`: routings in (now - window, now], and among
   // the last `recent_questions` questions routed to anyone up to now.
-  PersonLoad Get(std::string_view person, int64_t now, int64_t window = kWeek, size_t recent_questions = 0) const;
+  // Outcomes (recent_answered / recent_unanswered) count those recorded at or
+  // before `now` and after now - outcome_window (0: all).
+  PersonLoad Get(std::string_view person, int64_t now, int64_t window = kWeek, size_t recent_questions = 0,
+                 int64_t outcome_window = 0) const;
   // People away at `now`.
   std::vector<std::string> Away(int64_t now) const;
   // The entry of (person, routing id), or NotFound.
@@ -156,16 +163,17 @@ class LoadModel {
 // and decline_weight = 0 give back the input order.
 struct BalanceOptions {
   // Defaults: the setting chosen on the validation splits of the four Stack
-  // Exchange sites (routing) and r-devel (replies) together: the marginal-gain
-  // assignment below (README "Balanced routing", bench/RESULTS.md).
-  double weight = 0.2;
-  double exponent = 2.0;
+  // Exchange sites (routing) and r-devel (replies) together, with outcomes fed
+  // back in the replay: the marginal-gain assignment below with feedback from
+  // outcomes (README "Balanced routing", bench/RESULTS.md).
+  double weight = 0.4;
+  double exponent = 4.0;
   double default_capacity = 3.0;  // routed questions per week when the person set none
   double decline_weight = 0.5;
   double window_days = 7;
   size_t pool = 20;
   size_t recent_questions = 20;
-  double share_cap = 0.2;  // a person holding this share of recent questions counts as full
+  double share_cap = 0.4;  // a person holding this share of recent questions counts as full
   double activity_weight = 0;
   double keep_top_margin = -1;
   size_t route_k = 3;
@@ -185,6 +193,22 @@ struct BalanceOptions {
   // per question. keep_top_margin is not used in this mode.
   size_t gain_depth = 6;
   double gain_beta = 4.0;
+  // Feedback from recent outcomes (RecordOutcome), both modes: people who
+  // answered the questions routed to them lately are lifted, people who let
+  // them go unanswered (no response or declined) are lowered, before the load
+  // is priced. Over the outcomes recorded in the last outcome_days, a
+  // candidate's answer rate is shrunk towards the pool's rate rho (all
+  // candidates' outcomes together) by outcome_prior pseudo-outcomes:
+  //     m = ((answered + outcome_prior * rho) / (outcomes + outcome_prior)) / rho
+  // and their chance of answering is multiplied by m^outcome_weight (the
+  // score moves by spread * outcome_weight * ln(m) / gain_beta, the same thing
+  // in score units); the pool is re-ordered by that score. Someone without
+  // recent outcomes keeps m = 1. outcome_weight 0 turns it off. This counters
+  // drift: who answers changes after the ranker was trained, and balancing
+  // routes some questions to the next people, whose answers then count.
+  double outcome_weight = 1.0;
+  double outcome_prior = 2.0;
+  double outcome_days = 90;
 };
 
 struct Candidate {
@@ -201,6 +225,7 @@ struct BalancedCandidate {
   double capacity = 0;    // the capacity used (per window)
   bool at_capacity = false;
   std::string note;       // for the reason: "2 routed in 7 days of capacity 3, ... (-0.40 spread)"
+  double outcome_factor = 1;  // m^outcome_weight (BalanceOptions::outcome_weight); 1 = no recent outcomes
 };
 
 // Re-ranks `candidates` (best first) by load at `now`. Returns one entry per

@@ -236,6 +236,10 @@ struct ReplayCase {
   const std::vector<std::string>* exclude = nullptr;  // person ids
   const std::vector<std::string>* truth = nullptr;    // person ids
   const std::string* asker = nullptr;                 // person id ("" unknown)
+  // Everyone who answered at all (routing: any answer, accepted or not;
+  // replies: the truth) and when each first did; for outcomes in replays.
+  const std::vector<std::string>* responders = nullptr;
+  const std::vector<int64_t>* responder_time = nullptr;
 };
 struct ReplaySet {
   std::string path;

@@ -16,8 +16,13 @@
 // Methods (same run, same split): whoknows (unbalanced), whoknows-balanced
 // (routing::BalanceExperts, as FindExperts with balance), popularity, and
 // round-robin (whoknows top-10, routed to 3 of them by a rotating pointer;
-// its ranking lists the routed people first, then the rest in order).
-// Outcomes are not simulated: the load comes from routings alone.
+// its ranking lists the routed people first, then the rest in order), and
+// whoknows-outcomes (unbalanced: no load price, but the same feedback from
+// outcomes as whoknows-balanced, so the gain of feedback alone is visible).
+// whoknows, popularity and round-robin see no outcomes; with
+// BalanceEvalOptions::outcomes the two others see the outcomes of their own
+// earlier routings (the truth answerers' answer times; a routed person who
+// did not answer is a no response after no_response_days).
 
 #include <string>
 #include <vector>
@@ -34,6 +39,13 @@ struct BalanceEvalOptions {
   size_t route_k = 3;  // also balance.route_k: the places balance fills (routing::BalanceOptions::route_k)
   size_t round_robin_n = 10;
   bool validation = false;  // replay the validation split of the training period instead of the test period
+  // Outcomes in the replay: each routed person's outcome becomes known to the
+  // method's load model as RecordOutcome would report it (answered at the
+  // time they answered; no response once no_response_days passed without
+  // an answer), and only for questions routed strictly earlier. Seen by
+  // whoknows-balanced and whoknows-outcomes only.
+  bool outcomes = true;
+  double no_response_days = 2;
 };
 
 struct LoadMethodResult {
@@ -54,6 +66,8 @@ struct BalanceEvalReport {
   EvalTask task = EvalTask::kRouting;
   bool validation = false;
   routing::BalanceOptions balance;
+  bool outcomes = true;  // BalanceEvalOptions::outcomes
+  double no_response_days = 2;
   std::vector<BalanceDataset> datasets;
   BalanceDataset pooled;
 };
@@ -68,7 +82,8 @@ std::string FormatBalanceEvalReport(const BalanceEvalReport& report);
 // Grid search on the validation split (never test) over both modes: the
 // spread charge (keep_top_margin x activity_weight x exponent x share_cap x
 // weight) and the marginal-gain assignment (gain_beta x recent_questions x
-// exponent x share_cap x weight, gain_depth 6): the setting with the lowest pooled
+// exponent x share_cap x weight x feedback from outcomes (outcome_weight 0,
+// or 0.5/1/2 over 90 or 365 days), gain_depth 6): the setting with the lowest pooled
 // max_share among those keeping MRR >= min_mrr_ratio x unbalanced and
 // distinct people >= 1.5x; ties to higher MRR. Returns the report of every
 // grid point (the text marks the Pareto frontier of max_share and MRR).
