@@ -228,8 +228,9 @@ class LocalBackend final : public Backend {
     const bool balance = q.balance.value_or(options_.balance_by_default);
     const int64_t now = absl::ToUnixSeconds(absl::Now());
     std::vector<std::string> away = routing_.model().Away(now);
-    // Balanced answers depend on the routing load, which every answer changes: never reused.
-    const std::string key = options_.experts_cache && !balance
+    // Balanced answers depend on the routing load, which every answer changes: never reused. Nor
+    // over remote shards: a shard that is down must give UNAVAILABLE, not an earlier answer.
+    const std::string key = options_.experts_cache && !balance && !RemoteShards()
                                 ? ExpertsCacheKey(q, caller.groups, Mask(*state->snapshot, caller), away)
                                 : std::string();
     if (!key.empty()) {
@@ -248,6 +249,11 @@ class LocalBackend final : public Backend {
       if (state->experts_cache.emplace(key, answer).second) state->experts_cache_bytes += bytes;
     }
     return answer;
+  }
+
+  bool RemoteShards() const {
+    return std::any_of(options_.shards.begin(), options_.shards.end(),
+                       [](const std::string& s) { return s.rfind("tcp://", 0) == 0; });
   }
 
   absl::StatusOr<ExpertsAnswer> FindExpertsUncached(const ExpertsQuery& q, const Caller& caller, const State& st,

@@ -183,7 +183,8 @@ struct BackendOptions {
   // Reuse FindExperts answers until the next snapshot swap: the same request
   // (text, k, page, filters, exclusions, asker) from a caller with the same
   // groups, while the same people are away, costs a lookup. Not for balanced
-  // calls (their answer depends on the routing load). At most ~64 MB of answers.
+  // calls (their answer depends on the routing load), nor over remote shards (a
+  // shard that is down gives UNAVAILABLE). At most ~64 MB of answers.
   bool experts_cache = true;
   // SuggestConnections' push budget (engine::ConnectOptions::ppr.r_max); 0 = the engine default.
   double connect_r_max = 0;
