@@ -345,6 +345,23 @@ bool Contributes(indexer::RecordKind k) {
   return k != indexer::RecordKind::kQuestion && k != indexer::RecordKind::kComment;
 }
 
+// Calls fn(author) for every contributing, visible document among the newest
+// kTopicScanDocs documents of topic vertex `tv`, newest first.
+template <typename Visible, typename Fn>
+void ForEachTopicAuthor(const Snapshot& s, VertexId tv, Visible visible, Fn fn) {
+  const Graph& g = s.graph();
+  size_t seen = 0;
+  for (EdgeIndex e = g.row_end(tv); e-- > g.row_begin(tv) && seen < kTopicScanDocs;) {
+    const VertexId v = g.target(e);
+    if (s.KindOf(v) != VertexKind::kDoc) continue;
+    ++seen;
+    const uint32_t d = s.IndexOf(v);
+    const DocInfo& di = s.doc(d);
+    if (di.author == kNone || !Contributes(di.kind) || !visible(d)) continue;
+    fn(di.author);
+  }
+}
+
 // Top `k` of `counts` by count (ties by person index), appended to *out.
 void TopCounts(absl::flat_hash_map<uint32_t, double>& counts, size_t k, std::vector<uint32_t>* out) {
   std::vector<std::pair<uint32_t, double>> v(counts.begin(), counts.end());
@@ -433,7 +450,6 @@ absl::StatusOr<std::vector<Scored>> Score(const Snapshot& s, std::span<const ind
   // ... people strong on the query's top topics (authors of the topic vertices' newest docs) ...
   if (o.use_graph && o.topic_candidates > 0 && !qtopics.empty()) {
     absl::flat_hash_map<uint32_t, double> counts;
-    const Graph& g = s.graph();
     // A caller who sees every document: the scan's (author, documents) per topic, made once per
     // snapshot (the scan reads ~4,000 scattered DocInfo per topic); the same sums in the same order.
     const bool sees_all = o.activity != nullptr && filter.mask == kAllGroups && filter.from == 0 && filter.to == 0;
@@ -441,16 +457,8 @@ absl::StatusOr<std::vector<Scored>> Score(const Snapshot& s, std::span<const ind
       const VertexId tv = s.TopicVertex(qtopics[i].first);
       auto authors = !sees_all ? nullptr : o.activity->TopicAuthors(s, qtopics[i].first, [&] {
         absl::flat_hash_map<uint32_t, uint32_t> n;
-        size_t seen = 0;
-        for (EdgeIndex e = g.row_end(tv); e-- > g.row_begin(tv) && seen < kTopicScanDocs;) {
-          const VertexId v = g.target(e);
-          if (s.KindOf(v) != VertexKind::kDoc) continue;
-          ++seen;
-          const uint32_t d = s.IndexOf(v);
-          const DocInfo& di = s.doc(d);
-          if (di.author == kNone || !Contributes(di.kind) || !s.DocVisible(d, kAllGroups)) continue;
-          ++n[di.author];
-        }
+        ForEachTopicAuthor(
+            s, tv, [&](uint32_t d) { return s.DocVisible(d, kAllGroups); }, [&](uint32_t a) { ++n[a]; });
         return PersonActivity::AuthorCounts(n.begin(), n.end());
       });
       if (authors != nullptr) {
@@ -460,16 +468,9 @@ absl::StatusOr<std::vector<Scored>> Score(const Snapshot& s, std::span<const ind
         }
         continue;
       }
-      size_t seen = 0;
-      for (EdgeIndex e = g.row_end(tv); e-- > g.row_begin(tv) && seen < kTopicScanDocs;) {
-        const VertexId v = g.target(e);
-        if (s.KindOf(v) != VertexKind::kDoc) continue;
-        ++seen;
-        const uint32_t d = s.IndexOf(v);
-        const DocInfo& di = s.doc(d);
-        if (di.author == kNone || !Contributes(di.kind) || !filter.Visible(s, d)) continue;
-        counts[di.author] += qtopics[i].second;
-      }
+      ForEachTopicAuthor(
+          s, tv, [&](uint32_t d) { return filter.Visible(s, d); },
+          [&](uint32_t a) { counts[a] += qtopics[i].second; });
     }
     TopCounts(counts, o.topic_candidates, &cand);
   }
