@@ -286,8 +286,7 @@ absl::StatusOr<std::shared_ptr<const Snapshot>> BuildSnapshot(std::span<const st
     });
     for (size_t i = 0; i < v.size() && i < kMaxGroups; ++i) s.group_names_.emplace_back(v[i].first);
   }
-  absl::flat_hash_map<std::string_view, uint8_t> group_of;
-  for (size_t i = 0; i < s.group_names_.size(); ++i) group_of[s.group_names_[i]] = static_cast<uint8_t>(i);
+  const GroupIndex group_of = MakeGroupIndex(s.group_names_);
 
   // --- communities and topics: ids in sorted name order
   std::vector<uint32_t> doc_community(D, kNone);
@@ -354,16 +353,7 @@ absl::StatusOr<std::shared_ptr<const Snapshot>> BuildSnapshot(std::span<const st
   for (uint32_t d = 0; d < D; ++d) {
     const indexer::StoredDoc& in = *in_docs[src[d]];
     DocInfo& info = s.docs_[d];
-    info.docid = in.docid;
-    info.timestamp = in.timestamp;
-    info.kind = in.kind;
-    info.accepted = in.accepted;
-    info.score = in.score;
-    if (auto it = group_of.find(in.visibility); it != group_of.end()) {
-      info.group = it->second;
-    } else {
-      ++s.docs_without_group_;
-    }
+    if (!FillDocBasics(in, group_of, &info)) ++s.docs_without_group_;
     info.community = doc_community[d];
     if (!in.author.empty()) info.author = ensure_person(in.author, in.author);
     if (!in.reply_to.empty()) {
@@ -554,6 +544,24 @@ absl::StatusOr<std::shared_ptr<const Snapshot>> BuildSnapshot(std::span<const st
     for (const auto& [key, t] : thread_by_key) ext->thread_by_key.emplace(std::string(key), t);
   }
   return std::shared_ptr<const Snapshot>(std::move(snap));
+}
+
+GroupIndex MakeGroupIndex(const std::vector<std::string>& group_names) {
+  GroupIndex group_of;
+  for (size_t i = 0; i < group_names.size(); ++i) group_of[group_names[i]] = static_cast<uint8_t>(i);
+  return group_of;
+}
+
+bool FillDocBasics(const indexer::StoredDoc& in, const GroupIndex& group_of, DocInfo* info) {
+  info->docid = in.docid;
+  info->timestamp = in.timestamp;
+  info->kind = in.kind;
+  info->accepted = in.accepted;
+  info->score = in.score;
+  auto it = group_of.find(in.visibility);
+  if (it == group_of.end()) return false;
+  info->group = it->second;
+  return true;
 }
 
 }  // namespace whoknows::engine

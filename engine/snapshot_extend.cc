@@ -19,6 +19,7 @@
 #include <cmath>
 #include <iterator>
 #include <numeric>
+#include <span>
 #include <string_view>
 #include <tuple>
 #include <utility>
@@ -37,6 +38,31 @@ using indexer::RecordKind;
 
 absl::Status NeedsRebuild(const std::string& why) {
   return absl::FailedPreconditionError(absl::StrCat("snapshot: needs a full rebuild: ", why));
+}
+
+// One doc-list CSR (thread -> docs, person -> docs) with new docs spliced in:
+// row r is base_row(r) (a span, empty for a new row) merged with the docs of
+// `added` ((row, doc) pairs sorted by row, then by `before`), each row kept in
+// `before` order. Writes *offsets and *docs for `rows` rows.
+template <typename BaseRow, typename Before>
+void MergeDocRows(uint32_t rows, BaseRow base_row, const std::vector<std::pair<uint32_t, uint32_t>>& added,
+                  Before before, size_t base_docs, std::vector<uint32_t>* offsets, std::vector<uint32_t>* docs) {
+  offsets->assign(1, 0);
+  offsets->reserve(rows + 1);
+  docs->reserve(base_docs + added.size());
+  size_t j = 0;
+  for (uint32_t r = 0; r < rows; ++r) {
+    const size_t begin = docs->size();
+    const std::span<const uint32_t> row = base_row(r);
+    docs->insert(docs->end(), row.begin(), row.end());
+    const size_t mid = docs->size();
+    while (j < added.size() && added[j].first == r) docs->push_back(added[j++].second);
+    if (mid != begin && mid != docs->size()) {
+      std::inplace_merge(docs->begin() + static_cast<std::ptrdiff_t>(begin),
+                         docs->begin() + static_cast<std::ptrdiff_t>(mid), docs->end(), before);
+    }
+    offsets->push_back(static_cast<uint32_t>(docs->size()));
+  }
 }
 
 }  // namespace
@@ -146,8 +172,7 @@ absl::StatusOr<std::shared_ptr<const Snapshot>> ExtendSnapshot(const Snapshot& b
       return NeedsRebuild("the order of the visibility groups changed");
     }
   }
-  absl::flat_hash_map<std::string_view, uint8_t> group_of;
-  for (size_t i = 0; i < s.group_names_.size(); ++i) group_of[s.group_names_[i]] = static_cast<uint8_t>(i);
+  const GroupIndex group_of = MakeGroupIndex(s.group_names_);
 
   // --- communities (sorted names: a new one shifts the ids after it)
   std::vector<uint32_t> cmap(b.community_names_.size());
@@ -250,16 +275,7 @@ absl::StatusOr<std::shared_ptr<const Snapshot>> ExtendSnapshot(const Snapshot& b
     const uint32_t d = D0 + k;
     const indexer::StoredDoc& x = in(k);
     DocInfo& info = s.docs_[d];
-    info.docid = x.docid;
-    info.timestamp = x.timestamp;
-    info.kind = x.kind;
-    info.accepted = x.accepted;
-    info.score = x.score;
-    if (auto it = group_of.find(x.visibility); it != group_of.end()) {
-      info.group = it->second;
-    } else {
-      ++s.docs_without_group_;
-    }
+    if (!FillDocBasics(x, group_of, &info)) ++s.docs_without_group_;
     if (!x.community.empty()) info.community = s.FindCommunity(x.community);
     if (!x.author.empty()) info.author = ensure_person(x.author);
     if (!x.reply_to.empty()) {
@@ -313,24 +329,9 @@ absl::StatusOr<std::shared_ptr<const Snapshot>> ExtendSnapshot(const Snapshot& b
     return x.first != y.first ? x.first < y.first : by_time(x.second, y.second);
   });
   {
-    s.thread_offsets_.assign(1, 0);
-    s.thread_offsets_.reserve(TH1 + 1);
-    s.thread_docs_.reserve(b.thread_docs_.size() + K);
-    size_t j = 0;
-    for (uint32_t t = 0; t < TH1; ++t) {
-      const size_t begin = s.thread_docs_.size();
-      if (t < TH0) {
-        const auto row = b.ThreadDocs(t);
-        s.thread_docs_.insert(s.thread_docs_.end(), row.begin(), row.end());
-      }
-      const size_t mid = s.thread_docs_.size();
-      while (j < new_in_thread.size() && new_in_thread[j].first == t) s.thread_docs_.push_back(new_in_thread[j++].second);
-      if (mid != begin && mid != s.thread_docs_.size()) {
-        std::inplace_merge(s.thread_docs_.begin() + static_cast<std::ptrdiff_t>(begin),
-                           s.thread_docs_.begin() + static_cast<std::ptrdiff_t>(mid), s.thread_docs_.end(), by_time);
-      }
-      s.thread_offsets_.push_back(static_cast<uint32_t>(s.thread_docs_.size()));
-    }
+    MergeDocRows(
+        TH1, [&](uint32_t t) { return t < TH0 ? b.ThreadDocs(t) : std::span<const uint32_t>(); }, new_in_thread,
+        by_time, b.thread_docs_.size(), &s.thread_offsets_, &s.thread_docs_);
     s.thread_roots_ = b.thread_roots_;
     s.thread_roots_.resize(TH1);
     for (uint32_t t = TH0; t < TH1; ++t) {
@@ -348,24 +349,9 @@ absl::StatusOr<std::shared_ptr<const Snapshot>> ExtendSnapshot(const Snapshot& b
     std::sort(authored.begin(), authored.end(), [&](const auto& x, const auto& y) {
       return x.first != y.first ? x.first < y.first : by_time(x.second, y.second);
     });
-    s.person_doc_offsets_.assign(1, 0);
-    s.person_doc_offsets_.reserve(P1 + 1);
-    s.person_docs_.reserve(b.person_docs_.size() + K);
-    size_t j = 0;
-    for (uint32_t p = 0; p < P1; ++p) {
-      const size_t begin = s.person_docs_.size();
-      if (pbase[p] != kNone) {
-        const auto row = b.PersonDocs(pbase[p]);
-        s.person_docs_.insert(s.person_docs_.end(), row.begin(), row.end());
-      }
-      const size_t mid = s.person_docs_.size();
-      while (j < authored.size() && authored[j].first == p) s.person_docs_.push_back(authored[j++].second);
-      if (mid != begin && mid != s.person_docs_.size()) {
-        std::inplace_merge(s.person_docs_.begin() + static_cast<std::ptrdiff_t>(begin),
-                           s.person_docs_.begin() + static_cast<std::ptrdiff_t>(mid), s.person_docs_.end(), by_time);
-      }
-      s.person_doc_offsets_.push_back(static_cast<uint32_t>(s.person_docs_.size()));
-    }
+    MergeDocRows(
+        P1, [&](uint32_t p) { return pbase[p] != kNone ? b.PersonDocs(pbase[p]) : std::span<const uint32_t>(); },
+        authored, by_time, b.person_docs_.size(), &s.person_doc_offsets_, &s.person_docs_);
   }
 
   // Mentions and topics: base rows with ids mapped (monotone: rows stay sorted), then the new docs'.

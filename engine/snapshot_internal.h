@@ -38,6 +38,14 @@ struct ExtendState {
   std::vector<Reply> replies;  // sorted by (u, v, g, d): the order their weights are summed in
 };
 
+// Visibility name -> group index (the bit), over a snapshot's group names.
+using GroupIndex = absl::flat_hash_map<std::string_view, uint8_t>;
+GroupIndex MakeGroupIndex(const std::vector<std::string>& group_names);
+
+// Copies docid, timestamp, kind, accepted, score and the group from `in` into
+// *info; false when `in`'s visibility names none of the groups (group left as is).
+bool FillDocBasics(const indexer::StoredDoc& in, const GroupIndex& group_of, DocInfo* info);
+
 struct TopicSpelling {
   std::string key;
   std::string_view name;
