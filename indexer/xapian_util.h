@@ -37,6 +37,8 @@ absl::Status GuardXapian(std::string_view what, Fn&& fn) {
     return absl::UnavailableError(absl::StrFormat("%s: %s", what, e.get_description()));
   } catch (const Xapian::InvalidArgumentError& e) {
     return absl::InvalidArgumentError(absl::StrFormat("%s: %s", what, e.get_description()));
+  } catch (const Xapian::DatabaseModifiedError& e) {  // a commit discarded the revision read: Reopen() and retry
+    return absl::AbortedError(absl::StrFormat("%s: %s", what, e.get_description()));
   } catch (const Xapian::Error& e) {  // no std:: base
     return absl::InternalError(absl::StrFormat("%s: %s", what, e.get_description()));
   } catch (const std::exception& e) {

@@ -76,14 +76,35 @@ std::vector<HistoryQuery> CollectHistory(const engine::Snapshot& s, const Histor
   return out;
 }
 
+namespace {
+
+// `read` on `reader`; when a commit meanwhile discarded the revision it reads (Xapian's
+// DatabaseModifiedError: kAborted), again on the newest revision. A training on a server that
+// ingests takes longer than a few commits; the snapshot's documents keep their docids, and hits
+// newer than the snapshot are not in it (ignored by the features).
+template <typename T, typename Read>
+absl::StatusOr<T> ReadRetryingAfterCommits(indexer::IndexReader* reader, Read&& read) {
+  for (int attempt = 1;; ++attempt) {
+    absl::StatusOr<T> r = read();
+    if (r.ok() || r.status().code() != absl::StatusCode::kAborted || attempt == 5) return r;
+    WK_RETURN_IF_ERROR(reader->Reopen());
+  }
+}
+
+}  // namespace
+
 absl::Status SearchHistory(indexer::IndexReader* reader, const engine::Snapshot& s, size_t retrieve_n,
                            size_t max_query_bytes, std::span<HistoryQuery> queries) {
   const indexer::SearchFilter filter;
   for (HistoryQuery& h : queries) {
-    WK_ASSIGN_OR_RETURN(indexer::DocText d, reader->GetDoc(s.doc(h.doc).docid));
+    absl::StatusOr<indexer::DocText> doc =
+        ReadRetryingAfterCommits<indexer::DocText>(reader, [&] { return reader->GetDoc(s.doc(h.doc).docid); });
+    WK_RETURN_IF_ERROR(doc.status());
+    const indexer::DocText& d = *doc;
     const std::string text = TruncateUtf8(d.title.empty() ? d.text : d.title + "\n" + d.text, max_query_bytes);
     if (text.empty()) continue;
-    absl::StatusOr<std::vector<indexer::SearchHit>> hits = reader->Search(text, filter, retrieve_n);
+    absl::StatusOr<std::vector<indexer::SearchHit>> hits = ReadRetryingAfterCommits<std::vector<indexer::SearchHit>>(
+        reader, [&] { return reader->Search(text, filter, retrieve_n); });
     if (hits.ok()) {
       h.hits = std::move(*hits);
     } else if (hits.status().code() != absl::StatusCode::kInvalidArgument) {

@@ -1273,34 +1273,42 @@ class LocalBackend final : public Backend {
     if (!ranker::NeedsTraining(*state->ranker, history, options_.ranker)) return;
     if (train_thread_.joinable()) train_thread_.join();  // the previous one has finished
     training_ = true;
-    train_thread_ = std::thread([this, state, trained_on = history]() mutable {
+    // The snapshot only (not the State with its caches): a fold meanwhile swaps in a new base, and
+    // this one stays alive until the training ends (bench/RESULTS.md "Memory after 100 ingests at 1M").
+    train_thread_ = std::thread([this, snapshot = state->snapshot, trained_on = history]() mutable {
       for (;;) {
         const auto t0 = std::chrono::steady_clock::now();
+        LogInfo("ranker: training started on %d documents (%d history queries)", snapshot->num_docs(), trained_on);
         ranker::RankerOptions o = options_.ranker;
         o.cancelled = [this] { return stop_training_.load(); };
         absl::StatusOr<ranker::Ranker> r = absl::UnknownError("no reader");
         if (auto reader = OpenReader(); reader.ok()) {
-          r = ranker::Train(reader->get(), *state->snapshot, o);
+          r = ranker::Train(reader->get(), *snapshot, o);
         } else {
           r = reader.status();
         }
         absl::Status st = r.status();
         std::unique_lock<std::mutex> lock(write_mu_);
+        std::string what;
         if (st.ok()) {
-          const std::string what = r->Describe();
+          what = r->Describe();
           st = StoreRankerLocked(*std::move(r));
-          if (st.ok()) {
-            LogInfo("ranker: %s (%.1f s)", what,
-                    std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
-          }
         }
-        if (!st.ok() && st.code() != absl::StatusCode::kCancelled) LogWarning("ranker training: %s", st.ToString());
+        // Every start has one of these (bench/ingest_memory.sh waits for them).
+        if (st.ok()) {
+          LogInfo("ranker: training finished: %s (%.1f s)", what,
+                  std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+        } else if (st.code() == absl::StatusCode::kCancelled) {
+          LogInfo("ranker: training cancelled");
+        } else {
+          LogWarning("ranker: training failed: %s", st.ToString());
+        }
         if (st.ok() && !stop_training_.load()) {
           // Ingests while this one trained: train again if their history needs it.
           std::shared_ptr<const State> now = Current();
           const size_t history_now = ranker::CollectHistory(*now->snapshot, options_.ranker.history).size();
           if (history_now > trained_on && ranker::NeedsTraining(*now->ranker, history_now, options_.ranker)) {
-            state = std::move(now);
+            snapshot = now->snapshot;
             trained_on = history_now;
             continue;  // releases write_mu_ while training
           }

@@ -5,6 +5,7 @@
 // sigwait thread, which calls Server::Shutdown(grace): new calls are refused,
 // in-flight calls (and Ingest commits) finish, then the process exits 0.
 
+#include <malloc.h>
 #include <pthread.h>
 #include <signal.h>
 
@@ -38,6 +39,7 @@ struct ServeArgs {
   bool balance = false;
   routing::BalanceOptions balance_options;
   bool shard_writer = false;  // --shard-writer: also hold the shards' writer
+  size_t mmap_threshold_kb = 1024;  // --mmap-threshold-kb
 };
 
 int RunServe(const ServeArgs& args) {
@@ -46,6 +48,14 @@ int RunServe(const ServeArgs& args) {
   sigaddset(&signals, SIGINT);
   sigaddset(&signals, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);  // inherited by every thread started below
+
+  // A fixed mmap threshold (glibc's adapts upwards, to 32 MiB, after each large free): a snapshot's
+  // arrays are mmaps of their own, returned to the OS when a fold or refresh frees the old base,
+  // instead of heap pages that later allocations fragment (bench/RESULTS.md "Memory after 100
+  // ingests at 1M").
+  if (args.mmap_threshold_kb > 0 && mallopt(M_MMAP_THRESHOLD, static_cast<int>(args.mmap_threshold_kb * 1024)) != 1) {
+    LogWarning("serve: --mmap-threshold-kb %d not accepted by malloc; using its default", args.mmap_threshold_kb);
+  }
 
   if (args.server.tokens_file.empty() && !IsLoopbackAddress(args.server.listen)) {
     LogError("refusing to listen on non-loopback %s without --tokens", args.server.listen);
@@ -211,6 +221,11 @@ void RegisterServeCommand(CLI::App& app, int* exit_code) {
                     "SuggestConnections push budget: residual threshold of its personalized PageRank (work ~ "
                     "1 / (alpha * r_max); 0 = the engine default)")
       ->check(CLI::NonNegativeNumber);
+  serve->add_option("--mmap-threshold-kb", a->mmap_threshold_kb,
+                    "Allocations of this many KiB or more get mmaps of their own and go back to the OS when "
+                    "freed (glibc M_MMAP_THRESHOLD, fixed; 0 = glibc's adaptive default, up to 32 MiB)")
+      ->check(CLI::Range(size_t{0}, size_t{32} * 1024))
+      ->capture_default_str();
   serve->callback([a, exit_code] { *exit_code = RunServe(*a); });
 }
 

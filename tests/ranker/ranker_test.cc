@@ -4,6 +4,7 @@
 
 #include "whoknows/ranker/ranker.h"
 
+#include <algorithm>
 #include <chrono>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -223,6 +224,61 @@ TEST(RankerTest, SmallHistoryKeepsTheBlendEnoughTrainsAModelThatSurvivesReopen) 
   ASSERT_OK_AND_ASSIGN(std::vector<float> after, loaded.model->Predict(rows));
   ASSERT_EQ(after.size(), before.size());
   for (size_t i = 0; i < after.size(); ++i) EXPECT_FLOAT_EQ(after[i], before[i]) << i;
+}
+
+// A training on a server that ingests outlives several commits; Xapian then discards the revision
+// its reader reads (DatabaseModifiedError). The history search moves to the newest revision and
+// goes on: the same matches among the snapshot's documents (bench/RESULTS.md "Memory after 100 ingests").
+TEST(RankerTest, HistorySearchGoesOnAfterCommitsDiscardTheReadersRevision) {
+  TempDir dir;
+  ASSERT_OK_AND_ASSIGN(Index ix, Build(dir.Sub("db"), QaSite(60)));
+  std::vector<HistoryQuery> expected = CollectHistory(*ix.snap);
+  ASSERT_GE(expected.size(), 10u);
+  // Every match (1000 > the index), so the answers compare as sets.
+  ASSERT_OK(SearchHistory(ix.reader.get(), *ix.snap, 1000, 4096, std::span<HistoryQuery>(expected)));
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<indexer::IndexReader> stale, indexer::IndexReader::Open(dir.Sub("db")));
+  ASSERT_OK(stale->GetDoc(ix.snap->doc(expected[0].doc).docid).status());
+  // Commits that rewrite the blocks of the reader's revision (the same terms, more documents),
+  // until it is gone: what the history search has to survive.
+  auto gone = [&] {
+    for (const HistoryQuery& q : expected) {
+      if (stale->GetDoc(ix.snap->doc(q.doc).docid).status().code() == absl::StatusCode::kAborted) return true;
+    }
+    return stale->Search("compiler linker template garden violin", {}, 1000).status().code() ==
+           absl::StatusCode::kAborted;
+  };
+  {
+    ASSERT_OK_AND_ASSIGN(std::unique_ptr<indexer::IndexWriter> w, indexer::IndexWriter::Open(dir.Sub("db"), {}));
+    for (int c = 0; c < 40 && !gone(); ++c) {
+      std::vector<Record> more = QaSite(60);
+      for (Record& r : more) {
+        const std::string suffix = "-c" + std::to_string(c);
+        r.id += suffix;
+        r.thread_id += suffix;
+        if (!r.reply_to.empty()) r.reply_to += suffix;
+        if (!r.accepted_answer_id.empty()) r.accepted_answer_id += suffix;
+        r.timestamp += 400LL * 86400;  // after the snapshot's history
+        ASSERT_OK(w->Add(r));
+      }
+      ASSERT_OK(w->Commit());
+    }
+  }
+  ASSERT_TRUE(gone());
+  // ...and SearchHistory on it answers every history query with the snapshot's documents.
+  std::vector<HistoryQuery> h = CollectHistory(*ix.snap);
+  ASSERT_OK(SearchHistory(stale.get(), *ix.snap, 1000, 4096, std::span<HistoryQuery>(h)));
+  ASSERT_EQ(h.size(), expected.size());
+  for (size_t i = 0; i < h.size(); ++i) {
+    std::vector<uint32_t> got, want;
+    for (const indexer::SearchHit& x : h[i].hits) {
+      if (ix.snap->DocIndex(x.docid) != engine::kNone) got.push_back(x.docid);
+    }
+    for (const indexer::SearchHit& x : expected[i].hits) want.push_back(x.docid);
+    std::sort(got.begin(), got.end());
+    std::sort(want.begin(), want.end());
+    EXPECT_FALSE(want.empty()) << i;
+    EXPECT_EQ(got, want) << i;
+  }
 }
 
 TEST(RankerTest, AModelOverOtherFeaturesIsNotUsed) {
