@@ -9,6 +9,7 @@
 #include <iterator>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <shared_mutex>
 #include <span>
 #include <thread>
@@ -80,6 +81,9 @@ struct State {
   size_t connect_model_hash = 0;
   mutable std::once_flag interactions_once;
   mutable std::shared_ptr<const engine::InteractionGraph> interactions;
+  // ranker::CollectHistory(*snapshot).size() once known (under write_mu_): computed by the fold off
+  // the ingest path and carried over while the base stays, so an Ingest does not scan the corpus.
+  mutable std::optional<size_t> history_queries;
 };
 
 std::shared_ptr<const engine::PersonActivity> ActivityOf(const State& state) {
@@ -1013,6 +1017,7 @@ class LocalBackend final : public Backend {
     state->ranker_value = old.ranker_value;
     state->connect_model = old.connect_model;
     state->connect_model_hash = old.connect_model_hash;
+    if (state->snapshot == old.snapshot) state->history_queries = old.history_queries;
   }
 
   // A pooled reader (or a new one) moved to the newest commit. Reopening is
@@ -1125,6 +1130,8 @@ class LocalBackend final : public Backend {
       MergeSmallParts(&parts);
       // Built here, off the query path (the first FindExperts would build it otherwise).
       std::shared_ptr<const engine::PersonActivity> activity = engine::PersonActivity::Build(*snap);
+      std::optional<size_t> history;
+      if (options_.train_ranker) history = ranker::CollectHistory(*snap, options_.ranker.history).size();
       t2 = std::chrono::steady_clock::now();
       const uint32_t folded_to = cur->delta_docs->back().docid;
       std::lock_guard<std::mutex> lock(write_mu_);
@@ -1141,6 +1148,7 @@ class LocalBackend final : public Backend {
       state->built_at = absl::ToUnixSeconds(absl::Now());
       CarryOver(*now, state.get());
       state->activity = std::move(activity);
+      state->history_queries = history;
       if (now->delta_docs != nullptr && !now->delta_docs->empty() && now->delta_docs->back().docid > folded_to) {
         auto rest = std::make_shared<std::vector<indexer::StoredDoc>>();  // ingested meanwhile
         for (const indexer::StoredDoc& d : *now->delta_docs) {
@@ -1243,6 +1251,7 @@ class LocalBackend final : public Backend {
     // The same snapshot: what was derived from it (and the connect model) carries over.
     state->connect_model = old->connect_model;
     state->connect_model_hash = old->connect_model_hash;
+    state->history_queries = old->history_queries;
     {
       std::lock_guard<std::mutex> activity_lock(old->activity_mu);
       state->activity = old->activity;
@@ -1258,6 +1267,12 @@ class LocalBackend final : public Backend {
     return absl::OkStatus();
   }
 
+  // The history size of `state`'s snapshot (cached in it). Under write_mu_.
+  size_t HistoryLocked(const State& state) {
+    if (!state.history_queries) state.history_queries = ranker::CollectHistory(*state.snapshot, options_.ranker.history).size();
+    return *state.history_queries;
+  }
+
   // Starts a background training when the history grew enough (one at a
   // time; queries and ingest go on meanwhile). Called under write_mu_.
   // An ingest while a training runs does not start another one; instead the
@@ -1269,7 +1284,7 @@ class LocalBackend final : public Backend {
   void MaybeTrainLocked() {
     if (training_) return;
     std::shared_ptr<const State> state = Current();
-    const size_t history = ranker::CollectHistory(*state->snapshot, options_.ranker.history).size();
+    const size_t history = HistoryLocked(*state);
     if (!ranker::NeedsTraining(*state->ranker, history, options_.ranker)) return;
     if (train_thread_.joinable()) train_thread_.join();  // the previous one has finished
     training_ = true;
@@ -1306,7 +1321,7 @@ class LocalBackend final : public Backend {
         if (st.ok() && !stop_training_.load()) {
           // Ingests while this one trained: train again if their history needs it.
           std::shared_ptr<const State> now = Current();
-          const size_t history_now = ranker::CollectHistory(*now->snapshot, options_.ranker.history).size();
+          const size_t history_now = HistoryLocked(*now);
           if (history_now > trained_on && ranker::NeedsTraining(*now->ranker, history_now, options_.ranker)) {
             snapshot = now->snapshot;
             trained_on = history_now;
@@ -1314,6 +1329,9 @@ class LocalBackend final : public Backend {
           }
         }
         training_ = false;
+        lock.unlock();
+        snapshot.reset();  // unless it is still the current base
+        malloc_trim(0);    // the training's features and the snapshot, as after a fold
         return;
       }
     });
