@@ -97,6 +97,11 @@ int main(int argc, char** argv) {
   auto uncached_reader = indexer::IndexReader::Open(db);
   unsetenv("WHOKNOWS_TERM_CACHE_MB");
   if (!uncached_reader.ok()) return 1;
+  // Xapian's matcher for every query (the baseline of the indexer's own OR matcher, indexer/term_match.h).
+  setenv("WHOKNOWS_XAPIAN_MATCHER", "1", 1);
+  auto xapian_matcher_reader = indexer::IndexReader::Open(db);
+  unsetenv("WHOKNOWS_XAPIAN_MATCHER");
+  if (!xapian_matcher_reader.ok()) return 1;
   const auto t0 = Clock::now();
   std::vector<indexer::StoredDoc> docs;
   if (auto st = (*reader)->ForEachDocument([&](const indexer::StoredDoc& d) { docs.push_back(d); }); !st.ok()) {
@@ -192,6 +197,9 @@ int main(int argc, char** argv) {
     variants.push_back({"rank_model_activity", o});
   }
 
+  // The server's ranking: the learned model with the activity table when the index has one, else the blend.
+  const size_t served_variant = variants.back().name == "rank_model_activity" ? variants.size() - 1 : 1;
+  size_t hits_differ = 0, answers_differ = 0;
   std::map<std::string, std::vector<double>> t;
   double hits_sum = 0, cand_sum = 0, evidence_sum = 0;
   indexer::SearchFilter filter;
@@ -229,6 +237,34 @@ int main(int argc, char** argv) {
         best = std::min(best, Ms(a, b));
       }
       t["search_xapian_lengths"].push_back(best);
+    }
+    {
+      double best = 1e18;
+      absl::StatusOr<std::vector<indexer::SearchHit>> h;
+      for (size_t rep = 0; rep < reps; ++rep) {
+        a = Clock::now();
+        h = (*xapian_matcher_reader)->Search(q, filter, retrieve_n);
+        b = Clock::now();
+        best = std::min(best, Ms(a, b));
+      }
+      t["search_xapian_matcher"].push_back(best);
+      // Same hits? Where not, does the served ranking (activity table, learned model if any) change?
+      bool same = h.ok() && h->size() == hits->size();
+      for (size_t j = 0; same && j < h->size(); ++j) same = (*h)[j].docid == (*hits)[j].docid && (*h)[j].score == (*hits)[j].score;
+      if (!same && h.ok()) {
+        ++hits_differ;
+        const engine::AskOptions& so = variants[served_variant].o;
+        auto x = engine::RankExperts(s, *h, so);
+        auto y = engine::RankExperts(s, *hits, so);
+        bool same_answer = x.ok() && y.ok() && x->size() == y->size();
+        for (size_t j = 0; same_answer && j < x->size(); ++j) {
+          const engine::Expert& ex = (*x)[j];
+          const engine::Expert& ey = (*y)[j];
+          same_answer = ex.id == ey.id && ex.score == ey.score && ex.evidence.size() == ey.evidence.size();
+          for (size_t e = 0; same_answer && e < ex.evidence.size(); ++e) same_answer = ex.evidence[e].docid == ey.evidence[e].docid;
+        }
+        answers_differ += same_answer ? 0 : 1;
+      }
     }
     for (size_t depth : {retrieve_n / 2, retrieve_n / 4}) {
       double best = 1e18;
@@ -268,6 +304,17 @@ int main(int argc, char** argv) {
     }
     b = Clock::now();
     evidence_sum += static_cast<double>(ev);
+    t["evidence_one_by_one"].push_back(Ms(a, b));
+    // As the server reads them (IndexReader::GetDocs: docid order, field by field).
+    a = Clock::now();
+    std::vector<uint32_t> ids;
+    for (const engine::Expert& e : experts) {
+      for (const engine::Evidence& x : e.evidence) ids.push_back(x.docid);
+    }
+    for (const auto& d : (*reader)->GetDocs(ids)) {
+      if (d.ok()) ev += (*reader)->Snippet(*d, q, 200).empty() ? 0 : 1;
+    }
+    b = Clock::now();
     t["evidence"].push_back(Ms(a, b));
     t["total"].push_back(t["search"].back() + t["rank"].back() + t["evidence"].back());
   }
@@ -316,6 +363,8 @@ int main(int argc, char** argv) {
   out["mean_hits"] = hits_sum / m;
   out["mean_candidates"] = cand_sum / m;
   out["mean_evidence_docs"] = evidence_sum / m;
+  out["hits_differ_xapian_matcher"] = hits_differ;
+  out["answers_differ_xapian_matcher"] = answers_differ;
   if (!people.empty()) out["connect_mean_pushes_rmax_1e-06"] = pushes_sum / static_cast<double>(connect_n);
   for (const auto& [k, v] : t) out["ms"][k] = {{"p50", Quantile(v, 0.5)}, {"p90", Quantile(v, 0.9)}, {"p99", Quantile(v, 0.99)}};
   if (json) {
@@ -325,6 +374,8 @@ int main(int argc, char** argv) {
   std::printf("%u docs, %u persons, loaded in %.0f ms; %.0f queries, mean %.0f hits, %.0f candidates, %.0f evidence docs\n",
               s.num_docs(), s.num_persons(), load_ms, m, hits_sum / m, cand_sum / m, evidence_sum / m);
   if (!people.empty()) std::printf("connect: %zu people, mean %.0f pushes at r_max 1e-6\n", people.size(), pushes_sum / static_cast<double>(connect_n));
+  std::printf("own OR matcher vs Xapian's: hits differ for %zu of %.0f queries, served answers (experts, scores, evidence) for %zu\n",
+              hits_differ, m, answers_differ);
   std::printf("PersonActivity: built in %.1f ms, %.1f MB; ranker: %s\n", activity_ms,
               static_cast<double>(activity->bytes()) / 1e6, ranker_desc.c_str());
   for (const auto& [k, v] : t) {

@@ -362,9 +362,48 @@ void ForEachTopicAuthor(const Snapshot& s, VertexId tv, Visible visible, Fn fn) 
   }
 }
 
-// Top `k` of `counts` by count (ties by person index), appended to *out.
-void TopCounts(absl::flat_hash_map<uint32_t, double>& counts, size_t k, std::vector<uint32_t>* out) {
-  std::vector<std::pair<uint32_t, double>> v(counts.begin(), counts.end());
+// A sum per person over a dense array, reused by the thread's calls (a hash
+// map per call of the candidate scans was ~4% of a FindExperts call at 1M).
+// Each person's sum is added in the caller's order, as with the map.
+class PersonCounts {
+ public:
+  static PersonCounts& ForThread(uint32_t persons) {
+    thread_local PersonCounts c;
+    if (c.sum_.size() < persons) {
+      c.sum_.resize(persons, 0.0);
+      c.seen_.resize(persons, 0);
+    }
+    return c;
+  }
+  double& operator[](uint32_t p) {
+    if (!seen_[p]) {
+      seen_[p] = 1;
+      list_.push_back(p);
+    }
+    return sum_[p];
+  }
+  // Every (person, sum) so far, then empty again.
+  std::vector<std::pair<uint32_t, double>> Take() {
+    std::vector<std::pair<uint32_t, double>> v;
+    v.reserve(list_.size());
+    for (uint32_t p : list_) {
+      v.emplace_back(p, sum_[p]);
+      sum_[p] = 0;
+      seen_[p] = 0;
+    }
+    list_.clear();
+    return v;
+  }
+
+ private:
+  std::vector<double> sum_;
+  std::vector<uint8_t> seen_;
+  std::vector<uint32_t> list_;
+};
+
+// Top `k` of `counts` by count (ties by person index), appended to *out; empties `counts`.
+void TopCounts(PersonCounts& counts, size_t k, std::vector<uint32_t>* out) {
+  std::vector<std::pair<uint32_t, double>> v = counts.Take();
   const size_t want = std::min(k, v.size());
   std::partial_sort(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(want), v.end(),
                     [](const auto& a, const auto& b) { return a.second > b.second || (a.second == b.second && a.first < b.first); });
@@ -449,7 +488,7 @@ absl::StatusOr<std::vector<Scored>> Score(const Snapshot& s, std::span<const ind
   }
   // ... people strong on the query's top topics (authors of the topic vertices' newest docs) ...
   if (o.use_graph && o.topic_candidates > 0 && !qtopics.empty()) {
-    absl::flat_hash_map<uint32_t, double> counts;
+    PersonCounts& counts = PersonCounts::ForThread(s.num_persons());
     // A caller who sees every document: the scan's (author, documents) per topic, made once per
     // snapshot (the scan reads ~4,000 scattered DocInfo per topic); the same sums in the same order.
     const bool sees_all = o.activity != nullptr && filter.mask == kAllGroups && filter.from == 0 && filter.to == 0;
@@ -481,7 +520,7 @@ absl::StatusOr<std::vector<Scored>> Score(const Snapshot& s, std::span<const ind
       const uint32_t c = s.doc(d).community;
       if (std::find(comms.begin(), comms.end(), c) == comms.end()) comms.push_back(c);
     }
-    absl::flat_hash_map<uint32_t, double> counts;
+    PersonCounts& counts = PersonCounts::ForThread(s.num_persons());
     // The newest docs before `now`: at most kRecentScanDocs of the hits' communities, and at most
     // 2 * kRecentScanDocs in all (a small community in a large corpus must not cost a full scan).
     size_t seen = 0, scanned = 0;

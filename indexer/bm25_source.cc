@@ -109,13 +109,19 @@ std::shared_ptr<const DocLengths> SharedDocLengths(const std::string& path, cons
   return fresh;
 }
 
+std::shared_ptr<const TermPostings> CachedPostings(const Xapian::Database& db, const std::string& term,
+                                                   const std::shared_ptr<const DocLengths>& lengths) {
+  std::shared_ptr<const TermPostings> p = lengths->terms.Find(term);
+  if (p == nullptr && lengths->terms.HasRoom(db.get_termfreq(term))) {
+    p = lengths->terms.Add(term, Bm25Source(term, lengths).Decode(db));
+  }
+  return p;
+}
+
 void Bm25Source::init(const Xapian::Database& db) {
   started_ = false;
   pos_ = 0;
-  cached_ = lengths_->terms.Find(term_);
-  if (cached_ == nullptr && lengths_->terms.HasRoom(db.get_termfreq(term_))) {
-    cached_ = lengths_->terms.Add(term_, Decode(db));
-  }
+  cached_ = CachedPostings(db, term_, lengths_);
   if (cached_ != nullptr) {
     termfreq_ = cached_->termfreq;
     set_maxweight(cached_->maxweight);
@@ -157,6 +163,7 @@ std::shared_ptr<const TermPostings> Bm25Source::Decode(const Xapian::Database& d
     const double len = d < lengths.size() ? lengths[d] : 0;
     out->docid.push_back(d);
     out->weight.push_back(Weight(termweight, len_factor, len, it.get_wdf()));
+    out->top = std::max(out->top, out->weight.back());
   }
   return out;
 }

@@ -37,7 +37,8 @@ struct TermPostings {
   std::vector<Xapian::docid> docid;  // ascending
   std::vector<double> weight;        // [i]: the weight of docid[i], bit-identical to Bm25Source's
   Xapian::doccount termfreq = 0;
-  double maxweight = 0;
+  double maxweight = 0;  // Xapian's bound (BM25Weight::get_maxpart), what the matcher prunes with
+  double top = 0;        // the largest of `weight` (term_match.h prunes with it)
   size_t bytes() const;
 };
 
@@ -92,6 +93,12 @@ std::shared_ptr<const DocLengths> ReadDocLengths(const Xapian::Database& db, uin
 // were opened) share only with their own kind.
 std::shared_ptr<const DocLengths> SharedDocLengths(const std::string& path, const Xapian::Database& db,
                                                    uint64_t revision, size_t term_cache_bytes);
+
+// The decoded postings of `term` in `db` at the revision of `lengths`: from
+// its TermCache, else decoded and added when they fit; null when they do not
+// fit (read the term from Xapian then). May throw Xapian::Error.
+std::shared_ptr<const TermPostings> CachedPostings(const Xapian::Database& db, const std::string& term,
+                                                   const std::shared_ptr<const DocLengths>& lengths);
 
 // WHOKNOWS_TERM_CACHE_MB in bytes (default 256 MB; 0: no term cache).
 size_t TermCacheBudgetFromEnv();

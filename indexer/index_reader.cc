@@ -18,6 +18,7 @@
 #include "whoknows/indexer/index.h"
 #include "bm25_source.h"
 #include "shards.h"
+#include "term_match.h"
 #include "xapian_util.h"
 
 namespace whoknows::indexer {
@@ -198,8 +199,21 @@ class XapianIndexReader final : public IndexReader {
       } else {
         lengths_ = nullptr;
       }
-      Xapian::Query q = ParseQuery(text, lengths_);
+      // An OR of plain terms without filters (most questions): matched over
+      // the decoded postings (term_match.h; the same answer as Xapian's).
+      std::vector<std::string> or_terms;
+      const bool unfiltered = filter.visibility.empty() && filter.communities.empty() && filter.topics.empty() &&
+                              filter.sources.empty() && filter.from == 0 && filter.to == 0;
+      Xapian::Query q = ParseQuery(text, lengths_, unfiltered && own_matcher_ ? &or_terms : nullptr);
       if (q.empty()) return;
+      if (!or_terms.empty()) {
+        if (auto m = internal::MatchOrOfTerms(db_, lengths_, or_terms, n); m.has_value()) {
+          hits.reserve(m->size());
+          for (const internal::ScoredDoc& d : *m) hits.push_back({d.docid, d.weight});
+          return;
+        }
+        q = internal::WithInMemoryLengths(q, lengths_);  // a term that does not fit the cache: Xapian's matcher
+      }
       q = ApplyFilter(q, filter);
       Xapian::Enquire enquire(db_);
       enquire.set_query(q);
@@ -212,23 +226,49 @@ class XapianIndexReader final : public IndexReader {
   }
 
   absl::StatusOr<DocText> GetDoc(uint32_t docid) override {
-    DocText t;
-    WK_RETURN_IF_ERROR(NameShards(GuardXapian(absl::StrFormat("document %d", docid), [&] {
-      Xapian::Document doc = db_.get_document(docid);
+    std::vector<absl::StatusOr<DocText>> one = GetDocs(std::span<const uint32_t>(&docid, 1));
+    return std::move(one.front());
+  }
+
+  std::vector<absl::StatusOr<DocText>> GetDocs(std::span<const uint32_t> docids) override {
+    // In docid order, one field for all documents before the next: glass keeps
+    // one cursor per table, so reads of nearby keys share B-tree blocks.
+    // DOC_ASSUME_VALID skips the existence check (a read of the length list);
+    // a missing document fails on its empty meta value instead (every document
+    // the writer adds has one).
+    const size_t n = docids.size();
+    std::vector<size_t> order(n);
+    for (size_t i = 0; i < n; ++i) order[i] = i;
+    std::sort(order.begin(), order.end(), [&](size_t a, size_t b) { return docids[a] < docids[b]; });
+    std::vector<absl::StatusOr<DocText>> out(n, DocText{});
+    std::vector<Xapian::Document> docs(n);
+    auto each = [&](auto&& field) {
+      for (size_t i : order) {
+        if (!out[i].ok()) continue;
+        absl::Status st = NameShards(GuardXapian(absl::StrFormat("document %d", docids[i]), [&] { field(i, *out[i]); }));
+        if (!st.ok()) out[i] = std::move(st);
+      }
+    };
+    each([&](size_t i, DocText&) { docs[i] = db_.get_document(docids[i], Xapian::DOC_ASSUME_VALID); });
+    each([&](size_t i, DocText& t) {
+      const std::string packed = docs[i].get_value(kSlotMeta);
+      if (packed.empty()) throw Xapian::DocNotFoundError(absl::StrFormat("Document %d not found", docids[i]));
       px::DocMeta m;
-      px::UnpackMeta(doc.get_value(kSlotMeta), &m);
+      px::UnpackMeta(packed, &m);
       t.id = std::move(m.id);
       t.title = std::move(m.title);
-      t.text = doc.get_data();
       t.source = std::move(m.source);
       t.thread_id = std::move(m.thread_id);
       t.community = std::move(m.community);
       t.visibility = std::move(m.visibility);
       t.author = PersonOf(m.author_key);
       t.kind = static_cast<RecordKind>(m.kind);
-      t.timestamp = static_cast<int64_t>(Xapian::sortable_unserialise(doc.get_value(kSlotTimestamp)));
-    })));
-    return t;
+    });
+    each([&](size_t i, DocText& t) {
+      t.timestamp = static_cast<int64_t>(Xapian::sortable_unserialise(docs[i].get_value(kSlotTimestamp)));
+    });
+    each([&](size_t i, DocText& t) { t.text = docs[i].get_data(); });
+    return out;
   }
 
   std::string Snippet(const DocText& doc, std::string_view query, size_t length) override {
@@ -404,7 +444,11 @@ class XapianIndexReader final : public IndexReader {
   // kMaxQueryTerms most informative terms (Xapian's elite set): faster, and
   // less noise from common words.
   // `lengths` (may be null): weigh the terms with Bm25Source over them.
-  Xapian::Query ParseQuery(std::string_view text, const std::shared_ptr<const internal::DocLengths>& lengths) {
+  // `or_terms` (may be null; needs `lengths`): when the query is an OR of
+  // plain terms, set to its leaves (internal::OrOfTerms), and the query is
+  // returned unweighed (the caller matches the terms itself).
+  Xapian::Query ParseQuery(std::string_view text, const std::shared_ptr<const internal::DocLengths>& lengths,
+                           std::vector<std::string>* or_terms = nullptr) {
     static const Xapian::SimpleStopper* const stopper = [] {
       static const char* const kWords[] = {
           "a", "about", "above", "after", "again", "against", "all", "am", "an", "and", "any", "are", "as", "at",
@@ -433,12 +477,17 @@ class XapianIndexReader final : public IndexReader {
     } catch (const Xapian::QueryParserError&) {
       parsed = qp.parse_query(q, 0);
     }
-    std::vector<Xapian::Query> terms;
-    for (auto t = parsed.get_unique_terms_begin(); t != parsed.get_unique_terms_end(); ++t) {
-      terms.push_back(lengths != nullptr ? Xapian::Query((new internal::Bm25Source(*t, lengths))->release())
-                                         : Xapian::Query(*t));
+    const std::vector<std::string> unique(parsed.get_unique_terms_begin(), parsed.get_unique_terms_end());
+    if (unique.size() <= kMaxQueryTerms) {
+      if (or_terms != nullptr && lengths != nullptr && internal::OrOfTerms(parsed, or_terms)) return parsed;
+      if (or_terms != nullptr) or_terms->clear();
+      return lengths != nullptr ? internal::WithInMemoryLengths(parsed, lengths) : parsed;
     }
-    if (terms.size() <= kMaxQueryTerms) return lengths != nullptr ? internal::WithInMemoryLengths(parsed, lengths) : parsed;
+    std::vector<Xapian::Query> terms;
+    for (const std::string& t : unique) {
+      terms.push_back(lengths != nullptr ? Xapian::Query((new internal::Bm25Source(t, lengths))->release())
+                                         : Xapian::Query(t));
+    }
     return Xapian::Query(Xapian::Query::OP_ELITE_SET, terms.begin(), terms.end(), kMaxQueryTerms);
   }
 
@@ -477,6 +526,9 @@ class XapianIndexReader final : public IndexReader {
   // Budget of the revision's decoded term postings (internal::TermCache; WHOKNOWS_TERM_CACHE_MB).
   size_t term_cache_bytes_ = internal::TermCacheBudgetFromEnv();
   std::shared_ptr<const internal::DocLengths> lengths_;
+  // Search(): an OR of plain terms matched by internal::MatchOrOfTerms (WHOKNOWS_XAPIAN_MATCHER=1: Xapian's
+  // matcher over Bm25Sources, the A/B switch).
+  bool own_matcher_ = std::getenv("WHOKNOWS_XAPIAN_MATCHER") == nullptr;
   // Snippet(): the words of the last query (3+ letters, lower case).
   std::string snippet_query_;
   absl::flat_hash_set<std::string> snippet_words_;

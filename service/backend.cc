@@ -318,6 +318,13 @@ class LocalBackend final : public Backend {
       answer.has_more = true;
       experts.resize(q.k);
     }
+    // The evidence documents of all experts, read at once (IndexReader::GetDocs).
+    std::vector<uint32_t> evidence_ids;
+    for (const engine::Expert& e : experts) {
+      for (const engine::Evidence& ev : e.evidence) evidence_ids.push_back(ev.docid);
+    }
+    std::vector<absl::StatusOr<indexer::DocText>> evidence_docs = reader->GetDocs(evidence_ids);
+    size_t next_doc = 0;
     for (engine::Expert& e : experts) {
       ExpertResult r;
       r.person_id = e.id;
@@ -329,7 +336,7 @@ class LocalBackend final : public Backend {
       r.reason = absl::StrCat(e.reason, state->ranker->learned() ? "; ranked by the learned model"
                                                                   : "; ranked by the hand-tuned blend");
       for (const engine::Evidence& ev : e.evidence) {
-        auto doc = reader->GetDoc(ev.docid);
+        const absl::StatusOr<indexer::DocText>& doc = evidence_docs[next_doc++];
         if (!doc.ok()) continue;
         r.evidence.push_back(MakeEvidence(*doc, reader.get(), q.text, ev.contribution, ev.role));
       }
