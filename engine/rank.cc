@@ -317,6 +317,7 @@ struct Scored {
   double answers = 0, accepted = 0, questions = 0;  // before `now`
   double hop2 = 0;                                   // reply_hop2, normalised
   double newcomer_replies = 0, regular_replies = 0;  // log-scale, by the asker's state
+  double starter_vote = 0;                           // raw vote mass from matching threads they started
 };
 
 CandidateFeatures Featurize(const Scored& x) {
@@ -338,6 +339,7 @@ CandidateFeatures Featurize(const Scored& x) {
                                       x.hop2,
                                       x.newcomer_replies,
                                       x.regular_replies,
+                                      std::log1p(x.starter_vote),
                                       x.score};
   for (size_t i = 0; i < kNumRankFeatures; ++i) f.x[i] = static_cast<float>(v[i]);
   return f;
@@ -595,6 +597,14 @@ absl::StatusOr<std::vector<Scored>> Score(const Snapshot& s, std::span<const ind
     asker_state = a == kNone || DocsBefore(s, a, ref) < kNewcomerDocs ? 1 : 2;
   }
 
+  // Vote mass a person got from matching threads they started themselves (they asked about it).
+  absl::flat_hash_map<uint32_t, double> starter_vote;
+  if (features && !ExpOff("nostarter")) {
+    for (const Contribution& c : sc.contributions) {
+      if (s.doc(s.ThreadRoot(s.doc(c.doc).thread)).author == c.person) starter_vote[c.person] += c.amount;
+    }
+  }
+
   std::vector<Scored> scored;
   scored.reserve(cand.size());
   double max_vote = 0, max_ppr = 0, max_prior = 0, max_recent = 0, max_topic = 0, max_contact = 0, max_hop2 = 0;
@@ -669,6 +679,9 @@ absl::StatusOr<std::vector<Scored>> Score(const Snapshot& s, std::span<const ind
     if (!hop2.empty()) {
       if (auto it = hop2.find(p); it != hop2.end()) x.hop2 = it->second;
     }
+    if (!starter_vote.empty()) {
+      if (auto it = starter_vote.find(p); it != starter_vote.end()) x.starter_vote = it->second;
+    }
     x.newcomer_replies = asker_state == 1 ? std::log1p(x.newcomer_replies) : 0.0;
     x.regular_replies = asker_state == 2 ? std::log1p(x.regular_replies) : 0.0;
     max_vote = std::max(max_vote, x.vote_raw);
@@ -727,7 +740,7 @@ const std::array<const char*, kNumRankFeatures>& FeatureNames() {
   static const std::array<const char*, kNumRankFeatures> names = {
       "vote",       "ppr",          "prior",         "recent",           "topic",   "contact",   "log_vote_raw",
       "log_activity", "log_recent_activity", "acceptance_ratio", "log_answers", "log_questions", "log_idle_days",
-      "reply_hop2", "newcomer_replies", "regular_replies", "blend"};
+      "reply_hop2", "newcomer_replies", "regular_replies", "log_starter_vote", "blend"};
   return names;
 }
 
@@ -801,6 +814,7 @@ absl::StatusOr<std::vector<Expert>> RankExperts(const Snapshot& s, std::span<con
       e.components.emplace_back("reply_hop2", x.hop2);
       e.components.emplace_back("newcomer_replies", x.newcomer_replies);
       e.components.emplace_back("regular_replies", x.regular_replies);
+      e.components.emplace_back("starter_vote", x.starter_vote);
     }
     if (o.model != nullptr) e.components.emplace_back("model", x.model);
     if (!o.explain) {

@@ -204,8 +204,10 @@ std::vector<std::pair<uint32_t, double>> VoteScores(const Snapshot& snapshot, st
 //                     newcomers); 0 for a regular asker or without an asker
 //   regular_replies   the asker is a regular: log(1 + the candidate's other
 //                     answers/replies); 0 otherwise
+//   log_starter_vote  log(1 + the part of vote_raw from matching threads the
+//                     candidate started: asked about it rather than answered)
 // and the blend score. The graph features are ppr, topic, contact, reply_hop2.
-inline constexpr size_t kNumRankFeatures = 17;
+inline constexpr size_t kNumRankFeatures = 18;
 inline constexpr size_t kHop2Starters = 10;
 inline constexpr size_t kHop2Threads = 200;
 const std::array<const char*, kNumRankFeatures>& FeatureNames();
