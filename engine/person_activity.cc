@@ -5,17 +5,6 @@
 
 namespace whoknows::engine {
 
-size_t DocsBefore(const Snapshot& s, uint32_t p, int64_t t) {
-  const auto docs = s.PersonDocs(p);
-  return static_cast<size_t>(
-      std::partition_point(docs.begin(), docs.end(), [&](uint32_t d) { return s.doc(d).timestamp < t; }) - docs.begin());
-}
-
-bool StartedByNewcomer(const Snapshot& s, uint32_t t) {
-  const DocInfo& root = s.doc(s.ThreadRoot(t));
-  return root.author != kNone && DocsBefore(s, root.author, root.timestamp) < kNewcomerDocs;
-}
-
 std::shared_ptr<const PersonActivity> PersonActivity::Build(const Snapshot& s) {
   auto a = std::make_shared<PersonActivity>();
   const uint32_t P = s.num_persons();
@@ -23,8 +12,7 @@ std::shared_ptr<const PersonActivity> PersonActivity::Build(const Snapshot& s) {
   a->num_docs_ = D;
   // One sequential pass over the doc table into two bytes per doc, so the
   // per-person pass below reads 2 MB at 1M docs instead of the whole table.
-  enum : uint8_t { kAnswer = 1, kAccepted = 2, kQuestion = 4, kReply = 8, kToNewcomer = 16 };
-  std::vector<int8_t> newcomer_thread(s.num_threads(), -1);  // -1 = not computed yet
+  enum : uint8_t { kAnswer = 1, kAccepted = 2, kQuestion = 4, kReply = 8 };
   std::vector<uint8_t> flags(D), group(D);
   for (uint32_t d = 0; d < D; ++d) {
     const DocInfo& di = s.doc(d);
@@ -35,11 +23,6 @@ std::shared_ptr<const PersonActivity> PersonActivity::Build(const Snapshot& s) {
       f = kQuestion;
     } else if (di.parent != kNone) {
       f = kReply;
-    }
-    if ((f & (kAnswer | kReply)) != 0 && di.thread < newcomer_thread.size()) {
-      int8_t& nt = newcomer_thread[di.thread];
-      if (nt < 0) nt = StartedByNewcomer(s, di.thread) ? 1 : 0;
-      if (nt == 1) f |= kToNewcomer;
     }
     flags[d] = f;
     group[d] = di.group;
@@ -63,7 +46,6 @@ std::shared_ptr<const PersonActivity> PersonActivity::Build(const Snapshot& s) {
       x.answers += (f & kAnswer) ? 1u : 0u;
       x.accepted += (f & kAccepted) ? 1u : 0u;
       x.questions += (f & kQuestion) ? 1u : 0u;
-      x.to_newcomers += (f & kToNewcomer) ? 1u : 0u;
       a->ts_[i] = s.doc(d).timestamp;
       a->prefix_[++i] = x;
       if (group[d] == kNoGroup) {
@@ -152,7 +134,6 @@ bool PersonActivity::Count(const Snapshot& s, uint32_t p, GroupBits mask, int64_
     c.answers = b.answers - a.answers;
     c.accepted = b.accepted - a.accepted;
     c.questions = b.questions - a.questions;
-    c.to_newcomers = b.to_newcomers - a.to_newcomers;
     c.last = ts[hi - 1];
   }
   *out = c;

@@ -2,8 +2,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <cstdlib>
-#include <string>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_format.h"
@@ -315,9 +313,6 @@ struct Scored {
   double score, vote, ppr, prior, recent, topic, contact, vote_raw, ppr_raw;
   double activity = 0, recent_activity = 0, idle_days = 0, model = 0;
   double answers = 0, accepted = 0, questions = 0;  // before `now`
-  double hop2 = 0;                                   // reply_hop2, normalised
-  double newcomer_replies = 0, regular_replies = 0;  // log-scale, by the asker's state
-  double starter_vote = 0;                           // raw vote mass from matching threads they started
 };
 
 CandidateFeatures Featurize(const Scored& x) {
@@ -336,10 +331,6 @@ CandidateFeatures Featurize(const Scored& x) {
                                       std::log1p(x.answers),
                                       std::log1p(x.questions),
                                       std::log1p(x.idle_days),
-                                      x.hop2,
-                                      x.newcomer_replies,
-                                      x.regular_replies,
-                                      std::log1p(x.starter_vote),
                                       x.score};
   for (size_t i = 0; i < kNumRankFeatures; ++i) f.x[i] = static_cast<float>(v[i]);
   return f;
@@ -349,15 +340,6 @@ constexpr size_t kQueryTopics = 5;        // the query's topic distribution keep
 constexpr size_t kCandidateTopics = 3;    // topic vertices walked for candidates
 constexpr size_t kTopicScanDocs = 4000;   // newest docs scanned per topic vertex
 constexpr size_t kRecentScanDocs = 5000;  // newest docs scanned for recent activity
-
-// Experiment switches (session 12, replies5): WHOKNOWS_EXP=nohop2,nonewcomer zero the features.
-bool ExpOff(const char* what) {
-  static const std::string env = [] {
-    const char* e = std::getenv("WHOKNOWS_EXP");
-    return std::string(e == nullptr ? "" : e);
-  }();
-  return env.find(what) != std::string::npos;
-}
 
 bool Contributes(indexer::RecordKind k) {
   return k != indexer::RecordKind::kQuestion && k != indexer::RecordKind::kComment;
@@ -403,9 +385,6 @@ absl::StatusOr<std::vector<Scored>> Score(const Snapshot& s, std::span<const ind
   internal::VoteScratch& sc = internal::ThreadVoteScratch();
   internal::Vote(s, hits, o, filter, &sc);
   if (sc.hit_docs.empty()) return std::vector<Scored>{};
-  const int64_t ref = o.now != 0 ? o.now : s.max_timestamp() + 1;
-  const int64_t recent_from = ref - static_cast<int64_t>(o.recent_days * 86400.0);
-  auto before = [&](uint32_t d) { return filter.Visible(s, d) && s.doc(d).timestamp < ref; };
 
   // --- propagation
   PprWorkspace& ws = internal::ThreadPprWorkspace();
@@ -495,46 +474,6 @@ absl::StatusOr<std::vector<Scored>> Score(const Snapshot& s, std::span<const ind
     }
     TopCounts(counts, o.topic_candidates, &cand);
   }
-  // ... people who usually reply to the starters of the hit threads (doc -> author -> replier) ...
-  absl::flat_hash_map<uint32_t, double> hop2;
-  if (o.use_graph && features && !ExpOff("nohop2")) {
-    absl::flat_hash_map<uint32_t, double> starters;
-    for (const auto& [d, m] : sc.hit_docs) {
-      const uint32_t root = s.ThreadRoot(s.doc(d).thread);
-      const uint32_t a = s.doc(root).author;
-      if (a != kNone && m > 0 && before(root)) starters[a] += m;
-    }
-    std::vector<std::pair<uint32_t, double>> top(starters.begin(), starters.end());
-    std::sort(top.begin(), top.end(),
-              [](const auto& x, const auto& y) { return x.second > y.second || (x.second == y.second && x.first < y.first); });
-    if (top.size() > kHop2Starters) top.resize(kHop2Starters);
-    double total = 0;
-    for (const auto& t : top) total += t.second;
-    std::vector<uint32_t> wrote;
-    for (const auto& [a, mass] : top) {
-      absl::flat_hash_map<uint32_t, double> in;  // threads of a each person wrote in
-      size_t threads = 0;
-      const auto docs = s.PersonDocs(a);
-      for (size_t i = docs.size(); i-- > 0 && threads < kHop2Threads;) {
-        const uint32_t d = docs[i];
-        const DocInfo& di = s.doc(d);
-        if (s.ThreadRoot(di.thread) != d || !before(d)) continue;
-        ++threads;
-        wrote.clear();
-        size_t seen = 0;
-        for (uint32_t e : s.ThreadDocs(di.thread)) {
-          if (++seen > o.max_thread_docs) break;
-          const uint32_t q = s.doc(e).author;
-          if (q == kNone || q == a || !before(e) || std::find(wrote.begin(), wrote.end(), q) != wrote.end()) continue;
-          wrote.push_back(q);
-          in[q] += 1;
-        }
-      }
-      if (threads == 0) continue;
-      for (const auto& [q, n] : in) hop2[q] += mass / total * n / static_cast<double>(threads);
-    }
-    TopCounts(hop2, o.topic_candidates / 2, &cand);
-  }
   // ... and people recently active in the hits' communities.
   if (o.recent_candidates > 0) {
     std::vector<uint32_t> comms;
@@ -565,6 +504,9 @@ absl::StatusOr<std::vector<Scored>> Score(const Snapshot& s, std::span<const ind
 
   // --- components (everything counted over visible docs before `ref`, so a
   // history query sees only its own past)
+  const int64_t ref = o.now != 0 ? o.now : s.max_timestamp() + 1;
+  const int64_t recent_from = ref - static_cast<int64_t>(o.recent_days * 86400.0);
+  auto before = [&](uint32_t d) { return filter.Visible(s, d) && s.doc(d).timestamp < ref; };
 
   // Contact with the asker: people who shared a thread with them (replies included).
   absl::flat_hash_map<uint32_t, double> contact;
@@ -590,24 +532,9 @@ absl::StatusOr<std::vector<Scored>> Score(const Snapshot& s, std::span<const ind
     }
   }
 
-  // The asker's state for newcomer_replies / regular_replies: 0 unknown, 1 newcomer, 2 regular.
-  int asker_state = 0;
-  if (features && !o.asker.empty() && !ExpOff("nonewcomer")) {
-    const uint32_t a = s.FindPerson(o.asker);
-    asker_state = a == kNone || DocsBefore(s, a, ref) < kNewcomerDocs ? 1 : 2;
-  }
-
-  // Vote mass a person got from matching threads they started themselves (they asked about it).
-  absl::flat_hash_map<uint32_t, double> starter_vote;
-  if (features && !ExpOff("nostarter")) {
-    for (const Contribution& c : sc.contributions) {
-      if (s.doc(s.ThreadRoot(s.doc(c.doc).thread)).author == c.person) starter_vote[c.person] += c.amount;
-    }
-  }
-
   std::vector<Scored> scored;
   scored.reserve(cand.size());
-  double max_vote = 0, max_ppr = 0, max_prior = 0, max_recent = 0, max_topic = 0, max_contact = 0, max_hop2 = 0;
+  double max_vote = 0, max_ppr = 0, max_prior = 0, max_recent = 0, max_topic = 0, max_contact = 0;
   for (uint32_t p : cand) {
     Scored x{p, 0, 0, 0, 0, 0, 0, 0, sc.vote[p], have_ppr ? static_cast<double>(ws.reserve[p]) : 0.0};
     PersonActivity::Counts counts;
@@ -621,8 +548,6 @@ absl::StatusOr<std::vector<Scored>> Score(const Snapshot& s, std::span<const ind
       x.activity = counts.activity;
       x.recent_activity = counts.recent;
       x.idle_days = counts.last > 0 ? static_cast<double>(ref - counts.last) / 86400.0 : 36500.0;
-      x.newcomer_replies = counts.to_newcomers;
-      x.regular_replies = counts.activity - counts.accepted - counts.to_newcomers;
       x.prior = std::log1p(counts.activity);
       x.recent = std::log1p(counts.recent);
       for (size_t k = 0; want_topic && k < qtopics.size(); ++k) {
@@ -644,13 +569,6 @@ absl::StatusOr<std::vector<Scored>> Score(const Snapshot& s, std::span<const ind
           ++x.questions;
         } else if (di.parent != kNone) {
           n = 1;
-        }
-        if (n > 0 && asker_state != 0) {
-          if (StartedByNewcomer(s, di.thread)) {
-            x.newcomer_replies += 1;
-          } else {
-            x.regular_replies += 1;
-          }
         }
         all += n;
         if (di.timestamp >= recent_from) recent += n;
@@ -676,21 +594,12 @@ absl::StatusOr<std::vector<Scored>> Score(const Snapshot& s, std::span<const ind
     if (!contact.empty()) {
       if (auto it = contact.find(p); it != contact.end()) x.contact = it->second;
     }
-    if (!hop2.empty()) {
-      if (auto it = hop2.find(p); it != hop2.end()) x.hop2 = it->second;
-    }
-    if (!starter_vote.empty()) {
-      if (auto it = starter_vote.find(p); it != starter_vote.end()) x.starter_vote = it->second;
-    }
-    x.newcomer_replies = asker_state == 1 ? std::log1p(x.newcomer_replies) : 0.0;
-    x.regular_replies = asker_state == 2 ? std::log1p(x.regular_replies) : 0.0;
     max_vote = std::max(max_vote, x.vote_raw);
     max_ppr = std::max(max_ppr, x.ppr_raw);
     max_prior = std::max(max_prior, x.prior);
     max_recent = std::max(max_recent, x.recent);
     max_topic = std::max(max_topic, x.topic);
     max_contact = std::max(max_contact, x.contact);
-    max_hop2 = std::max(max_hop2, x.hop2);
     scored.push_back(x);
   }
   auto norm = [](double v, double m) { return m > 0 ? v / m : 0.0; };
@@ -703,7 +612,6 @@ absl::StatusOr<std::vector<Scored>> Score(const Snapshot& s, std::span<const ind
     x.recent = norm(x.recent, max_recent);
     x.topic = norm(x.topic, max_topic);
     x.contact = norm(x.contact, max_contact);
-    x.hop2 = norm(x.hop2, max_hop2);
     x.score = o.w_vote * x.vote + o.w_ppr * x.ppr + o.w_prior * x.prior + o.w_recent * x.recent +
               o.w_topic * x.topic + o.w_contact * x.contact;
     if (x.score > 0) out.push_back(x);
@@ -739,8 +647,7 @@ std::vector<Expert> PopularityFor(const Snapshot& s, const AskOptions& o) {
 const std::array<const char*, kNumRankFeatures>& FeatureNames() {
   static const std::array<const char*, kNumRankFeatures> names = {
       "vote",       "ppr",          "prior",         "recent",           "topic",   "contact",   "log_vote_raw",
-      "log_activity", "log_recent_activity", "acceptance_ratio", "log_answers", "log_questions", "log_idle_days",
-      "reply_hop2", "newcomer_replies", "regular_replies", "log_starter_vote", "blend"};
+      "log_activity", "log_recent_activity", "acceptance_ratio", "log_answers", "log_questions", "log_idle_days", "blend"};
   return names;
 }
 
@@ -810,12 +717,6 @@ absl::StatusOr<std::vector<Expert>> RankExperts(const Snapshot& s, std::span<con
     e.components = {{"vote", x.vote},       {"ppr", x.ppr},           {"prior", x.prior},
                     {"recent", x.recent},   {"topic", x.topic},       {"contact", x.contact},
                     {"vote_raw", x.vote_raw}, {"ppr_raw", x.ppr_raw}};
-    if (o.model != nullptr) {  // the learned ranker's own features (0 for the blend)
-      e.components.emplace_back("reply_hop2", x.hop2);
-      e.components.emplace_back("newcomer_replies", x.newcomer_replies);
-      e.components.emplace_back("regular_replies", x.regular_replies);
-      e.components.emplace_back("starter_vote", x.starter_vote);
-    }
     if (o.model != nullptr) e.components.emplace_back("model", x.model);
     if (!o.explain) {
       out.push_back(std::move(e));
@@ -880,8 +781,6 @@ absl::StatusOr<std::vector<Expert>> RankExperts(const Snapshot& s, std::span<con
     if (threads) parts.push_back(absl::StrFormat("took part in %d matching thread%s", threads, threads == 1 ? "" : "s"));
     if (mentioned) parts.push_back(absl::StrFormat("mentioned in %d matching document%s", mentioned, mentioned == 1 ? "" : "s"));
     if (x.contact > 0) parts.push_back("has shared threads with the asker");  // AskOptions::asker
-    if (x.hop2 >= 0.5) parts.push_back("often replies to the people who started matching threads");
-    if (x.newcomer_replies >= std::log1p(10.0)) parts.push_back("has answered newcomers' threads before");
     if (parts.empty()) parts.push_back("connected to the matching discussions");
     std::string reason = absl::StrJoin(parts, ", ");
     if (e.last_active != 0) absl::StrAppend(&reason, ", last active ", FormatDate(e.last_active));

@@ -34,15 +34,6 @@
 
 namespace whoknows::engine {
 
-// A newcomer: fewer than kNewcomerDocs documents before a time.
-inline constexpr size_t kNewcomerDocs = 3;
-// p's documents (any visibility) with timestamp < t: a binary search over
-// Snapshot::PersonDocs (oldest first).
-size_t DocsBefore(const Snapshot& snapshot, uint32_t p, int64_t t);
-// Thread t was started by a newcomer: its root's author (known) had fewer than
-// kNewcomerDocs documents before the root.
-bool StartedByNewcomer(const Snapshot& snapshot, uint32_t t);
-
 class PersonActivity {
  public:
   // O(person docs) time, 24 bytes per (person, doc), 12 per (person, non-question
@@ -58,8 +49,6 @@ class PersonActivity {
     double activity = 0, recent = 0;
     double answers = 0, accepted = 0, questions = 0;
     int64_t last = 0;
-    // answers and replies (one each) in threads started by a newcomer (StartedByNewcomer)
-    double to_newcomers = 0;
   };
   // False (and *out untouched) when `mask` hides one of p's documents or
   // `snapshot` is not the one this was built from: scan p instead.
@@ -106,7 +95,7 @@ class PersonActivity {
   // the sum over the first i (person, doc) pairs; person p's pairs are
   // [offset_[p], offset_[p + 1]).
   struct Prefix {
-    uint32_t activity = 0, answers = 0, accepted = 0, questions = 0, to_newcomers = 0;
+    uint32_t activity = 0, answers = 0, accepted = 0, questions = 0;
   };
   std::vector<uint32_t> offset_;
   std::vector<Prefix> prefix_;

@@ -190,26 +190,8 @@ std::vector<std::pair<uint32_t, double>> VoteScores(const Snapshot& snapshot, st
 // normalised components (vote, ppr, prior, recent, topic, contact), then
 // log(1+vote_raw), log(1+activity), log(1+recent activity), acceptance ratio
 // (accepted / answers), log(1+answers), log(1+questions), log(1+days since
-// last active), then
-//   reply_hop2        a walk doc -> author -> replier over the reply graph:
-//                     sum over the starters a of the hit threads (the top
-//                     kHop2Starters by hit mass, weights w_a summing to 1) of
-//                     w_a * the share of a's threads (newest kHop2Threads
-//                     before `now`) in which the candidate wrote; normalised by
-//                     its maximum over the candidates (people who usually
-//                     answer the people who ask about this)
-//   newcomer_replies  the asker is a newcomer (fewer than kNewcomerDocs docs
-//                     before `now`, or unknown to the snapshot): log(1 + the
-//                     candidate's answers/replies in threads started by
-//                     newcomers); 0 for a regular asker or without an asker
-//   regular_replies   the asker is a regular: log(1 + the candidate's other
-//                     answers/replies); 0 otherwise
-//   log_starter_vote  log(1 + the part of vote_raw from matching threads the
-//                     candidate started: asked about it rather than answered)
-// and the blend score. The graph features are ppr, topic, contact, reply_hop2.
-inline constexpr size_t kNumRankFeatures = 18;
-inline constexpr size_t kHop2Starters = 10;
-inline constexpr size_t kHop2Threads = 200;
+// last active), the blend score. The graph features are ppr, topic, contact.
+inline constexpr size_t kNumRankFeatures = 14;
 const std::array<const char*, kNumRankFeatures>& FeatureNames();
 struct CandidateFeatures {
   uint32_t person = kNone;
