@@ -103,6 +103,9 @@ absl::StatusOr<std::vector<BalancedCandidate>> Balance(std::span<const Candidate
     return absl::InvalidArgumentError("balance window_days and default_capacity must be > 0");
   }
   if (std::isnan(o.keep_top_margin)) return absl::InvalidArgumentError("balance keep_top_margin must be a number");
+  if (!std::isfinite(o.mail_weight) || !std::isfinite(o.mail_share_cap)) {
+    return absl::InvalidArgumentError("balance mail_weight and mail_share_cap must be finite (< 0 = unset)");
+  }
   const double window_weeks = o.window_days / 7.0;
   const int64_t window = static_cast<int64_t>(o.window_days * 86400);
   const int64_t outcome_window = static_cast<int64_t>(o.outcome_days * 86400);
@@ -228,6 +231,19 @@ absl::StatusOr<std::vector<BalancedCandidate>> Balance(std::span<const Candidate
   }
   for (BalancedCandidate& b : out) b.index = perm[b.index];
   return out;
+}
+
+std::string_view QuestionSourceName(QuestionSource s) { return s == QuestionSource::kMail ? "mail" : "other"; }
+
+BalanceOptions OptionsForSource(const BalanceOptions& o, QuestionSource s) {
+  BalanceOptions r = o;
+  if (s == QuestionSource::kMail) {
+    if (o.mail_weight >= 0) r.weight = o.mail_weight;
+    if (o.mail_share_cap >= 0) r.share_cap = o.mail_share_cap;
+  }
+  r.mail_weight = -1;
+  r.mail_share_cap = -1;
+  return r;
 }
 
 }  // namespace whoknows::routing

@@ -209,7 +209,21 @@ struct BalanceOptions {
   double outcome_weight = 1.0;
   double outcome_prior = 2.0;
   double outcome_days = 90;
+  // Per source type: a mail question (most of the pool's evidence is mail:
+  // mailing-list threads, where several people reply to each question and a
+  // few core members reply to most; routing::QuestionSourceOf) is balanced
+  // with these in place of weight and share_cap (routing::OptionsForSource);
+  // < 0 = the same as every other question. Balance() itself ignores them.
+  double mail_weight = -1;
+  double mail_share_cap = -1;
 };
+
+// The source type of a question, for the per-source settings above.
+enum class QuestionSource { kOther = 0, kMail };
+std::string_view QuestionSourceName(QuestionSource s);  // "other", "mail"
+// `o` with the settings of source `s` in place (for kMail: mail_weight and
+// mail_share_cap where >= 0); the per-source fields of the result are unset.
+BalanceOptions OptionsForSource(const BalanceOptions& o, QuestionSource s);
 
 struct Candidate {
   std::string person;
