@@ -24,14 +24,17 @@ QuestionSource QuestionSourceOf(const engine::Snapshot& snapshot, std::span<cons
 
 absl::Status BalanceExperts(std::vector<engine::Expert>* experts, const LoadModel& model, int64_t now,
                             const BalanceOptions& given, const engine::Snapshot* snapshot, QuestionSource source) {
-  if (!std::isfinite(given.mail_weight) || !std::isfinite(given.mail_share_cap)) {
-    return absl::InvalidArgumentError("balance mail_weight and mail_share_cap must be finite (< 0 = unset)");
+  if (!std::isfinite(given.mail_weight) || !std::isfinite(given.mail_share_cap) ||
+      !std::isfinite(given.mail_free_load)) {
+    return absl::InvalidArgumentError(
+        "balance mail_weight, mail_share_cap and mail_free_load must be finite (< 0 = unset)");
   }
   const BalanceOptions options = OptionsForSource(given, source);
   std::string source_note;
-  if (source == QuestionSource::kMail && (given.mail_weight >= 0 || given.mail_share_cap >= 0)) {
-    source_note = absl::StrFormat("mail question: balanced with weight %g, share cap %g", options.weight,
-                                  options.share_cap);
+  if (source == QuestionSource::kMail &&
+      (given.mail_weight >= 0 || given.mail_share_cap >= 0 || given.mail_free_load >= 0)) {
+    source_note = absl::StrFormat("mail question: balanced with weight %g, share cap %g, free load %g",
+                                  options.weight, options.share_cap, options.free_load);
   }
   std::vector<Candidate> cands;
   cands.reserve(experts->size());

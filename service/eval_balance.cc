@@ -239,7 +239,8 @@ nlohmann::json OptionsJson(const routing::BalanceOptions& b) {
           {"activity_weight", b.activity_weight}, {"keep_top_margin", b.keep_top_margin}, {"route_k", b.route_k},
           {"mode", b.gain_depth > 0 ? "gain" : "spread"}, {"gain_depth", b.gain_depth}, {"gain_beta", b.gain_beta},
           {"outcome_weight", b.outcome_weight}, {"outcome_prior", b.outcome_prior}, {"outcome_days", b.outcome_days},
-          {"mail_weight", b.mail_weight}, {"mail_share_cap", b.mail_share_cap}};
+          {"mail_weight", b.mail_weight}, {"mail_share_cap", b.mail_share_cap},
+          {"mail_free_load", b.mail_free_load}, {"free_load", b.free_load}};
 }
 
 void AppendTable(const BalanceDataset& d, std::string* out) {
@@ -318,10 +319,11 @@ std::string FormatBalanceEvalReport(const BalanceEvalReport& r) {
                                                                    "(beta %g)",
                                                                    r.balance.gain_depth, r.balance.gain_beta)
                                                  : std::string("spread charge"));
-  if (r.balance.mail_weight >= 0 || r.balance.mail_share_cap >= 0) {
+  if (r.balance.free_load > 0) absl::StrAppendFormat(&out, "free load %g\n", r.balance.free_load);
+  if (r.balance.mail_weight >= 0 || r.balance.mail_share_cap >= 0 || r.balance.mail_free_load >= 0) {
     const routing::BalanceOptions m = routing::OptionsForSource(r.balance, routing::QuestionSource::kMail);
-    absl::StrAppendFormat(&out, "mail questions (most evidence is mail): weight %g, share cap %g\n", m.weight,
-                          m.share_cap);
+    absl::StrAppendFormat(&out, "mail questions (most of their matches are mail): weight %g, share cap %g, free load %g\n",
+                          m.weight, m.share_cap, m.free_load);
   }
   if (r.outcomes) {
     absl::StrAppendFormat(&out,
@@ -349,25 +351,43 @@ absl::StatusOr<BalanceTuneResult> TuneBalance(EvalTask task, const std::vector<s
                                               double min_mrr_ratio) {
   // Each data set is prepared once and replayed per grid point.
   std::vector<routing::BalanceOptions> grid;
-  const bool mail_grid = bo_in.grid == "mail";
-  if (!mail_grid && bo_in.grid != "full") {
+  const bool mail_grid = bo_in.grid == "mail", free_grid = bo_in.grid == "free-load";
+  if (!mail_grid && !free_grid && bo_in.grid != "full") {
     return absl::InvalidArgumentError(absl::StrCat("--balance-grid: unknown grid \"", bo_in.grid,
-                                                   "\" (full, mail)"));
+                                                   "\" (full, mail, free-load)"));
+  }
+  // Free loads (routing::BalanceOptions::free_load) with the load price's
+  // level and cap, the rest as given.
+  for (double fl : {0.0, 0.25, 0.5, 0.75}) {
+    for (double ms : {0.4, 0.5}) {
+      for (double w : {0.4, 0.2}) {
+        if (!free_grid) break;
+        routing::BalanceOptions b = bo_in.balance;
+        b.route_k = bo_in.route_k;
+        b.free_load = fl;
+        b.share_cap = ms;
+        b.weight = w;
+        grid.push_back(b);
+      }
+    }
   }
   // The mail settings only (routing::BalanceOptions::mail_weight), the rest
   // as given: chosen on a mail archive's validation split.
-  for (double mw : {0.4, 0.3, 0.2, 0.1, 0.05}) {
-    for (double ms : {0.4, 0.5, 0.6, 0.8}) {
-      if (!mail_grid) break;
-      routing::BalanceOptions b = bo_in.balance;
-      b.route_k = bo_in.route_k;
-      b.mail_weight = mw;
-      b.mail_share_cap = ms;
-      grid.push_back(b);
+  for (double mw : {0.4, 0.2}) {
+    for (double ms : {0.4, 0.5}) {
+      for (double mf : {0.0, 0.25, 0.5}) {
+        if (!mail_grid) break;
+        routing::BalanceOptions b = bo_in.balance;
+        b.route_k = bo_in.route_k;
+        b.mail_weight = mw;
+        b.mail_share_cap = ms;
+        b.mail_free_load = mf;
+        grid.push_back(b);
+      }
     }
   }
   for (double keep : {-1.0, 0.3, 0.5}) {
-    if (mail_grid) break;
+    if (mail_grid || free_grid) break;
     for (double act : {0.0, 1.0, 3.0, 6.0}) {
       for (double e : {1.0, 2.0, 3.0}) {
         for (double share : {0.05, 0.1, 0.2, 0.3}) {
@@ -390,7 +410,7 @@ absl::StatusOr<BalanceTuneResult> TuneBalance(EvalTask task, const std::vector<s
   // Marginal-gain assignment (routing::BalanceOptions::gain_depth): the load
   // price is in units of reciprocal rank, so its weights are smaller.
   for (double beta : {2.0, 4.0}) {
-    if (mail_grid) break;
+    if (mail_grid || free_grid) break;
     for (size_t recent : {20, 40}) {
       for (double share : {0.2, 0.3, 0.4, 0.5}) {
         for (double e : {1.0, 2.0, 4.0, 8.0}) {
@@ -438,7 +458,8 @@ absl::StatusOr<BalanceTuneResult> TuneBalance(EvalTask task, const std::vector<s
   }));
   BalanceTuneResult result;
   result.chosen = bo_in.balance;
-  result.rule = mail_grid ? "margin" : "lowest-share";
+  const bool margin_rule = mail_grid || free_grid;
+  result.rule = margin_rule ? "margin" : "lowest-share";
   double best_share = 2, best_mrr = -1, best_margin = -1;
   for (size_t g = 0; g < grid.size(); ++g) {
     BalanceDataset d = Summarise("validation", counts[g], pooled[g]);
@@ -447,7 +468,7 @@ absl::StatusOr<BalanceTuneResult> TuneBalance(EvalTask task, const std::vector<s
     const bool ok = bal.mrr >= min_mrr_ratio * plain.mrr &&
                     static_cast<double>(bal.load.distinct_people) >= 1.5 * static_cast<double>(plain.load.distinct_people);
     bool better = false;
-    if (mail_grid) {
+    if (margin_rule) {
       // The point furthest inside all three targets: the largest of the
       // smallest relative slacks (MRR over min_mrr_ratio x, max_share under
       // 0.5x, distinct over 1.5x); ties to higher MRR.
@@ -496,9 +517,10 @@ std::string FormatBalanceTuneResult(const BalanceTuneResult& r) {
                           p.mrr > 0 ? q.mrr / p.mrr : 0.0, p.load.max_share, q.load.max_share,
                           p.load.max_share > 0 ? q.load.max_share / p.load.max_share : 0.0, p.load.distinct_people,
                           q.load.distinct_people);
-    if (b.mail_weight >= 0 || b.mail_share_cap >= 0) {
+    if (b.mail_weight >= 0 || b.mail_share_cap >= 0 || b.mail_free_load >= 0 || b.free_load > 0) {
       out.pop_back();
-      absl::StrAppendFormat(&out, " | mail weight %g share_cap %g\n", b.mail_weight, b.mail_share_cap);
+      absl::StrAppendFormat(&out, " | mail weight %g share_cap %g free_load %g | free_load %g\n", b.mail_weight,
+                            b.mail_share_cap, b.mail_free_load, b.free_load);
     }
   };
   std::vector<size_t> frontier;
@@ -520,10 +542,11 @@ std::string FormatBalanceTuneResult(const BalanceTuneResult& r) {
     absl::StrAppendFormat(&out,
                           "chosen: gain_depth %d, gain_beta %g, keep_top_margin %g, activity_weight %g, "
                           "recent_questions %d, exponent %g, share_cap %g, weight %g, mail_weight %g, "
-                          "mail_share_cap %g (route_k %d; rule %s)\n",
+                          "mail_share_cap %g, mail_free_load %g, free_load %g (route_k %d; rule %s)\n",
                           r.chosen.gain_depth, r.chosen.gain_beta, r.chosen.keep_top_margin, r.chosen.activity_weight,
                           r.chosen.recent_questions, r.chosen.exponent, r.chosen.share_cap, r.chosen.weight,
-                          r.chosen.mail_weight, r.chosen.mail_share_cap, r.chosen.route_k, r.rule);
+                          r.chosen.mail_weight, r.chosen.mail_share_cap, r.chosen.mail_free_load, r.chosen.free_load,
+                          r.chosen.route_k, r.rule);
     line(" ", r.grid[r.chosen_index].first, r.grid[r.chosen_index].second);
   } else {
     absl::StrAppendFormat(&out,

@@ -194,6 +194,52 @@ TEST(BalanceTest, MarginalGainPassesTheBusyExpertOnlyForANearEqualFreePerson) {
   EXPECT_FALSE(Balance(near, m, kT0, o).ok());
 }
 
+// free_load: loads under that fraction of full cost nothing; at full load the
+// price is the weight, as without it, and it rises faster above.
+TEST(BalanceTest, FreeLoadMakesLightLoadsFree) {
+  LoadModel m;
+  for (int i = 0; i < 2; ++i) m.Add(Entry("a", "r" + std::to_string(i), kT0 + i));  // "a": 2 of the last 4
+  m.Add(Entry("x", "r2", kT0 + 2));
+  m.Add(Entry("x", "r3", kT0 + 3));
+  BalanceOptions o;
+  o.gain_depth = 5;
+  o.route_k = 2;
+  o.recent_questions = 4;
+  o.share_cap = 0.8;  // "a" holds 2/4: u = 0.625
+  o.default_capacity = 100;  // the weekly count stays far below full
+  o.exponent = 2;
+  o.weight = 1;
+  o.decline_weight = 0;
+  o.outcome_weight = 0;
+  const std::vector<Candidate> near = {{"a", 1.0}, {"b", 0.99}, {"c", 0.98}, {"d", 0.97}, {"e", 0.0}};
+  auto run = [&]() {
+    auto b = Balance(near, m, kT0 + 10, o);
+    EXPECT_TRUE(b.ok()) << b.status();
+    std::vector<size_t> order;
+    double price = -1;
+    for (const auto& x : *b) {
+      order.push_back(x.index);
+      if (x.index == 0) price = x.penalty;
+    }
+    return std::make_pair(order, price);
+  };
+  auto [plain, p0] = run();
+  EXPECT_NEAR(p0, 0.625 * 0.625, 1e-9);
+  EXPECT_EQ(plain, (std::vector<size_t>{1, 2, 0, 3, 4}));  // passed for a near-equal free person
+  o.free_load = 0.7;  // 0.625 < 0.7: free
+  auto [kept, p1] = run();
+  EXPECT_EQ(p1, 0.0);
+  EXPECT_EQ(kept, (std::vector<size_t>{0, 1, 2, 3, 4}));
+  o.free_load = 0.5;  // x = (0.625 - 0.5) / 0.5 = 0.25
+  EXPECT_NEAR(run().second, 0.25 * 0.25, 1e-9);
+  o.share_cap = 0.5;  // u = 1: the full price either way
+  EXPECT_NEAR(run().second, 1.0, 1e-9);
+  o.free_load = 1;
+  EXPECT_FALSE(Balance(near, m, kT0, o).ok());
+  o.free_load = -0.1;
+  EXPECT_FALSE(Balance(near, m, kT0, o).ok());
+}
+
 // Recent outcomes (RecordOutcome) count only when recorded at or before now
 // and within the outcome window.
 TEST(LoadModelTest, RecentOutcomesByOutcomeTime) {
@@ -635,6 +681,9 @@ TEST(BalanceTest, OptionsForSource) {
   const BalanceOptions other = OptionsForSource(o, QuestionSource::kOther);
   EXPECT_EQ(other.weight, 0.4);
   EXPECT_EQ(other.share_cap, 0.4);
+  o.mail_free_load = 0.25;
+  EXPECT_EQ(OptionsForSource(o, QuestionSource::kMail).free_load, 0.25);
+  EXPECT_EQ(OptionsForSource(o, QuestionSource::kOther).free_load, 0);
   EXPECT_EQ(QuestionSourceName(QuestionSource::kMail), "mail");
 }
 

@@ -146,10 +146,11 @@ TEST_F(EvalBalanceTest, MailGridAndUnknownGrid) {
   bo.grid = "mail";
   ASSERT_OK_AND_ASSIGN(BalanceTuneResult r, TuneBalance(EvalTask::kRouting, {kSite}, options_, bo, 0.95));
   EXPECT_EQ(r.rule, "margin");
-  ASSERT_EQ(r.grid.size(), 20u);
+  ASSERT_EQ(r.grid.size(), 12u);
   for (const auto& [b, d] : r.grid) {
     EXPECT_GE(b.mail_weight, 0);
     EXPECT_GE(b.mail_share_cap, 0);
+    EXPECT_GE(b.mail_free_load, 0);
     EXPECT_EQ(b.weight, bo.balance.weight);  // the general setting as given
     EXPECT_EQ(b.share_cap, bo.balance.share_cap);
     // Coffee is Q&A, not mail: every point replays the same.
