@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <functional>
+#include <initializer_list>
 #include <queue>
 
 #include "absl/container/flat_hash_map.h"
@@ -356,35 +357,37 @@ absl::StatusOr<BalanceTuneResult> TuneBalance(EvalTask task, const std::vector<s
     return absl::InvalidArgumentError(absl::StrCat("--balance-grid: unknown grid \"", bo_in.grid,
                                                    "\" (full, mail, free-load)"));
   }
-  // Free loads (routing::BalanceOptions::free_load) with the load price's
-  // level and cap, the rest as given.
-  for (double fl : {0.0, 0.25, 0.5, 0.75}) {
-    for (double ms : {0.4, 0.5}) {
-      for (double w : {0.4, 0.2}) {
-        if (!free_grid) break;
-        routing::BalanceOptions b = bo_in.balance;
-        b.route_k = bo_in.route_k;
-        b.free_load = fl;
-        b.share_cap = ms;
-        b.weight = w;
-        grid.push_back(b);
+  // The small grids: three dimensions, the rest as given. Free loads
+  // (routing::BalanceOptions::free_load) with the load price's cap and level;
+  // the mail settings (routing::BalanceOptions::mail_weight), chosen on a
+  // mail archive's validation split.
+  using Set = void (*)(routing::BalanceOptions*, double, double, double);
+  auto small = [&](std::initializer_list<double> xs, std::initializer_list<double> ys,
+                   std::initializer_list<double> zs, Set set) {
+    for (double x : xs) {
+      for (double y : ys) {
+        for (double z : zs) {
+          routing::BalanceOptions b = bo_in.balance;
+          b.route_k = bo_in.route_k;
+          set(&b, x, y, z);
+          grid.push_back(b);
+        }
       }
     }
+  };
+  if (free_grid) {
+    small({0.0, 0.25, 0.5, 0.75}, {0.4, 0.5}, {0.4, 0.2}, [](routing::BalanceOptions* b, double f, double s, double w) {
+      b->free_load = f;
+      b->share_cap = s;
+      b->weight = w;
+    });
   }
-  // The mail settings only (routing::BalanceOptions::mail_weight), the rest
-  // as given: chosen on a mail archive's validation split.
-  for (double mw : {0.4, 0.2}) {
-    for (double ms : {0.4, 0.5}) {
-      for (double mf : {0.0, 0.25, 0.5}) {
-        if (!mail_grid) break;
-        routing::BalanceOptions b = bo_in.balance;
-        b.route_k = bo_in.route_k;
-        b.mail_weight = mw;
-        b.mail_share_cap = ms;
-        b.mail_free_load = mf;
-        grid.push_back(b);
-      }
-    }
+  if (mail_grid) {
+    small({0.4, 0.2}, {0.4, 0.5}, {0.0, 0.25, 0.5}, [](routing::BalanceOptions* b, double w, double s, double f) {
+      b->mail_weight = w;
+      b->mail_share_cap = s;
+      b->mail_free_load = f;
+    });
   }
   for (double keep : {-1.0, 0.3, 0.5}) {
     if (mail_grid || free_grid) break;
