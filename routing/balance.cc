@@ -103,6 +103,11 @@ absl::StatusOr<std::vector<BalancedCandidate>> Balance(std::span<const Candidate
     return absl::InvalidArgumentError("balance window_days and default_capacity must be > 0");
   }
   if (std::isnan(o.keep_top_margin)) return absl::InvalidArgumentError("balance keep_top_margin must be a number");
+  if (!(o.free_load >= 0 && o.free_load < 1)) return absl::InvalidArgumentError("balance free_load must be in [0, 1)");
+  if (!std::isfinite(o.mail_weight) || !std::isfinite(o.mail_share_cap) || !std::isfinite(o.mail_free_load)) {
+    return absl::InvalidArgumentError(
+        "balance mail_weight, mail_share_cap and mail_free_load must be finite (< 0 = unset)");
+  }
   const double window_weeks = o.window_days / 7.0;
   const int64_t window = static_cast<int64_t>(o.window_days * 86400);
   const int64_t outcome_window = static_cast<int64_t>(o.outcome_days * 86400);
@@ -177,7 +182,9 @@ absl::StatusOr<std::vector<BalancedCandidate>> Balance(std::span<const Candidate
     }
     const double outcomes = static_cast<double>(b.load.declined + b.load.no_response + b.load.answered);
     const double decline_rate = (b.load.declined + 0.5 * b.load.no_response) / (outcomes + 2.0);
-    b.penalty = (u > 0 ? o.weight * std::pow(u, o.exponent) : 0.0) + o.decline_weight * decline_rate;
+    // Loads under free_load of full cost nothing (BalanceOptions::free_load).
+    const double x = o.free_load > 0 ? std::max(0.0, u - o.free_load) / (1.0 - o.free_load) : u;
+    b.penalty = (x > 0 ? o.weight * std::pow(x, o.exponent) : 0.0) + o.decline_weight * decline_rate;
     b.score = candidates[i].score - spread * b.penalty;
     b.at_capacity = own && static_cast<double>(b.load.routed) >= b.capacity;
     if (b.at_capacity) {
@@ -228,6 +235,21 @@ absl::StatusOr<std::vector<BalancedCandidate>> Balance(std::span<const Candidate
   }
   for (BalancedCandidate& b : out) b.index = perm[b.index];
   return out;
+}
+
+std::string_view QuestionSourceName(QuestionSource s) { return s == QuestionSource::kMail ? "mail" : "other"; }
+
+BalanceOptions OptionsForSource(const BalanceOptions& o, QuestionSource s) {
+  BalanceOptions r = o;
+  if (s == QuestionSource::kMail) {
+    if (o.mail_weight >= 0) r.weight = o.mail_weight;
+    if (o.mail_share_cap >= 0) r.share_cap = o.mail_share_cap;
+    if (o.mail_free_load >= 0) r.free_load = o.mail_free_load;
+  }
+  r.mail_weight = -1;
+  r.mail_share_cap = -1;
+  r.mail_free_load = -1;
+  return r;
 }
 
 }  // namespace whoknows::routing

@@ -277,6 +277,9 @@ class LocalBackend final : public Backend {
     ExpertsAnswer answer;
     answer.documents_matched = hits.size();
     if (hits.empty()) return answer;
+    // Balance settings by the question's source type (what most of its matches are; routing/experts.h).
+    const routing::QuestionSource source =
+        balance ? routing::QuestionSourceOf(*state->snapshot, hits) : routing::QuestionSource::kOther;
     // Hits on documents ingested since the base snapshot are voted on the delta.
     std::vector<indexer::SearchHit> delta_hits;
     if (state->delta != nullptr) {
@@ -311,7 +314,7 @@ class LocalBackend final : public Backend {
     }
     if (balance) {
       WK_RETURN_IF_ERROR(
-          routing::BalanceExperts(&experts, routing_.model(), now, options_.balance, state->snapshot.get()));
+          routing::BalanceExperts(&experts, routing_.model(), now, options_.balance, state->snapshot.get(), source));
       experts.erase(experts.begin(), experts.begin() + static_cast<std::ptrdiff_t>(std::min(q.offset, experts.size())));
     }
     if (experts.size() > q.k) {

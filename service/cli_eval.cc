@@ -277,6 +277,22 @@ void RegisterEvalCommand(CLI::App& app, int* exit_code) {
   cmd->add_option("--balance-no-response-days", a->balance_options.no_response_days,
                   "Balance replay: a routed person who has not answered after N days is a no response")
       ->capture_default_str();
+  cmd->add_option("--balance-mail-weight", a->balance_options.balance.mail_weight,
+                  "Balance: --balance-weight for mail questions (most evidence is mail; < 0 = the same)")
+      ->capture_default_str();
+  cmd->add_option("--balance-mail-share-cap", a->balance_options.balance.mail_share_cap,
+                  "Balance: --balance-share-cap for mail questions (< 0 = the same)")
+      ->capture_default_str();
+  cmd->add_option("--balance-mail-free-load", a->balance_options.balance.mail_free_load,
+                  "Balance: --balance-free-load for mail questions (< 0 = the same)")
+      ->capture_default_str();
+  cmd->add_option("--balance-free-load", a->balance_options.balance.free_load,
+                  "Balance: loads below this fraction of full cost nothing (0 = off; < 1)")
+      ->capture_default_str();
+  cmd->add_option("--balance-grid", a->balance_options.grid,
+                  "Balance --validate: full (both modes), mail (only the mail settings) or free-load (free load x "
+                  "share cap x weight); the last two by the margin rule (README)")
+      ->capture_default_str();
   cmd->add_option("--balance-min-mrr", a->min_mrr_ratio,
                   "Balance --validate: keep MRR at least this fraction of unbalanced")
       ->capture_default_str();

@@ -202,6 +202,18 @@ void RegisterServeCommand(CLI::App& app, int* exit_code) {
       ->capture_default_str();
   serve->add_option("--balance-outcome-days", a->balance_options.outcome_days, "Outcomes of the last N days count")
       ->capture_default_str();
+  serve->add_option("--balance-mail-weight", a->balance_options.mail_weight,
+                    "--balance-weight for mail questions (most of the candidates' evidence is mail; < 0 = the same)")
+      ->capture_default_str();
+  serve->add_option("--balance-mail-share-cap", a->balance_options.mail_share_cap,
+                    "--balance-share-cap for mail questions (< 0 = the same)")
+      ->capture_default_str();
+  serve->add_option("--balance-mail-free-load", a->balance_options.mail_free_load,
+                    "--balance-free-load for mail questions (< 0 = the same)")
+      ->capture_default_str();
+  serve->add_option("--balance-free-load", a->balance_options.free_load,
+                    "Loads below this fraction of full cost nothing (0 = off; < 1)")
+      ->capture_default_str();
   serve->add_option("--ingest-batch", a->server.ingest_batch, "Ingest messages per commit within a stream")
       ->capture_default_str();
   serve->add_option("--max-inflight", a->server.max_inflight,

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <functional>
+#include <initializer_list>
 #include <queue>
 
 #include "absl/container/flat_hash_map.h"
@@ -60,6 +61,7 @@ std::vector<uint32_t> Counts(const engine::Snapshot& s, const Tally& t) {
 struct Ranked {
   std::vector<std::vector<engine::Expert>> whoknows;  // per case
   std::vector<std::vector<std::string>> popularity;   // per case
+  std::vector<routing::QuestionSource> source;        // per case, from its hits (as FindExperts)
 };
 
 absl::StatusOr<Ranked> RankCases(const ReplaySet& set, const EvalOptions& o, const BalanceEvalOptions& bo) {
@@ -81,6 +83,7 @@ absl::StatusOr<Ranked> RankCases(const ReplaySet& set, const EvalOptions& o, con
     base.k = std::max(o.depth, bo.balance.pool);
     WK_ASSIGN_OR_RETURN(std::vector<engine::Expert> w, engine::RankExperts(s, *c.hits, base));
     for (engine::Expert& e : w) e.evidence.clear();
+    r.source.push_back(routing::QuestionSourceOf(s, *c.hits));
     r.whoknows.push_back(std::move(w));
     engine::AskOptions po = o.baseline_ask;
     po.method = engine::Method::kPopularity;
@@ -108,6 +111,7 @@ absl::Status Replay(const ReplaySet& set, const Ranked& rk, const EvalOptions& o
   // whoknows-outcomes: unbalanced, but sees the same outcomes (no load price).
   routing::BalanceOptions outcomes_only = bo.balance;
   outcomes_only.weight = 0;
+  outcomes_only.mail_weight = -1;  // no load price for mail questions either
   const int64_t no_response_after = static_cast<int64_t>(bo.no_response_days * 86400);
   for (size_t ci = 0; ci < set.cases.size(); ++ci) {
     const ReplayCase& c = set.cases[ci];
@@ -127,11 +131,11 @@ absl::Status Replay(const ReplaySet& set, const Ranked& rk, const EvalOptions& o
         for (const engine::Expert& e : whoknows) ranked.push_back(e.id);
       } else if (method == "whoknows-balanced") {
         std::vector<engine::Expert> b = whoknows;
-        WK_RETURN_IF_ERROR(routing::BalanceExperts(&b, t.model, c.now, bo.balance, &s));
+        WK_RETURN_IF_ERROR(routing::BalanceExperts(&b, t.model, c.now, bo.balance, &s, rk.source[ci]));
         for (const engine::Expert& e : b) ranked.push_back(e.id);
       } else if (method == "whoknows-outcomes") {
         std::vector<engine::Expert> b = whoknows;
-        WK_RETURN_IF_ERROR(routing::BalanceExperts(&b, t.model, c.now, outcomes_only, &s));
+        WK_RETURN_IF_ERROR(routing::BalanceExperts(&b, t.model, c.now, outcomes_only, &s, rk.source[ci]));
         for (const engine::Expert& e : b) ranked.push_back(e.id);
       } else if (method == "popularity") {
         ranked = rk.popularity[ci];
@@ -201,6 +205,20 @@ BalanceDataset Summarise(const std::string& path, const std::vector<std::vector<
   return d;
 }
 
+// How far inside the three balance targets a balanced result is: the smallest
+// of MRR / (min_mrr_ratio x unbalanced), (0.5 x unbalanced max_share) /
+// max_share and distinct / (1.5 x unbalanced distinct), minus 1 (>= 0: all
+// three met).
+double TargetMargin(const LoadMethodResult& plain, const LoadMethodResult& bal, double min_mrr_ratio) {
+  const double mrr = plain.mrr > 0 ? bal.mrr / (min_mrr_ratio * plain.mrr) : 1.0;
+  const double share = bal.load.max_share > 0 ? 0.5 * plain.load.max_share / bal.load.max_share : 1.0;
+  const double distinct = plain.load.distinct_people > 0
+                              ? static_cast<double>(bal.load.distinct_people) /
+                                    (1.5 * static_cast<double>(plain.load.distinct_people))
+                              : 1.0;
+  return std::min({mrr, share, distinct}) - 1.0;
+}
+
 nlohmann::json DatasetJson(const BalanceDataset& d) {
   nlohmann::json arr = nlohmann::json::array();
   for (const LoadMethodResult& m : d.methods) {
@@ -221,7 +239,9 @@ nlohmann::json OptionsJson(const routing::BalanceOptions& b) {
           {"recent_questions", b.recent_questions}, {"share_cap", b.share_cap},
           {"activity_weight", b.activity_weight}, {"keep_top_margin", b.keep_top_margin}, {"route_k", b.route_k},
           {"mode", b.gain_depth > 0 ? "gain" : "spread"}, {"gain_depth", b.gain_depth}, {"gain_beta", b.gain_beta},
-          {"outcome_weight", b.outcome_weight}, {"outcome_prior", b.outcome_prior}, {"outcome_days", b.outcome_days}};
+          {"outcome_weight", b.outcome_weight}, {"outcome_prior", b.outcome_prior}, {"outcome_days", b.outcome_days},
+          {"mail_weight", b.mail_weight}, {"mail_share_cap", b.mail_share_cap},
+          {"mail_free_load", b.mail_free_load}, {"free_load", b.free_load}};
 }
 
 void AppendTable(const BalanceDataset& d, std::string* out) {
@@ -300,6 +320,12 @@ std::string FormatBalanceEvalReport(const BalanceEvalReport& r) {
                                                                    "(beta %g)",
                                                                    r.balance.gain_depth, r.balance.gain_beta)
                                                  : std::string("spread charge"));
+  if (r.balance.free_load > 0) absl::StrAppendFormat(&out, "free load %g\n", r.balance.free_load);
+  if (r.balance.mail_weight >= 0 || r.balance.mail_share_cap >= 0 || r.balance.mail_free_load >= 0) {
+    const routing::BalanceOptions m = routing::OptionsForSource(r.balance, routing::QuestionSource::kMail);
+    absl::StrAppendFormat(&out, "mail questions (most of their matches are mail): weight %g, share cap %g, free load %g\n",
+                          m.weight, m.share_cap, m.free_load);
+  }
   if (r.outcomes) {
     absl::StrAppendFormat(&out,
                           "outcomes fed back as RecordOutcome would see them (answered when answered, no response "
@@ -326,7 +352,45 @@ absl::StatusOr<BalanceTuneResult> TuneBalance(EvalTask task, const std::vector<s
                                               double min_mrr_ratio) {
   // Each data set is prepared once and replayed per grid point.
   std::vector<routing::BalanceOptions> grid;
+  const bool mail_grid = bo_in.grid == "mail", free_grid = bo_in.grid == "free-load";
+  if (!mail_grid && !free_grid && bo_in.grid != "full") {
+    return absl::InvalidArgumentError(absl::StrCat("--balance-grid: unknown grid \"", bo_in.grid,
+                                                   "\" (full, mail, free-load)"));
+  }
+  // The small grids: three dimensions, the rest as given. Free loads
+  // (routing::BalanceOptions::free_load) with the load price's cap and level;
+  // the mail settings (routing::BalanceOptions::mail_weight), chosen on a
+  // mail archive's validation split.
+  using Set = void (*)(routing::BalanceOptions*, double, double, double);
+  auto small = [&](std::initializer_list<double> xs, std::initializer_list<double> ys,
+                   std::initializer_list<double> zs, Set set) {
+    for (double x : xs) {
+      for (double y : ys) {
+        for (double z : zs) {
+          routing::BalanceOptions b = bo_in.balance;
+          b.route_k = bo_in.route_k;
+          set(&b, x, y, z);
+          grid.push_back(b);
+        }
+      }
+    }
+  };
+  if (free_grid) {
+    small({0.0, 0.25, 0.5, 0.75}, {0.4, 0.5}, {0.4, 0.2}, [](routing::BalanceOptions* b, double f, double s, double w) {
+      b->free_load = f;
+      b->share_cap = s;
+      b->weight = w;
+    });
+  }
+  if (mail_grid) {
+    small({0.4, 0.2}, {0.4, 0.5}, {0.0, 0.25, 0.5}, [](routing::BalanceOptions* b, double w, double s, double f) {
+      b->mail_weight = w;
+      b->mail_share_cap = s;
+      b->mail_free_load = f;
+    });
+  }
   for (double keep : {-1.0, 0.3, 0.5}) {
+    if (mail_grid || free_grid) break;
     for (double act : {0.0, 1.0, 3.0, 6.0}) {
       for (double e : {1.0, 2.0, 3.0}) {
         for (double share : {0.05, 0.1, 0.2, 0.3}) {
@@ -349,6 +413,7 @@ absl::StatusOr<BalanceTuneResult> TuneBalance(EvalTask task, const std::vector<s
   // Marginal-gain assignment (routing::BalanceOptions::gain_depth): the load
   // price is in units of reciprocal rank, so its weights are smaller.
   for (double beta : {2.0, 4.0}) {
+    if (mail_grid || free_grid) break;
     for (size_t recent : {20, 40}) {
       for (double share : {0.2, 0.3, 0.4, 0.5}) {
         for (double e : {1.0, 2.0, 4.0, 8.0}) {
@@ -396,15 +461,29 @@ absl::StatusOr<BalanceTuneResult> TuneBalance(EvalTask task, const std::vector<s
   }));
   BalanceTuneResult result;
   result.chosen = bo_in.balance;
-  double best_share = 2, best_mrr = -1;
+  const bool margin_rule = mail_grid || free_grid;
+  result.rule = margin_rule ? "margin" : "lowest-share";
+  double best_share = 2, best_mrr = -1, best_margin = -1;
   for (size_t g = 0; g < grid.size(); ++g) {
     BalanceDataset d = Summarise("validation", counts[g], pooled[g]);
     const LoadMethodResult& plain = d.methods[0];
     const LoadMethodResult& bal = d.methods[1];
     const bool ok = bal.mrr >= min_mrr_ratio * plain.mrr &&
                     static_cast<double>(bal.load.distinct_people) >= 1.5 * static_cast<double>(plain.load.distinct_people);
-    if (ok && (bal.load.max_share < best_share - 1e-9 ||
-               (std::abs(bal.load.max_share - best_share) <= 1e-9 && bal.mrr > best_mrr))) {
+    bool better = false;
+    if (margin_rule) {
+      // The point furthest inside all three targets: the largest of the
+      // smallest relative slacks (MRR over min_mrr_ratio x, max_share under
+      // 0.5x, distinct over 1.5x); ties to higher MRR.
+      const double margin = TargetMargin(plain, bal, min_mrr_ratio);
+      better = margin >= 0 && (margin > best_margin + 1e-9 ||
+                               (std::abs(margin - best_margin) <= 1e-9 && bal.mrr > best_mrr));
+      if (better) best_margin = margin;
+    } else {
+      better = ok && (bal.load.max_share < best_share - 1e-9 ||
+                      (std::abs(bal.load.max_share - best_share) <= 1e-9 && bal.mrr > best_mrr));
+    }
+    if (better) {
       best_share = bal.load.max_share;
       best_mrr = bal.mrr;
       result.chosen = grid[g];
@@ -419,7 +498,7 @@ absl::StatusOr<BalanceTuneResult> TuneBalance(EvalTask task, const std::vector<s
 nlohmann::json BalanceTuneResultToJson(const BalanceTuneResult& r) {
   nlohmann::json grid = nlohmann::json::array();
   for (const auto& [b, d] : r.grid) grid.push_back({{"balance", OptionsJson(b)}, {"pooled", DatasetJson(d)}});
-  return {{"chosen", OptionsJson(r.chosen)}, {"constraints_met", r.met}, {"grid", grid}};
+  return {{"chosen", OptionsJson(r.chosen)}, {"constraints_met", r.met}, {"rule", r.rule}, {"grid", grid}};
 }
 
 std::string FormatBalanceTuneResult(const BalanceTuneResult& r) {
@@ -441,6 +520,11 @@ std::string FormatBalanceTuneResult(const BalanceTuneResult& r) {
                           p.mrr > 0 ? q.mrr / p.mrr : 0.0, p.load.max_share, q.load.max_share,
                           p.load.max_share > 0 ? q.load.max_share / p.load.max_share : 0.0, p.load.distinct_people,
                           q.load.distinct_people);
+    if (b.mail_weight >= 0 || b.mail_share_cap >= 0 || b.mail_free_load >= 0 || b.free_load > 0) {
+      out.pop_back();
+      absl::StrAppendFormat(&out, " | mail weight %g share_cap %g free_load %g | free_load %g\n", b.mail_weight,
+                            b.mail_share_cap, b.mail_free_load, b.free_load);
+    }
   };
   std::vector<size_t> frontier;
   for (size_t g = 0; g < r.grid.size(); ++g) {
@@ -460,10 +544,12 @@ std::string FormatBalanceTuneResult(const BalanceTuneResult& r) {
   if (r.met) {
     absl::StrAppendFormat(&out,
                           "chosen: gain_depth %d, gain_beta %g, keep_top_margin %g, activity_weight %g, "
-                          "recent_questions %d, exponent %g, share_cap %g, weight %g (route_k %d)\n",
+                          "recent_questions %d, exponent %g, share_cap %g, weight %g, mail_weight %g, "
+                          "mail_share_cap %g, mail_free_load %g, free_load %g (route_k %d; rule %s)\n",
                           r.chosen.gain_depth, r.chosen.gain_beta, r.chosen.keep_top_margin, r.chosen.activity_weight,
                           r.chosen.recent_questions, r.chosen.exponent, r.chosen.share_cap, r.chosen.weight,
-                          r.chosen.route_k);
+                          r.chosen.mail_weight, r.chosen.mail_share_cap, r.chosen.mail_free_load, r.chosen.free_load,
+                          r.chosen.route_k, r.rule);
     line(" ", r.grid[r.chosen_index].first, r.grid[r.chosen_index].second);
   } else {
     absl::StrAppendFormat(&out,

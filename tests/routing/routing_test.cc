@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cmath>
 #include <string>
 #include <vector>
 
@@ -193,6 +194,52 @@ TEST(BalanceTest, MarginalGainPassesTheBusyExpertOnlyForANearEqualFreePerson) {
   EXPECT_FALSE(Balance(near, m, kT0, o).ok());
 }
 
+// free_load: loads under that fraction of full cost nothing; at full load the
+// price is the weight, as without it, and it rises faster above.
+TEST(BalanceTest, FreeLoadMakesLightLoadsFree) {
+  LoadModel m;
+  for (int i = 0; i < 2; ++i) m.Add(Entry("a", "r" + std::to_string(i), kT0 + i));  // "a": 2 of the last 4
+  m.Add(Entry("x", "r2", kT0 + 2));
+  m.Add(Entry("x", "r3", kT0 + 3));
+  BalanceOptions o;
+  o.gain_depth = 5;
+  o.route_k = 2;
+  o.recent_questions = 4;
+  o.share_cap = 0.8;  // "a" holds 2/4: u = 0.625
+  o.default_capacity = 100;  // the weekly count stays far below full
+  o.exponent = 2;
+  o.weight = 1;
+  o.decline_weight = 0;
+  o.outcome_weight = 0;
+  const std::vector<Candidate> near = {{"a", 1.0}, {"b", 0.99}, {"c", 0.98}, {"d", 0.97}, {"e", 0.0}};
+  auto run = [&]() {
+    auto b = Balance(near, m, kT0 + 10, o);
+    EXPECT_TRUE(b.ok()) << b.status();
+    std::vector<size_t> order;
+    double price = -1;
+    for (const auto& x : *b) {
+      order.push_back(x.index);
+      if (x.index == 0) price = x.penalty;
+    }
+    return std::make_pair(order, price);
+  };
+  auto [plain, p0] = run();
+  EXPECT_NEAR(p0, 0.625 * 0.625, 1e-9);
+  EXPECT_EQ(plain, (std::vector<size_t>{1, 2, 0, 3, 4}));  // passed for a near-equal free person
+  o.free_load = 0.7;  // 0.625 < 0.7: free
+  auto [kept, p1] = run();
+  EXPECT_EQ(p1, 0.0);
+  EXPECT_EQ(kept, (std::vector<size_t>{0, 1, 2, 3, 4}));
+  o.free_load = 0.5;  // x = (0.625 - 0.5) / 0.5 = 0.25
+  EXPECT_NEAR(run().second, 0.25 * 0.25, 1e-9);
+  o.share_cap = 0.5;  // u = 1: the full price either way
+  EXPECT_NEAR(run().second, 1.0, 1e-9);
+  o.free_load = 1;
+  EXPECT_FALSE(Balance(near, m, kT0, o).ok());
+  o.free_load = -0.1;
+  EXPECT_FALSE(Balance(near, m, kT0, o).ok());
+}
+
 // Recent outcomes (RecordOutcome) count only when recorded at or before now
 // and within the outcome window.
 TEST(LoadModelTest, RecentOutcomesByOutcomeTime) {
@@ -329,8 +376,12 @@ class BackendRoutingTest : public ::testing::Test {
   void SetUp() override {
     db_ = dir_.Sub("db");
     Open();
-    ASSERT_OK_AND_ASSIGN(auto c, backend_->Ingest(Corpus(), {}));
-    ASSERT_EQ(c.indexed, Corpus().size());
+    std::vector<indexer::Record> corpus = Corpus();
+    if (mail_) {  // the same conversations as a mailing list
+      for (indexer::Record& r : corpus) r.kind = indexer::RecordKind::kMail;
+    }
+    ASSERT_OK_AND_ASSIGN(auto c, backend_->Ingest(corpus, {}));
+    ASSERT_EQ(c.indexed, corpus.size());
   }
   void Open() {
     backend_.reset();
@@ -355,6 +406,12 @@ class BackendRoutingTest : public ::testing::Test {
   std::string db_;
   BackendOptions options_;
   std::unique_ptr<Backend> backend_;
+  bool mail_ = false;  // ingest the corpus as mail
+};
+
+class BackendMailRoutingTest : public BackendRoutingTest {
+ protected:
+  BackendMailRoutingTest() { mail_ = true; }
 };
 
 TEST_F(BackendRoutingTest, SurvivesRestart) {
@@ -540,6 +597,94 @@ TEST_F(BackendRoutingTest, RecordedOutcomesChangeLaterBalancedRanking) {
     EXPECT_NE(a.experts[0].reason.find("answered 5 of 5"), std::string::npos) << a.experts[0].reason;
     EXPECT_EQ(Experts("xapian index ranking", false)[0], top);
   }
+}
+
+// Per source type: the mail settings (mail_weight, mail_share_cap) apply to
+// questions whose evidence is mail, and only to them.
+void RouteSixTo(Backend* b, const std::string& person) {
+  for (int i = 0; i < 6; ++i) {
+    RoutingRecord r;
+    r.question_id = "busy-" + std::to_string(i);
+    r.people = {person};
+    ASSERT_OK(b->RecordRouting(r, Caller{}).status());
+  }
+}
+
+TEST_F(BackendMailRoutingTest, MailSettingsApplyToMailQuestions) {
+  std::vector<std::string> plain = Experts("xapian index ranking", false);
+  ASSERT_GE(plain.size(), 4u);
+  const std::string top = plain[0];
+  RouteSixTo(backend_.get(), top);
+  ExpertsQuery q;
+  q.text = "xapian index ranking";
+  q.balance = true;
+  // Default: no mail settings, the loaded favourite is passed as for any question.
+  ASSERT_OK_AND_ASSIGN(auto d, backend_->FindExperts(q, Caller{}));
+  ASSERT_GE(d.experts.size(), 4u);
+  EXPECT_NE(d.experts[0].person_id, top);
+  EXPECT_EQ(d.experts[0].reason.find("mail question"), std::string::npos) << d.experts[0].reason;
+  // No load price for mail questions: the favourite keeps the first place, and the reason says why.
+  options_.balance.mail_weight = 0;
+  options_.balance.decline_weight = 0;
+  Open();
+  ASSERT_OK_AND_ASSIGN(auto m, backend_->FindExperts(q, Caller{}));
+  ASSERT_GE(m.experts.size(), 4u);
+  EXPECT_EQ(m.experts[0].person_id, top);
+  EXPECT_NE(m.experts[0].reason.find("mail question: balanced with weight 0"), std::string::npos)
+      << m.experts[0].reason;
+  // The other way round: no general load price, a mail one: passed again.
+  options_.balance.weight = 0;
+  options_.balance.mail_weight = 0.4;
+  options_.balance.mail_share_cap = 0.3;
+  Open();
+  ASSERT_OK_AND_ASSIGN(auto m2, backend_->FindExperts(q, Caller{}));
+  ASSERT_GE(m2.experts.size(), 4u);
+  EXPECT_NE(m2.experts[0].person_id, top);
+  EXPECT_NE(m2.experts[0].reason.find("share cap 0.3"), std::string::npos) << m2.experts[0].reason;
+  // A mail setting that is not a number is refused, naming it.
+  options_.balance.mail_weight = std::nan("");
+  Open();
+  auto bad = backend_->FindExperts(q, Caller{});
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(bad.status().message().find("mail_weight"), std::string::npos) << bad.status();
+}
+
+TEST_F(BackendRoutingTest, MailSettingsLeaveOtherQuestionsAlone) {
+  std::vector<std::string> plain = Experts("xapian index ranking", false);
+  ASSERT_GE(plain.size(), 4u);
+  const std::string top = plain[0];
+  RouteSixTo(backend_.get(), top);
+  options_.balance.mail_weight = 0;  // Q&A evidence: the general weight still applies
+  options_.balance.mail_share_cap = 0.9;
+  Open();
+  ExpertsQuery q;
+  q.text = "xapian index ranking";
+  q.balance = true;
+  ASSERT_OK_AND_ASSIGN(auto a, backend_->FindExperts(q, Caller{}));
+  ASSERT_GE(a.experts.size(), 4u);
+  EXPECT_NE(a.experts[0].person_id, top);
+  for (const auto& e : a.experts) EXPECT_EQ(e.reason.find("mail question"), std::string::npos) << e.reason;
+}
+
+TEST(BalanceTest, OptionsForSource) {
+  BalanceOptions o;
+  o.weight = 0.4;
+  o.share_cap = 0.4;
+  EXPECT_EQ(OptionsForSource(o, QuestionSource::kMail).weight, 0.4);  // unset: the same
+  o.mail_weight = 0.1;
+  o.mail_share_cap = 0.6;
+  const BalanceOptions m = OptionsForSource(o, QuestionSource::kMail);
+  EXPECT_EQ(m.weight, 0.1);
+  EXPECT_EQ(m.share_cap, 0.6);
+  EXPECT_LT(m.mail_weight, 0);
+  const BalanceOptions other = OptionsForSource(o, QuestionSource::kOther);
+  EXPECT_EQ(other.weight, 0.4);
+  EXPECT_EQ(other.share_cap, 0.4);
+  o.mail_free_load = 0.25;
+  EXPECT_EQ(OptionsForSource(o, QuestionSource::kMail).free_load, 0.25);
+  EXPECT_EQ(OptionsForSource(o, QuestionSource::kOther).free_load, 0);
+  EXPECT_EQ(QuestionSourceName(QuestionSource::kMail), "mail");
 }
 
 TEST_F(BackendRoutingTest, VisibilityOfLogEntries) {

@@ -78,6 +78,17 @@ TEST_F(EvalBalanceTest, ReplayRanksAsEvalAndBalanceSpreadsTheRouting) {
   ASSERT_TRUE(o);
   EXPECT_GT(o->load.distinct_people, w->load.distinct_people);
 
+  // Per-source settings: mail ones leave a Q&A site's replay exactly as it was.
+  BalanceEvalOptions mail = bo;
+  mail.balance.mail_weight = 0;
+  mail.balance.mail_share_cap = 0.9;
+  ASSERT_OK_AND_ASSIGN(BalanceEvalReport mr, RunBalanceEval(EvalTask::kRouting, {kSite}, options_, mail));
+  const LoadMethodResult* mb = Method(mr.datasets[0], "whoknows-balanced");
+  EXPECT_NEAR(mb->mrr, b->mrr, 1e-12);
+  EXPECT_EQ(mb->load.max_share, b->load.max_share);
+  EXPECT_EQ(mb->load.distinct_people, b->load.distinct_people);
+  EXPECT_EQ(BalanceEvalReportToJson(mr)["balance"]["mail_weight"], 0.0);
+
   // No load charge and no outcomes in the replay (the feedback weight stays on, with nothing to learn
   // from): the balanced routing, and whoknows-outcomes, are the unbalanced one.
   bo.balance.weight = 0;
@@ -93,6 +104,64 @@ TEST_F(EvalBalanceTest, ReplayRanksAsEvalAndBalanceSpreadsTheRouting) {
   const LoadMethodResult* o0 = Method(same.datasets[0], "whoknows-outcomes");
   EXPECT_NEAR(o0->mrr, w0->mrr, 1e-12);
   EXPECT_EQ(o0->load.max_share, w0->load.max_share);
+}
+
+// A mail archive's questions are mail questions in the replay, as in
+// FindExperts: the mail settings apply there (one year of the real r-devel
+// archive, 777 messages). With no load price for mail (and no feedback), the
+// balanced routing is the unbalanced one; with the mail setting unset, the
+// general weight spreads it.
+TEST_F(EvalBalanceTest, MailSettingsApplyToAMailArchive) {
+  const std::string year = std::string(WK_SHARED_DATA_DIR) + "/mbox/r-devel/r-devel-1998.mbox.xz";
+  ASSERT_TRUE(std::filesystem::exists(year)) << year;
+  BalanceEvalOptions bo;
+  bo.balance.mail_weight = 0;
+  bo.balance.decline_weight = 0;
+  bo.balance.outcome_weight = 0;
+  ASSERT_OK_AND_ASSIGN(BalanceEvalReport m, RunBalanceEval(EvalTask::kReplies, {year}, options_, bo));
+  const LoadMethodResult* w = Method(m.pooled, "whoknows");
+  const LoadMethodResult* b = Method(m.pooled, "whoknows-balanced");
+  ASSERT_TRUE(w && b);
+  ASSERT_GT(m.pooled.n, 10u);
+  EXPECT_NEAR(b->mrr, w->mrr, 1e-12);
+  EXPECT_EQ(b->load.max_share, w->load.max_share);
+  EXPECT_EQ(b->load.distinct_people, w->load.distinct_people);
+  bo.balance.mail_weight = -1;
+  ASSERT_OK_AND_ASSIGN(BalanceEvalReport g, RunBalanceEval(EvalTask::kReplies, {year}, options_, bo));
+  EXPECT_NEAR(Method(g.pooled, "whoknows")->mrr, w->mrr, 1e-12);
+  EXPECT_LT(Method(g.pooled, "whoknows-balanced")->load.max_share, w->load.max_share);
+  EXPECT_GT(Method(g.pooled, "whoknows-balanced")->load.distinct_people, w->load.distinct_people);
+}
+
+// --balance-grid: the mail grid varies only the mail settings and chooses by
+// the margin rule; an unknown grid is refused before any work.
+TEST_F(EvalBalanceTest, MailGridAndUnknownGrid) {
+  BalanceEvalOptions bo;
+  bo.grid = "nonsense";
+  absl::StatusOr<BalanceTuneResult> bad = TuneBalance(EvalTask::kRouting, {kSite}, options_, bo, 0.95);
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(bad.status().message().find("nonsense"), std::string::npos) << bad.status();
+
+  bo.grid = "mail";
+  ASSERT_OK_AND_ASSIGN(BalanceTuneResult r, TuneBalance(EvalTask::kRouting, {kSite}, options_, bo, 0.95));
+  EXPECT_EQ(r.rule, "margin");
+  ASSERT_EQ(r.grid.size(), 12u);
+  for (const auto& [b, d] : r.grid) {
+    EXPECT_GE(b.mail_weight, 0);
+    EXPECT_GE(b.mail_share_cap, 0);
+    EXPECT_GE(b.mail_free_load, 0);
+    EXPECT_EQ(b.weight, bo.balance.weight);  // the general setting as given
+    EXPECT_EQ(b.share_cap, bo.balance.share_cap);
+    // Coffee is Q&A, not mail: every point replays the same.
+    EXPECT_NEAR(d.methods[1].mrr, r.grid[0].second.methods[1].mrr, 1e-12);
+  }
+  // The margin rule picks a point inside every target, or none.
+  if (r.met) {
+    const BalanceDataset& d = r.grid[r.chosen_index].second;
+    EXPECT_GE(d.methods[1].mrr, 0.95 * d.methods[0].mrr);
+    EXPECT_LE(d.methods[1].load.max_share, 0.5 * d.methods[0].load.max_share);
+  }
 }
 
 }  // namespace

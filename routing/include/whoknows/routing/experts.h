@@ -5,15 +5,25 @@
 // (best first) by load, used by FindExperts and by `eval --balance` alike.
 
 #include <cstdint>
+#include <span>
 #include <vector>
 
 #include "absl/status/status.h"
 #include "whoknows/engine/rank.h"
+#include "whoknows/indexer/index.h"
 #include "whoknows/routing/routing.h"
 
 namespace whoknows::routing {
 
-// Reorders *experts with Balance() at `now`, sets each one's score to the
+// The source type of a question, from the documents it matched (`hits`,
+// best first): kMail when more than half of the first `n` hits that
+// `snapshot` knows are mail (indexer::RecordKind::kMail); kOther otherwise.
+QuestionSource QuestionSourceOf(const engine::Snapshot& snapshot, std::span<const indexer::SearchHit> hits,
+                                size_t n = 20);
+
+// Reorders *experts with Balance() at `now`, with the settings of the
+// question's source type `source` (QuestionSourceOf; OptionsForSource; a
+// mail question whose settings differ says so in the reason), sets each one's score to the
 // balanced score and adds the components "load" (routed in the window),
 // "load_capacity" and "load_penalty" (in units of the pool's score spread),
 // "outcome_factor" for people whose recent outcomes moved their answer chance
@@ -22,7 +32,8 @@ namespace whoknows::routing {
 // ranked on), each person's activity (documents authored) scales their
 // capacity by BalanceOptions::activity_weight. InvalidArgument for bad options.
 absl::Status BalanceExperts(std::vector<engine::Expert>* experts, const LoadModel& model, int64_t now,
-                            const BalanceOptions& options, const engine::Snapshot* snapshot = nullptr);
+                            const BalanceOptions& options, const engine::Snapshot* snapshot = nullptr,
+                            QuestionSource source = QuestionSource::kOther);
 
 // How many candidates to rank so that balancing can lift people from below
 // the page: offset + k + 1, at least options.pool.

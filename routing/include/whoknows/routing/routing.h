@@ -209,7 +209,30 @@ struct BalanceOptions {
   double outcome_weight = 1.0;
   double outcome_prior = 2.0;
   double outcome_days = 90;
+  // Per source type: a mail question (most of the pool's evidence is mail:
+  // mailing-list threads, where several people reply to each question and a
+  // few core members reply to most; routing::QuestionSourceOf) is balanced
+  // with these in place of weight, share_cap and free_load
+  // (routing::OptionsForSource); < 0 = the same as every other question.
+  // Balance() itself ignores them.
+  double mail_weight = -1;
+  double mail_share_cap = -1;
+  double mail_free_load = -1;
+  // Loads below this fraction of full are free (both modes): the load term
+  // is weight * x^exponent with x = max(0, u - free_load) / (1 - free_load),
+  // so people under free_load x their capacity and share cap are never
+  // passed for load, and the price still reaches weight at u = 1 (and rises
+  // faster above it). 0 = the plain u^exponent; must be < 1.
+  double free_load = 0;
 };
+
+// The source type of a question, for the per-source settings above.
+enum class QuestionSource { kOther = 0, kMail };
+std::string_view QuestionSourceName(QuestionSource s);  // "other", "mail"
+// `o` with the settings of source `s` in place (for kMail: mail_weight,
+// mail_share_cap and mail_free_load where >= 0); the per-source fields of the
+// result are unset.
+BalanceOptions OptionsForSource(const BalanceOptions& o, QuestionSource s);
 
 struct Candidate {
   std::string person;

@@ -46,6 +46,11 @@ struct BalanceEvalOptions {
   // whoknows-balanced and whoknows-outcomes only.
   bool outcomes = true;
   double no_response_days = 2;
+  // TuneBalance's grid: "full" (both modes, as below), "mail" (only the
+  // per-source mail settings, mail_weight x mail_share_cap x mail_free_load) or "free-load"
+  // (free_load x share_cap x weight); the last two keep the rest as given
+  // and choose by the margin rule below.
+  std::string grid = "full";
 };
 
 struct LoadMethodResult {
@@ -87,9 +92,14 @@ std::string FormatBalanceEvalReport(const BalanceEvalReport& report);
 // max_share among those keeping MRR >= min_mrr_ratio x unbalanced and
 // distinct people >= 1.5x; ties to higher MRR. Returns the report of every
 // grid point (the text marks the Pareto frontier of max_share and MRR).
+// With grids "mail" and "free-load", the rule is instead the point furthest inside all three
+// targets (the largest of the smallest relative slacks: MRR over
+// min_mrr_ratio x, max_share under 0.5x, distinct over 1.5x), so the setting
+// keeps room on every target rather than sitting at the MRR limit.
 struct BalanceTuneResult {
   routing::BalanceOptions chosen;  // the given options when no grid point met the constraints
   bool met = false;
+  std::string rule;  // "lowest-share" (grid "full") or "margin" (grids "mail", "free-load")
   size_t chosen_index = 0;  // into grid, when met
   std::vector<std::pair<routing::BalanceOptions, BalanceDataset>> grid;  // pooled validation figures
 };
