@@ -34,7 +34,7 @@ using namespace whoknows;
 struct Input {
   std::vector<engine::ExpertPpr> calls;
   std::shared_ptr<const engine::Snapshot> snapshot;
-  double pushes = 0, touched = 0, edges = 0;  // per call, from the reference
+  double pushes = 0, touched = 0, edges = 0, persons = 0;  // per call, from the reference
 };
 
 Input& Get() {
@@ -49,7 +49,7 @@ void BM_Reference(benchmark::State& state) {
   for (auto _ : state) {
     const engine::ExpertPpr& c = in.calls[i++ % in.calls.size()];
     engine::reference::ForwardPush(in.snapshot->graph(), c.seeds, c.options, &ws);
-    benchmark::DoNotOptimize(ws.reserve.data());
+    benchmark::DoNotOptimize(ws.touched.data());
   }
   state.counters["pushes"] = in.pushes;
   state.counters["touched"] = in.touched;
@@ -63,7 +63,7 @@ void BM_Engine(benchmark::State& state) {
   for (auto _ : state) {
     const engine::ExpertPpr& c = in.calls[i++ % in.calls.size()];
     if (!engine::ForwardPush(in.snapshot->graph(), c.seeds, c.options, &ws).ok()) state.SkipWithError("push failed");
-    benchmark::DoNotOptimize(ws.reserve.data());
+    benchmark::DoNotOptimize(ws.touched.data());
   }
   state.counters["pushes"] = in.pushes;
   state.counters["touched"] = in.touched;
@@ -79,9 +79,9 @@ bool Same(const engine::reference::Workspace& r, const engine::PprWorkspace& w, 
   }
   for (size_t k = 0; k < r.touched.size(); ++k) {
     const engine::VertexId v = r.touched[k];
-    if (w.touched[k] != v || std::memcmp(&r.reserve[v], &w.reserve[v], sizeof(float)) != 0) {
+    if (w.touched[k] != v || std::memcmp(&r.reserve[v], &w.cells[v].reserve, sizeof(float)) != 0 || w.cells[v].stamp != w.generation) {
       std::fprintf(stderr, "call %zu: touched[%zu] %u vs %u, reserve %.9g vs %.9g\n", call, k, v, w.touched[k],
-                   r.reserve[v], w.reserve[w.touched[k]]);
+                   r.reserve[v], w.score(w.touched[k]));
       return false;
     }
   }
@@ -157,15 +157,17 @@ int main(int argc, char** argv) {
     in.pushes += static_cast<double>(rws.pushes);
     in.touched += static_cast<double>(rws.touched.size());
     in.edges += static_cast<double>(rws.edges);
+    for (engine::VertexId v : rws.touched) in.persons += v < in.snapshot->num_persons() && rws.reserve[v] > 0;
   }
   const double k = static_cast<double>(in.calls.size());
   in.pushes /= k;
   in.touched /= k;
   in.edges /= k;
-  std::printf("%zu calls (of %zu questions), %u vertices, %u edges; per call: %.0f pushes, %.0f touched, %.0f edge visits; "
+  in.persons /= k;
+  std::printf("%zu calls (of %zu questions), %u vertices, %u edges; per call: %.0f pushes, %.0f touched, %.0f edge visits, %.0f people with a score; "
               "identical to the reference: %zu / %zu\n",
               in.calls.size(), queries.size(), in.snapshot->graph().num_vertices(), in.snapshot->graph().num_edges(),
-              in.pushes, in.touched, in.edges, same, in.calls.size());
+              in.pushes, in.touched, in.edges, in.persons, same, in.calls.size());
   std::fflush(stdout);
   if (!check_only) {
     benchmark::RegisterBenchmark("BM_ExpertsPpr/reference", BM_Reference)->Unit(benchmark::kMicrosecond);

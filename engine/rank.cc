@@ -450,7 +450,7 @@ absl::StatusOr<std::vector<Scored>> Score(const Snapshot& s, std::span<const ind
   std::vector<uint32_t> cand(sc.touched.begin(), sc.touched.end());
   if (have_ppr) {
     for (VertexId v : ws.touched) {
-      if (v < s.num_persons() && ws.reserve[v] > 0 && sc.vote[v] == 0) cand.push_back(v);
+      if (v < s.num_persons() && ws.score(v) > 0 && sc.vote[v] == 0) cand.push_back(v);
     }
   }
   // ... people strong on the query's top topics (authors of the topic vertices' newest docs) ...
@@ -542,7 +542,7 @@ absl::StatusOr<std::vector<Scored>> Score(const Snapshot& s, std::span<const ind
   scored.reserve(cand.size());
   double max_vote = 0, max_ppr = 0, max_prior = 0, max_recent = 0, max_topic = 0, max_contact = 0;
   for (uint32_t p : cand) {
-    Scored x{p, 0, 0, 0, 0, 0, 0, 0, sc.vote[p], have_ppr ? static_cast<double>(ws.reserve[p]) : 0.0};
+    Scored x{p, 0, 0, 0, 0, 0, 0, 0, sc.vote[p], have_ppr ? static_cast<double>(ws.score(p)) : 0.0};
     PersonActivity::Counts counts;
     const int64_t to = o.to == 0 ? ref : std::min(o.to, ref);
     if ((want_activity || want_topic) && o.activity != nullptr &&
