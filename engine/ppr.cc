@@ -103,8 +103,8 @@ absl::Status ForwardPush(const Graph& graph, std::span<const Seed> seeds, const 
     }
   };
   // Prefetch what touching/adding to v reads.
-  auto Fetch = [&](VertexId v) {
-    __builtin_prefetch(&cell[v]);
+  auto fetch = [&](VertexId v) {
+    __builtin_prefetch(cell + v);
     if (all) __builtin_prefetch(out_weight + v);
   };
   auto threshold = [&](VertexId v) { return static_cast<float>(r_max * std::max(cell[v].degree, 1.0f)); };
@@ -146,18 +146,18 @@ absl::Status ForwardPush(const Graph& graph, std::span<const Seed> seeds, const 
     // of the next row's first targets (the row loop fetches the rest kAheadEdge ahead).
     if (head + kAheadFar < queue.size()) {
       const VertexId f = queue[head + kAheadFar];
-      __builtin_prefetch(&rowstart[f]);
-      __builtin_prefetch(&cell[f]);
+      __builtin_prefetch(rowstart + f);
+      __builtin_prefetch(cell + f);
     }
     if (head + kAheadNear < queue.size()) {
       const EdgeIndex b = rowstart[queue[head + kAheadNear]];
-      __builtin_prefetch(&cols[b]);
-      __builtin_prefetch(&weights[b]);
+      __builtin_prefetch(cols + b);
+      __builtin_prefetch(weights + b);
     }
     if (head < queue.size()) {
       const VertexId f = queue[head];
       const EdgeIndex b = rowstart[f], n = std::min<EdgeIndex>(rowstart[f + 1] - b, kAheadEdge);
-      for (EdgeIndex e = b; e < b + n; ++e) Fetch(cols[e]);
+      for (EdgeIndex e = b; e < b + n; ++e) fetch(cols[e]);
     }
     const float r = cell[u].residual;
     cell[u].residual = 0.0f;
@@ -173,12 +173,12 @@ absl::Status ForwardPush(const Graph& graph, std::span<const Seed> seeds, const 
     const EdgeIndex end = rowstart[u + 1];
     if (all) {
       for (EdgeIndex e = rowstart[u]; e < end; ++e) {
-        if (e + kAheadEdge < end) Fetch(cols[e + kAheadEdge]);
+        if (e + kAheadEdge < end) fetch(cols[e + kAheadEdge]);
         add(cols[e], scale * weights[e]);
       }
     } else {
       for (EdgeIndex e = rowstart[u]; e < end; ++e) {
-        if (e + kAheadEdge < end) Fetch(cols[e + kAheadEdge]);
+        if (e + kAheadEdge < end) fetch(cols[e + kAheadEdge]);
         if (edge_ok(e)) add(cols[e], scale * weights[e]);
       }
     }
