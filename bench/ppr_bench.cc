@@ -1,6 +1,7 @@
 // Top-20 personalized PageRank on a generated power-law graph:
 //   BM_Ppr/baseline   exact power iteration (L1 tolerance 1e-9)
 //   BM_Ppr/candidate  forward push (r_max 1e-7 or WK_BENCH_RMAX, float workspace reused)
+//   BM_Ppr/reference  the same push as on main 15521df, before branch ppr5 (bench/ppr_reference.h)
 //   BM_Ppr/igraph     igraph 0.10 PRPACK (when built with WK_HAVE_IGRAPH)
 // The argument is the number of undirected edges (default sizes 1M and 10M;
 // WK_BENCH_EDGES=<n> replaces the larger one). Counter `top20` is the overlap
@@ -18,6 +19,7 @@
 #include "whoknows/engine/generate.h"
 #include "whoknows/engine/graph.h"
 #include "whoknows/engine/ppr.h"
+#include "ppr_reference.h"
 
 #ifdef WK_HAVE_IGRAPH
 #include "igraph.h"
@@ -117,6 +119,24 @@ void BM_Ppr_Candidate(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations());
 }
 
+void BM_Ppr_Reference(benchmark::State& state) {
+  const Fixture& f = GetFixture(state.range(0));
+  const double r_max = CandidateRMax();
+  reference::Workspace ws;
+  double touched = 0;
+  int64_t i = 0;
+  for (auto _ : state) {
+    const int k = static_cast<int>(i++ % kSeeds);
+    const Seed seed{f.seeds[k], 1.0};
+    reference::ForwardPush(f.graph, std::span<const Seed>(&seed, 1), {.alpha = 0.15, .r_max = r_max}, &ws);
+    touched += static_cast<double>(ws.touched.size());
+    benchmark::DoNotOptimize(ws.reserve.data());
+  }
+  state.counters["touched"] = touched / static_cast<double>(std::max<int64_t>(1, i));
+  state.counters["edges"] = static_cast<double>(f.graph.num_edges());
+  state.SetItemsProcessed(state.iterations());
+}
+
 #ifdef WK_HAVE_IGRAPH
 void BM_Ppr_Igraph(benchmark::State& state) {
   const Fixture& f = GetFixture(state.range(0));
@@ -167,6 +187,7 @@ void Sizes(benchmark::internal::Benchmark* b) {
 
 BENCHMARK(BM_Ppr_Baseline)->Name("BM_Ppr/baseline")->Apply(Sizes);
 BENCHMARK(BM_Ppr_Candidate)->Name("BM_Ppr/candidate")->Apply(Sizes);
+BENCHMARK(BM_Ppr_Reference)->Name("BM_Ppr/reference")->Apply(Sizes);
 #ifdef WK_HAVE_IGRAPH
 BENCHMARK(BM_Ppr_Igraph)->Name("BM_Ppr/igraph")->Apply(Sizes);
 #endif

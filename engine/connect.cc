@@ -169,9 +169,9 @@ absl::StatusOr<std::vector<Connection>> SuggestConnections(const Snapshot& s, st
     const Seed seed{s.PersonVertex(me), 1.0};
     if (absl::Status st = ForwardPush(s.graph(), std::span<const Seed>(&seed, 1), po, &ws); !st.ok()) return st;
     for (VertexId v : ws.touched) {
-      if (v >= P || ws.reserve[v] <= 0 || blocked(v)) continue;
+      if (v >= P || ws.score(v) <= 0 || blocked(v)) continue;
       const double deg = std::max(1.0f, ws.degree(v));
-      graph_scores.emplace_back(v, ws.reserve[v] / std::pow(deg, o.beta));
+      graph_scores.emplace_back(v, ws.score(v) / std::pow(deg, o.beta));
     }
   } else {
     graph_name = o.method == ConnectMethod::kAdamicAdar ? "adamic-adar" : "common-neighbors";

@@ -9,6 +9,10 @@
 namespace whoknows::engine {
 namespace {
 
+constexpr size_t kAheadFar = 16;   // queue entries ahead whose row start and cell are fetched
+constexpr size_t kAheadNear = 6;  // queue entries ahead whose row is fetched
+constexpr EdgeIndex kAheadEdge = 6;  // edges ahead whose target's cell is fetched
+
 absl::Status CheckArgs(const Graph& graph, std::span<const Seed> seeds, double alpha, double* total) {
   if (!(alpha > 0 && alpha <= 1)) return absl::InvalidArgumentError(absl::StrFormat("ppr: alpha %g not in (0, 1]", alpha));
   if (seeds.empty()) return absl::InvalidArgumentError("ppr: no seeds");
@@ -30,17 +34,17 @@ absl::Status CheckArgs(const Graph& graph, std::span<const Seed> seeds, double a
 }  // namespace
 
 void PprWorkspace::Prepare(VertexId n) {
-  if (reserve.size() == n) return;
-  reserve.assign(n, 0.0f);
+  if (cells.size() == n) return;
   cells.assign(n, Cell{});
+  generation = 0;
   touched.clear();
   queue.clear();
 }
 
 void PprWorkspace::Reset() {
-  for (VertexId v : touched) {
-    reserve[v] = 0.0f;
-    cells[v] = Cell{};
+  if (++generation == 0) {  // wrapped: every stamp could collide, clear them once
+    for (Cell& c : cells) c.stamp = 0;
+    generation = 1;
   }
   touched.clear();
   queue.clear();
@@ -65,9 +69,10 @@ absl::Status ForwardPush(const Graph& graph, std::span<const Seed> seeds, const 
   const EdgeIndex* rowstart = graph.rowstart();
   const VertexId* cols = graph.columns();
   const float* weights = graph.weights();
+  const float* out_weight = graph.out_weights();
   const float alpha = static_cast<float>(options.alpha);
   const double r_max = options.r_max;
-  float* reserve = ws->reserve.data();
+  const uint32_t gen = ws->generation;
   PprWorkspace::Cell* cell = ws->cells.data();
 
   auto edge_ok = [&](EdgeIndex e) {
@@ -77,19 +82,30 @@ absl::Status ForwardPush(const Graph& graph, std::span<const Seed> seeds, const 
     return t == kTimeless || (t >= t_from && (t_to == 0 || t < t_to));
   };
   // Marks v touched and caches its visible degree.
+  // A cell whose stamp is not this call's generation is stale: it reads as
+  // residual 0, reserve 0, not touched (so no O(touched) clearing between calls).
   auto touch = [&](VertexId v) {
-    if (cell[v].degree < 0) {
+    PprWorkspace::Cell& c = cell[v];
+    if (c.stamp != gen) {
+      c.residual = 0.0f;
+      c.reserve = 0.0f;
+      c.stamp = gen;
       if (all) {
-        cell[v].degree = graph.out_weight(v);
+        c.degree = out_weight[v];
       } else {
         double sum = 0;
         for (EdgeIndex e = rowstart[v]; e < rowstart[v + 1]; ++e) {
           if (edge_ok(e)) sum += weights[e];
         }
-        cell[v].degree = static_cast<float>(sum);
+        c.degree = static_cast<float>(sum);
       }
       ws->touched.push_back(v);
     }
+  };
+  // Prefetch what touching/adding to v reads.
+  auto fetch = [&](VertexId v) {
+    __builtin_prefetch(cell + v);
+    if (all) __builtin_prefetch(out_weight + v);
   };
   auto threshold = [&](VertexId v) { return static_cast<float>(r_max * std::max(cell[v].degree, 1.0f)); };
 
@@ -124,9 +140,28 @@ absl::Status ForwardPush(const Graph& graph, std::span<const Seed> seeds, const 
       queue.erase(queue.begin(), queue.begin() + static_cast<std::ptrdiff_t>(head));
       head = 0;
     }
+    // The FIFO names the next rows long before they are pushed; the loop is bound by
+    // cache misses on them, so fetch ahead in stages: the row start and cell of an
+    // entry far ahead, the row (targets, weights) of one nearer, and the cells
+    // of the next row's first targets (the row loop fetches the rest kAheadEdge ahead).
+    if (head + kAheadFar < queue.size()) {
+      const VertexId f = queue[head + kAheadFar];
+      __builtin_prefetch(rowstart + f);
+      __builtin_prefetch(cell + f);
+    }
+    if (head + kAheadNear < queue.size()) {
+      const EdgeIndex b = rowstart[queue[head + kAheadNear]];
+      __builtin_prefetch(cols + b);
+      __builtin_prefetch(weights + b);
+    }
+    if (head < queue.size()) {
+      const VertexId f = queue[head];
+      const EdgeIndex b = rowstart[f], n = std::min<EdgeIndex>(rowstart[f + 1] - b, kAheadEdge);
+      for (EdgeIndex e = b; e < b + n; ++e) fetch(cols[e]);
+    }
     const float r = cell[u].residual;
     cell[u].residual = 0.0f;
-    reserve[u] += alpha * r;
+    cell[u].reserve += alpha * r;
     ++ws->pushes;
     const float rest = (1.0f - alpha) * r;
     const float d = cell[u].degree;
@@ -137,9 +172,13 @@ absl::Status ForwardPush(const Graph& graph, std::span<const Seed> seeds, const 
     const float scale = rest / d;
     const EdgeIndex end = rowstart[u + 1];
     if (all) {
-      for (EdgeIndex e = rowstart[u]; e < end; ++e) add(cols[e], scale * weights[e]);
+      for (EdgeIndex e = rowstart[u]; e < end; ++e) {
+        if (e + kAheadEdge < end) fetch(cols[e + kAheadEdge]);
+        add(cols[e], scale * weights[e]);
+      }
     } else {
       for (EdgeIndex e = rowstart[u]; e < end; ++e) {
+        if (e + kAheadEdge < end) fetch(cols[e + kAheadEdge]);
         if (edge_ok(e)) add(cols[e], scale * weights[e]);
       }
     }
@@ -199,7 +238,7 @@ std::vector<std::pair<VertexId, double>> TopK(PprWorkspace* ws, size_t k, Vertex
   if (k == 0) return {};
   for (VertexId v : ws->touched) {
     if (v < begin || v >= end) continue;
-    const float x = ws->reserve[v];
+    const float x = ws->cells[v].reserve;
     if (x <= 0) continue;
     if (heap.size() < k) {
       heap.emplace_back(x, v);

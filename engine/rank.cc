@@ -410,6 +410,26 @@ void TopCounts(PersonCounts& counts, size_t k, std::vector<uint32_t>* out) {
   for (size_t i = 0; i < want; ++i) out->push_back(v[i].first);
 }
 
+// The propagation's seeds and options from the votes in `sc` (ExpertPprInput).
+ExpertPpr PprInput(const Snapshot& s, const internal::VoteScratch& sc, const AskOptions& o) {
+  ExpertPpr in;
+  double vote_total = 0, doc_total = 0;
+  for (uint32_t p : sc.touched) vote_total += sc.vote[p];
+  for (const auto& [d, m] : sc.hit_docs) doc_total += m;
+  for (uint32_t p : sc.touched) {
+    if (sc.vote[p] > 0) in.seeds.push_back({s.PersonVertex(p), 0.5 * sc.vote[p] / vote_total});
+  }
+  for (const auto& [d, m] : sc.hit_docs) {
+    if (m > 0) in.seeds.push_back({s.DocVertex(d), 0.5 * m / doc_total});
+  }
+  in.options = o.ppr;
+  in.options.group_mask = o.group_mask;
+  in.options.vertex_time = s.vertex_time();
+  in.options.time_from = o.from;
+  in.options.time_to = o.to;
+  return in;
+}
+
 // Votes, propagation, candidate generation and the blend. Leaves the votes'
 // contributions in the thread's scratch. Empty when nothing matches.
 // features: compute every component the graph/method allows (for the model),
@@ -429,23 +449,9 @@ absl::StatusOr<std::vector<Scored>> Score(const Snapshot& s, std::span<const ind
   PprWorkspace& ws = internal::ThreadPprWorkspace();
   bool have_ppr = false;
   if (want_ppr) {
-    std::vector<Seed> seeds;
-    double vote_total = 0, doc_total = 0;
-    for (uint32_t p : sc.touched) vote_total += sc.vote[p];
-    for (const auto& [d, m] : sc.hit_docs) doc_total += m;
-    for (uint32_t p : sc.touched) {
-      if (sc.vote[p] > 0) seeds.push_back({s.PersonVertex(p), 0.5 * sc.vote[p] / vote_total});
-    }
-    for (const auto& [d, m] : sc.hit_docs) {
-      if (m > 0) seeds.push_back({s.DocVertex(d), 0.5 * m / doc_total});
-    }
-    if (!seeds.empty()) {
-      PprOptions po = o.ppr;
-      po.group_mask = o.group_mask;
-      po.vertex_time = s.vertex_time();
-      po.time_from = o.from;
-      po.time_to = o.to;
-      if (absl::Status st = ForwardPush(s.graph(), seeds, po, &ws); !st.ok()) return st;
+    const ExpertPpr in = PprInput(s, sc, o);
+    if (!in.seeds.empty()) {
+      if (absl::Status st = ForwardPush(s.graph(), in.seeds, in.options, &ws); !st.ok()) return st;
       have_ppr = true;
     }
   }
@@ -483,7 +489,7 @@ absl::StatusOr<std::vector<Scored>> Score(const Snapshot& s, std::span<const ind
   std::vector<uint32_t> cand(sc.touched.begin(), sc.touched.end());
   if (have_ppr) {
     for (VertexId v : ws.touched) {
-      if (v < s.num_persons() && ws.reserve[v] > 0 && sc.vote[v] == 0) cand.push_back(v);
+      if (v < s.num_persons() && ws.score(v) > 0 && sc.vote[v] == 0) cand.push_back(v);
     }
   }
   // ... people strong on the query's top topics (authors of the topic vertices' newest docs) ...
@@ -575,7 +581,7 @@ absl::StatusOr<std::vector<Scored>> Score(const Snapshot& s, std::span<const ind
   scored.reserve(cand.size());
   double max_vote = 0, max_ppr = 0, max_prior = 0, max_recent = 0, max_topic = 0, max_contact = 0;
   for (uint32_t p : cand) {
-    Scored x{p, 0, 0, 0, 0, 0, 0, 0, sc.vote[p], have_ppr ? static_cast<double>(ws.reserve[p]) : 0.0};
+    Scored x{p, 0, 0, 0, 0, 0, 0, 0, sc.vote[p], have_ppr ? static_cast<double>(ws.score(p)) : 0.0};
     PersonActivity::Counts counts;
     const int64_t to = o.to == 0 ? ref : std::min(o.to, ref);
     if ((want_activity || want_topic) && o.activity != nullptr &&
@@ -720,6 +726,17 @@ absl::StatusOr<std::vector<uint32_t>> CandidatePeople(const Snapshot& s, std::sp
   WK_ASSIGN_OR_RETURN(std::vector<Scored> scored, Score(s, hits, o, filter, false));
   for (const Scored& x : scored) out.push_back(x.p);
   return out;
+}
+
+absl::StatusOr<ExpertPpr> ExpertPprInput(const Snapshot& s, std::span<const indexer::SearchHit> hits,
+                                         const AskOptions& in) {
+  if (absl::Status st = CheckOptions(in); !st.ok()) return st;
+  const AskOptions o = WithMethod(in, in.method);
+  const internal::DocFilter filter = internal::MakeFilter(s, o.group_mask, o.from, o.to, o.topics);
+  internal::VoteScratch& sc = internal::ThreadVoteScratch();
+  internal::Vote(s, hits, o, filter, &sc);
+  if (sc.hit_docs.empty()) return ExpertPpr{};
+  return PprInput(s, sc, o);
 }
 
 absl::StatusOr<std::vector<Expert>> RankExperts(const Snapshot& s, std::span<const indexer::SearchHit> hits,

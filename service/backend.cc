@@ -305,6 +305,7 @@ class LocalBackend final : public Backend {
       opt.asker = p.ok() ? *p : q.asker;  // unknown: no neighbourhood, not an error
     }
     opt.model = state->ranker->model;  // null: the hand-tuned blend
+    if (options_.experts_r_max > 0) opt.ppr.r_max = options_.experts_r_max;
     answer.ranker = state->ranker->Describe();
     std::vector<engine::Expert> experts;
     if (delta_hits.empty()) {

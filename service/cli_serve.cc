@@ -33,6 +33,7 @@ struct ServeArgs {
   bool no_connect_cache = false;
   bool no_experts_cache = false;
   double connect_r_max = 0;
+  double experts_r_max = 0;
   ServerOptions server;
   std::string http_listen;  // empty: no HTTP
   double grace_seconds = 10;
@@ -75,6 +76,7 @@ int RunServe(const ServeArgs& args) {
   bopts.connect_cache = !args.no_connect_cache;
   bopts.experts_cache = !args.no_experts_cache;
   bopts.connect_r_max = args.connect_r_max;
+  bopts.experts_r_max = args.experts_r_max;
   const std::string what = args.db.empty() ? absl::StrJoin(args.shards, ",") : args.db;
   bopts.balance_by_default = args.balance;
   bopts.balance = args.balance_options;
@@ -238,6 +240,10 @@ void RegisterServeCommand(CLI::App& app, int* exit_code) {
                     "freed (glibc M_MMAP_THRESHOLD, fixed; 0 = glibc's adaptive default, up to 32 MiB)")
       ->check(CLI::Range(size_t{0}, size_t{32} * 1024))
       ->capture_default_str();
+  serve->add_option("--experts-r-max", a->experts_r_max,
+                    "FindExperts push budget: residual threshold of its personalized PageRank (work ~ "
+                    "1 / (alpha * r_max); 0 = the engine default, 1e-5)")
+      ->check(CLI::NonNegativeNumber);
   serve->callback([a, exit_code] { *exit_code = RunServe(*a); });
 }
 

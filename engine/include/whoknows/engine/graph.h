@@ -84,6 +84,7 @@ class Graph {
   const EdgeIndex* rowstart() const { return rowstart_; }
   const VertexId* columns() const { return column_; }
   const float* weights() const { return weight_; }
+  const float* out_weights() const { return out_weight_; }  // out_weight(v) for every v
 
   // Bytes held by the CSR arrays (row starts, columns, weights, mask ids and
   // palette, out weights): 9 bytes per edge + 8 per vertex while the graph

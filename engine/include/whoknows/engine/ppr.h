@@ -42,18 +42,21 @@ struct PprOptions {
 };
 
 // Per-thread scratch, sized to the graph once and reused across queries.
-// Reset() is O(touched), never O(num_vertices).
+// Reset() is O(1): every cell carries the call (generation) that last wrote it,
+// and a cell of an earlier call reads as untouched (residual and score 0).
 struct PprWorkspace {
-  std::vector<float> reserve;    // the estimate p_hat; zero outside `touched`
-  // Per vertex, side by side so that visiting an edge's target reads one
-  // cache line: the residual (zero outside `touched`) and the visible
-  // weighted out-degree (< 0 = not touched).
+  // Per vertex, in one 16-byte cell so that visiting an edge's target reads
+  // one cache line: residual, visible weighted out-degree, the estimate p_hat
+  // (reserve) and the stamp. Fields are valid only when stamp == generation.
   struct Cell {
     float residual = 0.0f;
-    float degree = -1.0f;
+    float degree = 0.0f;
+    float reserve = 0.0f;
+    uint32_t stamp = 0;
   };
   std::vector<Cell> cells;
-  std::vector<VertexId> touched;  // vertices with a non-zero residual at some point
+  uint32_t generation = 0;        // this call's stamp (0 = none yet)
+  std::vector<VertexId> touched;  // vertices with a non-zero residual at some point, in first-touch order
   std::vector<VertexId> queue;
   std::vector<std::pair<double, VertexId>> seeds;  // normalised
   std::vector<std::pair<float, VertexId>> heap;    // TopK scratch
@@ -63,7 +66,11 @@ struct PprWorkspace {
   // Makes the arrays fit a graph of n vertices (O(n) only when n changes).
   void Prepare(VertexId n);
   void Reset();
-  float score(VertexId v) const { return v < reserve.size() ? reserve[v] : 0.0f; }
+  // The estimate p_hat(v) of the last push (0 for vertices it did not touch).
+  float score(VertexId v) const {
+    return v < cells.size() && cells[v].stamp == generation ? cells[v].reserve : 0.0f;
+  }
+  // Visible weighted out-degree of a touched vertex.
   float degree(VertexId v) const { return cells[v].degree; }
 };
 
@@ -74,7 +81,7 @@ struct PprWorkspace {
 // Guarantee (undirected graphs, symmetric masks, no dangling vertex, run to
 // completion): 0 <= pi(v) - p_hat(v) <= r_max * d(v) for every v.
 // Cost: O(1 / (alpha * r_max)) pushes' worth of edge scans, independent of graph size.
-// The result is in workspace->reserve (touched vertices in workspace->touched).
+// The result is workspace->score(v) (touched vertices in workspace->touched).
 // Returns InvalidArgument if `seeds` is empty, has no positive weight, names a
 // vertex >= graph.num_vertices(), or options are out of range.
 absl::Status ForwardPush(const Graph& graph, std::span<const Seed> seeds, const PprOptions& options,

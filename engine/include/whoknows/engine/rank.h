@@ -210,6 +210,18 @@ absl::StatusOr<std::vector<uint32_t>> CandidatePeople(const Snapshot& snapshot,
                                                       std::span<const indexer::SearchHit> hits,
                                                       const AskOptions& options);
 
+// The personalized PageRank that RankExperts runs (its propagation step): half
+// the seed mass on the voted people (by vote), half on the hit documents (by
+// hit mass), and options.ppr restricted to the caller's groups and window.
+// `seeds` is empty when nothing votes (RankExperts then runs no PPR). For
+// benchmarks and tests of the push as FindExperts uses it.
+struct ExpertPpr {
+  std::vector<Seed> seeds;
+  PprOptions options;
+};
+absl::StatusOr<ExpertPpr> ExpertPprInput(const Snapshot& snapshot, std::span<const indexer::SearchHit> hits,
+                                         const AskOptions& options);
+
 // "YYYY-MM-DD" (UTC) for a Unix time.
 std::string FormatDate(int64_t t);
 

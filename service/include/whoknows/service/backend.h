@@ -188,6 +188,8 @@ struct BackendOptions {
   bool experts_cache = true;
   // SuggestConnections' push budget (engine::ConnectOptions::ppr.r_max); 0 = the engine default.
   double connect_r_max = 0;
+  // FindExperts' push budget (engine::AskOptions::ppr.r_max); 0 = the engine default.
+  double experts_r_max = 0;
   routing::BalanceOptions balance;  // the balance trade-off (README "Balanced routing")
   bool balance_by_default = false;  // FindExperts without an explicit balance option
   // The learned ranker (ranker/ranker.h): every backend serves the one stored in
