@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "../../indexer/bm25_source.h"
+#include "coffee_index.h"
 #include "test_util.h"
 #include "whoknows/base/testing.h"
 #include "whoknows/indexer/index.h"
@@ -36,23 +37,7 @@ std::vector<Hit> Match(const Xapian::Database& db, const Xapian::Query& q, Xapia
   return out;
 }
 
-class Bm25SourceTest : public ::testing::Test {
- protected:
-  static void SetUpTestSuite() {
-    dir_ = new TempDir();
-    const std::string data = WK_SHARED_DATA_DIR;
-    auto r = IndexPaths(dir_->Sub("db"), {data + "/stackexchange/coffee.stackexchange.com"}, PipelineOptions{});
-    ASSERT_TRUE(r.ok()) << r.status();
-    ASSERT_TRUE(r->failed_paths.empty());
-  }
-  static void TearDownTestSuite() {
-    delete dir_;
-    dir_ = nullptr;
-  }
-  static std::string db() { return dir_->Sub("db"); }
-  static TempDir* dir_;
-};
-TempDir* Bm25SourceTest::dir_ = nullptr;
+class Bm25SourceTest : public testing::CoffeeIndexTest {};
 
 Xapian::Query Parse(const Xapian::Database& db, const std::string& text, unsigned flags) {
   Xapian::QueryParser qp;

@@ -18,6 +18,7 @@
 #include "absl/strings/str_format.h"
 #include "../../indexer/bm25_source.h"
 #include "../../indexer/term_match.h"
+#include "coffee_index.h"
 #include "test_util.h"
 #include "whoknows/base/testing.h"
 #include "whoknows/indexer/index.h"
@@ -48,23 +49,7 @@ std::vector<ScoredDoc> XapianMatch(const Xapian::Database& db, const std::vector
   return out;
 }
 
-class TermMatchTest : public ::testing::Test {
- protected:
-  static void SetUpTestSuite() {
-    dir_ = new TempDir();
-    const std::string data = WK_SHARED_DATA_DIR;
-    auto r = IndexPaths(dir_->Sub("db"), {data + "/stackexchange/coffee.stackexchange.com"}, PipelineOptions{});
-    ASSERT_TRUE(r.ok()) << r.status();
-    ASSERT_TRUE(r->failed_paths.empty());
-  }
-  static void TearDownTestSuite() {
-    delete dir_;
-    dir_ = nullptr;
-  }
-  static std::string db() { return dir_->Sub("db"); }
-  static TempDir* dir_;
-};
-TempDir* TermMatchTest::dir_ = nullptr;
+class TermMatchTest : public testing::CoffeeIndexTest {};
 
 TEST_F(TermMatchTest, OrOfTermsTakesPlainOrsOnly) {
   auto terms_of = [](const Xapian::Query& q) {
