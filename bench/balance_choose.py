@@ -53,6 +53,6 @@ for r in ok[:8]:
           '| margin %.3f |' % r[4],
           {k: bal.get(k) for k in ('mode', 'gain_beta', 'keep_top_margin', 'activity_weight', 'recent_questions',
                                    'exponent', 'share_cap', 'weight', 'outcome_weight', 'outcome_days',
-                                   'mail_weight', 'mail_share_cap')})
+                                   'mail_weight', 'mail_share_cap', 'default_capacity')})
 if not ok:
     print('no point meets the targets on every grid')

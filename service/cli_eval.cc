@@ -290,8 +290,9 @@ void RegisterEvalCommand(CLI::App& app, int* exit_code) {
                   "Balance: loads below this fraction of full cost nothing (0 = off; < 1)")
       ->capture_default_str();
   cmd->add_option("--balance-grid", a->balance_options.grid,
-                  "Balance --validate: full (both modes), mail (only the mail settings) or free-load (free load x "
-                  "share cap x weight); the last two by the margin rule (README)")
+                  "Balance --validate: full (both modes), mail (only the mail settings), free-load (free load x "
+                  "share cap x weight) or capacity (weekly capacity x share cap); the last three by the margin "
+                  "rule (README)")
       ->capture_default_str();
   cmd->add_option("--balance-min-mrr", a->min_mrr_ratio,
                   "Balance --validate: keep MRR at least this fraction of unbalanced")

@@ -353,9 +353,10 @@ absl::StatusOr<BalanceTuneResult> TuneBalance(EvalTask task, const std::vector<s
   // Each data set is prepared once and replayed per grid point.
   std::vector<routing::BalanceOptions> grid;
   const bool mail_grid = bo_in.grid == "mail", free_grid = bo_in.grid == "free-load";
-  if (!mail_grid && !free_grid && bo_in.grid != "full") {
+  const bool capacity_grid = bo_in.grid == "capacity";
+  if (!mail_grid && !free_grid && !capacity_grid && bo_in.grid != "full") {
     return absl::InvalidArgumentError(absl::StrCat("--balance-grid: unknown grid \"", bo_in.grid,
-                                                   "\" (full, mail, free-load)"));
+                                                   "\" (full, mail, free-load, capacity)"));
   }
   // The small grids: three dimensions, the rest as given. Free loads
   // (routing::BalanceOptions::free_load) with the load price's cap and level;
@@ -389,8 +390,19 @@ absl::StatusOr<BalanceTuneResult> TuneBalance(EvalTask task, const std::vector<s
       b->mail_free_load = f;
     });
   }
+  if (capacity_grid) {
+    // The weekly capacity (default_capacity) with the share cap: on a busy
+    // list the capacity binds before the share cap does.
+    small({3.0, 6.0, 10.0, 1000.0}, {0.3, 0.4, 0.5}, {bo_in.balance.weight},
+          [](routing::BalanceOptions* b, double c, double s, double w) {
+            b->default_capacity = c;
+            b->share_cap = s;
+            b->weight = w;
+          });
+  }
+  const bool small_grid = mail_grid || free_grid || capacity_grid;
   for (double keep : {-1.0, 0.3, 0.5}) {
-    if (mail_grid || free_grid) break;
+    if (small_grid) break;
     for (double act : {0.0, 1.0, 3.0, 6.0}) {
       for (double e : {1.0, 2.0, 3.0}) {
         for (double share : {0.05, 0.1, 0.2, 0.3}) {
@@ -413,7 +425,7 @@ absl::StatusOr<BalanceTuneResult> TuneBalance(EvalTask task, const std::vector<s
   // Marginal-gain assignment (routing::BalanceOptions::gain_depth): the load
   // price is in units of reciprocal rank, so its weights are smaller.
   for (double beta : {2.0, 4.0}) {
-    if (mail_grid || free_grid) break;
+    if (small_grid) break;
     for (size_t recent : {20, 40}) {
       for (double share : {0.2, 0.3, 0.4, 0.5}) {
         for (double e : {1.0, 2.0, 4.0, 8.0}) {
@@ -461,7 +473,7 @@ absl::StatusOr<BalanceTuneResult> TuneBalance(EvalTask task, const std::vector<s
   }));
   BalanceTuneResult result;
   result.chosen = bo_in.balance;
-  const bool margin_rule = mail_grid || free_grid;
+  const bool margin_rule = small_grid;
   result.rule = margin_rule ? "margin" : "lowest-share";
   double best_share = 2, best_mrr = -1, best_margin = -1;
   for (size_t g = 0; g < grid.size(); ++g) {

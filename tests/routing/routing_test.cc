@@ -69,6 +69,7 @@ TEST(BalanceTest, LiftsFreePeopleAndWeightZeroKeepsOrder) {
   for (double shift : {0.0, -2.0}) {
     std::vector<Candidate> c = {{"top", 1.0 + shift}, {"second", 0.8 + shift}, {"third", 0.3 + shift}};
     BalanceOptions o;
+    o.default_capacity = 3;  // "top" routed 3: full load
     o.share_cap = 0;
     o.weight = 0.5;
     o.exponent = 1;

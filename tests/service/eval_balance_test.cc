@@ -5,6 +5,7 @@
 #include "whoknows/service/eval_balance.h"
 
 #include <filesystem>
+#include <set>
 #include <string>
 
 #include "../indexer/test_util.h"
@@ -161,6 +162,44 @@ TEST_F(EvalBalanceTest, MailGridAndUnknownGrid) {
     const BalanceDataset& d = r.grid[r.chosen_index].second;
     EXPECT_GE(d.methods[1].mrr, 0.95 * d.methods[0].mrr);
     EXPECT_LE(d.methods[1].load.max_share, 0.5 * d.methods[0].load.max_share);
+  }
+}
+
+// --balance-grid capacity: the weekly capacity x the share cap, the rest as
+// given, chosen by the margin rule (the point furthest inside all targets).
+TEST_F(EvalBalanceTest, CapacityGridVariesCapacityAndShareCap) {
+  BalanceEvalOptions bo;
+  bo.grid = "capacity";
+  ASSERT_OK_AND_ASSIGN(BalanceTuneResult r, TuneBalance(EvalTask::kRouting, {kSite}, options_, bo, 0.95));
+  EXPECT_EQ(r.rule, "margin");
+  ASSERT_EQ(r.grid.size(), 12u);
+  std::set<double> capacities, caps;
+  auto margin = [](const BalanceDataset& d) {  // as the margin rule states it (README)
+    const LoadMethodResult& w = d.methods[0];
+    const LoadMethodResult& z = d.methods[1];
+    const double mrr = w.mrr > 0 ? z.mrr / (0.95 * w.mrr) : 1.0;
+    const double share = z.load.max_share > 0 ? 0.5 * w.load.max_share / z.load.max_share : 1.0;
+    const double distinct =
+        w.load.distinct_people > 0 ? z.load.distinct_people / (1.5 * w.load.distinct_people) : 1.0;
+    return std::min({mrr, share, distinct}) - 1;
+  };
+  double best = -1e9;
+  for (const auto& [b, d] : r.grid) {
+    capacities.insert(b.default_capacity);
+    caps.insert(b.share_cap);
+    EXPECT_EQ(b.weight, bo.balance.weight);  // the rest as given
+    EXPECT_EQ(b.gain_depth, bo.balance.gain_depth);
+    EXPECT_LT(b.mail_weight, 0);
+    ASSERT_EQ(d.methods[0].method, "whoknows");
+    ASSERT_EQ(d.methods[1].method, "whoknows-balanced");
+    best = std::max(best, margin(d));
+  }
+  EXPECT_EQ(capacities, (std::set<double>{3, 6, 10, 1000}));
+  EXPECT_EQ(caps, (std::set<double>{0.3, 0.4, 0.5}));
+  EXPECT_EQ(r.met, best >= 0);
+  if (r.met) {
+    EXPECT_NEAR(margin(r.grid[r.chosen_index].second), best, 1e-9);
+    EXPECT_EQ(r.chosen.default_capacity, r.grid[r.chosen_index].first.default_capacity);
   }
 }
 

@@ -168,7 +168,10 @@ struct BalanceOptions {
   // outcomes (README "Balanced routing", bench/RESULTS.md).
   double weight = 0.4;
   double exponent = 4.0;
-  double default_capacity = 3.0;  // routed questions per week when the person set none
+  // Routed questions per week when the person set none. 6 (was 3): on a busy
+  // mailing list (r-devel, ~9 threads a week) 3 bound before the share cap and
+  // cost MRR; chosen with --balance-grid capacity (bench/RESULTS.md).
+  double default_capacity = 6.0;
   double decline_weight = 0.5;
   double window_days = 7;
   size_t pool = 20;
