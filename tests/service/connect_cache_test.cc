@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "../indexer/test_util.h"
+#include "ingest_fixture.h"
 #include "gtest/gtest.h"
 #include "whoknows/base/testing.h"
 #include "whoknows/service/backend.h"
@@ -16,19 +17,8 @@ namespace {
 using whoknows::testing::TempDir;
 
 indexer::Record Msg(const std::string& id, const std::string& author, const std::string& thread, int64_t t) {
-  indexer::Record r;
-  r.source = "jsonl:cc";
-  r.id = "jsonl:cc:" + id;
-  r.thread_id = "jsonl:cc:" + thread;
-  if (id != thread) r.reply_to = r.thread_id;
-  r.kind = id == thread ? indexer::RecordKind::kQuestion : indexer::RecordKind::kAnswer;
-  r.author_key = "mail:" + author + "@example.org";
-  r.author_name = author;
-  r.text = "notes about build caches and compilers";
-  r.topics = {"build"};
-  r.visibility = "public";
-  r.timestamp = t;
-  return r;
+  return ingest_fixture::ThreadMsg("jsonl:cc", id, author, thread, t, "notes about build caches and compilers",
+                                   "build");
 }
 
 std::vector<std::string> Ids(const std::vector<ConnectionResult>& v) {

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "../indexer/test_util.h"
+#include "ingest_fixture.h"
 #include "absl/time/clock.h"
 #include "gtest/gtest.h"
 #include "whoknows/base/testing.h"
@@ -21,19 +22,7 @@ using whoknows::testing::TempDir;
 
 indexer::Record Msg(const std::string& id, const std::string& author, const std::string& thread, int64_t t,
                     const std::string& text) {
-  indexer::Record r;
-  r.source = "jsonl:ec";
-  r.id = "jsonl:ec:" + id;
-  r.thread_id = "jsonl:ec:" + thread;
-  if (id != thread) r.reply_to = r.thread_id;
-  r.kind = id == thread ? indexer::RecordKind::kQuestion : indexer::RecordKind::kAnswer;
-  r.author_key = "mail:" + author + "@example.org";
-  r.author_name = author;
-  r.text = text;
-  r.topics = {"brewing"};
-  r.visibility = "public";
-  r.timestamp = t;
-  return r;
+  return ingest_fixture::ThreadMsg("jsonl:ec", id, author, thread, t, text, "brewing");
 }
 
 std::vector<std::string> Ids(const ExpertsAnswer& a) {
