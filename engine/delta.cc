@@ -18,6 +18,13 @@ double* Component(Expert& e, const char* name) {
   return &e.components.back().second;
 }
 
+double VoteRaw(const Expert& e) {
+  for (const auto& [k, v] : e.components) {
+    if (k == "vote_raw") return v;
+  }
+  return 0;
+}
+
 }  // namespace
 
 std::vector<Expert> MergeDeltaExperts(std::vector<Expert> base, std::vector<Expert> delta, const DeltaMerge& m) {
@@ -56,6 +63,7 @@ std::vector<Expert> MergeDeltaExperts(std::vector<Expert> base, std::vector<Expe
       continue;
     }
     Expert& e = base[it->second];
+    const bool had_evidence = *Component(e, "vote_raw") > 0;
     e.score += m.w_vote * raw / norm;
     *Component(e, "vote_raw") += raw;
     *Component(e, "vote") += raw / norm;
@@ -69,10 +77,18 @@ std::vector<Expert> MergeDeltaExperts(std::vector<Expert> base, std::vector<Expe
       if (std::find(e.topics.begin(), e.topics.end(), t) == e.topics.end()) e.topics.push_back(std::move(t));
     }
     e.last_active = std::max(e.last_active, d.last_active);
-    absl::StrAppend(&e.reason, "; also ", d.reason, " (ingested since the last snapshot merge)");
+    if (had_evidence) {
+      absl::StrAppend(&e.reason, "; also ", d.reason, " (ingested since the last snapshot merge)");
+    } else {  // the base's "no matching document" no longer holds
+      e.reason = absl::StrCat(d.reason, " (documents ingested since the last snapshot merge)");
+    }
   }
   if (!changed) return base;  // the base's own order (and tie-breaks) untouched
-  std::stable_sort(base.begin(), base.end(), [](const Expert& a, const Expert& b) {
+  // As RankExperts (AskOptions::evidence_first): people with a matching document first.
+  std::stable_sort(base.begin(), base.end(), [&](const Expert& a, const Expert& b) {
+    const bool ea = m.evidence_first && VoteRaw(a) > 0;
+    const bool eb = m.evidence_first && VoteRaw(b) > 0;
+    if (ea != eb) return ea;
     return a.score != b.score ? a.score > b.score : a.id < b.id;
   });
   return base;

@@ -308,11 +308,15 @@ std::vector<std::pair<uint32_t, double>> VoteScores(const Snapshot& s, std::span
 
 namespace {
 
+// How a candidate without votes got in (with votes: the hits), for its why.
+enum Via : uint8_t { kViaTopic = 1, kViaRecent = 2 };
+
 struct Scored {
   uint32_t p;
   double score, vote, ppr, prior, recent, topic, contact, vote_raw, ppr_raw;
   double activity = 0, recent_activity = 0, idle_days = 0, model = 0;
   double answers = 0, accepted = 0, questions = 0;  // before `now`
+  uint8_t via = 0;  // Via bits
 };
 
 CandidateFeatures Featurize(const Scored& x) {
@@ -433,9 +437,11 @@ ExpertPpr PprInput(const Snapshot& s, const internal::VoteScratch& sc, const Ask
 // Votes, propagation, candidate generation and the blend. Leaves the votes'
 // contributions in the thread's scratch. Empty when nothing matches.
 // features: compute every component the graph/method allows (for the model),
-// not only those the blend weighs.
+// not only those the blend weighs. query_topics (optional): the query's topic
+// indices, strongest first (empty without the graph).
 absl::StatusOr<std::vector<Scored>> Score(const Snapshot& s, std::span<const indexer::SearchHit> hits,
-                                          const AskOptions& o, const internal::DocFilter& filter, bool features) {
+                                          const AskOptions& o, const internal::DocFilter& filter, bool features,
+                                          std::vector<uint32_t>* query_topics = nullptr) {
   features = features || o.model != nullptr;
   const bool want_ppr = o.use_graph && (o.w_ppr > 0 || features);
   const bool want_topic = o.use_graph && (o.w_topic > 0 || features);
@@ -484,9 +490,15 @@ absl::StatusOr<std::vector<Scored>> Score(const Snapshot& s, std::span<const ind
   std::vector<double> topic_n(qtopics.size(), 0.0);
   std::vector<uint32_t> qtopic_ids;
   for (const auto& q : qtopics) qtopic_ids.push_back(q.first);
+  if (query_topics != nullptr) *query_topics = qtopic_ids;
 
   // --- candidates: the people of the hits and of the propagation ...
   std::vector<uint32_t> cand(sc.touched.begin(), sc.touched.end());
+  // (person, Via bits) of the topic and recent-activity candidates.
+  std::vector<std::pair<uint32_t, uint8_t>> via;
+  auto mark_via = [&](size_t from, uint8_t bit) {
+    for (size_t i = from; i < cand.size(); ++i) via.emplace_back(cand[i], bit);
+  };
   if (have_ppr) {
     for (VertexId v : ws.touched) {
       if (v < s.num_persons() && ws.score(v) > 0 && sc.vote[v] == 0) cand.push_back(v);
@@ -517,7 +529,9 @@ absl::StatusOr<std::vector<Scored>> Score(const Snapshot& s, std::span<const ind
           s, tv, [&](uint32_t d) { return filter.Visible(s, d); },
           [&](uint32_t a) { counts[a] += qtopics[i].second; });
     }
+    const size_t first = cand.size();
     TopCounts(counts, o.topic_candidates, &cand);
+    mark_via(first, kViaTopic);
   }
   // ... and people recently active in the hits' communities.
   if (o.recent_candidates > 0) {
@@ -539,7 +553,9 @@ absl::StatusOr<std::vector<Scored>> Score(const Snapshot& s, std::span<const ind
       if (di.author == kNone || !Contributes(di.kind)) continue;
       counts[di.author] += 1;
     }
+    const size_t first = cand.size();
     TopCounts(counts, o.recent_candidates, &cand);
+    mark_via(first, kViaRecent);
   }
   std::sort(cand.begin(), cand.end());
   cand.erase(std::unique(cand.begin(), cand.end()), cand.end());
@@ -577,6 +593,7 @@ absl::StatusOr<std::vector<Scored>> Score(const Snapshot& s, std::span<const ind
     }
   }
 
+  std::sort(via.begin(), via.end());
   std::vector<Scored> scored;
   scored.reserve(cand.size());
   double max_vote = 0, max_ppr = 0, max_prior = 0, max_recent = 0, max_topic = 0, max_contact = 0;
@@ -638,6 +655,10 @@ absl::StatusOr<std::vector<Scored>> Score(const Snapshot& s, std::span<const ind
     }
     if (!contact.empty()) {
       if (auto it = contact.find(p); it != contact.end()) x.contact = it->second;
+    }
+    for (auto it = std::lower_bound(via.begin(), via.end(), std::make_pair(p, uint8_t{0}));
+         it != via.end() && it->first == p; ++it) {
+      x.via |= it->second;
     }
     max_vote = std::max(max_vote, x.vote_raw);
     max_ppr = std::max(max_ppr, x.ppr_raw);
@@ -745,11 +766,18 @@ absl::StatusOr<std::vector<Expert>> RankExperts(const Snapshot& s, std::span<con
   const AskOptions o = WithMethod(in, in.method);
   if (o.method == Method::kPopularity || o.method == Method::kRecentPopularity) return PopularityFor(s, o);
   const internal::DocFilter filter = internal::MakeFilter(s, o.group_mask, o.from, o.to, o.topics);
-  WK_ASSIGN_OR_RETURN(std::vector<Scored> scored, Score(s, hits, o, filter, false));
+  std::vector<uint32_t> query_topics;
+  WK_ASSIGN_OR_RETURN(std::vector<Scored> scored, Score(s, hits, o, filter, false, &query_topics));
   internal::VoteScratch& sc = internal::ThreadVoteScratch();
+  // Direct evidence first (AskOptions::evidence_first): people without any
+  // matching document follow everyone with one, whatever their score.
+  auto tier = [&](const Scored& x) { return o.evidence_first && x.vote_raw > 0 ? 0 : 1; };
   auto better = [&](const Scored& a, const Scored& b) {
+    if (tier(a) != tier(b)) return tier(a) < tier(b);
     return a.score > b.score || (a.score == b.score && s.person(a.p).id < s.person(b.p).id);
   };
+  bool any_evidence = false;
+  for (const Scored& x : scored) any_evidence |= x.vote_raw > 0;
   const size_t want = std::min(scored.size(), o.offset + o.k);
   std::partial_sort(scored.begin(), scored.begin() + static_cast<std::ptrdiff_t>(want), scored.end(), better);
   if (o.offset >= want) return std::vector<Expert>{};
@@ -805,7 +833,12 @@ absl::StatusOr<std::vector<Expert>> RankExperts(const Snapshot& s, std::span<con
       }
     }
     // The matching documents' topics, ordered by the person's strength in
-    // them (engine/topic_strength.h), then by matching documents.
+    // them (engine/topic_strength.h), then by matching documents. Without a
+    // matching document: the query's topics the person has written on.
+    const bool evidence = x.vote_raw > 0;
+    if (!evidence) {
+      for (uint32_t t : query_topics) topic_counts.emplace_back(t, 0);
+    }
     {
       topic_ids.clear();
       for (const auto& tc : topic_counts) topic_ids.push_back(tc.first);
@@ -823,7 +856,10 @@ absl::StatusOr<std::vector<Expert>> RankExperts(const Snapshot& s, std::span<con
         if (topic_counts[a].second != topic_counts[b].second) return topic_counts[a].second > topic_counts[b].second;
         return s.topic_name(topic_counts[a].first) < s.topic_name(topic_counts[b].first);
       });
-      for (size_t t = 0; t < order.size() && t < o.max_topics; ++t) e.topics.push_back(s.topic_name(topic_counts[order[t]].first));
+      for (size_t t = 0; t < order.size() && t < o.max_topics; ++t) {
+        if (!evidence && !(strength[order[t]] > 0)) break;
+        e.topics.push_back(s.topic_name(topic_counts[order[t]].first));
+      }
     }
 
     std::vector<std::string> parts;
@@ -836,11 +872,18 @@ absl::StatusOr<std::vector<Expert>> RankExperts(const Snapshot& s, std::span<con
     if (asked) parts.push_back(absl::StrFormat("asked %d matching question%s", asked, asked == 1 ? "" : "s"));
     if (threads) parts.push_back(absl::StrFormat("took part in %d matching thread%s", threads, threads == 1 ? "" : "s"));
     if (mentioned) parts.push_back(absl::StrFormat("mentioned in %d matching document%s", mentioned, mentioned == 1 ? "" : "s"));
+    if (!evidence) {  // how the candidate got in without a matching document
+      if ((x.via & kViaTopic) || !e.topics.empty()) parts.push_back("writes on the question's topics");
+      if (x.via & kViaRecent) parts.push_back("among the most active lately in the matches' communities");
+      if (x.ppr_raw > 0) parts.push_back("linked to the matching discussions in the graph");
+    }
     if (x.contact > 0) parts.push_back("has shared threads with the asker");  // AskOptions::asker
     if (parts.empty()) parts.push_back("connected to the matching discussions");
     std::string reason = absl::StrJoin(parts, ", ");
+    if (!evidence) reason = absl::StrCat("no matching document; ", reason);
     if (e.last_active != 0) absl::StrAppend(&reason, ", last active ", FormatDate(e.last_active));
     if (!e.topics.empty()) absl::StrAppend(&reason, "; topics: ", absl::StrJoin(e.topics, ", "));
+    if (!evidence && any_evidence && o.evidence_first) absl::StrAppend(&reason, "; listed after everyone with a matching document");
     e.reason = std::move(reason);
     out.push_back(std::move(e));
   }

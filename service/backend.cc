@@ -985,6 +985,7 @@ class LocalBackend final : public Backend {
     m.w_vote = opt.w_vote;
     m.max_evidence = opt.max_evidence;
     m.max_topics = opt.max_topics;
+    m.evidence_first = opt.evidence_first;
     std::vector<engine::Expert> out = engine::MergeDeltaExperts(std::move(base), std::move(delta), m);
     out.erase(out.begin(), out.begin() + static_cast<std::ptrdiff_t>(std::min(offset, out.size())));
     if (out.size() > k) out.resize(k);

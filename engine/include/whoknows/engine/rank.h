@@ -35,6 +35,12 @@
 //              contact graph (replies, shared threads); 0 without an asker
 //    The graph components are ppr, topic and contact (Method::kNoGraph drops
 //    them and the topic candidates).
+//    With a learned model (AskOptions::model) its score replaces the blend.
+// 5. Order: people with direct evidence (a vote: they wrote, answered, asked,
+//    were mentioned in or took part in a matching document's thread) come
+//    first, by score; people without any (candidates from propagation, topic
+//    profiles or recent activity) follow them, by score, and their why says
+//    so and how they got in (AskOptions::evidence_first).
 // Every component is reported per expert.
 
 #include <array>
@@ -133,6 +139,10 @@ struct AskOptions {
   // per candidate instead of scanning the candidate's documents (same values).
   // Built from another snapshot, it is ignored.
   std::shared_ptr<const PersonActivity> activity;
+  // Step 5 above: people with a matching document before everyone without
+  // one. false: one list by score (the learned model may then put active
+  // people without any evidence above the only author of a rare term).
+  bool evidence_first = true;
 };
 
 // `base` with the components `method` removes switched off.

@@ -1,0 +1,54 @@
+// MergeDeltaExperts (a writable server's FindExperts over documents ingested
+// since the base snapshot) keeps RankExperts' order rule: people with a
+// matching document before everyone without one, whatever the scores.
+
+#include <string>
+#include <vector>
+
+#include "gtest/gtest.h"
+#include "whoknows/engine/delta.h"
+
+namespace whoknows::engine {
+namespace {
+
+Expert Make(const std::string& id, double score, double vote_raw, const std::string& reason) {
+  Expert e;
+  e.id = id;
+  e.score = score;
+  e.components = {{"vote", vote_raw > 0 ? 1.0 : 0.0}, {"ppr", 0}, {"prior", 0}, {"recent", 0}, {"topic", 0},
+                  {"contact", 0}, {"vote_raw", vote_raw}, {"ppr_raw", 0}};
+  e.reason = reason;
+  return e;
+}
+
+std::vector<std::string> Ids(const std::vector<Expert>& v) {
+  std::vector<std::string> out;
+  for (const Expert& e : v) out.push_back(e.id);
+  return out;
+}
+
+TEST(DeltaMergeTest, PeopleWithAMatchingDocumentStayAboveThoseWithout) {
+  // The base as RankExperts orders it: Bea has a matching document, Al and Cy
+  // none (higher learned scores). The delta: Dee's new message matches, and so
+  // does a new one by Cy.
+  const std::vector<Expert> base = {Make("m:bea", 0.3, 2.0, "wrote 1 matching message"),
+                                    Make("m:al", 0.9, 0, "no matching document; writes on the question's topics"),
+                                    Make("m:cy", 0.8, 0, "no matching document; writes on the question's topics")};
+  const std::vector<Expert> delta = {Make("m:dee", 1.0, 1.0, "wrote 1 matching message"),
+                                     Make("m:cy", 0.5, 0.5, "wrote 1 matching message")};
+  DeltaMerge m;
+  m.base_best = m.delta_best = 10;
+  std::vector<Expert> out = MergeDeltaExperts(base, delta, m);
+  // Scores: Bea 0.3, Dee 1 * 1.0 / 2.0 = 0.5, Cy 0.8 + 0.25; Al keeps 0.9 but has no evidence.
+  EXPECT_EQ(Ids(out), (std::vector<std::string>{"m:cy", "m:dee", "m:bea", "m:al"}));
+  // Cy's "no matching document" no longer holds.
+  EXPECT_EQ(out[0].reason.find("no matching document"), std::string::npos) << out[0].reason;
+  EXPECT_NE(out[0].reason.find("wrote 1 matching message"), std::string::npos) << out[0].reason;
+
+  m.evidence_first = false;  // one list by score
+  out = MergeDeltaExperts(base, delta, m);
+  EXPECT_EQ(Ids(out), (std::vector<std::string>{"m:cy", "m:al", "m:dee", "m:bea"}));
+}
+
+}  // namespace
+}  // namespace whoknows::engine
