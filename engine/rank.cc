@@ -875,7 +875,7 @@ absl::StatusOr<std::vector<Expert>> RankExperts(const Snapshot& s, std::span<con
     if (!evidence) {  // how the candidate got in without a matching document
       if ((x.via & kViaTopic) || !e.topics.empty()) parts.push_back("writes on the question's topics");
       if (x.via & kViaRecent) parts.push_back("among the most active lately in the matches' communities");
-      if (x.ppr_raw > 0) parts.push_back("linked to the matching discussions in the graph");
+      if (x.ppr_raw > 0) parts.push_back("connected to the matching discussions in the graph");
     }
     if (x.contact > 0) parts.push_back("has shared threads with the asker");  // AskOptions::asker
     if (parts.empty()) parts.push_back("connected to the matching discussions");

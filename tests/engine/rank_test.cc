@@ -167,10 +167,11 @@ TEST_F(RankTest, CandidatesComeFromTopicsAndRecentActivityNotOnlyHits) {
 }
 
 TEST_F(RankTest, TheQuestionsOwnTagsAreTheQueryTopics) {
-  // The hits are about neural networks (q1, answered by Alice and Bob); the asker tagged the
-  // question "backprop": people strong on backprop (Bob, Carol) gain the topic component, and
-  // Carol, who is in no hit, becomes a candidate.
-  const std::vector<indexer::SearchHit> hits = {{a1_, 5}};
+  // The hit is about neural networks (q1, answered by Alice, accepted, and Bob); the asker
+  // tagged the question "backprop": people strong on backprop (Bob, Carol) gain the topic
+  // component, and Carol, who is in no hit, becomes a candidate (after everyone with a
+  // matching document).
+  const std::vector<indexer::SearchHit> hits = {{q1_, 5}};
   AskOptions o;
   o.w_ppr = 0;
   o.recent_candidates = 0;
@@ -194,6 +195,9 @@ TEST_F(RankTest, TheQuestionsOwnTagsAreTheQueryTopics) {
   EXPECT_EQ(Component(*alice, "topic"), 0);
   EXPECT_GT(Component(*c, "topic"), 0);
   EXPECT_EQ(Component(*c, "vote_raw"), 0);
+  EXPECT_EQ(c, &tagged.back());
+  EXPECT_NE(c->reason.find("no matching document; writes on the question's topics"), std::string::npos) << c->reason;
+  EXPECT_EQ(c->topics, std::vector<std::string>{"backprop"});
   ASSERT_OK_AND_ASSIGN(cand, CandidatePeople(*snap_, hits, o));
   EXPECT_NE(std::find(cand.begin(), cand.end(), carol), cand.end());
 
@@ -357,7 +361,8 @@ TEST_F(RankTest, PprPropagatesToConnectedPeople) {
   ASSERT_NE(carol, nullptr);
   EXPECT_EQ(Component(*carol, "vote_raw"), 0);
   EXPECT_GT(Component(*carol, "ppr"), 0);
-  EXPECT_NE(carol->reason.find("connected"), std::string::npos);
+  EXPECT_NE(carol->reason.find("no matching document; "), std::string::npos) << carol->reason;
+  EXPECT_NE(carol->reason.find("connected to the matching discussions in the graph"), std::string::npos);
   o.method = Method::kNoPpr;
   o.topic_candidates = o.recent_candidates = 0;  // other candidate sources would bring Carol back
   ASSERT_OK_AND_ASSIGN(auto no_ppr, RankExperts(*snap_, hits, o));
