@@ -883,7 +883,9 @@ absl::StatusOr<std::vector<Expert>> RankExperts(const Snapshot& s, std::span<con
     if (!evidence) reason = absl::StrCat("no matching document; ", reason);
     if (e.last_active != 0) absl::StrAppend(&reason, ", last active ", FormatDate(e.last_active));
     if (!e.topics.empty()) absl::StrAppend(&reason, "; topics: ", absl::StrJoin(e.topics, ", "));
-    if (!evidence && any_evidence && o.evidence_first) absl::StrAppend(&reason, "; listed after everyone with a matching document");
+    if (!evidence && any_evidence && o.evidence_first) {
+      absl::StrAppend(&reason, "; listed after everyone with a matching document");
+    }
     e.reason = std::move(reason);
     out.push_back(std::move(e));
   }
