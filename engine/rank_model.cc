@@ -65,6 +65,23 @@ double ReciprocalRank(std::span<const float> score, std::span<const uint8_t> rel
   return best;
 }
 
+// One query's candidates with each feature standardised over them (a
+// feature equal for all of them becomes 0): TrainOptions::scaling "query".
+std::vector<CandidateFeatures> QueryScaled(std::span<const CandidateFeatures> rows) {
+  std::vector<CandidateFeatures> out(rows.begin(), rows.end());
+  if (rows.empty()) return out;
+  const double n = static_cast<double>(rows.size());
+  for (size_t i = 0; i < kNumRankFeatures; ++i) {
+    double mean = 0, var = 0;
+    for (const CandidateFeatures& r : rows) mean += r.x[i];
+    mean /= n;
+    for (const CandidateFeatures& r : rows) var += (r.x[i] - mean) * (r.x[i] - mean);
+    const double sd = std::sqrt(var / n);
+    for (CandidateFeatures& r : out) r.x[i] = sd > 1e-12 ? static_cast<float>((r.x[i] - mean) / sd) : 0.0f;
+  }
+  return out;
+}
+
 }  // namespace
 
 std::vector<float> MixBlend(std::span<const float> raw, std::span<const CandidateFeatures> rows, double w) {
@@ -133,6 +150,7 @@ absl::StatusOr<std::shared_ptr<const RankModel>> RankModel::Train(std::span<cons
 
 absl::StatusOr<std::shared_ptr<RankModel>> RankModel::TrainFixed(std::span<const TrainingGroup> groups,
                                                                       const TrainOptions& o) {
+  const bool per_query = o.scaling == "query";
   std::vector<float> data, labels;
   std::vector<unsigned> sizes;
   size_t used = 0;
@@ -142,8 +160,10 @@ absl::StatusOr<std::shared_ptr<RankModel>> RankModel::TrainFixed(std::span<const
     for (uint8_t r : g.relevant) any |= r != 0;
     if (!any) continue;
     ++used;
-    for (size_t i = 0; i < g.candidates.size(); ++i) {
-      data.insert(data.end(), g.candidates[i].x.begin(), g.candidates[i].x.end());
+    const std::vector<CandidateFeatures> scaled = per_query ? QueryScaled(g.candidates) : std::vector<CandidateFeatures>();
+    const std::span<const CandidateFeatures> rows = per_query ? std::span<const CandidateFeatures>(scaled) : g.candidates;
+    for (size_t i = 0; i < rows.size(); ++i) {
+      data.insert(data.end(), rows[i].x.begin(), rows[i].x.end());
       labels.push_back(static_cast<float>(g.relevant[i]));
     }
     sizes.push_back(static_cast<unsigned>(g.candidates.size()));
@@ -155,12 +175,15 @@ absl::StatusOr<std::shared_ptr<RankModel>> RankModel::TrainFixed(std::span<const
   std::shared_ptr<RankModel> model(new RankModel());
   model->train_groups_ = used;
   model->train_rows_ = labels.size();
-  WK_RETURN_IF_ERROR(TrainXgbBooster(data, kNumRankFeatures, labels, sizes, o, &model->booster_));
+  TrainOptions booster_options = o;
+  if (per_query) booster_options.scaling = "none";  // done above
+  WK_RETURN_IF_ERROR(TrainXgbBooster(data, kNumRankFeatures, labels, sizes, booster_options, &model->booster_));
   for (const TrainingGroup& g : groups) {
     if (g.candidates.size() != g.relevant.size() || g.candidates.size() < 2) continue;
     model->ExtractLinear(g.candidates);
     break;
   }
+  model->query_scaled_ = per_query;
   return model;
 }
 
@@ -186,7 +209,7 @@ void RankModel::ExtractLinear(std::span<const CandidateFeatures> check) {
   }
   // Must agree with XGBoost itself, or XGBoost it is.
   absl::StatusOr<std::vector<float>> want = PredictXgboost(check);
-  absl::StatusOr<std::vector<float>> got = Predict(check);
+  absl::StatusOr<std::vector<float>> got = PredictUnscaled(check);
   bool same = want.ok() && got.ok() && want->size() == got->size();
   for (size_t i = 0; same && i < want->size(); ++i) {
     same = std::fabs((*want)[i] - (*got)[i]) <= 1e-4f * std::max(1.0f, std::fabs((*want)[i]));
@@ -233,6 +256,11 @@ absl::StatusOr<std::shared_ptr<const RankModel>> RankModel::Deserialize(std::str
 }
 
 absl::StatusOr<std::vector<float>> RankModel::Predict(std::span<const CandidateFeatures> rows) const {
+  if (query_scaled_) return PredictUnscaled(QueryScaled(rows));
+  return PredictUnscaled(rows);
+}
+
+absl::StatusOr<std::vector<float>> RankModel::PredictUnscaled(std::span<const CandidateFeatures> rows) const {
   if (!linear_.empty()) {
     std::vector<float> out;
     out.reserve(rows.size());

@@ -195,5 +195,72 @@ TEST(RankModelTest, RankExpertsOrdersByTheModelAndKeepsEveryComponent) {
   EXPECT_EQ(voting[0].id, "p:old");
 }
 
+// Feature i in other units: x * 0.01 for even i (kRecentActivity, the one
+// that decides, among them), x * 100 for odd i, each shifted.
+std::vector<TrainingGroup> Rescaled(std::vector<TrainingGroup> groups) {
+  for (TrainingGroup& g : groups) {
+    for (CandidateFeatures& f : g.candidates) {
+      for (size_t i = 0; i < kNumRankFeatures; ++i) {
+        f.x[i] = f.x[i] * (i % 2 == 0 ? 0.01f : 100.0f) + static_cast<float>(i);
+      }
+    }
+  }
+  return groups;
+}
+
+std::vector<size_t> Order(const std::vector<float>& score) {
+  std::vector<size_t> order(score.size());
+  for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return score[a] > score[b]; });
+  return order;
+}
+
+TEST(RankModelTest, ZScoreScalingIsScaleFreeAndFoldedIntoTheWeights) {
+  TrainOptions o = RankTrainOptions();  // L2 lambda 10
+  o.blend_weight = 0;                   // the model alone ("blend" is rescaled too)
+  o.min_groups = 30;
+  const std::vector<TrainingGroup> history = History(200, 3), test = History(50, 4);
+  const std::vector<TrainingGroup> history100 = Rescaled(history), test100 = Rescaled(test);
+
+  // Without scaling, the L2 penalty shrinks the deciding feature away once it is in small units.
+  o.scaling = "none";
+  ASSERT_OK_AND_ASSIGN(std::shared_ptr<const RankModel> plain, RankModel::Train(history, o));
+  ASSERT_OK_AND_ASSIGN(std::shared_ptr<const RankModel> plain100, RankModel::Train(history100, o));
+  EXPECT_GT(Mrr(*plain, test), 0.8);
+  EXPECT_LT(Mrr(*plain100, test100), Mrr(*plain, test) - 0.2);
+
+  // Standardised: the same ranking in any units.
+  o.scaling = "zscore";
+  ASSERT_OK_AND_ASSIGN(std::shared_ptr<const RankModel> z, RankModel::Train(history, o));
+  ASSERT_OK_AND_ASSIGN(std::shared_ptr<const RankModel> z100, RankModel::Train(history100, o));
+  EXPECT_GT(Mrr(*z, test), 0.8);
+  EXPECT_NEAR(Mrr(*z100, test100), Mrr(*z, test), 1e-9);
+  for (size_t q = 0; q < test.size(); ++q) {
+    ASSERT_OK_AND_ASSIGN(std::vector<float> a, z->Predict(test[q].candidates));
+    ASSERT_OK_AND_ASSIGN(std::vector<float> b, z100->Predict(test100[q].candidates));
+    EXPECT_EQ(Order(a), Order(b)) << "query " << q;
+  }
+  // Folded into the weights: a plain linear model over the raw features (w.x + b,
+  // checked against XGBoost's own prediction), stored and loaded like any other.
+  ASSERT_EQ(z100->linear_weights().size(), kNumRankFeatures + 1);
+  EXPECT_GT(z100->linear_weights()[kRecentActivity], 1.0);  // the deciding feature, in units of 0.01
+  ASSERT_OK_AND_ASSIGN(std::string bytes, z100->Serialize());
+  ASSERT_OK_AND_ASSIGN(std::shared_ptr<const RankModel> loaded, RankModel::Deserialize(bytes));
+  ASSERT_OK_AND_ASSIGN(std::vector<float> want, z100->Predict(test100[0].candidates));
+  ASSERT_OK_AND_ASSIGN(std::vector<float> got, loaded->Predict(test100[0].candidates));
+  EXPECT_EQ(got, want);
+
+  // A model stored without scaling (as before this option) loads and scores as it did.
+  ASSERT_OK_AND_ASSIGN(std::string old_bytes, plain->Serialize());
+  ASSERT_OK_AND_ASSIGN(std::shared_ptr<const RankModel> old, RankModel::Deserialize(old_bytes));
+  for (const TrainingGroup& g : test) {
+    ASSERT_OK_AND_ASSIGN(std::vector<float> a, plain->Predict(g.candidates));
+    ASSERT_OK_AND_ASSIGN(std::vector<float> b, old->Predict(g.candidates));
+    EXPECT_EQ(a, b);
+  }
+  o.scaling = "minmax";
+  EXPECT_EQ(RankModel::Train(history, o).status().code(), absl::StatusCode::kInvalidArgument);
+}
+
 }  // namespace
 }  // namespace whoknows::engine
