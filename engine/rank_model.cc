@@ -82,6 +82,27 @@ std::vector<CandidateFeatures> QueryScaled(std::span<const CandidateFeatures> ro
   return out;
 }
 
+// One query's candidates with each feature replaced by its rank among them,
+// scaled to [0, 1] (ties: the average rank): TrainOptions::scaling "query-rank".
+std::vector<CandidateFeatures> QueryRanked(std::span<const CandidateFeatures> rows) {
+  std::vector<CandidateFeatures> out(rows.begin(), rows.end());
+  const size_t n = rows.size();
+  if (n < 2) return out;
+  std::vector<size_t> order(n);
+  for (size_t i = 0; i < kNumRankFeatures; ++i) {
+    for (size_t k = 0; k < n; ++k) order[k] = k;
+    std::sort(order.begin(), order.end(), [&](size_t a, size_t b) { return rows[a].x[i] < rows[b].x[i]; });
+    for (size_t lo = 0; lo < n;) {
+      size_t hi = lo;
+      while (hi + 1 < n && rows[order[hi + 1]].x[i] == rows[order[lo]].x[i]) ++hi;
+      const float r = static_cast<float>(0.5 * static_cast<double>(lo + hi) / static_cast<double>(n - 1));
+      for (size_t k = lo; k <= hi; ++k) out[order[k]].x[i] = r;
+      lo = hi + 1;
+    }
+  }
+  return out;
+}
+
 }  // namespace
 
 std::vector<float> MixBlend(std::span<const float> raw, std::span<const CandidateFeatures> rows, double w) {
@@ -150,7 +171,8 @@ absl::StatusOr<std::shared_ptr<const RankModel>> RankModel::Train(std::span<cons
 
 absl::StatusOr<std::shared_ptr<RankModel>> RankModel::TrainFixed(std::span<const TrainingGroup> groups,
                                                                       const TrainOptions& o) {
-  const bool per_query = o.scaling == "query";
+  const bool per_query = o.scaling == "query" || o.scaling == "query-rank";
+  const bool ranked = o.scaling == "query-rank";
   std::vector<float> data, labels;
   std::vector<unsigned> sizes;
   size_t used = 0;
@@ -160,7 +182,8 @@ absl::StatusOr<std::shared_ptr<RankModel>> RankModel::TrainFixed(std::span<const
     for (uint8_t r : g.relevant) any |= r != 0;
     if (!any) continue;
     ++used;
-    const std::vector<CandidateFeatures> scaled = per_query ? QueryScaled(g.candidates) : std::vector<CandidateFeatures>();
+    const std::vector<CandidateFeatures> scaled =
+        !per_query ? std::vector<CandidateFeatures>() : ranked ? QueryRanked(g.candidates) : QueryScaled(g.candidates);
     const std::span<const CandidateFeatures> rows = per_query ? std::span<const CandidateFeatures>(scaled) : g.candidates;
     for (size_t i = 0; i < rows.size(); ++i) {
       data.insert(data.end(), rows[i].x.begin(), rows[i].x.end());
@@ -184,6 +207,7 @@ absl::StatusOr<std::shared_ptr<RankModel>> RankModel::TrainFixed(std::span<const
     break;
   }
   model->query_scaled_ = per_query;
+  model->query_ranked_ = ranked;
   return model;
 }
 
@@ -256,6 +280,7 @@ absl::StatusOr<std::shared_ptr<const RankModel>> RankModel::Deserialize(std::str
 }
 
 absl::StatusOr<std::vector<float>> RankModel::Predict(std::span<const CandidateFeatures> rows) const {
+  if (query_ranked_) return PredictUnscaled(QueryRanked(rows));
   if (query_scaled_) return PredictUnscaled(QueryScaled(rows));
   return PredictUnscaled(rows);
 }

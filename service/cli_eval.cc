@@ -313,7 +313,7 @@ void RegisterEvalCommand(CLI::App& app, int* exit_code) {
   cmd->add_option("--ltr-scaling", a->ltr_scaling,
                   "Feature scaling before training the linear ranker: none, zscore (training rows' mean and SD, "
                   "folded into the weights) or query (over each query's candidates)")
-      ->check(CLI::IsMember({"none", "zscore", "query"}))
+      ->check(CLI::IsMember({"none", "zscore", "query", "query-rank"}))
       ->capture_default_str();
   cmd->add_option("--connect-scaling", a->connect_train.scaling,
                   "connect: feature scaling before training the linear ranker: none or zscore")

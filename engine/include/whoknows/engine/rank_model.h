@@ -132,6 +132,7 @@ class RankModel {
   // Predict without the per-query scaling.
   absl::StatusOr<std::vector<float>> PredictUnscaled(std::span<const CandidateFeatures> rows) const;
   std::vector<double> linear_;
+  bool query_ranked_ = false;  // "query-rank" (an experiment too)
   bool query_scaled_ = false;  // TrainOptions::scaling "query" (not stored: an experiment of eval)
   void* booster_ = nullptr;  // BoosterHandle
   mutable std::mutex mu_;
