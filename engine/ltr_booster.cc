@@ -2,12 +2,7 @@
 
 #include <xgboost/c_api.h>
 
-#include <cmath>
-#include <cstdio>
-#include <cstdlib>
 #include <limits>
-#include <nlohmann/json.hpp>
-#include <string>
 #include <utility>
 
 #include "absl/strings/str_format.h"
@@ -20,99 +15,9 @@ absl::Status XgbError(const char* what) {
   return absl::InternalError(absl::StrFormat("xgboost: %s: %s", what, XGBGetLastError()));
 }
 
-// Trains on `x` as it is.
-absl::Status TrainUnscaled(std::span<const float> x, size_t num_features, std::span<const float> labels,
-                           std::span<const unsigned> group_sizes, const TrainOptions& o, void** booster);
-
-// Column means and standard deviations of row-major `x` (population SD).
-struct ColumnScale {
-  std::vector<double> mean, sd;
-};
-
-ColumnScale ColumnScaleOf(std::span<const float> x, size_t nf) {
-  ColumnScale c{std::vector<double>(nf, 0.0), std::vector<double>(nf, 0.0)};
-  const size_t rows = x.size() / nf;
-  if (rows == 0) return c;
-  for (size_t r = 0; r < rows; ++r) {
-    for (size_t i = 0; i < nf; ++i) c.mean[i] += x[r * nf + i];
-  }
-  for (double& m : c.mean) m /= static_cast<double>(rows);
-  for (size_t r = 0; r < rows; ++r) {
-    for (size_t i = 0; i < nf; ++i) {
-      const double d = x[r * nf + i] - c.mean[i];
-      c.sd[i] += d * d;
-    }
-  }
-  for (double& v : c.sd) v = std::sqrt(v / static_cast<double>(rows));
-  return c;
-}
-
-// A column is scaled when it varies; a constant one contributes nothing.
-bool Varies(double sd) { return sd > 1e-12; }
-
-// The weights of a gblinear booster trained on standardised features, folded
-// back so that it predicts the same scores from the raw features: w_i / sd_i,
-// and the bias less sum w_i * mean_i / sd_i. Rewrites the booster's JSON model.
-absl::Status FoldScale(void* booster, const ColumnScale& c) {
-  const size_t nf = c.mean.size();
-  bst_ulong len = 0;
-  const char* buf = nullptr;
-  if (XGBoosterSaveModelToBuffer(booster, R"({"format": "json"})", &len, &buf) != 0) return XgbError("save model");
-  nlohmann::json j = nlohmann::json::parse(std::string_view(buf, len), nullptr, /*allow_exceptions=*/false);
-  if (j.is_discarded()) return absl::InternalError("xgboost: unreadable JSON model");
-  try {
-    nlohmann::json& weights = j.at("learner").at("gradient_booster").at("model").at("weights");
-    std::vector<double> w = weights.get<std::vector<double>>();
-    if (w.size() != nf + 1) {
-      return absl::InternalError(absl::StrFormat("xgboost: %d linear weights for %d features", w.size(), nf));
-    }
-    if (std::getenv("WHOKNOWS_STD_DEBUG") != nullptr) {  // EXPERIMENT: the standardised weights
-      std::string line = "std weights:";
-      for (size_t i = 0; i <= nf; ++i) line += absl::StrFormat(" %.4g", w[i]);
-      std::fprintf(stderr, "%s\n", line.c_str());
-    }
-    double bias = w[nf];
-    for (size_t i = 0; i < nf; ++i) {
-      if (!Varies(c.sd[i])) {
-        w[i] = 0;
-        continue;
-      }
-      w[i] /= c.sd[i];
-      bias -= w[i] * c.mean[i];
-    }
-    w[nf] = bias;
-    weights = w;
-  } catch (const std::exception& e) {
-    return absl::InternalError(absl::StrFormat("xgboost: unexpected linear model: %s", e.what()));
-  }
-  const std::string folded = j.dump();
-  if (XGBoosterLoadModelFromBuffer(booster, folded.data(), folded.size()) != 0) return XgbError("load folded model");
-  return absl::OkStatus();
-}
-
 }  // namespace
 
 absl::Status TrainXgbBooster(std::span<const float> x, size_t num_features, std::span<const float> labels,
-                             std::span<const unsigned> group_sizes, const TrainOptions& o, void** booster) {
-  if (o.scaling == "none" || (o.scaling == "zscore" && o.booster != "gblinear")) {  // trees: scale-free
-    return TrainUnscaled(x, num_features, labels, group_sizes, o, booster);
-  }
-  if (o.scaling != "zscore") {
-    return absl::InvalidArgumentError(absl::StrFormat("ltr: unknown feature scaling '%s' (none, zscore)", o.scaling));
-  }
-  const ColumnScale c = ColumnScaleOf(x, num_features);
-  std::vector<float> z(x.size());
-  for (size_t k = 0; k < x.size(); ++k) {
-    const size_t i = k % num_features;
-    z[k] = Varies(c.sd[i]) ? static_cast<float>((x[k] - c.mean[i]) / c.sd[i]) : 0.0f;
-  }
-  WK_RETURN_IF_ERROR(TrainUnscaled(z, num_features, labels, group_sizes, o, booster));
-  return FoldScale(*booster, c);
-}
-
-namespace {
-
-absl::Status TrainUnscaled(std::span<const float> x, size_t num_features, std::span<const float> labels,
                              std::span<const unsigned> group_sizes, const TrainOptions& o, void** booster) {
   const size_t rows = labels.size();
   DMatrixHandle dm = nullptr;
@@ -149,8 +54,6 @@ absl::Status TrainUnscaled(std::span<const float> x, size_t num_features, std::s
   XGDMatrixFree(dm);
   return st;
 }
-
-}  // namespace
 
 absl::StatusOr<std::vector<float>> PredictXgbBooster(void* booster, std::span<const float> rows, size_t num_features) {
   std::vector<float> out;

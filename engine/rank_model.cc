@@ -65,44 +65,6 @@ double ReciprocalRank(std::span<const float> score, std::span<const uint8_t> rel
   return best;
 }
 
-// One query's candidates with each feature standardised over them (a
-// feature equal for all of them becomes 0): TrainOptions::scaling "query".
-std::vector<CandidateFeatures> QueryScaled(std::span<const CandidateFeatures> rows) {
-  std::vector<CandidateFeatures> out(rows.begin(), rows.end());
-  if (rows.empty()) return out;
-  const double n = static_cast<double>(rows.size());
-  for (size_t i = 0; i < kNumRankFeatures; ++i) {
-    double mean = 0, var = 0;
-    for (const CandidateFeatures& r : rows) mean += r.x[i];
-    mean /= n;
-    for (const CandidateFeatures& r : rows) var += (r.x[i] - mean) * (r.x[i] - mean);
-    const double sd = std::sqrt(var / n);
-    for (CandidateFeatures& r : out) r.x[i] = sd > 1e-12 ? static_cast<float>((r.x[i] - mean) / sd) : 0.0f;
-  }
-  return out;
-}
-
-// One query's candidates with each feature replaced by its rank among them,
-// scaled to [0, 1] (ties: the average rank): TrainOptions::scaling "query-rank".
-std::vector<CandidateFeatures> QueryRanked(std::span<const CandidateFeatures> rows) {
-  std::vector<CandidateFeatures> out(rows.begin(), rows.end());
-  const size_t n = rows.size();
-  if (n < 2) return out;
-  std::vector<size_t> order(n);
-  for (size_t i = 0; i < kNumRankFeatures; ++i) {
-    for (size_t k = 0; k < n; ++k) order[k] = k;
-    std::sort(order.begin(), order.end(), [&](size_t a, size_t b) { return rows[a].x[i] < rows[b].x[i]; });
-    for (size_t lo = 0; lo < n;) {
-      size_t hi = lo;
-      while (hi + 1 < n && rows[order[hi + 1]].x[i] == rows[order[lo]].x[i]) ++hi;
-      const float r = static_cast<float>(0.5 * static_cast<double>(lo + hi) / static_cast<double>(n - 1));
-      for (size_t k = lo; k <= hi; ++k) out[order[k]].x[i] = r;
-      lo = hi + 1;
-    }
-  }
-  return out;
-}
-
 }  // namespace
 
 std::vector<float> MixBlend(std::span<const float> raw, std::span<const CandidateFeatures> rows, double w) {
@@ -171,8 +133,6 @@ absl::StatusOr<std::shared_ptr<const RankModel>> RankModel::Train(std::span<cons
 
 absl::StatusOr<std::shared_ptr<RankModel>> RankModel::TrainFixed(std::span<const TrainingGroup> groups,
                                                                       const TrainOptions& o) {
-  const bool per_query = o.scaling == "query" || o.scaling == "query-rank";
-  const bool ranked = o.scaling == "query-rank";
   std::vector<float> data, labels;
   std::vector<unsigned> sizes;
   size_t used = 0;
@@ -182,11 +142,8 @@ absl::StatusOr<std::shared_ptr<RankModel>> RankModel::TrainFixed(std::span<const
     for (uint8_t r : g.relevant) any |= r != 0;
     if (!any) continue;
     ++used;
-    const std::vector<CandidateFeatures> scaled =
-        !per_query ? std::vector<CandidateFeatures>() : ranked ? QueryRanked(g.candidates) : QueryScaled(g.candidates);
-    const std::span<const CandidateFeatures> rows = per_query ? std::span<const CandidateFeatures>(scaled) : g.candidates;
-    for (size_t i = 0; i < rows.size(); ++i) {
-      data.insert(data.end(), rows[i].x.begin(), rows[i].x.end());
+    for (size_t i = 0; i < g.candidates.size(); ++i) {
+      data.insert(data.end(), g.candidates[i].x.begin(), g.candidates[i].x.end());
       labels.push_back(static_cast<float>(g.relevant[i]));
     }
     sizes.push_back(static_cast<unsigned>(g.candidates.size()));
@@ -198,16 +155,12 @@ absl::StatusOr<std::shared_ptr<RankModel>> RankModel::TrainFixed(std::span<const
   std::shared_ptr<RankModel> model(new RankModel());
   model->train_groups_ = used;
   model->train_rows_ = labels.size();
-  TrainOptions booster_options = o;
-  if (per_query) booster_options.scaling = "none";  // done above
-  WK_RETURN_IF_ERROR(TrainXgbBooster(data, kNumRankFeatures, labels, sizes, booster_options, &model->booster_));
+  WK_RETURN_IF_ERROR(TrainXgbBooster(data, kNumRankFeatures, labels, sizes, o, &model->booster_));
   for (const TrainingGroup& g : groups) {
     if (g.candidates.size() != g.relevant.size() || g.candidates.size() < 2) continue;
     model->ExtractLinear(g.candidates);
     break;
   }
-  model->query_scaled_ = per_query;
-  model->query_ranked_ = ranked;
   return model;
 }
 
@@ -233,7 +186,7 @@ void RankModel::ExtractLinear(std::span<const CandidateFeatures> check) {
   }
   // Must agree with XGBoost itself, or XGBoost it is.
   absl::StatusOr<std::vector<float>> want = PredictXgboost(check);
-  absl::StatusOr<std::vector<float>> got = PredictUnscaled(check);
+  absl::StatusOr<std::vector<float>> got = Predict(check);
   bool same = want.ok() && got.ok() && want->size() == got->size();
   for (size_t i = 0; same && i < want->size(); ++i) {
     same = std::fabs((*want)[i] - (*got)[i]) <= 1e-4f * std::max(1.0f, std::fabs((*want)[i]));
@@ -280,12 +233,6 @@ absl::StatusOr<std::shared_ptr<const RankModel>> RankModel::Deserialize(std::str
 }
 
 absl::StatusOr<std::vector<float>> RankModel::Predict(std::span<const CandidateFeatures> rows) const {
-  if (query_ranked_) return PredictUnscaled(QueryRanked(rows));
-  if (query_scaled_) return PredictUnscaled(QueryScaled(rows));
-  return PredictUnscaled(rows);
-}
-
-absl::StatusOr<std::vector<float>> RankModel::PredictUnscaled(std::span<const CandidateFeatures> rows) const {
   if (!linear_.empty()) {
     std::vector<float> out;
     out.reserve(rows.size());

@@ -39,7 +39,6 @@ struct EvalArgs {
   double validation_fraction = 0;
   double blend_weight = -1;
   double ltr_lambda = 10, ltr_alpha = 0;
-  std::string ltr_scaling = engine::RankTrainOptions().scaling;
   engine::TrainOptions connect_train = engine::ConnectTrainOptions{}.train;
   std::vector<std::string> connect_variants;
   std::vector<double> connect_fractions = engine::ConnectTrainOptions{}.history_fractions;
@@ -100,7 +99,6 @@ int RunEvalCommand(const EvalArgs& a) {
   o.train.blend_weight = a.blend_weight;
   o.train.reg_lambda = a.ltr_lambda;
   o.train.reg_alpha = a.ltr_alpha;
-  o.train.scaling = a.ltr_scaling;
   // One switch, two spellings: --validate --validation-tables and --on-validation.
   o.validation_tables = (a.validate && a.validation_tables) || a.on_validation;
   o.connect_train.train = a.connect_train;
@@ -310,15 +308,6 @@ void RegisterEvalCommand(CLI::App& app, int* exit_code) {
   cmd->add_option("--ltr-lambda", a->ltr_lambda, "XGBoost L2 regularisation (lambda); 0 = XGBoost's default")
       ->capture_default_str();
   cmd->add_option("--ltr-alpha", a->ltr_alpha, "XGBoost L1 regularisation (alpha); 0 = XGBoost's default");
-  cmd->add_option("--ltr-scaling", a->ltr_scaling,
-                  "Feature scaling before training the linear ranker: none, zscore (training rows' mean and SD, "
-                  "folded into the weights) or query (over each query's candidates)")
-      ->check(CLI::IsMember({"none", "zscore", "query", "query-rank"}))
-      ->capture_default_str();
-  cmd->add_option("--connect-scaling", a->connect_train.scaling,
-                  "connect: feature scaling before training the linear ranker: none or zscore")
-      ->check(CLI::IsMember({"none", "zscore"}))
-      ->capture_default_str();
   cmd->add_flag("--json", a->json, "JSON output");
   cmd->add_flag("--quiet", a->quiet, "No progress on stderr");
   cmd->callback([a, exit_code] { *exit_code = RunEvalCommand(*a); });

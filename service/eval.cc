@@ -1015,12 +1015,6 @@ absl::StatusOr<EvalReport> RunEval(EvalTask task, const std::vector<std::string>
       const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
       Log(o, absl::StrFormat("eval: %s: %-22s %d cases  MRR %.3f  (%.1fs)", path, methods[mi], s.n,
                              s.n ? s.rr / static_cast<double>(s.n) : 0.0, secs));
-      if (const char* dump = std::getenv("WHOKNOWS_RR_DUMP"); dump != nullptr) {  // EXPERIMENT: per-case RR
-        if (FILE* f = std::fopen(dump, "a"); f != nullptr) {
-          for (size_t c = 0; c < s.rr_cases.size(); ++c) std::fprintf(f, "%s\t%s\t%zu\t%.6f\n", path.c_str(), methods[mi].c_str(), c, s.rr_cases[c]);
-          std::fclose(f);
-        }
-      }
       d.methods.push_back(s.Mean(methods[mi]));
       pooled[mi].Merge(s);
       sums.push_back(std::move(s));

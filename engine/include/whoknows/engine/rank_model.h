@@ -44,14 +44,6 @@ struct TrainOptions {
   // L2 / L1 regularisation of the weights (XGBoost's lambda / alpha); 0 = XGBoost's default.
   double reg_lambda = 0;
   double reg_alpha = 0;
-  // Feature scaling before training, for the linear booster (a tree is scale-free):
-  // "none"; "zscore": each feature standardised with the training rows' mean and
-  // standard deviation, so that the L2 penalty (reg_lambda) shrinks every feature
-  // alike whatever its unit, then the scaling is folded back into the weights
-  // (the stored model is an ordinary linear model over the raw features);
-  // "query" (RankModel only): each feature standardised over one query's candidates,
-  // in training and at prediction.
-  std::string scaling = "none";
   // Fewer groups with a relevant candidate than this: FailedPrecondition.
   size_t min_groups = 30;
   // RankModel only: the weight of the hand-tuned blend (feature "blend")
@@ -129,11 +121,7 @@ class RankModel {
   // against XGBoost's own prediction when the model is made). Empty: XGBoost.
   void ExtractLinear(std::span<const CandidateFeatures> check);
   absl::StatusOr<std::vector<float>> PredictXgboost(std::span<const CandidateFeatures> rows) const;
-  // Predict without the per-query scaling.
-  absl::StatusOr<std::vector<float>> PredictUnscaled(std::span<const CandidateFeatures> rows) const;
   std::vector<double> linear_;
-  bool query_ranked_ = false;  // "query-rank" (an experiment too)
-  bool query_scaled_ = false;  // TrainOptions::scaling "query" (not stored: an experiment of eval)
   void* booster_ = nullptr;  // BoosterHandle
   mutable std::mutex mu_;
   size_t train_groups_ = 0, train_rows_ = 0;
