@@ -32,7 +32,9 @@ class XapianIndexReader final : public IndexReader {
  public:
   // `locations`: one database directory, or the shards (paths or tcp://HOST:PORT).
   XapianIndexReader(std::string dir, std::vector<std::string> locations)
-      : dir_(std::move(dir)), locations_(std::move(locations)) {}
+      : dir_(std::move(dir)), locations_(std::move(locations)) {
+    remote_ = std::any_of(locations_.begin(), locations_.end(), [](const std::string& l) { return IsRemote(l); });
+  }
 
   absl::Status Init() {
     std::string format;
@@ -58,7 +60,9 @@ class XapianIndexReader final : public IndexReader {
   absl::Status Reopen() override {
     if (broken_) return Init();  // a shard failed earlier: reconnect
     bool changed = false;
-    WK_RETURN_IF_ERROR(NameShards(GuardXapian("reopen", [&] { changed = db_.reopen(); })));
+    absl::Status s = GuardXapian("reopen", [&] { changed = db_.reopen(); });
+    if (s.code() == absl::StatusCode::kUnavailable && remote_) return Init();  // e.g. an idle timeout: reconnect
+    WK_RETURN_IF_ERROR(NameShards(std::move(s)));
     return changed ? LoadIdentities() : absl::OkStatus();
   }
 
@@ -70,7 +74,8 @@ class XapianIndexReader final : public IndexReader {
   absl::StatusOr<IndexStats> Stats() override {
     IndexStats st;
     if (broken_) WK_RETURN_IF_ERROR(Init());
-    WK_RETURN_IF_ERROR(NameShards(GuardXapian("stats", [&] {
+    WK_RETURN_IF_ERROR(Read("stats", [&] {
+      st = IndexStats{};
       st.documents = db_.get_doccount();
       auto count_prefix = [&](std::string_view prefix, std::vector<std::pair<std::string, uint64_t>>* out) {
         uint64_t n = 0;
@@ -94,7 +99,7 @@ class XapianIndexReader final : public IndexReader {
         st.first_timestamp = static_cast<int64_t>(Xapian::sortable_unserialise(db_.get_value_lower_bound(kSlotTimestamp)));
         st.last_timestamp = static_cast<int64_t>(Xapian::sortable_unserialise(db_.get_value_upper_bound(kSlotTimestamp)));
       }
-    })));
+    }));
     WK_RETURN_IF_ERROR(LoadAllIdentities());
     st.persons = persons_.size();
     return st;
@@ -103,7 +108,8 @@ class XapianIndexReader final : public IndexReader {
   absl::StatusOr<std::vector<std::pair<std::string, std::string>>> ListMetadata(std::string_view prefix) override {
     std::vector<std::pair<std::string, std::string>> out;
     const std::string p(prefix);
-    WK_RETURN_IF_ERROR(GuardXapian("list metadata", [&] {
+    WK_RETURN_IF_ERROR(Read("list metadata", [&] {
+      out.clear();
       for (auto m = db_.metadata_keys_begin(p); m != db_.metadata_keys_end(p); ++m) {
         out.emplace_back(*m, db_.get_metadata(*m));
       }
@@ -116,17 +122,19 @@ class XapianIndexReader final : public IndexReader {
   absl::Status ForEachDocument(const std::function<void(const StoredDoc&)>& fn, uint32_t first_docid) override {
     // Every document: one pass over the identity table beats a lookup per key.
     if (first_docid <= 1) WK_RETURN_IF_ERROR(LoadAllIdentities());
-    return NameShards(GuardXapian("scan documents", [&] {
+    Xapian::docid next = first_docid;  // a retry after a reconnect resumes after the last document passed on
+    return Read("scan documents", [&] {
       StoredDoc d;
       px::DocMeta meta;
       auto it = db_.postlist_begin("");
-      if (first_docid > 1) it.skip_to(first_docid);
+      if (next > 1) it.skip_to(next);
       for (; it != db_.postlist_end(""); ++it) {
         Xapian::Document doc = db_.get_document(*it, Xapian::DOC_ASSUME_VALID);
         FillStored(*it, doc, &d, &meta);
+        next = *it + 1;
         fn(d);
       }
-    }));
+    });
   }
 
   absl::StatusOr<std::vector<Person>> ListPersons() override {
@@ -141,7 +149,8 @@ class XapianIndexReader final : public IndexReader {
   absl::StatusOr<std::vector<AuthorName>> ListAuthorNames() override {
     WK_RETURN_IF_ERROR(LoadAllIdentities());
     std::map<std::tuple<std::string, std::string, std::string>, uint64_t> seen;
-    WK_RETURN_IF_ERROR(GuardXapian("scan author names", [&] {
+    WK_RETURN_IF_ERROR(Read("scan author names", [&] {
+      seen.clear();
       px::DocMeta m;
       for (auto it = db_.postlist_begin(""); it != db_.postlist_end(""); ++it) {
         Xapian::Document doc = db_.get_document(*it, Xapian::DOC_ASSUME_VALID);
@@ -189,7 +198,8 @@ class XapianIndexReader final : public IndexReader {
     if (blank) return absl::InvalidArgumentError("empty query");
     std::vector<SearchHit> hits;
     if (broken_) WK_RETURN_IF_ERROR(Init());
-    WK_RETURN_IF_ERROR(NameShards(GuardXapian("search", [&] {
+    WK_RETURN_IF_ERROR(Read("search", [&] {
+      hits.clear();
       // One local database: BM25 with the document lengths in memory (the
       // same weights, without walking Xapian's length list per query).
       if (shards_.size() == 1 && !IsRemote(locations_.front()) && in_memory_lengths_) {
@@ -221,7 +231,7 @@ class XapianIndexReader final : public IndexReader {
       Xapian::MSet mset = enquire.get_mset(0, static_cast<Xapian::doccount>(n));
       hits.reserve(mset.size());
       for (auto it = mset.begin(); it != mset.end(); ++it) hits.push_back({*it, it.get_weight()});
-    })));
+    }));
     return hits;
   }
 
@@ -245,7 +255,7 @@ class XapianIndexReader final : public IndexReader {
     auto each = [&](auto&& field) {
       for (size_t i : order) {
         if (!out[i].ok()) continue;
-        absl::Status st = NameShards(GuardXapian(absl::StrFormat("document %d", docids[i]), [&] { field(i, *out[i]); }));
+        absl::Status st = Read(absl::StrFormat("document %d", docids[i]), [&] { field(i, *out[i]); });
         if (!st.ok()) out[i] = std::move(st);
       }
     };
@@ -405,6 +415,19 @@ class XapianIndexReader final : public IndexReader {
 
   static bool IsRemote(const std::string& location) { return location.rfind("tcp://", 0) == 0; }
 
+  // Runs `fn` (Xapian calls; it must reset what it fills, so that it can run
+  // twice). xapian-tcpsrv closes a connection that was idle longer than its
+  // --idle-timeout (60 s by default), so a remote shard's first call after a
+  // quiet spell fails although its server is up: reads are idempotent, so
+  // reconnect once and run `fn` again. A shard that is really down fails the
+  // reconnect too, and is named.
+  template <typename Fn>
+  absl::Status Read(std::string_view what, Fn&& fn) {
+    absl::Status s = GuardXapian(what, fn);
+    if (s.code() == absl::StatusCode::kUnavailable && remote_ && Init().ok()) s = GuardXapian(what, fn);
+    return NameShards(std::move(s));
+  }
+
   // An Unavailable status (a remote shard failed) becomes one naming the
   // shards that do not answer now; the reader reconnects on its next use.
   absl::Status NameShards(absl::Status s) {
@@ -520,6 +543,7 @@ class XapianIndexReader final : public IndexReader {
   std::vector<Xapian::Database> shards_;
   Xapian::Database db_;  // all shards combined
   bool broken_ = false;  // a shard failed: reconnect before the next use
+  bool remote_ = false;  // some shard is tcp://HOST:PORT
   uint64_t revision_ = 0;
   // Search(): document lengths of revision_ for Bm25Source (one local database).
   bool in_memory_lengths_ = std::getenv("WHOKNOWS_XAPIAN_LENGTHS") == nullptr;

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -326,6 +327,13 @@ class XapianIndexWriter final : public IndexWriter {
   const IndexSummary& summary() const override {
     summary_.skipped_by_reason.assign(skipped_.begin(), skipped_.end());
     return summary_;
+  }
+
+  // Anything added or changed since the last commit (lost with the session
+  // if a remote shard's connection fails now).
+  bool HasUncommitted() const {
+    return pending_ != 0 || !new_derived_.empty() || !dirty_keys_.empty() ||
+           !dirty_persons_.empty() || !removed_persons_.empty() || !dirty_names_.empty();
   }
 
  private:
@@ -747,8 +755,7 @@ class ReconnectingIndexWriter final : public IndexWriter {
   }
 
   absl::Status Add(Record record) override {
-    WK_RETURN_IF_ERROR(Open());
-    return Check(inner_->Add(std::move(record)));
+    return Run([&](XapianIndexWriter& w) { return w.Add(record); });
   }
   void CountBad(std::string_view reason) override {
     if (inner_ != nullptr) {
@@ -759,26 +766,26 @@ class ReconnectingIndexWriter final : public IndexWriter {
     }
   }
   absl::Status ApplyAliases(const std::vector<AliasGroup>& groups) override {
-    WK_RETURN_IF_ERROR(Open());
-    return Check(inner_->ApplyAliases(groups));
+    return Run([&](XapianIndexWriter& w) { return w.ApplyAliases(groups); });
   }
   absl::Status Commit() override {
     if (inner_ == nullptr) return absl::OkStatus();
     return Check(inner_->Commit());
   }
   absl::StatusOr<uint64_t> ErasePerson(std::string_view person_id) override {
-    WK_RETURN_IF_ERROR(Open());
-    absl::StatusOr<uint64_t> n = inner_->ErasePerson(person_id);
-    if (!n.ok()) return Check(n.status());
-    return n;
+    uint64_t removed = 0;
+    WK_RETURN_IF_ERROR(Run([&](XapianIndexWriter& w) {
+      absl::StatusOr<uint64_t> n = w.ErasePerson(person_id);
+      if (n.ok()) removed += *n;
+      return n.status();
+    }));
+    return removed;
   }
   absl::Status SetOptOut(std::string_view person_id, bool opted_out) override {
-    WK_RETURN_IF_ERROR(Open());
-    return Check(inner_->SetOptOut(person_id, opted_out));
+    return Run([&](XapianIndexWriter& w) { return w.SetOptOut(person_id, opted_out); });
   }
   absl::Status PutMetadata(const std::vector<std::pair<std::string, std::string>>& entries) override {
-    WK_RETURN_IF_ERROR(Open());
-    return Check(inner_->PutMetadata(entries));
+    return Run([&](XapianIndexWriter& w) { return w.PutMetadata(entries); });
   }
   const IndexSummary& summary() const override {
     summary_ = base_;
@@ -801,6 +808,22 @@ class ReconnectingIndexWriter final : public IndexWriter {
     to->name_merges.insert(to->name_merges.end(), from.name_merges.begin(), from.name_merges.end());
     to->name_merges_blocked.insert(to->name_merges_blocked.end(), from.name_merges_blocked.begin(),
                                    from.name_merges_blocked.end());
+  }
+
+  // Runs `op` on the inner writer (opened first). xapian-tcpsrv closes a
+  // connection that was idle longer than its --idle-timeout (60 s by default),
+  // so the first call after a quiet spell (after a long ranker training, or a
+  // server without ingests for a minute) finds the session gone although
+  // every shard is up. When the lost session held nothing uncommitted, nothing
+  // can be lost: reconnect once and run `op` again (a shard that is really
+  // down fails the reconnect, and the first error is returned). With
+  // uncommitted work the error stands: the caller was not acknowledged.
+  absl::Status Run(const std::function<absl::Status(XapianIndexWriter&)>& op) {
+    WK_RETURN_IF_ERROR(Open());
+    const bool clean = !inner_->HasUncommitted();
+    absl::Status s = Check(op(*inner_));
+    if (s.ok() || !clean || inner_ != nullptr || !Open().ok()) return s;  // inner_ dropped: the session was lost
+    return Check(op(*inner_));
   }
 
   // Unavailable: a shard server is gone, and with it this writer's session.

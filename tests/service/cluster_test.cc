@@ -560,5 +560,81 @@ TEST_F(ClusterTest, KillDashNineOfAShardServerDuringIngestLosesNoAcknowledgedMes
   }
 }
 
+// xapian-tcpsrv closes a connection idle longer than its --idle-timeout (60 s
+// by default; 1 s here). A server over remote shards must answer and write
+// after such a quiet spell, not fail the first call with UNAVAILABLE: readers
+// reconnect and repeat the read, the writer reconnects when its lost session
+// held nothing uncommitted (after a long ranker training, or no ingest for a
+// minute). The sleep is the idle spell under test, not a synchronisation.
+TEST_F(ClusterTest, ReadsAndWritesSurviveTheShardServersIdleTimeout) {
+  std::vector<std::string> dirs;
+  std::vector<std::unique_ptr<Process>> servers;
+  BackendOptions bo;
+  bo.writable = true;
+  for (int i = 0; i < 2; ++i) {
+    dirs.push_back(dir_.Sub(absl::StrFormat("shard-%02d", i)));
+    {
+      ASSERT_OK_AND_ASSIGN(auto w, indexer::IndexWriter::Open(dirs.back(), indexer::IndexOptions{}));
+      ASSERT_OK(w->Commit());  // an empty whoknows database; the lock is released before the server opens it
+    }
+    const int port = FreePort();
+    auto p = std::make_unique<Process>(std::vector<std::string>{"/usr/bin/xapian-tcpsrv", "--writable", "--interface",
+                                                                "127.0.0.1", "--port", std::to_string(port),
+                                                                "--idle-timeout", "1000", "--quiet", dirs.back()});
+    ASSERT_TRUE(WaitListening(port, p.get())) << "xapian-tcpsrv --writable on " << port;
+    servers.push_back(std::move(p));
+    bo.shards.push_back(absl::StrFormat("tcp://127.0.0.1:%d", port));
+  }
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<Backend> backend, Backend::Open("", bo));
+  int next = 0;
+  auto ingest = [&](const std::string& author, const std::string& text) {
+    indexer::Record r;
+    r.source = "jsonl:idle-test";
+    r.id = absl::StrFormat("jsonl:idle-test:%d", next++);
+    r.thread_id = r.id;
+    r.kind = indexer::RecordKind::kPost;
+    r.author_key = "mail:" + author;
+    r.author_name = author;
+    r.text = text;
+    r.visibility = "public";
+    r.timestamp = 1600000000 + next;
+    return backend->Ingest({r}, {}).status();
+  };
+  // The top expert's id, or the error.
+  auto ask = [&](const std::string& text) -> std::string {
+    ExpertsQuery q;
+    q.text = text;
+    q.k = 3;
+    absl::StatusOr<ExpertsAnswer> a = backend->FindExperts(q, Caller{});
+    if (!a.ok()) return a.status().ToString();
+    return a->experts.empty() ? "(nobody)" : a->experts[0].person_id;
+  };
+  auto idle = [] { std::this_thread::sleep_for(milliseconds(2500)); };
+
+  ASSERT_OK(ingest("ada@example.org", "calibrating the zyphorette burr grinder"));
+  EXPECT_EQ(ask("zyphorette"), "mail:ada@example.org");
+  idle();
+  EXPECT_EQ(ask("zyphorette"), "mail:ada@example.org") << "a read after the idle timeout";
+  idle();
+  absl::Status wrote = ingest("bob@example.org", "the quorvane tamper is too light");
+  EXPECT_TRUE(wrote.ok()) << "a write after the idle timeout: " << wrote;
+  EXPECT_EQ(ask("quorvane"), "mail:bob@example.org");
+  idle();
+  routing::Availability away;
+  away.max_per_week = 2;
+  absl::Status put = backend->SetAvailability("mail:bob@example.org", away, Caller{});
+  EXPECT_TRUE(put.ok()) << "metadata after the idle timeout: " << put;
+  idle();
+  absl::StatusOr<indexer::IndexStats> st = backend->GetStats();
+  ASSERT_TRUE(st.ok()) << st.status() << " (stats after the idle timeout)";
+  EXPECT_EQ(st->documents, 2u);
+
+  // A shard that is really down still fails, naming it (no endless retry).
+  servers[1]->Kill();
+  absl::Status down = ingest("cy@example.org", "a message while shard 1 is down");
+  EXPECT_EQ(down.code(), absl::StatusCode::kUnavailable) << down;
+  EXPECT_NE(down.message().find(bo.shards[1]), std::string::npos) << down;
+}
+
 }  // namespace
 }  // namespace whoknows::service
