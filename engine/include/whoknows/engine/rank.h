@@ -143,6 +143,14 @@ struct AskOptions {
   // one. false: one list by score (the learned model may then put active
   // people without any evidence above the only author of a rare term).
   bool evidence_first = true;
+  // With evidence_first: a person whose normalised vote (the "vote"
+  // component, vote_raw over the query's best vote_raw) is below this share
+  // has only weak evidence (say, one common word of the question in a few
+  // messages) and is listed with the people without any, after everyone with
+  // strong evidence. 0: any vote counts. A lower-tier expert's score is capped
+  // at the lowest upper-tier score among all candidates, so scores never rise
+  // down the list (the "model" component keeps the learned score).
+  double min_vote_share = 0;
 };
 
 // `base` with the components `method` removes switched off.
