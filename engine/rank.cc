@@ -299,6 +299,7 @@ absl::Status CheckOptions(const AskOptions& o) {
 // A vote share in percent for a why: "0.4", "1", "12".
 std::string VotePercent(double share) {
   const double pc = 100.0 * share;
+  if (pc < 0.1) return "under 0.1";
   return pc < 1 ? absl::StrFormat("%.1f", std::floor(10 * pc) / 10) : absl::StrFormat("%.0f", std::floor(pc));
 }
 

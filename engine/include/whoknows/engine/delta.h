@@ -34,7 +34,7 @@ struct DeltaMerge {
   size_t max_evidence = 5;
   size_t max_topics = 5;
   bool evidence_first = true;  // AskOptions::evidence_first
-  double min_vote_share = 0;   // AskOptions::min_vote_share
+  double min_vote_share = 0.1;  // AskOptions::min_vote_share
 };
 
 // `base` (RankExperts on the base, best first) with `delta` (RankExperts on

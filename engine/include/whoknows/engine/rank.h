@@ -150,7 +150,7 @@ struct AskOptions {
   // strong evidence. 0: any vote counts. A lower-tier expert's score is capped
   // at the lowest upper-tier score among all candidates, so scores never rise
   // down the list (the "model" component keeps the learned score).
-  double min_vote_share = 0;
+  double min_vote_share = 0.1;
 };
 
 // `base` with the components `method` removes switched off.
