@@ -40,7 +40,10 @@
 //    were mentioned in or took part in a matching document's thread) come
 //    first, by score; people without any (candidates from propagation, topic
 //    profiles or recent activity) follow them, by score, and their why says
-//    so and how they got in (AskOptions::evidence_first).
+//    so and how they got in (AskOptions::evidence_first). A vote under
+//    AskOptions::min_vote_share of the best one counts as weak evidence: that
+//    person follows with them. Lower-tier scores are capped at the lowest
+//    upper-tier score, so scores never rise down the list.
 // Every component is reported per expert.
 
 #include <array>
