@@ -1,6 +1,7 @@
 #include "whoknows/engine/delta.h"
 
 #include <algorithm>
+#include <limits>
 #include <string>
 #include <utility>
 
@@ -84,13 +85,26 @@ std::vector<Expert> MergeDeltaExperts(std::vector<Expert> base, std::vector<Expe
     }
   }
   if (!changed) return base;  // the base's own order (and tie-breaks) untouched
-  // As RankExperts (AskOptions::evidence_first): people with a matching document first.
+  // As RankExperts (AskOptions::evidence_first, min_vote_share): people with
+  // strong matching evidence first, measured against the best merged vote.
+  double best = norm;
+  for (const Expert& e : base) best = std::max(best, VoteRaw(e));
+  auto upper = [&](const Expert& e) {
+    const double raw = VoteRaw(e);
+    return m.evidence_first && raw > 0 && !(raw < m.min_vote_share * best);
+  };
   std::stable_sort(base.begin(), base.end(), [&](const Expert& a, const Expert& b) {
-    const bool ea = m.evidence_first && VoteRaw(a) > 0;
-    const bool eb = m.evidence_first && VoteRaw(b) > 0;
+    const bool ea = upper(a), eb = upper(b);
     if (ea != eb) return ea;
     return a.score != b.score ? a.score > b.score : a.id < b.id;
   });
+  double upper_min = std::numeric_limits<double>::infinity();
+  for (const Expert& e : base) {
+    if (upper(e)) upper_min = std::min(upper_min, e.score);
+  }
+  for (Expert& e : base) {
+    if (!upper(e)) e.score = std::min(e.score, upper_min);
+  }
   return base;
 }
 

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_format.h"
@@ -289,7 +290,17 @@ absl::Status CheckOptions(const AskOptions& o) {
   if (!(o.ppr.alpha > 0 && o.ppr.alpha <= 1) || !(o.ppr.r_max > 0)) {
     return absl::InvalidArgumentError("ask: ppr alpha must be in (0, 1] and r_max > 0");
   }
+  if (!(o.min_vote_share >= 0 && o.min_vote_share <= 1)) {
+    return absl::InvalidArgumentError("ask: min_vote_share must be in [0, 1]");
+  }
   return absl::OkStatus();
+}
+
+// A vote share in percent for a why: "0.4", "1", "12".
+std::string VotePercent(double share) {
+  const double pc = 100.0 * share;
+  if (pc < 0.1) return "under 0.1";
+  return pc < 1 ? absl::StrFormat("%.1f", std::floor(10 * pc) / 10) : absl::StrFormat("%.0f", std::floor(pc));
 }
 
 }  // namespace
@@ -771,13 +782,22 @@ absl::StatusOr<std::vector<Expert>> RankExperts(const Snapshot& s, std::span<con
   internal::VoteScratch& sc = internal::ThreadVoteScratch();
   // Direct evidence first (AskOptions::evidence_first): people without any
   // matching document follow everyone with one, whatever their score.
-  auto tier = [&](const Scored& x) { return o.evidence_first && x.vote_raw > 0 ? 0 : 1; };
+  // A vote below min_vote_share of the best one is weak evidence: that person
+  // is listed with them.
+  auto strong = [&](const Scored& x) { return x.vote_raw > 0 && !(x.vote < o.min_vote_share); };
+  auto tier = [&](const Scored& x) { return o.evidence_first && strong(x) ? 0 : 1; };
   auto better = [&](const Scored& a, const Scored& b) {
     if (tier(a) != tier(b)) return tier(a) < tier(b);
     return a.score > b.score || (a.score == b.score && s.person(a.p).id < s.person(b.p).id);
   };
   bool any_evidence = false;
-  for (const Scored& x : scored) any_evidence |= x.vote_raw > 0;
+  // The lowest upper-tier score over all candidates: a lower-tier expert's
+  // reported score is capped at it, so the scores never rise down the list.
+  double upper_min = std::numeric_limits<double>::infinity();
+  for (const Scored& x : scored) {
+    any_evidence |= x.vote_raw > 0;
+    if (tier(x) == 0) upper_min = std::min(upper_min, x.score);
+  }
   const size_t want = std::min(scored.size(), o.offset + o.k);
   std::partial_sort(scored.begin(), scored.begin() + static_cast<std::ptrdiff_t>(want), scored.end(), better);
   if (o.offset >= want) return std::vector<Expert>{};
@@ -797,7 +817,7 @@ absl::StatusOr<std::vector<Expert>> RankExperts(const Snapshot& s, std::span<con
     e.person = x.p;
     e.id = info.id;
     e.name = info.name;
-    e.score = x.score;
+    e.score = tier(x) == 1 ? std::min(x.score, upper_min) : x.score;
     e.components = {{"vote", x.vote},       {"ppr", x.ppr},           {"prior", x.prior},
                     {"recent", x.recent},   {"topic", x.topic},       {"contact", x.contact},
                     {"vote_raw", x.vote_raw}, {"ppr_raw", x.ppr_raw}};
@@ -836,6 +856,7 @@ absl::StatusOr<std::vector<Expert>> RankExperts(const Snapshot& s, std::span<con
     // them (engine/topic_strength.h), then by matching documents. Without a
     // matching document: the query's topics the person has written on.
     const bool evidence = x.vote_raw > 0;
+    const bool weak = evidence && o.evidence_first && !strong(x);
     if (!evidence) {
       for (uint32_t t : query_topics) topic_counts.emplace_back(t, 0);
     }
@@ -881,10 +902,18 @@ absl::StatusOr<std::vector<Expert>> RankExperts(const Snapshot& s, std::span<con
     if (parts.empty()) parts.push_back("connected to the matching discussions");
     std::string reason = absl::StrJoin(parts, ", ");
     if (!evidence) reason = absl::StrCat("no matching document; ", reason);
+    if (weak) {
+      reason = absl::StrCat(absl::StrFormat("little matching evidence (vote %s %% of the best); ", VotePercent(x.vote)),
+                            reason);
+    }
     if (e.last_active != 0) absl::StrAppend(&reason, ", last active ", FormatDate(e.last_active));
     if (!e.topics.empty()) absl::StrAppend(&reason, "; topics: ", absl::StrJoin(e.topics, ", "));
-    if (!evidence && any_evidence && o.evidence_first) {
-      absl::StrAppend(&reason, "; listed after everyone with a matching document");
+    if ((!evidence || weak) && any_evidence && o.evidence_first) {
+      absl::StrAppend(&reason, o.min_vote_share > 0
+                                   ? absl::StrFormat("; listed after everyone with more matching evidence (vote at "
+                                                     "least %s %% of the best)",
+                                                     VotePercent(o.min_vote_share))
+                                   : std::string("; listed after everyone with a matching document"));
     }
     e.reason = std::move(reason);
     out.push_back(std::move(e));

@@ -986,6 +986,7 @@ class LocalBackend final : public Backend {
     m.max_evidence = opt.max_evidence;
     m.max_topics = opt.max_topics;
     m.evidence_first = opt.evidence_first;
+    m.min_vote_share = opt.min_vote_share;
     std::vector<engine::Expert> out = engine::MergeDeltaExperts(std::move(base), std::move(delta), m);
     out.erase(out.begin(), out.begin() + static_cast<std::ptrdiff_t>(std::min(offset, out.size())));
     if (out.size() > k) out.resize(k);

@@ -39,6 +39,7 @@ struct EvalArgs {
   double validation_fraction = 0;
   double blend_weight = -1;
   double ltr_lambda = 10, ltr_alpha = 0;
+  double min_vote_share = engine::AskOptions{}.min_vote_share;
   engine::TrainOptions connect_train = engine::ConnectTrainOptions{}.train;
   std::vector<std::string> connect_variants;
   std::vector<double> connect_fractions = engine::ConnectTrainOptions{}.history_fractions;
@@ -99,6 +100,7 @@ int RunEvalCommand(const EvalArgs& a) {
   o.train.blend_weight = a.blend_weight;
   o.train.reg_lambda = a.ltr_lambda;
   o.train.reg_alpha = a.ltr_alpha;
+  o.ask.min_vote_share = a.min_vote_share;
   // One switch, two spellings: --validate --validation-tables and --on-validation.
   o.validation_tables = (a.validate && a.validation_tables) || a.on_validation;
   o.connect_train.train = a.connect_train;
@@ -308,6 +310,11 @@ void RegisterEvalCommand(CLI::App& app, int* exit_code) {
   cmd->add_option("--ltr-lambda", a->ltr_lambda, "XGBoost L2 regularisation (lambda); 0 = XGBoost's default")
       ->capture_default_str();
   cmd->add_option("--ltr-alpha", a->ltr_alpha, "XGBoost L1 regularisation (alpha); 0 = XGBoost's default");
+  cmd->add_option("--min-vote-share", a->min_vote_share,
+                  "whoknows methods: people whose vote is below this share of the query's best vote are listed with "
+                  "those without a matching document (0: any vote counts)")
+      ->check(CLI::Range(0.0, 1.0))
+      ->capture_default_str();
   cmd->add_flag("--json", a->json, "JSON output");
   cmd->add_flag("--quiet", a->quiet, "No progress on stderr");
   cmd->callback([a, exit_code] { *exit_code = RunEvalCommand(*a); });

@@ -50,5 +50,29 @@ TEST(DeltaMergeTest, PeopleWithAMatchingDocumentStayAboveThoseWithout) {
   EXPECT_EQ(Ids(out), (std::vector<std::string>{"m:cy", "m:al", "m:dee", "m:bea"}));
 }
 
+TEST(DeltaMergeTest, WeakVotesGoToTheLowerTierAndScoresNeverRiseDownTheList) {
+  // Bea's base vote is the best (2.0); the delta brings Dee (1.0: half of it)
+  // and Ed (0.1: 5 %, under min_vote_share). Al has no evidence.
+  const std::vector<Expert> base = {Make("m:bea", 0.3, 2.0, "wrote 1 matching message"),
+                                    Make("m:al", 0.9, 0, "no matching document; writes on the question's topics")};
+  const std::vector<Expert> delta = {Make("m:ed", 1.0, 0.1, "wrote 1 matching message"),
+                                     Make("m:dee", 1.0, 1.0, "wrote 1 matching message")};
+  DeltaMerge m;
+  m.base_best = m.delta_best = 10;
+  m.min_vote_share = 0.1;
+  std::vector<Expert> out = MergeDeltaExperts(base, delta, m);
+  // Upper tier: Dee 0.5, Bea 0.3; lower: Al (0.9 capped at 0.3), Ed 0.05.
+  EXPECT_EQ(Ids(out), (std::vector<std::string>{"m:dee", "m:bea", "m:al", "m:ed"}));
+  ASSERT_EQ(out.size(), 4u);
+  EXPECT_DOUBLE_EQ(out[2].score, 0.3);
+  EXPECT_DOUBLE_EQ(out[3].score, 0.05);
+  for (size_t i = 1; i < out.size(); ++i) EXPECT_LE(out[i].score, out[i - 1].score) << out[i].id;
+
+  m.min_vote_share = 0;  // any vote counts: Ed above Al, whose score is capped at Ed's
+  out = MergeDeltaExperts(base, delta, m);
+  EXPECT_EQ(Ids(out), (std::vector<std::string>{"m:dee", "m:bea", "m:ed", "m:al"}));
+  EXPECT_DOUBLE_EQ(out[3].score, 0.05);
+}
+
 }  // namespace
 }  // namespace whoknows::engine

@@ -413,9 +413,25 @@ std::vector<Record> BusyList() {
       out.push_back(
           Rec("zed", RecordKind::kMail, "zed", "zed", t + 900, "Calibrating the zyphorette burr takes two passes."));
     }
+    if (i >= 100 && i < 106) {  // Kim's six posts on the frobnicator, all she ever writes
+      const std::string kid = "kim" + std::to_string(i);
+      out.push_back(Rec(kid, RecordKind::kMail, "kim", kid, t + 1200,
+                        std::string("frobnicator gasket, part ") + std::to_string(i - 99) + ": seal it before the notes"));
+    }
+    if (i == 120) {  // busy2's only message with "notes", a word of every once-poster
+      out.push_back(Rec(tid + "n", RecordKind::kMail, "busy2", tid, t + 9000, "see my notes"));
+    }
   }
   return out;
 }
+
+double Component(const engine::Expert& e, std::string_view name) {
+  for (const auto& [k, v] : e.components) {
+    if (k == name) return v;
+  }
+  return -1;
+}
+double ModelScore(const engine::Expert& e) { return Component(e, "model"); }
 
 // People with direct evidence come first (engine::AskOptions::evidence_first):
 // a model trained on a history where the busiest repliers answer everything
@@ -453,8 +469,10 @@ TEST(RankerTest, TheOnlyAuthorOfARareTermRanksFirstUnderTheLearnedModelAndTheBle
       // Everyone else has no matching document, and says so and why they are listed.
       EXPECT_NE(top[i].reason.find("no matching document; "), std::string::npos)
           << top[i].id << ": " << top[i].reason;
-      EXPECT_NE(top[i].reason.find("listed after everyone with a matching document"), std::string::npos)
+      EXPECT_NE(top[i].reason.find("listed after everyone with more matching evidence"), std::string::npos)
           << top[i].reason;
+      // Scores never rise down the list (the lower tier's are capped at Zed's).
+      EXPECT_LE(top[i].score, top[i - 1].score) << top[i].id;
       EXPECT_TRUE(top[i].evidence.empty()) << top[i].id;
     }
     if (learned) {
@@ -462,7 +480,7 @@ TEST(RankerTest, TheOnlyAuthorOfARareTermRanksFirstUnderTheLearnedModelAndTheBle
       // people without a matching document are above Zed (what evidence_first prevents).
       bool busy_above = false;
       for (size_t i = 1; i < top.size(); ++i) {
-        busy_above |= top[i].score > top[0].score && top[i].id.find("busy") != std::string::npos;
+        busy_above |= ModelScore(top[i]) > ModelScore(top[0]) && top[i].id.find("busy") != std::string::npos;
       }
       EXPECT_TRUE(busy_above);
       o.evidence_first = false;
@@ -472,6 +490,62 @@ TEST(RankerTest, TheOnlyAuthorOfARareTermRanksFirstUnderTheLearnedModelAndTheBle
       EXPECT_EQ(mixed[0].reason.find("listed after"), std::string::npos) << mixed[0].reason;
     }
   }
+}
+
+// Weak evidence (engine::AskOptions::min_vote_share): Kim wrote the six posts
+// on the frobnicator and nothing else; busy2, among the most active people of
+// the list, wrote one message with "notes" (a word of every once-poster's
+// post; busy1 took part in its thread). Asked "frobnicator notes", the model
+// (which favours activity) puts the busy people above Kim unless a vote under a
+// tenth of the best one is listed with the evidence-less.
+TEST(RankerTest, StrongEvidenceRanksAboveABusyPersonWithOnlyAWeakMatchOfACommonWord) {
+  TempDir dir;
+  const std::string db = dir.Sub("db");
+  ASSERT_OK_AND_ASSIGN(Index ix, Build(db, BusyList()));
+  RankerOptions ro;
+  ro.train.min_groups = 30;
+  ASSERT_OK_AND_ASSIGN(Ranker r, Train(ix.reader.get(), *ix.snap, ro));
+  ASSERT_TRUE(r.learned()) << r.Describe();
+  const engine::Snapshot& s = *ix.snap;
+  ASSERT_OK_AND_ASSIGN(std::vector<indexer::SearchHit> hits, ix.reader->Search("frobnicator notes", {}, 200));
+  const std::string kim = "mail:kim@example.org", busy2 = "mail:busy2@example.org";
+
+  engine::AskOptions o;  // the default share
+  ASSERT_GT(o.min_vote_share, 0);
+  o.k = 20;
+  o.model = r.model;
+  ASSERT_OK_AND_ASSIGN(std::vector<engine::Expert> top, engine::RankExperts(s, hits, o));
+  ASSERT_GE(top.size(), 5u);
+  EXPECT_EQ(top[0].id, kim);
+  EXPECT_NE(top[0].reason.find("wrote 6 matching messages"), std::string::npos) << top[0].reason;
+  bool busy2_seen = false;
+  for (size_t i = 1; i < top.size(); ++i) {
+    const engine::Expert& e = top[i];
+    SCOPED_TRACE(e.id + ": " + e.reason);
+    EXPECT_LE(e.score, top[i - 1].score);  // never rising, though the model scores the busy people higher
+    const double vote = Component(e, "vote");
+    EXPECT_LT(vote, o.min_vote_share);  // everyone else has weak or no evidence
+    EXPECT_NE(e.reason.find(vote > 0 ? "little matching evidence (vote " : "no matching document; "),
+              std::string::npos);
+    EXPECT_NE(e.reason.find("listed after everyone with more matching evidence (vote at least 10 % of the best)"),
+              std::string::npos);
+    if (e.id == busy2) {
+      busy2_seen = true;
+      EXPECT_GT(vote, 0);
+      EXPECT_GT(ModelScore(e), ModelScore(top[0]));  // the model alone would put busy2 first
+      EXPECT_EQ(e.score, top[0].score);              // capped at the weakest upper-tier score (Kim's)
+    }
+  }
+  EXPECT_TRUE(busy2_seen);
+
+  // Before (any vote counts): a busy person with the weak match is above Kim.
+  o.min_vote_share = 0;
+  ASSERT_OK_AND_ASSIGN(std::vector<engine::Expert> before, engine::RankExperts(s, hits, o));
+  ASSERT_FALSE(before.empty());
+  EXPECT_NE(before[0].id, kim);
+  EXPECT_GT(Component(before[0], "vote"), 0);
+  EXPECT_EQ(before[0].reason.find("little matching evidence"), std::string::npos) << before[0].reason;
+  EXPECT_NE(before[0].id.find("busy"), std::string::npos) << before[0].id;
 }
 
 }  // namespace

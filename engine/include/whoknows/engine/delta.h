@@ -34,12 +34,15 @@ struct DeltaMerge {
   size_t max_evidence = 5;
   size_t max_topics = 5;
   bool evidence_first = true;  // AskOptions::evidence_first
+  double min_vote_share = 0.1;  // AskOptions::min_vote_share
 };
 
 // `base` (RankExperts on the base, best first) with `delta` (RankExperts on
 // the delta snapshot over the same hits, without graph) merged in by person
 // id, best first (ties by id); delta experts without a vote are left out.
-// With evidence_first, experts with a vote (vote_raw > 0) come first.
+// With evidence_first, experts with a vote of at least min_vote_share of the
+// best (merged) vote come first; the others' scores are capped at the lowest
+// score of those in the list.
 // Evidence is merged by contribution (delta contributions on the base scale);
 // a delta-only expert has person = kNone (its index is not the base's).
 std::vector<Expert> MergeDeltaExperts(std::vector<Expert> base, std::vector<Expert> delta, const DeltaMerge& m);

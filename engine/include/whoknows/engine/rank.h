@@ -40,7 +40,10 @@
 //    were mentioned in or took part in a matching document's thread) come
 //    first, by score; people without any (candidates from propagation, topic
 //    profiles or recent activity) follow them, by score, and their why says
-//    so and how they got in (AskOptions::evidence_first).
+//    so and how they got in (AskOptions::evidence_first). A vote under
+//    AskOptions::min_vote_share of the best one counts as weak evidence: that
+//    person follows with them. Lower-tier scores are capped at the lowest
+//    upper-tier score, so scores never rise down the list.
 // Every component is reported per expert.
 
 #include <array>
@@ -143,6 +146,14 @@ struct AskOptions {
   // one. false: one list by score (the learned model may then put active
   // people without any evidence above the only author of a rare term).
   bool evidence_first = true;
+  // With evidence_first: a person whose normalised vote (the "vote"
+  // component, vote_raw over the query's best vote_raw) is below this share
+  // has only weak evidence (say, one common word of the question in a few
+  // messages) and is listed with the people without any, after everyone with
+  // strong evidence. 0: any vote counts. A lower-tier expert's score is capped
+  // at the lowest upper-tier score among all candidates, so scores never rise
+  // down the list (the "model" component keeps the learned score).
+  double min_vote_share = 0.1;
 };
 
 // `base` with the components `method` removes switched off.
