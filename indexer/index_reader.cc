@@ -420,11 +420,12 @@ class XapianIndexReader final : public IndexReader {
   // --idle-timeout (60 s by default), so a remote shard's first call after a
   // quiet spell fails although its server is up: reads are idempotent, so
   // reconnect once and run `fn` again. A shard that is really down fails the
-  // reconnect too, and is named.
+  // reconnect too, and is named; later reads of the same call (a document
+  // each in GetDocs) do not try again until the next call reconnects.
   template <typename Fn>
   absl::Status Read(std::string_view what, Fn&& fn) {
     absl::Status s = GuardXapian(what, fn);
-    if (s.code() == absl::StatusCode::kUnavailable && remote_ && Init().ok()) s = GuardXapian(what, fn);
+    if (s.code() == absl::StatusCode::kUnavailable && remote_ && !broken_ && Init().ok()) s = GuardXapian(what, fn);
     return NameShards(std::move(s));
   }
 
