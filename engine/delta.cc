@@ -91,7 +91,7 @@ std::vector<Expert> MergeDeltaExperts(std::vector<Expert> base, std::vector<Expe
   for (const Expert& e : base) best = std::max(best, VoteRaw(e));
   auto upper = [&](const Expert& e) {
     const double raw = VoteRaw(e);
-    return m.evidence_first && raw > 0 && !(raw < m.min_vote_share * best);
+    return UpperTier(m.evidence_first, m.min_vote_share, raw, best > 0 ? raw / best : 0);
   };
   std::stable_sort(base.begin(), base.end(), [&](const Expert& a, const Expert& b) {
     const bool ea = upper(a), eb = upper(b);

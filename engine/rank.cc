@@ -784,8 +784,9 @@ absl::StatusOr<std::vector<Expert>> RankExperts(const Snapshot& s, std::span<con
   // matching document follow everyone with one, whatever their score.
   // A vote below min_vote_share of the best one is weak evidence: that person
   // is listed with them.
-  auto strong = [&](const Scored& x) { return x.vote_raw > 0 && !(x.vote < o.min_vote_share); };
-  auto tier = [&](const Scored& x) { return o.evidence_first && strong(x) ? 0 : 1; };
+  auto tier = [&](const Scored& x) {
+    return UpperTier(o.evidence_first, o.min_vote_share, x.vote_raw, x.vote) ? 0 : 1;
+  };
   auto better = [&](const Scored& a, const Scored& b) {
     if (tier(a) != tier(b)) return tier(a) < tier(b);
     return a.score > b.score || (a.score == b.score && s.person(a.p).id < s.person(b.p).id);
@@ -856,7 +857,7 @@ absl::StatusOr<std::vector<Expert>> RankExperts(const Snapshot& s, std::span<con
     // them (engine/topic_strength.h), then by matching documents. Without a
     // matching document: the query's topics the person has written on.
     const bool evidence = x.vote_raw > 0;
-    const bool weak = evidence && o.evidence_first && !strong(x);
+    const bool weak = evidence && o.evidence_first && tier(x) == 1;
     if (!evidence) {
       for (uint32_t t : query_topics) topic_counts.emplace_back(t, 0);
     }

@@ -156,6 +156,13 @@ struct AskOptions {
   double min_vote_share = 0.1;
 };
 
+// Step 5's upper tier (AskOptions::evidence_first, min_vote_share): a person
+// with raw vote `vote_raw`, `vote_share` of the query's best, has strong
+// matching evidence. RankExperts and the delta merge both order by it.
+inline bool UpperTier(bool evidence_first, double min_vote_share, double vote_raw, double vote_share) {
+  return evidence_first && vote_raw > 0 && !(vote_share < min_vote_share);
+}
+
 // `base` with the components `method` removes switched off.
 AskOptions WithMethod(AskOptions base, Method method);
 
