@@ -6,7 +6,9 @@
 #include <utility>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "whoknows/engine/rank.h"
 
 namespace whoknows::engine {
 namespace {
@@ -24,6 +26,22 @@ double VoteRaw(const Expert& e) {
     if (k == "vote_raw") return v;
   }
   return 0;
+}
+
+// The reason's tier words as RankExperts writes them, for the merged tiers: a
+// base expert whose vote is now weak against a newer best (or strong again),
+// and a delta-only one.
+void SetTierWording(Expert& e, bool upper, double raw, double best, double min_vote_share) {
+  std::string& r = e.reason;
+  if (absl::StartsWith(r, kWeakEvidenceHead)) {
+    const size_t end = r.find("; ");
+    r.erase(0, end == std::string::npos ? r.size() : end + 2);
+  }
+  const std::string suffix = LowerTierSuffix(min_vote_share);  // the base's, from the same options
+  if (const size_t at = r.find(suffix); at != std::string::npos) r.erase(at, suffix.size());
+  if (upper) return;
+  if (raw > 0) r = absl::StrCat(WeakEvidencePrefix(best > 0 ? raw / best : 0), r);
+  if (best > 0) r += suffix;
 }
 
 }  // namespace
@@ -46,6 +64,7 @@ std::vector<Expert> MergeDeltaExperts(std::vector<Expert> base, std::vector<Expe
     const double raw = *Component(d, "vote_raw") * scale;
     if (raw <= 0 || norm <= 0) continue;
     changed = true;
+    SetTierWording(d, /*upper=*/true, 0, 0, m.min_vote_share);  // the delta's own tiers: set again below
     for (Evidence& ev : d.evidence) ev.contribution *= scale;
     auto it = at.find(d.id);
     if (it == at.end()) {
@@ -104,6 +123,7 @@ std::vector<Expert> MergeDeltaExperts(std::vector<Expert> base, std::vector<Expe
   }
   for (Expert& e : base) {
     if (!upper(e)) e.score = std::min(e.score, upper_min);
+    if (m.evidence_first) SetTierWording(e, upper(e), VoteRaw(e), best, m.min_vote_share);
   }
   return base;
 }

@@ -903,23 +903,24 @@ absl::StatusOr<std::vector<Expert>> RankExperts(const Snapshot& s, std::span<con
     if (parts.empty()) parts.push_back("connected to the matching discussions");
     std::string reason = absl::StrJoin(parts, ", ");
     if (!evidence) reason = absl::StrCat("no matching document; ", reason);
-    if (weak) {
-      reason = absl::StrCat(absl::StrFormat("little matching evidence (vote %s %% of the best); ", VotePercent(x.vote)),
-                            reason);
-    }
+    if (weak) reason = absl::StrCat(WeakEvidencePrefix(x.vote), reason);
     if (e.last_active != 0) absl::StrAppend(&reason, ", last active ", FormatDate(e.last_active));
     if (!e.topics.empty()) absl::StrAppend(&reason, "; topics: ", absl::StrJoin(e.topics, ", "));
-    if ((!evidence || weak) && any_evidence && o.evidence_first) {
-      absl::StrAppend(&reason, o.min_vote_share > 0
-                                   ? absl::StrFormat("; listed after everyone with more matching evidence (vote at "
-                                                     "least %s %% of the best)",
-                                                     VotePercent(o.min_vote_share))
-                                   : std::string("; listed after everyone with a matching document"));
-    }
+    if ((!evidence || weak) && any_evidence && o.evidence_first) absl::StrAppend(&reason, LowerTierSuffix(o.min_vote_share));
     e.reason = std::move(reason);
     out.push_back(std::move(e));
   }
   return out;
+}
+
+std::string WeakEvidencePrefix(double vote_share) {
+  return absl::StrCat(kWeakEvidenceHead, VotePercent(vote_share), " % of the best); ");
+}
+
+std::string LowerTierSuffix(double min_vote_share) {
+  return min_vote_share > 0 ? absl::StrCat("; listed after everyone with more matching evidence (vote at least ",
+                                           VotePercent(min_vote_share), " % of the best)")
+                            : std::string("; listed after everyone with a matching document");
 }
 
 std::vector<Expert> RankByPopularity(const Snapshot& s, const PopularityOptions& o) {

@@ -163,6 +163,14 @@ inline bool UpperTier(bool evidence_first, double min_vote_share, double vote_ra
   return evidence_first && vote_raw > 0 && !(vote_share < min_vote_share);
 }
 
+// The words an expert's reason carries in the lower tier (RankExperts and the
+// delta merge): WeakEvidencePrefix before a reason with a vote of
+// `vote_share` of the best, LowerTierSuffix after every lower-tier reason
+// when someone has a vote.
+std::string WeakEvidencePrefix(double vote_share);
+std::string LowerTierSuffix(double min_vote_share);
+inline constexpr char kWeakEvidenceHead[] = "little matching evidence (vote ";
+
 // `base` with the components `method` removes switched off.
 AskOptions WithMethod(AskOptions base, Method method);
 
