@@ -54,7 +54,10 @@ constexpr std::string_view kStopWords =
     "note notes info information thanks regards today tomorrow yesterday week weeks month months hour hours "
     "minute minutes morning evening use usual usually still already else however although therefore "
     "fail fails failed failing failure works worked wrong trouble solution solutions solve solved "
-    "fix fixed fixes fixing ";
+    "fix fixed fixes fixing pass passes passed passing "
+    // number words ("one" is a function word above)
+    "two three four five six seven eight nine ten eleven twelve twenty hundred hundreds thousand thousands "
+    "dozen half once twice ";
 
 const absl::flat_hash_set<std::string_view>& StopWords() {
   static const auto* set = [] {

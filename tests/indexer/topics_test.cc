@@ -112,6 +112,21 @@ TEST(TopicExtractTest, PhraseUnifiesWithVocabularyTag) {
   EXPECT_TRUE(Has(shown, "layers") || Has(shown, "layer")) << testing::PrintToString(shown);
 }
 
+TEST(TopicExtractTest, ShortMessageGetsItsSubjectNotCountsOrGenericVerbs) {
+  // One line in a corpus where every word is moderately rare: only the
+  // words that name a subject are topics.
+  DocFreqSource f;
+  f.num_docs = 1000;
+  f.df = [](std::string_view) -> uint64_t { return 5; };
+  TopicExtractor ex;
+  auto topics = ex.Extract("", "Calibrating the burr grinder takes two passes.", f, nullptr, {});
+  std::vector<std::string> shown;
+  for (const auto& t : topics) shown.push_back(t.display);
+  EXPECT_TRUE(Has(shown, "grinder")) << testing::PrintToString(shown);
+  EXPECT_FALSE(Has(shown, "two")) << testing::PrintToString(shown);
+  EXPECT_FALSE(Has(shown, "passes")) << testing::PrintToString(shown);
+}
+
 TEST(TopicExtractTest, GreetingAndSignOffAreNotRead) {
   EXPECT_EQ(StripGreetingAndSignOff("Hi Bob,\n\nThe lapack build fails.\n\nThanks a lot,\nAnn Lee\nSpringfield\n"),
             "\nThe lapack build fails.\n\n");
