@@ -62,6 +62,8 @@ absl::Status Api::FindExperts(const Caller& caller, const v1::FindExpertsRequest
   q.to = req.window().to();
   if (req.balance() != v1::BALANCE_DEFAULT) q.balance = req.balance() == v1::BALANCE_ON;
   q.asker = req.asker();
+  if (req.has_min_vote_share()) q.min_vote_share = req.min_vote_share();
+  q.mix_evidence = req.mix_evidence();
   const uint64_t fp = QueryFingerprint(q);
   if (!req.page_token().empty()) {
     WK_ASSIGN_OR_RETURN(q.offset, DecodePageToken(req.page_token(), fp));

@@ -118,6 +118,8 @@ std::string ExpertsCacheKey(const ExpertsQuery& q, const std::vector<std::string
   add_all(q.topics);
   add_all(q.exclude);
   add(q.asker);
+  absl::StrAppend(&key, q.min_vote_share.has_value() ? absl::StrFormat("%a", *q.min_vote_share) : "-", ",",
+                  q.mix_evidence ? 1 : 0, ";");
   add_all(groups);
   add_all(away);
   return key;
@@ -228,6 +230,9 @@ class LocalBackend final : public Backend {
   absl::StatusOr<ExpertsAnswer> FindExperts(const ExpertsQuery& q, const Caller& caller) override {
     WK_RETURN_IF_ERROR(CheckQuerySize("query text", q.text));
     if (q.k == 0 || q.k > kMaxK) return absl::InvalidArgumentError(absl::StrFormat("k must be 1..%d", kMaxK));
+    if (q.min_vote_share.has_value() && !(*q.min_vote_share >= 0 && *q.min_vote_share <= 1)) {
+      return absl::InvalidArgumentError("min_vote_share must be in [0, 1]");
+    }
     std::shared_ptr<const State> state = Current();
     const bool balance = q.balance.value_or(options_.balance_by_default);
     const int64_t now = absl::ToUnixSeconds(absl::Now());
@@ -304,6 +309,8 @@ class LocalBackend final : public Backend {
       auto p = reader->ResolvePerson(q.asker);
       opt.asker = p.ok() ? *p : q.asker;  // unknown: no neighbourhood, not an error
     }
+    if (q.min_vote_share.has_value()) opt.min_vote_share = *q.min_vote_share;
+    opt.evidence_first = !q.mix_evidence;
     opt.model = state->ranker->model;  // null: the hand-tuned blend
     if (options_.experts_r_max > 0) opt.ppr.r_max = options_.experts_r_max;
     answer.ranker = state->ranker->Describe();

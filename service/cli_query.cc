@@ -98,6 +98,8 @@ struct AskArgs {
   std::vector<std::string> communities, topics, exclude;
   bool balance = false, no_balance = false;
   std::string asker;
+  std::optional<double> min_vote_share;
+  bool mix_evidence = false;
 };
 
 // `ask -` reads the question from standard input (a whole mail or log pasted
@@ -128,6 +130,8 @@ int RunAsk(const AskArgs& a) {
   q.from = ParseDate(a.from);
   q.to = ParseDate(a.to);
   if (a.balance || a.no_balance) q.balance = a.balance;
+  q.min_vote_share = a.min_vote_share;
+  q.mix_evidence = a.mix_evidence;
   if (q.from < 0 || q.to < 0) return FailCommand(absl::InvalidArgumentError("--from/--to must be YYYY-MM-DD"));
   auto backend = Open(a.t);
   if (!backend.ok()) return FailCommand(backend.status());
@@ -322,6 +326,12 @@ void RegisterQueryCommands(CLI::App& app, int* exit_code) {
   ask->add_option("--to", a->to, "Only documents before YYYY-MM-DD");
   ask->add_flag("--balance", a->balance, "Balance load: discount people routed many questions lately (README)");
   ask->add_flag("--no-balance", a->no_balance, "Pure relevance ranking, whatever the server default");
+  ask->add_option("--min-vote-share", a->min_vote_share,
+                  "People whose matching evidence is under this share of the best are listed after the rest "
+                  "(default 0.1; 0: any matching document counts)")
+      ->check(CLI::Range(0.0, 1.0));
+  ask->add_flag("--mix-evidence", a->mix_evidence,
+                "One list by score: people without a matching document may rank above those with one");
   ask->callback([a, exit_code] { *exit_code = RunAsk(*a); });
 
   auto c = std::make_shared<ConnectArgs>();

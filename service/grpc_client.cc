@@ -132,6 +132,8 @@ absl::StatusOr<ExpertsAnswer> RemoteClient::FindExperts(const ExpertsQuery& q) {
   req.mutable_window()->set_to(q.to);
   if (q.balance.has_value()) req.set_balance(*q.balance ? v1::BALANCE_ON : v1::BALANCE_OFF);
   if (!q.asker.empty()) req.set_asker(q.asker);
+  if (q.min_vote_share.has_value()) req.set_min_vote_share(*q.min_vote_share);
+  if (q.mix_evidence) req.set_mix_evidence(true);
   if (q.offset > 0) req.set_page_token(EncodePageToken(q.offset, QueryFingerprint(q)));
   v1::FindExpertsResponse resp;
   grpc::ClientContext ctx;

@@ -161,6 +161,8 @@ uint64_t QueryFingerprint(const ExpertsQuery& q) {
   FnvList(&h, q.exclude);
   if (q.balance.has_value()) Fnv(&h, *q.balance ? "balance=1" : "balance=0");
   if (!q.asker.empty()) Fnv(&h, "asker=" + q.asker);
+  if (q.min_vote_share.has_value()) Fnv(&h, absl::StrFormat("min_vote_share=%a", *q.min_vote_share));
+  if (q.mix_evidence) Fnv(&h, "mix_evidence=1");
   return h;
 }
 

@@ -641,7 +641,8 @@ TEST_F(HttpApiTest, OpenApiDocumentIsValidAndMatchesTheProto) {
   std::set<std::string> params;
   for (const json& p : doc["paths"]["/v1/experts"]["get"]["parameters"]) params.insert(p["name"].get<std::string>());
   EXPECT_EQ(params, (std::set<std::string>{"text", "k", "page_token", "communities", "topics", "window.from",
-                                           "window.to", "exclude", "balance", "asker"}));
+                                           "window.to", "exclude", "balance", "asker", "min_vote_share",
+                                           "mix_evidence"}));
 }
 
 TEST_F(HttpApiTest, NoTokensMeansLoopbackOnlyAndTlsWorks) {

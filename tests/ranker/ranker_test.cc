@@ -548,5 +548,50 @@ TEST(RankerTest, StrongEvidenceRanksAboveABusyPersonWithOnlyAWeakMatchOfACommonW
   EXPECT_NE(before[0].id.find("busy"), std::string::npos) << before[0].id;
 }
 
+// The same through the service (ExpertsQuery, as FindExperts' min_vote_share
+// and mix_evidence set it): the caller chooses how weak evidence is listed.
+TEST(RankerBackendTest, TheCallerChoosesHowWeakEvidenceIsListed) {
+  TempDir dir;
+  service::BackendOptions o;
+  o.writable = true;
+  o.train_ranker = true;
+  o.ranker = Options();
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<service::Backend> b, service::Backend::Open(dir.Sub("db"), o));
+  ASSERT_OK(b->Ingest(BusyList(), {}).status());
+  ASSERT_OK(WaitForRanker(b.get(), "learned (").status());
+  const std::string kim = "mail:kim@example.org";
+  auto any_reason = [](const service::ExpertsAnswer& a, const std::string& words) {
+    return std::any_of(a.experts.begin(), a.experts.end(),
+                       [&](const service::ExpertResult& e) { return e.reason.find(words) != std::string::npos; });
+  };
+  service::ExpertsQuery q;
+  q.text = "frobnicator notes";
+  q.k = 20;
+  ASSERT_OK_AND_ASSIGN(service::ExpertsAnswer tiered, b->FindExperts(q, service::Caller{}));
+  ASSERT_GE(tiered.experts.size(), 5u);
+  EXPECT_EQ(tiered.experts[0].person_id, kim);
+  EXPECT_TRUE(any_reason(tiered, "little matching evidence (vote "));
+
+  q.min_vote_share = 0;  // any vote counts: a busy person with the weak match first
+  ASSERT_OK_AND_ASSIGN(service::ExpertsAnswer any_vote, b->FindExperts(q, service::Caller{}));
+  ASSERT_FALSE(any_vote.experts.empty());
+  EXPECT_NE(any_vote.experts[0].person_id, kim);
+  EXPECT_NE(any_vote.experts[0].person_id.find("busy"), std::string::npos);
+  EXPECT_FALSE(any_reason(any_vote, "little matching evidence"));
+
+  q.min_vote_share.reset();
+  q.mix_evidence = true;  // one list by score: no tiers, none of their words
+  ASSERT_OK_AND_ASSIGN(service::ExpertsAnswer mixed, b->FindExperts(q, service::Caller{}));
+  ASSERT_FALSE(mixed.experts.empty());
+  EXPECT_NE(mixed.experts[0].person_id, kim);
+  EXPECT_FALSE(any_reason(mixed, "listed after everyone"));
+  EXPECT_FALSE(any_reason(mixed, "little matching evidence"));
+  for (size_t i = 1; i < mixed.experts.size(); ++i) EXPECT_LE(mixed.experts[i].score, mixed.experts[i - 1].score);
+
+  q.mix_evidence = false;
+  q.min_vote_share = 1.5;
+  EXPECT_EQ(b->FindExperts(q, service::Caller{}).status().code(), absl::StatusCode::kInvalidArgument);
+}
+
 }  // namespace
 }  // namespace whoknows::ranker

@@ -8,6 +8,7 @@
 
 #include <CLI/CLI.hpp>
 #include <algorithm>
+#include <cmath>
 #include <atomic>
 #include <cstring>
 #include <map>
@@ -249,6 +250,28 @@ TEST_F(ServerTest, InvalidArgumentsAndNotFound) {
   v1::FindExpertsResponse resp;
   grpc::ClientContext ctx;
   EXPECT_EQ(stub->FindExperts(&ctx, req, &resp).error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+
+  // A weak-evidence share outside [0, 1]; a token of the same text with
+  // another share.
+  for (const double bad : {-0.1, 1.5, std::nan("")}) {
+    v1::FindExpertsRequest share;
+    share.set_text("xapian");
+    share.set_min_vote_share(bad);
+    grpc::ClientContext share_ctx;
+    EXPECT_EQ(stub->FindExperts(&share_ctx, share, &resp).error_code(), grpc::StatusCode::INVALID_ARGUMENT) << bad;
+  }
+  {
+    ExpertsQuery shared = Q("xapian");
+    shared.min_vote_share = 0.5;
+    v1::FindExpertsRequest other;
+    other.set_text("xapian");
+    other.set_page_token(EncodePageToken(1, QueryFingerprint(shared)));
+    grpc::ClientContext other_ctx;
+    EXPECT_EQ(stub->FindExperts(&other_ctx, other, &resp).error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+    other.set_min_vote_share(0.5);
+    grpc::ClientContext same_ctx;
+    EXPECT_TRUE(stub->FindExperts(&same_ctx, other, &resp).ok());
+  }
 
   // An expired deadline is honoured.
   grpc::ClientContext late;

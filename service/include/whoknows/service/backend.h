@@ -68,6 +68,10 @@ struct ExpertsQuery {
   // Who asks (person id or identity key; "" = unknown): their reply
   // neighbourhood feeds the ranking (engine::AskOptions::asker).
   std::string asker;
+  // The strong-evidence tier (engine::AskOptions::min_vote_share; unset = its
+  // default) and one list by score instead (!evidence_first).
+  std::optional<double> min_vote_share;
+  bool mix_evidence = false;
 };
 
 struct Evidence {
