@@ -608,19 +608,33 @@ absl::StatusOr<std::vector<Scored>> Score(const Snapshot& s, std::span<const ind
   std::vector<Scored> scored;
   scored.reserve(cand.size());
   double max_vote = 0, max_ppr = 0, max_prior = 0, max_recent = 0, max_topic = 0, max_contact = 0;
+  // Without an explicit `now`, a person's activity (recent, idle days) is
+  // measured by the clock of the community of their newest visible document,
+  // as the vote's decay is: an archive's experts are not idle because another
+  // community kept talking after it ended.
+  auto person_ref = [&](uint32_t p) -> int64_t {
+    if (o.now != 0) return ref;
+    const auto docs = s.PersonDocs(p);
+    for (size_t i = docs.size(), n = 0; i-- > 0 && n < 16; ++n) {
+      if (filter.Visible(s, docs[i])) return std::min(ref, s.community_max_timestamp(s.doc(docs[i]).community) + 1);
+    }
+    return ref;
+  };
   for (uint32_t p : cand) {
     Scored x{p, 0, 0, 0, 0, 0, 0, 0, sc.vote[p], have_ppr ? static_cast<double>(ws.score(p)) : 0.0};
     PersonActivity::Counts counts;
-    const int64_t to = o.to == 0 ? ref : std::min(o.to, ref);
+    const int64_t p_ref = person_ref(p);
+    const int64_t p_recent_from = p_ref - (ref - recent_from);
+    const int64_t to = o.to == 0 ? p_ref : std::min(o.to, p_ref);
     if ((want_activity || want_topic) && o.activity != nullptr &&
-        o.activity->Count(s, p, o.group_mask, o.from, to, recent_from, &counts) &&
+        o.activity->Count(s, p, o.group_mask, o.from, to, p_recent_from, &counts) &&
         (!want_topic || o.activity->CountTopics(s, p, o.group_mask, o.from, to, qtopic_ids, topic_n.data()))) {
       x.answers = counts.answers;
       x.accepted = counts.accepted;
       x.questions = counts.questions;
       x.activity = counts.activity;
       x.recent_activity = counts.recent;
-      x.idle_days = counts.last > 0 ? static_cast<double>(ref - counts.last) / 86400.0 : 36500.0;
+      x.idle_days = counts.last > 0 ? static_cast<double>(p_ref - counts.last) / 86400.0 : 36500.0;
       x.prior = std::log1p(counts.activity);
       x.recent = std::log1p(counts.recent);
       for (size_t k = 0; want_topic && k < qtopics.size(); ++k) {
@@ -644,7 +658,7 @@ absl::StatusOr<std::vector<Scored>> Score(const Snapshot& s, std::span<const ind
           n = 1;
         }
         all += n;
-        if (di.timestamp >= recent_from) recent += n;
+        if (di.timestamp >= p_recent_from) recent += n;
         last = std::max(last, di.timestamp);
         if (want_topic && di.kind != indexer::RecordKind::kQuestion) {
           for (uint32_t t : s.DocTopics(d)) {
@@ -656,7 +670,7 @@ absl::StatusOr<std::vector<Scored>> Score(const Snapshot& s, std::span<const ind
       }
       x.activity = all;
       x.recent_activity = recent;
-      x.idle_days = last > 0 ? static_cast<double>(ref - last) / 86400.0 : 36500.0;
+      x.idle_days = last > 0 ? static_cast<double>(p_ref - last) / 86400.0 : 36500.0;
       x.prior = std::log1p(all);
       x.recent = std::log1p(recent);
       for (size_t k = 0; k < qtopics.size(); ++k) {

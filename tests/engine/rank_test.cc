@@ -425,5 +425,56 @@ TEST(RankDecayTest, AgeIsMeasuredWithinEachCommunity) {
               std::exp2(-static_cast<double>(ten_years) / (o.half_life_days * kDay)), 1e-9);
 }
 
+// The same for activity: recent activity and idle days of an archive's
+// expert are measured by the archive's clock when no `now` is given (a server
+// answering over an old archive and a live list), not by the live list's.
+TEST(RankDecayTest, ActivityIsMeasuredByTheClockOfThePersonsCommunity) {
+  Corpus c;
+  c.Person("p:asker", "Asker");
+  c.Person("p:old", "Old");
+  c.Person("p:live", "Live");
+  const int64_t ten_years = 10 * 365 * kDay;
+  uint32_t archive = 0;
+  for (int i = 0; i < 6; ++i) {  // Old answers six threads in the archive's last two months
+    const std::string t = "a" + std::to_string(i);
+    const int64_t at = kT0 - (60 - 10 * i) * kDay;
+    c.Add(indexer::RecordKind::kMail, t, "p:asker", at, t, "", {}, "public", false, {}, "archive");
+    archive = c.Add(indexer::RecordKind::kMail, t + "r", "p:old", at + 3600, t, t, {}, "public", false, {}, "archive");
+  }
+  c.Add(indexer::RecordKind::kMail, "l0", "p:asker", kT0 + ten_years - kDay, "l0", "", {}, "public", false, {}, "live");
+  const uint32_t live = c.Add(indexer::RecordKind::kMail, "l0r", "p:live", kT0 + ten_years, "l0", "l0", {}, "public",
+                              false, {}, "live");
+  ASSERT_OK_AND_ASSIGN(auto snap, BuildSnapshot(c.docs, c.persons));
+  const std::vector<indexer::SearchHit> hits = {{archive, 5}, {live, 5}};
+  AskOptions o;
+  o.exclude_persons = {"p:asker"};
+  const auto& names = FeatureNames();
+  const size_t idle = static_cast<size_t>(std::find(names.begin(), names.end(), std::string_view("log_idle_days")) -
+                                          names.begin());
+  ASSERT_LT(idle, names.size());
+  auto features_of = [&](const std::vector<CandidateFeatures>& f, const std::string& id) {
+    for (const CandidateFeatures& x : f) {
+      if (snap->person(x.person).id == id) return x;
+    }
+    ADD_FAILURE() << id << " is not a candidate";
+    return CandidateFeatures{};
+  };
+
+  ASSERT_OK_AND_ASSIGN(auto experts, RankExperts(*snap, hits, o));
+  ASSERT_EQ(experts.size(), 2u);
+  EXPECT_EQ(experts[0].id, "p:old");  // six recent replies in the archive against one
+  for (const Expert& e : experts) EXPECT_GT(Component(e, "recent"), 0) << e.id;
+  ASSERT_OK_AND_ASSIGN(auto f, ExtractFeatures(*snap, hits, o));
+  EXPECT_LT(features_of(f, "p:old").x[idle], std::log1p(2.0));  // his last reply was the archive's last document
+
+  // With an explicit reference time, the archive's activity is ten years old.
+  o.now = kT0 + ten_years + 1;
+  ASSERT_OK_AND_ASSIGN(auto fixed, RankExperts(*snap, hits, o));
+  ASSERT_EQ(fixed.size(), 2u);
+  for (const Expert& e : fixed) EXPECT_EQ(Component(e, "recent") > 0, e.id == "p:live") << e.id;
+  ASSERT_OK_AND_ASSIGN(f, ExtractFeatures(*snap, hits, o));
+  EXPECT_GT(features_of(f, "p:old").x[idle], std::log1p(3000.0));
+}
+
 }  // namespace
 }  // namespace whoknows::engine
