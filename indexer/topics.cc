@@ -33,6 +33,8 @@ constexpr std::string_view kStopWords =
     // greetings, thanks, sign-offs
     "hi hello hey dear thanks thank thx cheers regards best kind sincerely wishes greetings folks guys everybody "
     "please pls appreciate appreciated advance apologies sorry hope hoping glad happy welcome bye "
+    // chat fillers and chat-client boilerplate ("uploaded a file")
+    "yeah yep yup nope nah lol haha hehe cool awesome nice gonna wanna gotta uploaded "
     // mail, list and web boilerplate
     "wrote writes writing said says sent subject fwd reply replied replies message messages mail email emails "
     "mailing list lists post posted posting posts thread threads digest unsubscribe subscribe archive archives "
