@@ -212,24 +212,21 @@ std::vector<PairedDiff> PairedDiffs(const std::vector<std::string>& methods, con
     return nullptr;
   };
   const Sums* w = find("whoknows");
-  if (w == nullptr) return out;
-  for (const char* b : {"popularity", "recent-popularity", "bm25-voting"}) {
-    const Sums* x = find(b);
-    if (x == nullptr || x->rr_cases.size() != w->rr_cases.size() || w->rr_cases.empty()) continue;
-    std::vector<double> d(w->rr_cases.size());
+  if (w == nullptr || w->rr_cases.empty()) return out;
+  // a minus b over the same cases.
+  auto paired = [&](const Sums& a, const Sums& b, std::string method, std::string baseline) {
+    if (a.rr_cases.size() != b.rr_cases.size()) return;
+    std::vector<double> d(a.rr_cases.size());
     double mean = 0;
-    for (size_t i = 0; i < d.size(); ++i) mean += d[i] = w->rr_cases[i] - x->rr_cases[i];
-    out.push_back({b, mean / static_cast<double>(d.size()), Sums::StandardError(d)});
+    for (size_t i = 0; i < d.size(); ++i) mean += d[i] = a.rr_cases[i] - b.rr_cases[i];
+    out.push_back({std::move(baseline), mean / static_cast<double>(d.size()), Sums::StandardError(d), std::move(method)});
+  };
+  for (const char* b : {"popularity", "recent-popularity", "bm25-voting"}) {
+    if (const Sums* x = find(b); x != nullptr) paired(*w, *x, "whoknows", b);
   }
   // Pooled training (EvalOptions::pooled_training): each pooled ranker minus the data set's own.
   for (size_t m = 0; m < methods.size(); ++m) {
-    if (!IsPooledMethod(methods[m])) continue;
-    const Sums& x = sums[m];
-    if (x.rr_cases.size() != w->rr_cases.size() || w->rr_cases.empty()) continue;
-    std::vector<double> d(w->rr_cases.size());
-    double mean = 0;
-    for (size_t i = 0; i < d.size(); ++i) mean += d[i] = x.rr_cases[i] - w->rr_cases[i];
-    out.push_back({"whoknows", mean / static_cast<double>(d.size()), Sums::StandardError(d), methods[m]});
+    if (IsPooledMethod(methods[m])) paired(sums[m], *w, methods[m], "whoknows");
   }
   return out;
 }
