@@ -123,8 +123,29 @@ std::string Ranker::Describe() const {
   return out;
 }
 
+absl::StatusOr<Ranker> TrainOnGroups(std::span<const engine::TrainingGroup> groups, const RankerOptions& o) {
+  Ranker r;
+  r.history = groups.size();
+  r.objective = o.train.objective;
+  r.booster = o.train.booster;
+  r.trained_at = absl::ToUnixSeconds(absl::Now());
+  const auto t0 = std::chrono::steady_clock::now();
+  absl::StatusOr<std::shared_ptr<const engine::RankModel>> model = engine::RankModel::Train(groups, o.train);
+  r.train_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  for (const engine::TrainingGroup& g : groups) r.rows += g.candidates.size();
+  if (!model.ok()) {
+    if (model.status().code() != absl::StatusCode::kFailedPrecondition) return model.status();
+    r.note = absl::StrCat("fallback: ", model.status().message());
+    return r;
+  }
+  r.model = *model;
+  r.groups = (*model)->train_groups();
+  r.rows = (*model)->train_rows();
+  return r;
+}
+
 absl::StatusOr<Ranker> TrainOnHistory(const engine::Snapshot& s, std::span<const HistoryQuery> queries,
-                                      const RankerOptions& o) {
+                                      const RankerOptions& o, std::vector<engine::TrainingGroup>* groups_out) {
   Ranker r;
   r.history = queries.size();
   for (const HistoryQuery& h : queries) r.history_latest = std::max(r.history_latest, h.now);
@@ -162,20 +183,13 @@ absl::StatusOr<Ranker> TrainOnHistory(const engine::Snapshot& s, std::span<const
     groups.push_back(std::move(g));
   }
   const auto t1 = std::chrono::steady_clock::now();
-  absl::StatusOr<std::shared_ptr<const engine::RankModel>> model = engine::RankModel::Train(groups, o.train);
-  const auto t2 = std::chrono::steady_clock::now();
-  r.feature_seconds = std::chrono::duration<double>(t1 - t0).count();
-  r.train_seconds = std::chrono::duration<double>(t2 - t1).count();
-  for (const engine::TrainingGroup& g : groups) r.rows += g.candidates.size();
-  if (!model.ok()) {
-    if (model.status().code() != absl::StatusCode::kFailedPrecondition) return model.status();
-    r.note = absl::StrCat("fallback: ", model.status().message());
-    return r;
-  }
-  r.model = *model;
-  r.groups = (*model)->train_groups();
-  r.rows = (*model)->train_rows();
-  return r;
+  WK_ASSIGN_OR_RETURN(Ranker trained, TrainOnGroups(groups, o));
+  trained.history = r.history;
+  trained.history_latest = r.history_latest;
+  trained.trained_at = r.trained_at;
+  trained.feature_seconds = std::chrono::duration<double>(t1 - t0).count();
+  if (groups_out != nullptr) *groups_out = std::move(groups);
+  return trained;
 }
 
 absl::StatusOr<Ranker> Train(indexer::IndexReader* reader, const engine::Snapshot& s, const RankerOptions& o) {

@@ -49,6 +49,8 @@ struct EvalArgs {
   bool balance = false;
   BalanceEvalOptions balance_options;
   double min_mrr_ratio = 0.95;
+  bool pooled_training = false;
+  std::vector<double> pooled_other_weights = EvalOptions{}.pooled_other_weights;
 };
 
 int RunBalance(EvalTask task, const EvalArgs& a, const EvalOptions& o) {
@@ -101,6 +103,8 @@ int RunEvalCommand(const EvalArgs& a) {
   o.train.reg_lambda = a.ltr_lambda;
   o.train.reg_alpha = a.ltr_alpha;
   o.ask.min_vote_share = a.min_vote_share;
+  o.pooled_training = a.pooled_training;
+  o.pooled_other_weights = a.pooled_other_weights;
   // One switch, two spellings: --validate --validation-tables and --on-validation.
   o.validation_tables = (a.validate && a.validation_tables) || a.on_validation;
   o.connect_train.train = a.connect_train;
@@ -314,6 +318,13 @@ void RegisterEvalCommand(CLI::App& app, int* exit_code) {
                   "whoknows methods: people whose vote is below this share of the query's best vote are listed with "
                   "those without a matching document (0: any vote counts)")
       ->check(CLI::Range(0.0, 1.0))
+      ->capture_default_str();
+  cmd->add_flag("--pooled-training", a->pooled_training,
+                "routing/replies: also rank with rankers trained on several data sets' histories (each before its "
+                "own split): whoknows-pooled (all), whoknows-loo (the others only), whoknows-mix[W] (own + others "
+                "weighted W)");
+  cmd->add_option("--pooled-other-weight", a->pooled_other_weights,
+                  "--pooled-training: weight of the other data sets' history in whoknows-mix[W] (repeatable)")
       ->capture_default_str();
   cmd->add_flag("--json", a->json, "JSON output");
   cmd->add_flag("--quiet", a->quiet, "No progress on stderr");

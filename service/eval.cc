@@ -189,6 +189,18 @@ struct Sums {
   }
 };
 
+// The methods of EvalOptions::pooled_training.
+bool IsPooledMethod(std::string_view m) {
+  return m == "whoknows-pooled" || m == "whoknows-loo" || m.starts_with("whoknows-mix[");
+}
+
+std::string MixMethodName(double other_weight) { return absl::StrFormat("whoknows-mix[%g]", other_weight); }
+
+// whoknows-mix[W]: the own history counts 1 / W times the others' (W in (0, 1]).
+size_t MixCopies(double other_weight) {
+  return static_cast<size_t>(std::max(1.0, std::round(1.0 / std::max(other_weight, 1e-3))));
+}
+
 // whoknows against each baseline on the same cases: the mean per-case difference
 // of reciprocal ranks and its standard error (routing/replies).
 std::vector<PairedDiff> PairedDiffs(const std::vector<std::string>& methods, const std::vector<Sums>& sums) {
@@ -200,14 +212,21 @@ std::vector<PairedDiff> PairedDiffs(const std::vector<std::string>& methods, con
     return nullptr;
   };
   const Sums* w = find("whoknows");
-  if (w == nullptr) return out;
-  for (const char* b : {"popularity", "recent-popularity", "bm25-voting"}) {
-    const Sums* x = find(b);
-    if (x == nullptr || x->rr_cases.size() != w->rr_cases.size() || w->rr_cases.empty()) continue;
-    std::vector<double> d(w->rr_cases.size());
+  if (w == nullptr || w->rr_cases.empty()) return out;
+  // a minus b over the same cases.
+  auto paired = [&](const Sums& a, const Sums& b, std::string method, std::string baseline) {
+    if (a.rr_cases.size() != b.rr_cases.size()) return;
+    std::vector<double> d(a.rr_cases.size());
     double mean = 0;
-    for (size_t i = 0; i < d.size(); ++i) mean += d[i] = w->rr_cases[i] - x->rr_cases[i];
-    out.push_back({b, mean / static_cast<double>(d.size()), Sums::StandardError(d)});
+    for (size_t i = 0; i < d.size(); ++i) mean += d[i] = a.rr_cases[i] - b.rr_cases[i];
+    out.push_back({std::move(baseline), mean / static_cast<double>(d.size()), Sums::StandardError(d), std::move(method)});
+  };
+  for (const char* b : {"popularity", "recent-popularity", "bm25-voting"}) {
+    if (const Sums* x = find(b); x != nullptr) paired(*w, *x, "whoknows", b);
+  }
+  // Pooled training (EvalOptions::pooled_training): each pooled ranker minus the data set's own.
+  for (size_t m = 0; m < methods.size(); ++m) {
+    if (IsPooledMethod(methods[m])) paired(sums[m], *w, methods[m], "whoknows");
   }
   return out;
 }
@@ -217,7 +236,7 @@ std::string ConnectVariantName(const engine::TrainOptions& v) {
 }
 
 // Methods of a task, by name.
-std::vector<std::string> MethodNames(EvalTask task) {
+std::vector<std::string> MethodNames(EvalTask task, const EvalOptions& o) {
   if (task == EvalTask::kConnect) {
     // Link-prediction baselines over the reply graph (distance two), popularity, then whoknows
     // (learned, or the hand-tuned PPR when the history is too small) and the hand-tuned PPR itself.
@@ -228,6 +247,11 @@ std::vector<std::string> MethodNames(EvalTask task) {
   for (engine::Method m : engine::AllMethods()) {
     out.emplace_back(engine::MethodName(m));
     if (m == engine::Method::kNoGraph) out.emplace_back("whoknows-blend");  // the hand-tuned blend (fallback)
+  }
+  if (o.pooled_training && o.max_history > 0) {
+    out.emplace_back("whoknows-pooled");
+    out.emplace_back("whoknows-loo");
+    for (double w : o.pooled_other_weights) out.push_back(MixMethodName(w));
   }
   return out;
 }
@@ -253,6 +277,11 @@ class Prepared {
   // `whoknows index` trains on; the index ends at the split, so no label is from after it.
   std::vector<ranker::HistoryQuery> history_;
   std::shared_ptr<const engine::RankModel> model_, model_nograph_;  // null: the blend (fallback)
+  // EvalOptions::pooled_training: the whoknows ranker's training groups (one per history_
+  // query, in order), and the rankers trained on several data sets' histories, by method.
+  std::vector<engine::TrainingGroup> groups_;
+  std::vector<std::pair<std::string, ranker::Ranker>> pooled_;
+  std::vector<std::pair<std::string, std::string>> pooled_notes_;  // method -> its ranker, described
   // connect: the pre-split interaction graph and the learned connect ranking (null: hand-tuned PPR).
   std::shared_ptr<const engine::InteractionGraph> interactions_;
   std::shared_ptr<const engine::ConnectModel> connect_model_;
@@ -603,6 +632,16 @@ absl::Status Prepared::Search(std::vector<Case>* cases) {
   return absl::OkStatus();
 }
 
+// The ranker options eval trains `method` (whoknows or its no-graph ablation) with.
+ranker::RankerOptions EvalRankerOptions(const EvalOptions& o, engine::Method method) {
+  ranker::RankerOptions ro;
+  ro.ask = o.ask;
+  ro.ask.method = method;
+  ro.train = o.train;
+  ro.question_topics = o.question_topics;
+  return ro;
+}
+
 // Learning to rank from the history before the split, as `whoknows index`
 // trains (ranker::TrainOnHistory): every history query ranked as of its own
 // time. Two models: the full ranking and the no-graph one.
@@ -615,12 +654,9 @@ absl::Status Prepared::Train() {
     if (h.now >= split_) return absl::InternalError("eval: a history query at or after the split");
   }
   for (engine::Method m : {engine::Method::kWhoknows, engine::Method::kNoGraph}) {
-    ranker::RankerOptions ro;
-    ro.ask = o_->ask;
-    ro.ask.method = m;
-    ro.train = o_->train;
-    ro.question_topics = o_->question_topics;
-    WK_ASSIGN_OR_RETURN(ranker::Ranker r, ranker::TrainOnHistory(*snap_, history_, ro));
+    const ranker::RankerOptions ro = EvalRankerOptions(*o_, m);
+    const bool keep = m == engine::Method::kWhoknows && o_->pooled_training;
+    WK_ASSIGN_OR_RETURN(ranker::Ranker r, ranker::TrainOnHistory(*snap_, history_, ro, keep ? &groups_ : nullptr));
     if (m == engine::Method::kWhoknows) {
       feature_seconds_ = r.feature_seconds;
       train_seconds_ = r.train_seconds;
@@ -771,7 +807,14 @@ absl::StatusOr<Sums> Prepared::Run(const std::string& method, const engine::AskO
       WK_RETURN_IF_ERROR(RankConnect(method, c, connect, featurizer.get(), &ranked, &sums.cand));
     } else {
       const bool blend = method == "whoknows-blend";
-      WK_ASSIGN_OR_RETURN(engine::Method m, engine::ParseMethod(blend ? "whoknows" : method));
+      const ranker::Ranker* pooled = nullptr;
+      for (const auto& [name, r] : pooled_) {
+        if (name == method) pooled = &r;
+      }
+      if (IsPooledMethod(method) && pooled == nullptr) {
+        return absl::InternalError(absl::StrFormat("eval: %s: no %s ranker", name_, method));
+      }
+      WK_ASSIGN_OR_RETURN(engine::Method m, engine::ParseMethod(blend || pooled != nullptr ? "whoknows" : method));
       const bool baseline = m == engine::Method::kPopularity || m == engine::Method::kBm25Voting ||
                             m == engine::Method::kRecentPopularity;
       engine::AskOptions ao = baseline ? o_->baseline_ask : ask;
@@ -791,6 +834,7 @@ absl::StatusOr<Sums> Prepared::Run(const std::string& method, const engine::AskO
       ao.explain = false;
       // The learned ranker for whoknows and its no-graph ablation; the blend for everything else.
       ao.model = blend ? nullptr
+                 : pooled != nullptr ? pooled->model
                  : m == engine::Method::kWhoknows ? model_
                  : m == engine::Method::kNoGraph  ? model_nograph_
                                                   : nullptr;
@@ -832,7 +876,7 @@ nlohmann::json MethodsJson(const std::vector<MethodResult>& methods) {
 nlohmann::json PairedJson(const std::vector<PairedDiff>& paired) {
   nlohmann::json arr = nlohmann::json::array();
   for (const PairedDiff& p : paired) {
-    arr.push_back({{"method", "whoknows"}, {"baseline", p.baseline}, {"mrr_diff", Round4(p.mrr_diff)}, {"se", Round4(p.se)}});
+    arr.push_back({{"method", p.method}, {"baseline", p.baseline}, {"mrr_diff", Round4(p.mrr_diff)}, {"se", Round4(p.se)}});
   }
   return arr;
 }
@@ -841,7 +885,20 @@ nlohmann::json PairedJson(const std::vector<PairedDiff>& paired) {
 void AppendPaired(const DatasetResult& d, std::string* out) {
   if (d.paired.empty()) return;
   *out += "  whoknows minus baseline, mean per-case RR difference +- 1 s.e.:";
-  for (const PairedDiff& p : d.paired) absl::StrAppendFormat(out, "  %s %+.3f +- %.3f", p.baseline, p.mrr_diff, p.se);
+  bool pooled = false;
+  for (const PairedDiff& p : d.paired) {
+    if (p.method != "whoknows") {
+      pooled = true;
+      continue;
+    }
+    absl::StrAppendFormat(out, "  %s %+.3f +- %.3f", p.baseline, p.mrr_diff, p.se);
+  }
+  *out += "\n";
+  if (!pooled) return;
+  *out += "  pooled rankers minus whoknows (the data set's own), mean per-case RR difference +- 1 s.e.:";
+  for (const PairedDiff& p : d.paired) {
+    if (p.method != "whoknows") absl::StrAppendFormat(out, "  %s %+.4f +- %.4f", p.method, p.mrr_diff, p.se);
+  }
   *out += "\n";
 }
 
@@ -944,6 +1001,11 @@ absl::Status CheckOptions(const std::vector<std::string>& paths, const EvalOptio
         absl::StrFormat("--validation-fraction must be in (0, 1), got %g", o.validation_fraction));
   }
   if (paths.empty()) return absl::InvalidArgumentError("eval: no data set PATH given");
+  for (double w : o.pooled_other_weights) {
+    if (!(w > 0 && w <= 1)) {
+      return absl::InvalidArgumentError(absl::StrFormat("--pooled-other-weight must be in (0, 1], got %g", w));
+    }
+  }
   if (o.depth == 0 || o.retrieve_n == 0) return absl::InvalidArgumentError("eval: depth and retrieve_n must be > 0");
   for (const std::string& p : paths) {
     std::error_code ec;
@@ -967,6 +1029,60 @@ absl::StatusOr<std::unique_ptr<Prepared>> LoadPrepared(EvalTask task, const std:
                          o, keep_index);
 }
 
+// EvalOptions::pooled_training: for every data set, rankers trained on the
+// training groups of several data sets (each from its own history before its
+// own split; checked again here), interleaved by position in their history.
+absl::Status TrainPooled(std::span<const std::unique_ptr<Prepared>> sets, const EvalOptions& o) {
+  struct Item {
+    double pos;  // (index + 1) / size in its data set's history, oldest first
+    size_t set;
+    const engine::TrainingGroup* group;
+  };
+  std::vector<Item> all;
+  for (size_t i = 0; i < sets.size(); ++i) {
+    const Prepared& p = *sets[i];
+    if (p.groups_.size() != p.history_.size()) {
+      if (p.groups_.empty()) continue;  // no history, or no training (the blend)
+      return absl::InternalError(absl::StrFormat("eval: %s: %d training groups for %d history queries", p.name_,
+                                                 p.groups_.size(), p.history_.size()));
+    }
+    for (size_t j = 0; j < p.groups_.size(); ++j) {
+      if (p.history_[j].now >= p.split_) {
+        return absl::InternalError(absl::StrFormat("eval: %s: a pooled history query at or after the split", p.name_));
+      }
+      all.push_back({static_cast<double>(j + 1) / static_cast<double>(p.groups_.size()), i, &p.groups_[j]});
+    }
+  }
+  std::stable_sort(all.begin(), all.end(), [](const Item& a, const Item& b) { return a.pos < b.pos; });
+  const ranker::RankerOptions ro = EvalRankerOptions(o, engine::Method::kWhoknows);
+  for (size_t d = 0; d < sets.size(); ++d) {
+    Prepared& p = *sets[d];
+    // (method, copies of each own group (0: left out)). A mix's weight W of the others' history
+    // is the own history's groups repeated round(1 / W) times (XGBoost 1.7's gblinear reads
+    // per-group ranking weights as per-row ones, so group weights are not an option).
+    std::vector<std::pair<std::string, size_t>> variants = {{"whoknows-pooled", 1}, {"whoknows-loo", 0}};
+    for (double w : o.pooled_other_weights) variants.emplace_back(MixMethodName(w), MixCopies(w));
+    for (const auto& [method, copies] : variants) {
+      std::vector<engine::TrainingGroup> groups;
+      size_t from_own = 0;
+      for (const Item& it : all) {
+        const size_t n = it.set == d ? copies : 1;
+        for (size_t c = 0; c < n; ++c) groups.push_back(*it.group);
+        from_own += it.set == d ? n : 0;
+      }
+      WK_ASSIGN_OR_RETURN(ranker::Ranker r, ranker::TrainOnGroups(groups, ro));
+      r.trained_at = 0;
+      std::string note = r.Describe();
+      absl::StrAppendFormat(&note, "; %d history queries, %d of them this data set's", groups.size(), from_own);
+      if (copies > 1) absl::StrAppendFormat(&note, " (%d copies of each)", copies);
+      Log(o, absl::StrFormat("eval: %s: %s: %s; training %.2fs", p.name_, method, note, r.train_seconds));
+      p.pooled_.emplace_back(method, std::move(r));
+      p.pooled_notes_.emplace_back(method, std::move(note));
+    }
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 absl::StatusOr<EvalReport> RunEval(EvalTask task, const std::vector<std::string>& paths, const EvalOptions& o) {
@@ -974,16 +1090,32 @@ absl::StatusOr<EvalReport> RunEval(EvalTask task, const std::vector<std::string>
   EvalReport report;
   report.task = task;
   report.split_fraction = o.split_fraction;
-  std::vector<std::string> methods = MethodNames(task);
+  std::vector<std::string> methods = MethodNames(task, o);
   if (task == EvalTask::kConnect) {
     for (const engine::TrainOptions& v : o.connect_variants) methods.push_back(ConnectVariantName(v));
+  }
+  // Pooled training needs every data set's history before any is ranked: prepare all first.
+  const bool pool = o.pooled_training && task != EvalTask::kConnect && o.max_history > 0;
+  std::vector<std::unique_ptr<Prepared>> ready;
+  if (pool) {
+    for (size_t di = 0; di < paths.size(); ++di) {
+      WK_ASSIGN_OR_RETURN(std::unique_ptr<Prepared> prep,
+                          LoadPrepared(task, paths[di], o, o.validation_tables,
+                                       di == 0 && !o.keep_index_dir.empty(), nullptr));
+      ready.push_back(std::move(prep));
+    }
+    WK_RETURN_IF_ERROR(TrainPooled(ready, o));
   }
   std::vector<Sums> pooled(methods.size());
   for (size_t di = 0; di < paths.size(); ++di) {
     const std::string& path = paths[di];
-    uint64_t bad = 0;
-    WK_ASSIGN_OR_RETURN(std::unique_ptr<Prepared> prep,
-                        LoadPrepared(task, path, o, o.validation_tables, di == 0 && !o.keep_index_dir.empty(), &bad));
+    std::unique_ptr<Prepared> prep;
+    if (pool) {
+      prep = std::move(ready[di]);
+    } else {
+      WK_ASSIGN_OR_RETURN(prep, LoadPrepared(task, path, o, o.validation_tables,
+                                             di == 0 && !o.keep_index_dir.empty(), nullptr));
+    }
     DatasetResult d;
     d.path = path;
     d.n = prep->cases_.size();
@@ -993,6 +1125,7 @@ absl::StatusOr<EvalReport> RunEval(EvalTask task, const std::vector<std::string>
     d.test_records = prep->test_;
     d.candidates = prep->candidates_;
     d.ranker = prep->model_note_;
+    d.pooled_rankers = prep->pooled_notes_;
     if (prep->model_ != nullptr && task != EvalTask::kConnect) {
       const std::span<const double> w = prep->model_->linear_weights();
       for (size_t i = 0; i < w.size() && i < engine::kNumRankFeatures; ++i) {
@@ -1048,6 +1181,11 @@ nlohmann::json EvalReportToJson(const EvalReport& r) {
         j["ranker"]["weights"] = std::move(w);
       }
     }
+    if (!d.pooled_rankers.empty()) {
+      nlohmann::json pr = nlohmann::json::object();
+      for (const auto& [method, note] : d.pooled_rankers) pr[method] = note;
+      j["pooled_rankers"] = std::move(pr);
+    }
     datasets.push_back(std::move(j));
   }
   return {{"task", std::string(EvalTaskName(r.task))},
@@ -1093,6 +1231,7 @@ std::string FormatEvalReport(const EvalReport& r) {
         out += "\n";
       }
     }
+    for (const auto& [method, note] : d.pooled_rankers) absl::StrAppendFormat(&out, "  %s ranker: %s\n", method, note);
     AppendTable(d, true, &out);
     AppendPaired(d, &out);
   }

@@ -10,10 +10,12 @@
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
 
+#include "absl/strings/str_format.h"
 #include "cli_run.h"
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
@@ -385,6 +387,92 @@ TEST_F(EvalTest, NoTestPeriodRecordReachesTraining) {
   EXPECT_NE(r.datasets[0].ranker.find("blend"), std::string::npos);
   EXPECT_TRUE(r.datasets[0].ranker_weights.empty());  // the blend: no weights reported
   EXPECT_FALSE(EvalReportToJson(r)["datasets"][0]["ranker"].contains("weights"));
+}
+
+// --pooled-training: rankers trained on several data sets' histories, each from
+// before its own split. The same data set twice: leaving one out trains on the
+// other's (identical) history, so whoknows-loo ranks exactly as whoknows.
+TEST_F(EvalTest, PooledTrainingRanksWithTheOtherDataSetsHistories) {
+  options_.split_fraction = 0.62;
+  options_.train.min_groups = 1;
+  options_.pooled_training = true;
+  options_.pooled_other_weights = {1.0, 0.5};
+  ASSERT_OK_AND_ASSIGN(EvalReport r, RunEval(EvalTask::kReplies, {kChat, kChat}, options_));
+  ASSERT_EQ(r.datasets.size(), 2u);
+  for (const DatasetResult& d : r.datasets) {
+    ASSERT_GT(d.n, 0u);
+    const size_t h = d.history_queries;
+    ASSERT_GT(h, 0u);
+    EXPECT_LT(d.history_latest, d.split_time);
+    EXPECT_NE(d.ranker.find("learned (xgboost"), std::string::npos) << d.ranker;
+    const MethodResult* own = Find(d, "whoknows");
+    const MethodResult* loo = Find(d, "whoknows-loo");
+    const MethodResult* pooled = Find(d, "whoknows-pooled");
+    const MethodResult* mix1 = Find(d, "whoknows-mix[1]");
+    ASSERT_TRUE(own && loo && pooled && mix1 && Find(d, "whoknows-mix[0.5]"));
+    EXPECT_NEAR(loo->mrr, own->mrr, kTol);
+    EXPECT_NEAR(mix1->mrr, pooled->mrr, kTol);  // the others at weight 1: the pool itself
+    // What each pooled ranker was trained on: the history queries of both data sets (each
+    // before its own split), this one's counted once, left out, or twice (others at 0.5).
+    std::map<std::string, std::string> notes(d.pooled_rankers.begin(), d.pooled_rankers.end());
+    ASSERT_EQ(notes.size(), 4u);
+    for (const auto& [method, note] : notes) EXPECT_TRUE(note.starts_with("learned (xgboost")) << method << ": " << note;
+    EXPECT_NE(notes["whoknows-pooled"].find(absl::StrFormat("; %d history queries, %d of them this data set's", 2 * h, h)),
+              std::string::npos) << notes["whoknows-pooled"];
+    EXPECT_NE(notes["whoknows-loo"].find(absl::StrFormat("; %d history queries, 0 of them this data set's", h)),
+              std::string::npos) << notes["whoknows-loo"];
+    EXPECT_NE(notes["whoknows-mix[0.5]"].find(absl::StrFormat("; %d history queries, %d of them this data set's (2 copies of each)", 3 * h, 2 * h)),
+              std::string::npos) << notes["whoknows-mix[0.5]"];
+    // Paired against the data set's own ranker.
+    bool found = false;
+    for (const PairedDiff& p : d.paired) {
+      if (p.method != "whoknows-loo") continue;
+      found = true;
+      EXPECT_EQ(p.baseline, "whoknows");
+      EXPECT_NEAR(p.mrr_diff, 0, kTol);
+      EXPECT_NEAR(p.se, 0, kTol);
+    }
+    EXPECT_TRUE(found);
+  }
+  const std::string text = FormatEvalReport(r);
+  EXPECT_NE(text.find("whoknows-loo ranker: learned (xgboost"), std::string::npos) << text;
+  EXPECT_NE(text.find("pooled rankers minus whoknows"), std::string::npos) << text;
+  const nlohmann::json j = EvalReportToJson(r);
+  EXPECT_TRUE(j["datasets"][1]["pooled_rankers"]["whoknows-pooled"].is_string());
+  bool paired = false;
+  for (const auto& p : j["pooled"]["paired"]) paired |= p["method"] == "whoknows-mix[0.5]" && p["baseline"] == "whoknows";
+  EXPECT_TRUE(paired) << j["pooled"]["paired"].dump();
+
+  options_.pooled_other_weights = {0};
+  EXPECT_EQ(RunEval(EvalTask::kReplies, {kChat}, options_).status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+// No test-period record reaches a pooled ranker: the routing fixture split at post 10 has one
+// history query (question 7; question 9's accepted answer is after the split), and that is all
+// the chat data set's pooled ranker gets from it; the site's leave-one-out ranker has none of
+// its own.
+TEST_F(EvalTest, PooledTrainingTakesNoTestPeriodRecord) {
+  options_.split_fraction = 0.5;
+  options_.train.min_groups = 1;
+  options_.pooled_training = true;
+  ASSERT_OK_AND_ASSIGN(EvalReport r, RunEval(EvalTask::kRouting, {kSite, kChat}, options_));
+  ASSERT_EQ(r.datasets.size(), 2u);
+  const DatasetResult& site = r.datasets[0];
+  const DatasetResult& chat = r.datasets[1];
+  EXPECT_EQ(site.history_queries, 1u);
+  const size_t h = chat.history_queries;
+  ASSERT_GT(h, 0u);
+  EXPECT_LT(chat.history_latest, chat.split_time);
+  std::map<std::string, std::string> sn(site.pooled_rankers.begin(), site.pooled_rankers.end());
+  std::map<std::string, std::string> cn(chat.pooled_rankers.begin(), chat.pooled_rankers.end());
+  EXPECT_NE(cn["whoknows-pooled"].find(absl::StrFormat("; %d history queries, %d of them this data set's", h + 1, h)),
+            std::string::npos) << cn["whoknows-pooled"];
+  EXPECT_NE(sn["whoknows-pooled"].find(absl::StrFormat("; %d history queries, 1 of them this data set's", h + 1)),
+            std::string::npos) << sn["whoknows-pooled"];
+  EXPECT_NE(sn["whoknows-loo"].find(absl::StrFormat("; %d history queries, 0 of them this data set's", h)),
+            std::string::npos) << sn["whoknows-loo"];
+  EXPECT_NE(cn["whoknows-loo"].find("; 1 history queries, 0 of them this data set's"), std::string::npos)
+      << cn["whoknows-loo"];
 }
 
 TEST_F(EvalTest, JsonShape) {

@@ -112,9 +112,17 @@ struct RankerOptions {
 };
 
 // Trains on `queries` (searched). FailedPrecondition from the model (too few
-// usable groups) is not an error: a blend Ranker with the reason.
+// usable groups) is not an error: a blend Ranker with the reason. `groups`
+// (may be null) receives the training groups, one per query in order (e.g. to
+// pool several indexes' histories with TrainOnGroups).
 absl::StatusOr<Ranker> TrainOnHistory(const engine::Snapshot& s, std::span<const HistoryQuery> queries,
-                                      const RankerOptions& options);
+                                      const RankerOptions& options,
+                                      std::vector<engine::TrainingGroup>* groups = nullptr);
+
+// Trains on ready-made groups (TrainOnHistory's, possibly of several indexes;
+// the newest quarter, for the blend weight, is the end of the span). As
+// TrainOnHistory: too few usable groups gives a blend Ranker with the reason.
+absl::StatusOr<Ranker> TrainOnGroups(std::span<const engine::TrainingGroup> groups, const RankerOptions& options);
 
 // CollectHistory + the newest max_history + SearchHistory + TrainOnHistory.
 absl::StatusOr<Ranker> Train(indexer::IndexReader* reader, const engine::Snapshot& s, const RankerOptions& options);

@@ -123,6 +123,21 @@ struct EvalOptions {
   // The validation split inside the training period (0 = split_fraction): a
   // smaller fraction gives more validation cases (and less history).
   double validation_fraction = 0;
+  // Routing/replies: rankers trained on several data sets' histories, each
+  // data set's own history before its own split (the same training groups as
+  // its whoknows ranker), as more methods of every data set:
+  //   whoknows-pooled     the union of every data set's history;
+  //   whoknows-loo        the other data sets' histories only (leave one out:
+  //                       a model shipped from public data, applied to an
+  //                       organisation it has never seen);
+  //   whoknows-mix[W]     the own history counted round(1 / W) times plus the
+  //                       others' once (the others weigh W, W in (0, 1]), one
+  //                       method per W in pooled_other_weights.
+  // Groups of the data sets are interleaved by their position in their own
+  // history (oldest first), so the blend weight is chosen on the newest
+  // quarter of each. All data sets are prepared before any is ranked.
+  bool pooled_training = false;
+  std::vector<double> pooled_other_weights = {0.25};
 };
 
 struct MethodResult {
@@ -140,6 +155,7 @@ struct MethodResult {
 struct PairedDiff {
   std::string baseline;
   double mrr_diff = 0, se = 0;
+  std::string method = "whoknows";  // pooled training: whoknows-pooled etc. minus whoknows
 };
 
 struct DatasetResult {
@@ -163,6 +179,8 @@ struct DatasetResult {
   // The learned ranker's weights per feature (a linear model; empty for
   // trees or the blend): what the model relies on, graph features included.
   std::vector<std::pair<std::string, double>> ranker_weights;
+  // EvalOptions::pooled_training: each pooled ranker's description, by method.
+  std::vector<std::pair<std::string, std::string>> pooled_rankers;
 };
 
 struct EvalReport {
