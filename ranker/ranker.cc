@@ -6,6 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "whoknows/base/status_macros.h"
@@ -114,13 +115,69 @@ absl::Status SearchHistory(indexer::IndexReader* reader, const engine::Snapshot&
   return absl::OkStatus();
 }
 
-std::string Ranker::Describe() const {
-  if (model == nullptr) return absl::StrCat("blend (", note.empty() ? "no model" : note, ")");
+namespace {
+
+std::string DescribeModel(const engine::RankModel& m, const std::string& objective, size_t groups, size_t rows,
+                          int64_t trained_at, std::string_view community) {
   std::string out = absl::StrFormat("learned (xgboost %s, %d history queries, %d rows", objective, groups, rows);
-  if (model->blend_weight() > 0) absl::StrAppendFormat(&out, ", blend weight %g", model->blend_weight());
+  if (m.blend_weight() > 0) absl::StrAppendFormat(&out, ", blend weight %g", m.blend_weight());
+  if (!community.empty()) absl::StrAppend(&out, ", community ", absl::string_view(community.data(), community.size()));
   if (trained_at != 0) absl::StrAppend(&out, ", trained ", engine::FormatDate(trained_at));
   absl::StrAppend(&out, ")");
   return out;
+}
+
+}  // namespace
+
+std::shared_ptr<const engine::RankModel> Ranker::ModelFor(std::string_view community) const {
+  for (const CommunityModel& c : by_community) {
+    if (c.community == community) return c.model;
+  }
+  return model;
+}
+
+std::string Ranker::DescribeFor(std::string_view community) const {
+  for (const CommunityModel& c : by_community) {
+    if (c.community == community) {
+      return DescribeModel(*c.model, objective, c.groups, c.rows, trained_at, c.community);
+    }
+  }
+  if (model == nullptr) return absl::StrCat("blend (", note.empty() ? "no model" : note, ")");
+  return DescribeModel(*model, objective, groups, rows, trained_at, "");
+}
+
+std::string Ranker::Describe() const {
+  std::string out = DescribeFor("");
+  if (by_community.empty()) return out;
+  std::vector<std::string> parts;
+  for (const CommunityModel& c : by_community) parts.push_back(absl::StrFormat("%s %d", c.community, c.groups));
+  absl::StrAppend(&out, "; models of their own (history queries): ", absl::StrJoin(parts, ", "));
+  return out;
+}
+
+std::string QuestionCommunity(const engine::Snapshot& s, std::span<const indexer::SearchHit> hits, size_t n) {
+  std::vector<std::pair<uint32_t, size_t>> count;  // (community, hits): few communities
+  size_t known = 0;
+  for (const indexer::SearchHit& h : hits) {
+    if (known == n) break;
+    const uint32_t d = s.DocIndex(h.docid);
+    if (d >= s.num_docs()) continue;  // not in this snapshot (e.g. ingested since)
+    ++known;
+    const uint32_t c = s.doc(d).community;
+    auto it = std::find_if(count.begin(), count.end(), [&](const auto& x) { return x.first == c; });
+    if (it == count.end()) {
+      count.emplace_back(c, 1);
+    } else {
+      ++it->second;
+    }
+  }
+  // Most hits; a tie goes to the community of the better hit (the earlier one).
+  const std::pair<uint32_t, size_t>* best = nullptr;
+  for (const auto& x : count) {
+    if (best == nullptr || x.second > best->second) best = &x;
+  }
+  if (best == nullptr || best->first == kNone || best->first >= s.num_communities()) return std::string();
+  return s.community_name(best->first);
 }
 
 absl::StatusOr<Ranker> TrainOnGroups(std::span<const engine::TrainingGroup> groups, const RankerOptions& o) {
@@ -192,15 +249,81 @@ absl::StatusOr<Ranker> TrainOnHistory(const engine::Snapshot& s, std::span<const
   return trained;
 }
 
+namespace {
+
+// The newest max_history of `history` (oldest first), searched.
+absl::Status KeepNewestAndSearch(indexer::IndexReader* reader, const engine::Snapshot& s, const RankerOptions& o,
+                                 std::vector<HistoryQuery>* history) {
+  if (history->size() > o.max_history) {
+    history->erase(history->begin(),
+                   history->begin() + static_cast<std::ptrdiff_t>(history->size() - o.max_history));
+  }
+  return SearchHistory(reader, s, o.retrieve_n, o.max_query_bytes, std::span<HistoryQuery>(*history));
+}
+
+}  // namespace
+
 absl::StatusOr<Ranker> Train(indexer::IndexReader* reader, const engine::Snapshot& s, const RankerOptions& o) {
   std::vector<HistoryQuery> history = CollectHistory(s, o.history);
   const size_t total = history.size();
-  if (history.size() > o.max_history) {
-    history.erase(history.begin(), history.begin() + static_cast<std::ptrdiff_t>(history.size() - o.max_history));
+  int64_t latest = 0;
+  for (const HistoryQuery& h : history) latest = std::max(latest, h.now);
+  // By the community of each query's start (oldest first within each), most history first.
+  std::vector<std::pair<uint32_t, std::vector<HistoryQuery>>> by;
+  if (o.per_community) {
+    for (HistoryQuery& h : history) {
+      const uint32_t c = s.doc(h.doc).community;
+      auto it = std::find_if(by.begin(), by.end(), [&](const auto& x) { return x.first == c; });
+      if (it == by.end()) it = by.insert(by.end(), {c, {}});
+      it->second.push_back(std::move(h));
+    }
+    std::stable_sort(by.begin(), by.end(),
+                     [](const auto& a, const auto& b) { return a.second.size() > b.second.size(); });
   }
-  WK_RETURN_IF_ERROR(SearchHistory(reader, s, o.retrieve_n, o.max_query_bytes, std::span<HistoryQuery>(history)));
-  WK_ASSIGN_OR_RETURN(Ranker r, TrainOnHistory(s, history, o));
+  std::vector<CommunityModel> own;
+  double feature_seconds = 0, train_seconds = 0;
+  if (by.size() > 1) {  // several communities with history: a model for each that has enough
+    history.clear();    // the rest
+    for (auto& [c, queries] : by) {
+      const size_t n = queries.size();
+      if (c != kNone && c < s.num_communities() && n >= o.train.min_groups) {
+        WK_RETURN_IF_ERROR(KeepNewestAndSearch(reader, s, o, &queries));
+        WK_ASSIGN_OR_RETURN(Ranker one, TrainOnHistory(s, queries, o));
+        feature_seconds += one.feature_seconds;
+        train_seconds += one.train_seconds;
+        if (one.model != nullptr) {
+          own.push_back({s.community_name(c), one.model, n, one.groups, one.rows});
+          continue;
+        }
+      }
+      history.insert(history.end(), std::make_move_iterator(queries.begin()), std::make_move_iterator(queries.end()));
+    }
+    std::sort(history.begin(), history.end(), [](const HistoryQuery& a, const HistoryQuery& b) {
+      return a.now != b.now ? a.now < b.now : a.doc < b.doc;
+    });
+  } else if (by.size() == 1) {
+    history = std::move(by.front().second);
+  }
+  Ranker r;
+  if (!history.empty() || own.empty()) {
+    WK_RETURN_IF_ERROR(KeepNewestAndSearch(reader, s, o, &history));
+    WK_ASSIGN_OR_RETURN(r, TrainOnHistory(s, history, o));
+  } else {
+    r.objective = o.train.objective;
+    r.booster = o.train.booster;
+    r.trained_at = absl::ToUnixSeconds(absl::Now());
+  }
+  if (r.model == nullptr && !own.empty()) {  // the other communities: the model with the most history
+    r.model = own.front().model;
+    r.groups = own.front().groups;
+    r.rows = own.front().rows;
+    r.note.clear();
+  }
+  r.by_community = std::move(own);
   r.history = total;
+  r.history_latest = latest;
+  r.feature_seconds += feature_seconds;
+  r.train_seconds += train_seconds;
   return r;
 }
 
@@ -218,10 +341,23 @@ absl::StatusOr<std::string> Encode(const Ranker& r) {
          {"booster", r.booster},
          {"feature_seconds", r.feature_seconds},
          {"train_seconds", r.train_seconds}};
-  if (r.learned()) {
+  if (r.model != nullptr) {
     WK_ASSIGN_OR_RETURN(std::string bytes, r.model->Serialize());
     j["model"] = std::move(bytes);
     j["blend_weight"] = r.model->blend_weight();
+  }
+  if (!r.by_community.empty()) {
+    json cs = json::array();
+    for (const CommunityModel& c : r.by_community) {
+      WK_ASSIGN_OR_RETURN(std::string bytes, c.model->Serialize());
+      cs.push_back({{"community", c.community},
+                    {"history", c.history},
+                    {"groups", c.groups},
+                    {"rows", c.rows},
+                    {"model", std::move(bytes)},
+                    {"blend_weight", c.model->blend_weight()}});
+    }
+    j["communities"] = std::move(cs);
   }
   return j.dump();
 }
@@ -257,6 +393,19 @@ absl::StatusOr<Ranker> Parse(std::string_view value) {
         return r;
       }
       r.model = *m;
+    }
+    for (const json& c : j.value("communities", json::array())) {
+      absl::StatusOr<std::shared_ptr<const engine::RankModel>> m =
+          engine::RankModel::Deserialize(c.value("model", std::string()), c.value("blend_weight", 0.0));
+      if (!m.ok()) {
+        r.note = absl::StrCat("a stored community model cannot be loaded: ", m.status().message());
+        r.model = nullptr;
+        r.by_community.clear();
+        r.stale = true;
+        return r;
+      }
+      r.by_community.push_back({c.value("community", std::string()), *m, c.value("history", size_t{0}),
+                                c.value("groups", size_t{0}), c.value("rows", size_t{0})});
     }
   } catch (const json::exception& e) {
     return absl::InvalidArgumentError(absl::StrFormat("metadata %s: %s", kMetadataKey, e.what()));

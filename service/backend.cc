@@ -311,9 +311,12 @@ class LocalBackend final : public Backend {
     }
     if (q.min_vote_share.has_value()) opt.min_vote_share = *q.min_vote_share;
     opt.evidence_first = !q.mix_evidence;
-    opt.model = state->ranker->model;  // null: the hand-tuned blend
+    // The model of the community most matches are in (null: the hand-tuned blend).
+    const std::string community =
+        state->ranker->by_community.empty() ? std::string() : ranker::QuestionCommunity(*state->snapshot, hits);
+    opt.model = state->ranker->ModelFor(community);
     if (options_.experts_r_max > 0) opt.ppr.r_max = options_.experts_r_max;
-    answer.ranker = state->ranker->Describe();
+    answer.ranker = state->ranker->DescribeFor(community);
     std::vector<engine::Expert> experts;
     if (delta_hits.empty()) {
       WK_ASSIGN_OR_RETURN(experts, engine::RankExperts(*state->snapshot, hits, opt));

@@ -593,5 +593,58 @@ TEST(RankerBackendTest, TheCallerChoosesHowWeakEvidenceIsListed) {
   EXPECT_EQ(b->FindExperts(q, service::Caller{}).status().code(), absl::StatusCode::kInvalidArgument);
 }
 
+// An index of two communities with history, a Q&A site and a mailing list:
+// each gets a model of its own (stored and loaded with the index), and a
+// question is ranked by the model of the community its matches are in.
+TEST(RankerTest, EachCommunityWithEnoughHistoryGetsItsOwnModel) {
+  TempDir dir;
+  std::vector<Record> records = QaSite(90);
+  for (Record r : BusyList()) {
+    r.community = "list";
+    records.push_back(std::move(r));
+  }
+  ASSERT_OK_AND_ASSIGN(Index ix, Build(dir.Sub("db"), records));
+  const engine::Snapshot& s = *ix.snap;
+  ASSERT_OK_AND_ASSIGN(Ranker r, Train(ix.reader.get(), s, Options()));
+  ASSERT_TRUE(r.learned()) << r.Describe();
+  ASSERT_EQ(r.by_community.size(), 2u) << r.Describe();
+  std::vector<std::string> names;
+  for (const CommunityModel& c : r.by_community) {
+    names.push_back(c.community);
+    EXPECT_GE(c.groups, Options().train.min_groups) << c.community;
+  }
+  std::sort(names.begin(), names.end());
+  EXPECT_EQ(names, (std::vector<std::string>{"list", "qa"}));
+  EXPECT_NE(r.ModelFor("qa"), r.ModelFor("list"));
+  EXPECT_NE(r.ModelFor("qa"), nullptr);
+  EXPECT_NE(r.ModelFor("elsewhere"), nullptr);  // another community: the model with the most history
+  EXPECT_NE(r.DescribeFor("list").find("community list"), std::string::npos) << r.DescribeFor("list");
+  EXPECT_NE(r.Describe().find("models of their own"), std::string::npos) << r.Describe();
+
+  // The question's community: where most of its matches are.
+  ASSERT_OK_AND_ASSIGN(std::vector<indexer::SearchHit> qa_hits, ix.reader->Search("how do I fix my violin bow", {}, 50));
+  EXPECT_EQ(QuestionCommunity(s, qa_hits), "qa");
+  ASSERT_OK_AND_ASSIGN(std::vector<indexer::SearchHit> list_hits, ix.reader->Search("frobnicator gasket seal", {}, 50));
+  EXPECT_EQ(QuestionCommunity(s, list_hits), "list");
+  EXPECT_EQ(QuestionCommunity(s, {}), "");
+
+  // Stored and loaded with the index.
+  ASSERT_OK_AND_ASSIGN(std::string value, Encode(r));
+  ASSERT_OK_AND_ASSIGN(Ranker back, Parse(value));
+  ASSERT_EQ(back.by_community.size(), 2u);
+  for (size_t i = 0; i < 2; ++i) {
+    EXPECT_EQ(back.by_community[i].community, r.by_community[i].community);
+    EXPECT_EQ(back.by_community[i].groups, r.by_community[i].groups);
+  }
+  EXPECT_EQ(back.Describe(), r.Describe());
+
+  // One model for the whole index when asked.
+  RankerOptions one = Options();
+  one.per_community = false;
+  ASSERT_OK_AND_ASSIGN(Ranker single, Train(ix.reader.get(), s, one));
+  EXPECT_TRUE(single.learned());
+  EXPECT_TRUE(single.by_community.empty());
+}
+
 }  // namespace
 }  // namespace whoknows::ranker

@@ -28,6 +28,17 @@
 // Fallback: fewer than TrainOptions::min_groups usable history queries (a
 // truth among the candidates) -> the hand-tuned blend (Ranker::model null).
 //
+// Communities (RankerOptions::per_community): in an index of several
+// communities with history (a mailing list, a Q&A site, a chat workspace),
+// each community whose own history trains a model gets one (its newest
+// max_history queries), and a question is ranked by the model of the
+// community most of its matches are in (QuestionCommunity). Mixing them in one
+// model is worse: the newest history of the busiest community crowds out the
+// others', and what predicts a reply on a list (how much one writes) is not
+// what predicts an accepted answer (bench/RESULTS.md). `model` ranks the
+// other communities: trained on their history together, else the model of the
+// community with the most history.
+//
 // Retrain policy (NeedsTraining): nothing stored yet and some history; a
 // stored model over other features; the blend was stored for a history below
 // TrainOptions::min_groups and the history reached it; or the history grew
@@ -77,6 +88,14 @@ std::vector<HistoryQuery> CollectHistory(const engine::Snapshot& s, const Histor
 absl::Status SearchHistory(indexer::IndexReader* reader, const engine::Snapshot& s, size_t retrieve_n,
                            size_t max_query_bytes, std::span<HistoryQuery> queries);
 
+// A community's own model (Ranker::by_community).
+struct CommunityModel {
+  std::string community;
+  std::shared_ptr<const engine::RankModel> model;
+  size_t history = 0;           // the community's history queries
+  size_t groups = 0, rows = 0;  // trained on
+};
+
 // What ranks `ask` in an index: a learned model, or the blend and why.
 struct Ranker {
   std::shared_ptr<const engine::RankModel> model;  // null: the hand-tuned blend
@@ -88,12 +107,23 @@ struct Ranker {
   std::string objective, booster;
   double feature_seconds = 0, train_seconds = 0;
   bool stale = false;  // stored over other features or unreadable: retrain
+  // Communities with a model of their own, by name (RankerOptions::per_community).
+  std::vector<CommunityModel> by_community;
 
-  bool learned() const { return model != nullptr; }
+  bool learned() const { return model != nullptr || !by_community.empty(); }
+  // The model for a question whose matches are mostly in `community` (""
+  // unknown): the community's own, else `model` (null: the blend).
+  std::shared_ptr<const engine::RankModel> ModelFor(std::string_view community) const;
   // "learned (xgboost rank:pairwise, 412 history queries, trained 2026-11-27)"
-  // or "blend (fallback: ...)".
+  // or "blend (fallback: ...)"; with community models, each of them.
   std::string Describe() const;
+  // What ranks a question of `community`: "learned (..., community r-devel)".
+  std::string DescribeFor(std::string_view community) const;
 };
+
+// The community most of the first `n` hits are in ("" when none is in the
+// snapshot).
+std::string QuestionCommunity(const engine::Snapshot& s, std::span<const indexer::SearchHit> hits, size_t n = 20);
 
 struct RankerOptions {
   engine::AskOptions ask;      // ranking options; ask.method kNoGraph trains the no-graph ablation
@@ -109,6 +139,8 @@ struct RankerOptions {
   // (AskOptions::query_topics), for a deployment whose questions come with
   // their tags. Off: no gain on the routing validation splits.
   bool question_topics = false;
+  // A model per community with enough history of its own (see the top).
+  bool per_community = true;
 };
 
 // Trains on `queries` (searched). FailedPrecondition from the model (too few
