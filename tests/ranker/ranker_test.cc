@@ -548,5 +548,84 @@ TEST(RankerTest, StrongEvidenceRanksAboveABusyPersonWithOnlyAWeakMatchOfACommonW
   EXPECT_NE(before[0].id.find("busy"), std::string::npos) << before[0].id;
 }
 
+// Query-term coverage (the "coverage" feature): "many" wrote twelve posts on
+// the common word "widget" (twenty other people use it too); "cover" answered
+// two questions, one about the rare "quux", one about the rare "frobozz", with
+// answers that repeat neither word (credited with the question they
+// answered). Model 2 gives "many" the larger vote; coverage, the idf share of
+// the query's terms in the documents voting for a person, is larger for
+// "cover", and equals the hand-computed share for both.
+TEST(RankerTest, CoverageFavoursThePersonCoveringTheRareTermsOverManyHitsOnACommonOne) {
+  TempDir dir;
+  std::vector<Record> recs;
+  int64_t t = kT0;
+  for (int i = 0; i < 12; ++i) {
+    const std::string id = "m" + std::to_string(i);
+    recs.push_back(Rec(id, RecordKind::kPost, "many", id, t += 3600, "my widget number " + std::to_string(i) + " is blue"));
+  }
+  for (int i = 0; i < 20; ++i) {
+    const std::string id = "f" + std::to_string(i);
+    recs.push_back(Rec(id, RecordKind::kPost, "filler" + std::to_string(i), id, t += 3600, "another widget story"));
+  }
+  recs.push_back(Rec("q1", RecordKind::kQuestion, "asker1", "q1", t += 3600, "quux calibration keeps failing"));
+  recs.push_back(Rec("a1", RecordKind::kAnswer, "cover", "q1", t += 3600, "restart the daemon first"));
+  recs.push_back(Rec("q2", RecordKind::kQuestion, "asker2", "q2", t += 3600, "frobozz alignment is wrong"));
+  recs.push_back(Rec("a2", RecordKind::kAnswer, "cover", "q2", t += 3600, "check the config file"));
+  ASSERT_OK_AND_ASSIGN(Index ix, Build(dir.Sub("db"), recs));
+  const engine::Snapshot& s = *ix.snap;
+  ASSERT_OK_AND_ASSIGN(std::vector<indexer::SearchHit> hits, ix.reader->Search("widget quux frobozz", {}, 200));
+  ASSERT_FALSE(hits.empty());
+  ASSERT_NE(hits[0].query, nullptr);
+  const indexer::QueryTerms& q = *hits[0].query;
+  ASSERT_EQ(q.terms.size(), 3u);
+  auto idf = [&](const std::string& term) {
+    for (size_t b = 0; b < q.terms.size(); ++b) {
+      if (q.terms[b] == term) return q.idf[b];
+    }
+    ADD_FAILURE() << "no query term " << term;
+    return 0.0;
+  };
+  const double total = idf("Zwidget") + idf("Zquux") + idf("Zfrobozz");
+  EXPECT_GT(idf("Zquux"), 3 * idf("Zwidget"));
+
+  const size_t kCoverage = std::find(engine::FeatureNames().begin(), engine::FeatureNames().end(),
+                                     std::string_view("coverage")) - engine::FeatureNames().begin();
+  ASSERT_LT(kCoverage, engine::kNumRankFeatures);
+  const size_t kLogVote = 6;
+  ASSERT_EQ(std::string_view(engine::FeatureNames()[kLogVote]), "log_vote_raw");
+  engine::AskOptions o;
+  ASSERT_OK_AND_ASSIGN(std::vector<engine::CandidateFeatures> rows, engine::ExtractFeatures(s, hits, o));
+  auto row = [&](const std::string& name) -> const engine::CandidateFeatures* {
+    const uint32_t p = s.FindPerson(Person(name));
+    for (const engine::CandidateFeatures& r : rows) {
+      if (r.person == p) return &r;
+    }
+    return nullptr;
+  };
+  const engine::CandidateFeatures* many = row("many");
+  const engine::CandidateFeatures* cover = row("cover");
+  ASSERT_NE(many, nullptr);
+  ASSERT_NE(cover, nullptr);
+  EXPECT_GT(many->x[kLogVote], cover->x[kLogVote]);  // Model 2's votes favour the many hits
+  EXPECT_NEAR(many->x[kCoverage], idf("Zwidget") / total, 1e-6);
+  EXPECT_NEAR(cover->x[kCoverage], (idf("Zquux") + idf("Zfrobozz")) / total, 1e-6);
+  EXPECT_GT(cover->x[kCoverage], many->x[kCoverage]);
+  // The asker of one question covers its term only.
+  const engine::CandidateFeatures* asker1 = row("asker1");
+  ASSERT_NE(asker1, nullptr);
+  EXPECT_NEAR(asker1->x[kCoverage], idf("Zquux") / total, 1e-6);
+
+  // Without crediting answerers with their questions, "cover" has no matching document.
+  o.credit_answerers = false;
+  ASSERT_OK_AND_ASSIGN(rows, engine::ExtractFeatures(s, hits, o));
+  cover = row("cover");
+  EXPECT_TRUE(cover == nullptr || cover->x[kCoverage] == 0);
+  // Switched off: zero for everyone.
+  o.credit_answerers = true;
+  o.coverage_feature = 0;
+  ASSERT_OK_AND_ASSIGN(rows, engine::ExtractFeatures(s, hits, o));
+  for (const engine::CandidateFeatures& r : rows) EXPECT_EQ(r.x[kCoverage], 0);
+}
+
 }  // namespace
 }  // namespace whoknows::ranker

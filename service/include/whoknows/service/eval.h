@@ -123,6 +123,10 @@ struct EvalOptions {
   // The validation split inside the training period (0 = split_fraction): a
   // smaller fraction gives more validation cases (and less history).
   double validation_fraction = 0;
+  // When set, every routing/replies case's reciprocal rank per method is
+  // appended to this file, one JSON line each ({data, method, case, rr}):
+  // paired differences between runs (say, with and without a feature).
+  std::string cases_out;
 };
 
 struct MethodResult {
