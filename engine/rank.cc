@@ -278,6 +278,7 @@ AskOptions WithMethod(AskOptions o, Method method) {
       o.w_recent = 0;
       o.w_topic = 0;
       o.w_contact = 0;
+      o.w_coverage = 0;
       o.w_thread = 0;
       o.w_thread_qa = 0;
       o.topic_candidates = 0;
@@ -308,7 +309,7 @@ namespace {
 
 absl::Status CheckOptions(const AskOptions& o) {
   for (double w : {o.w_answer, o.w_accepted, o.w_asker, o.w_author, o.w_comment, o.w_mention, o.w_thread, o.w_thread_qa, o.w_vote, o.w_ppr,
-                   o.w_prior, o.w_recent, o.w_topic, o.w_contact}) {
+                   o.w_prior, o.w_recent, o.w_topic, o.w_contact, o.w_coverage, o.coverage_feature}) {
     if (!std::isfinite(w) || w < 0) return absl::InvalidArgumentError("ask: weights must be finite and >= 0");
   }
   if (!(o.recent_days > 0) || !std::isfinite(o.recent_days)) return absl::InvalidArgumentError("ask: recent_days must be > 0");
@@ -733,7 +734,7 @@ absl::StatusOr<std::vector<Scored>> Score(const Snapshot& s, std::span<const ind
     x.topic = norm(x.topic, max_topic);
     x.contact = norm(x.contact, max_contact);
     x.score = o.w_vote * x.vote + o.w_ppr * x.ppr + o.w_prior * x.prior + o.w_recent * x.recent +
-              o.w_topic * x.topic + o.w_contact * x.contact;
+              o.w_topic * x.topic + o.w_contact * x.contact + o.w_coverage * x.coverage;
     if (x.score > 0) out.push_back(x);
   }
   if (o.model != nullptr && !out.empty()) {

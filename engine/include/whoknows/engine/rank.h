@@ -157,6 +157,8 @@ struct AskOptions {
   // Scale of the learned ranker's "coverage" feature (1; 0 switches it off,
   // for measuring it: eval --param coverage=0).
   double coverage_feature = 1.0;
+  // Weight of query-term coverage in the hand-tuned blend (0: not in it).
+  double w_coverage = 0.0;
 };
 
 // Step 5's upper tier (AskOptions::evidence_first, min_vote_share): a person
