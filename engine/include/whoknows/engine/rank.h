@@ -154,11 +154,6 @@ struct AskOptions {
   // at the lowest upper-tier score among all candidates, so scores never rise
   // down the list (the "model" component keeps the learned score).
   double min_vote_share = 0.1;
-  // Scale of the learned ranker's "coverage" feature (1; 0 switches it off,
-  // for measuring it: eval --param coverage=0).
-  double coverage_feature = 1.0;
-  // Weight of query-term coverage in the hand-tuned blend (0: not in it).
-  double w_coverage = 0.0;
 };
 
 // Step 5's upper tier (AskOptions::evidence_first, min_vote_share): a person
@@ -223,11 +218,8 @@ std::vector<std::pair<uint32_t, double>> VoteScores(const Snapshot& snapshot, st
 // normalised components (vote, ppr, prior, recent, topic, contact), then
 // log(1+vote_raw), log(1+activity), log(1+recent activity), acceptance ratio
 // (accepted / answers), log(1+answers), log(1+questions), log(1+days since
-// last active), query-term coverage (the idf-weighted share of the query's
-// terms, indexer::QueryTerms, that the documents voting for the person contain:
-// their own matching documents, the questions they answered, the threads they
-// took part in), the blend score. The graph features are ppr, topic, contact.
-inline constexpr size_t kNumRankFeatures = 15;
+// last active), the blend score. The graph features are ppr, topic, contact.
+inline constexpr size_t kNumRankFeatures = 14;
 const std::array<const char*, kNumRankFeatures>& FeatureNames();
 struct CandidateFeatures {
   uint32_t person = kNone;
