@@ -184,7 +184,7 @@ void RegisterEvalCommand(CLI::App& app, int* exit_code) {
   cmd->add_option("--param", a->params,
                   "Override a weight for every whoknows method, NAME=VALUE (repeatable): half_life_days, "
                   "half_life_days_qa, w_thread, w_thread_qa, w_ppr, w_asker, w_prior, w_recent, w_topic, w_contact, "
-                  "w_comment, w_accepted, ppr.alpha, "
+                  "w_comment, w_accepted, w_coverage, ppr.alpha, "
                   "ppr.r_max, connect.beta, connect.ppr.alpha, connect.ppr.r_max");
   cmd->add_option("--tune-rounds", a->tune_rounds,
                   "With --validate: coordinate-ascent rounds (0 = just score the current weights)")

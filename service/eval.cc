@@ -896,6 +896,7 @@ const std::vector<Param>& TunableParams() {
       {"w_accepted", {0, 0.5, 1.0, 2.0}, [](engine::AskOptions* a) { return &a->w_accepted; }, nullptr},
       {"ppr.alpha", {0.1, 0.15, 0.25, 0.4, 0.6}, [](engine::AskOptions* a) { return &a->ppr.alpha; }, nullptr},
       {"ppr.r_max", {1e-6, 1e-5, 1e-4, 1e-3}, [](engine::AskOptions* a) { return &a->ppr.r_max; }, nullptr},
+      {"w_coverage", {0, 0.25, 0.5, 1.0}, [](engine::AskOptions* a) { return &a->w_coverage; }, nullptr},
       {"connect.ppr.r_max", {1e-7, 1e-6, 1e-5, 1e-4}, nullptr, [](engine::ConnectOptions* c) { return &c->ppr.r_max; }},
       {"connect.beta", {0, 0.25, 0.5, 0.75, 1.0}, nullptr, [](engine::ConnectOptions* c) { return &c->beta; }},
       {"connect.ppr.alpha", {0.1, 0.15, 0.25, 0.4, 0.6}, nullptr,
