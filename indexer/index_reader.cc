@@ -246,15 +246,23 @@ class XapianIndexReader final : public IndexReader {
   // Xapian::Error. Not for remote shards (xapian-tcpsrv sends a term's whole
   // posting list): their hits carry no terms (SearchHit::query null).
   void MarkHitTerms(const std::vector<std::string>& unique, std::vector<SearchHit>* hits) {
-    if (hits->empty() || remote_) return;
-    std::vector<std::pair<Xapian::doccount, const std::string*>> kept;  // (term frequency, term)
+    if (hits->empty() || remote_ || !hit_terms_) return;
+    struct Term {
+      Xapian::doccount tf;
+      const std::string* term;
+      std::shared_ptr<const internal::TermPostings> postings;  // null: read Xapian's posting list
+    };
+    std::vector<Term> kept;
     kept.reserve(unique.size());
     for (const std::string& t : unique) {
-      const Xapian::doccount tf = db_.get_termfreq(t);
-      if (tf > 0) kept.emplace_back(tf, &t);
+      // A term the search read is in the revision's cache already, with its frequency.
+      std::shared_ptr<const internal::TermPostings> p =
+          lengths_ != nullptr ? internal::CachedPostings(db_, t, lengths_) : nullptr;
+      const Xapian::doccount tf = p != nullptr ? p->termfreq : db_.get_termfreq(t);
+      if (tf > 0) kept.push_back({tf, &t, std::move(p)});
     }
-    std::sort(kept.begin(), kept.end(), [](const auto& a, const auto& b) {
-      return a.first < b.first || (a.first == b.first && *a.second < *b.second);
+    std::sort(kept.begin(), kept.end(), [](const Term& a, const Term& b) {
+      return a.tf < b.tf || (a.tf == b.tf && *a.term < *b.term);
     });
     if (kept.size() > QueryTerms::kMaxHitTerms) kept.resize(QueryTerms::kMaxHitTerms);
     auto query = std::make_shared<QueryTerms>();
@@ -264,12 +272,11 @@ class XapianIndexReader final : public IndexReader {
     std::sort(order.begin(), order.end());
     const double docs = static_cast<double>(db_.get_doccount());
     for (size_t b = 0; b < kept.size(); ++b) {
-      const std::string& term = *kept[b].second;
+      const std::string& term = *kept[b].term;
       query->terms.push_back(term);
-      query->idf.push_back(std::log(1.0 + docs / static_cast<double>(kept[b].first)));
+      query->idf.push_back(std::log(1.0 + docs / static_cast<double>(kept[b].tf)));
       const uint64_t bit = uint64_t{1} << b;
-      const std::shared_ptr<const internal::TermPostings> p =
-          lengths_ != nullptr ? internal::CachedPostings(db_, term, lengths_) : nullptr;
+      const internal::TermPostings* p = kept[b].postings.get();
       if (p != nullptr) {
         auto at = p->docid.begin();
         for (const auto& [d, i] : order) {
@@ -611,6 +618,9 @@ class XapianIndexReader final : public IndexReader {
   // Search(): an OR of plain terms matched by internal::MatchOrOfTerms (WHOKNOWS_XAPIAN_MATCHER=1: Xapian's
   // matcher over Bm25Sources, the A/B switch).
   bool own_matcher_ = std::getenv("WHOKNOWS_XAPIAN_MATCHER") == nullptr;
+  // Search(): each hit's matched query terms (MarkHitTerms; WHOKNOWS_NO_HIT_TERMS=1: none, the A/B switch
+  // of its cost in bench/RESULTS.md "Query-term coverage").
+  bool hit_terms_ = std::getenv("WHOKNOWS_NO_HIT_TERMS") == nullptr;
   // Snippet(): the words of the last query (3+ letters, lower case).
   std::string snippet_query_;
   absl::flat_hash_set<std::string> snippet_words_;

@@ -557,12 +557,12 @@ TEST_F(EvalTest, ValidateUsesOnlyTheTrainingPeriod) {
   EXPECT_EQ(t.objective_name, "mrr");
   EXPECT_GE(t.best, t.baseline);
   // Every AskOptions weight in the grid (half_life_days, w_thread, half_life_days_qa,
-  // w_thread_qa, w_ppr, w_asker, w_prior, w_comment, w_accepted, ppr.alpha, ppr.r_max),
+  // w_thread_qa, w_ppr, w_asker, w_prior, w_comment, w_accepted, w_coverage, ppr.alpha, ppr.r_max),
   // none of ConnectOptions.
-  EXPECT_EQ(t.chosen.size(), 14u);  // every routing weight in TunableParams()
+  EXPECT_EQ(t.chosen.size(), 15u);  // every routing weight in TunableParams()
   for (const auto& [name, value] : t.chosen) EXPECT_EQ(name.rfind("connect.", 0), std::string::npos) << name;
   const nlohmann::json j = TuneResultToJson(t);
-  EXPECT_EQ(j["chosen"].size(), 14u);
+  EXPECT_EQ(j["chosen"].size(), 15u);
 }
 
 }  // namespace
