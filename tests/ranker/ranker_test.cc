@@ -646,5 +646,99 @@ TEST(RankerTest, EachCommunityWithEnoughHistoryGetsItsOwnModel) {
   EXPECT_TRUE(single.by_community.empty());
 }
 
+// Query-term coverage (engine::AskOptions::w_coverage), on a mailing list:
+// "many" wrote forty messages with the common word "widget"; "cover" replied
+// in two threads, one started about the rare "quux", one about the rare
+// "frobozz", with replies that repeat neither word (credited as a thread
+// participant). Model 2 gives "many" the larger vote; coverage, the idf share
+// of the query's terms in the documents voting for a person, is larger for
+// "cover" and equals the share computed by hand; Q&A documents do not count.
+TEST(RankerTest, CoverageFavoursThePersonCoveringTheRareTermsOverManyHitsOnACommonOne) {
+  TempDir dir;
+  std::vector<Record> recs;
+  int64_t t = kT0;
+  auto mail = [&](const std::string& id, const std::string& author, const std::string& thread, const std::string& text) {
+    Record r = Rec(id, RecordKind::kMail, author, thread, t += 3600, text);
+    r.source = "mail:list";
+    return r;
+  };
+  for (int i = 0; i < 40; ++i) {
+    const std::string id = "m" + std::to_string(i);
+    recs.push_back(mail(id, "many", id, "my widget number " + std::to_string(i) + " is blue"));
+  }
+  for (int i = 0; i < 400; ++i) {  // the rest of the list: none of the query's words
+    const std::string id = "f" + std::to_string(i);
+    recs.push_back(mail(id, "filler" + std::to_string(i % 40), id, "lunch menu item " + std::to_string(i)));
+  }
+  recs.push_back(mail("t1", "asker1", "t1", "quux calibration keeps failing"));
+  recs.push_back(mail("r1", "cover", "t1", "restart the daemon first"));
+  recs.push_back(mail("t2", "asker2", "t2", "frobozz alignment is wrong"));
+  recs.push_back(mail("r2", "cover", "t2", "check the config file"));
+  // Q&A: a question with both rare words, answered by "qa"; Q&A documents give no coverage.
+  recs.push_back(Rec("q1", RecordKind::kQuestion, "qasker", "q1", t += 3600, "quux frobozz widget on the forum"));
+  recs.push_back(Rec("a1", RecordKind::kAnswer, "qa", "q1", t += 3600, "see the manual"));
+  ASSERT_OK_AND_ASSIGN(Index ix, Build(dir.Sub("db"), recs));
+  const engine::Snapshot& s = *ix.snap;
+  ASSERT_OK_AND_ASSIGN(std::vector<indexer::SearchHit> hits, ix.reader->Search("widget quux frobozz", {}, 200));
+  ASSERT_FALSE(hits.empty());
+  ASSERT_NE(hits[0].query, nullptr);
+  const indexer::QueryTerms& q = *hits[0].query;
+  ASSERT_EQ(q.terms.size(), 3u);
+  auto idf = [&](const std::string& term) {
+    for (size_t b = 0; b < q.terms.size(); ++b) {
+      if (q.terms[b] == term) return q.idf[b];
+    }
+    ADD_FAILURE() << "no query term " << term;
+    return 0.0;
+  };
+  const double total = idf("Zwidget") + idf("Zquux") + idf("Zfrobozz");
+  EXPECT_GT(idf("Zquux"), 2 * idf("Zwidget"));
+
+  engine::AskOptions o;
+  o.k = 1000;
+  o.evidence_first = false;
+  auto rank = [&](const engine::AskOptions& opt) {
+    absl::StatusOr<std::vector<engine::Expert>> r = engine::RankExperts(s, hits, opt);
+    EXPECT_OK(r.status());
+    return r.ok() ? *r : std::vector<engine::Expert>{};
+  };
+  auto find = [](const std::vector<engine::Expert>& experts, const std::string& name) -> const engine::Expert* {
+    for (const engine::Expert& e : experts) {
+      if (e.id == Person(name)) return &e;
+    }
+    return nullptr;
+  };
+  const std::vector<engine::Expert> with = rank(o);
+  const engine::Expert* many = find(with, "many");
+  const engine::Expert* cover = find(with, "cover");
+  ASSERT_NE(many, nullptr);
+  ASSERT_NE(cover, nullptr);
+  EXPECT_GT(Component(*many, "vote_raw"), Component(*cover, "vote_raw"));  // Model 2 favours the many hits
+  EXPECT_NEAR(Component(*many, "coverage"), idf("Zwidget") / total, 1e-9);
+  EXPECT_NEAR(Component(*cover, "coverage"), (idf("Zquux") + idf("Zfrobozz")) / total, 1e-9);
+  EXPECT_GT(Component(*cover, "coverage"), Component(*many, "coverage"));
+  const engine::Expert* asker1 = find(with, "asker1");
+  ASSERT_NE(asker1, nullptr);
+  EXPECT_NEAR(Component(*asker1, "coverage"), idf("Zquux") / total, 1e-9);
+  const engine::Expert* qa = find(with, "qa");  // credited with the question as its answerer
+  ASSERT_NE(qa, nullptr);
+  EXPECT_GT(Component(*qa, "vote_raw"), 0);
+  EXPECT_EQ(Component(*qa, "coverage"), 0);
+  // In the blend: the score rises by exactly w_coverage x coverage.
+  o.w_coverage = 0;
+  const std::vector<engine::Expert> without = rank(o);
+  const engine::Expert* cover0 = find(without, "cover");
+  ASSERT_NE(cover0, nullptr);
+  EXPECT_NEAR(cover->score - cover0->score, engine::AskOptions{}.w_coverage * Component(*cover, "coverage"), 1e-9);
+  // bm25-voting never gets it (nor thread votes: "cover" is not among its people).
+  o.method = engine::Method::kBm25Voting;
+  o.w_coverage = 5;
+  const std::vector<engine::Expert> voting = rank(o);
+  const engine::Expert* asker1_v = find(voting, "asker1");
+  ASSERT_NE(asker1_v, nullptr);
+  EXPECT_GT(Component(*asker1_v, "coverage"), 0);
+  EXPECT_NEAR(asker1_v->score, Component(*asker1_v, "vote"), 1e-9);
+}
+
 }  // namespace
 }  // namespace whoknows::ranker

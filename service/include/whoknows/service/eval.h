@@ -138,6 +138,10 @@ struct EvalOptions {
   // quarter of each. All data sets are prepared before any is ranked.
   bool pooled_training = false;
   std::vector<double> pooled_other_weights = {0.25};
+  // When set, every routing/replies case's reciprocal rank per method is
+  // appended to this file, one JSON line each ({data, method, case, rr}):
+  // paired differences between runs (say, with and without a feature).
+  std::string cases_out;
 };
 
 struct MethodResult {
