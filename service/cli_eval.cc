@@ -40,6 +40,8 @@ struct EvalArgs {
   double blend_weight = -1;
   double ltr_lambda = 10, ltr_alpha = 0;
   double min_vote_share = engine::AskOptions{}.min_vote_share;
+  double subject_weight = ranker::kSubjectWeight;
+  std::string cases_out;
   engine::TrainOptions connect_train = engine::ConnectTrainOptions{}.train;
   std::vector<std::string> connect_variants;
   std::vector<double> connect_fractions = engine::ConnectTrainOptions{}.history_fractions;
@@ -97,6 +99,8 @@ int RunEvalCommand(const EvalArgs& a) {
   o.history.other_answerers = a.other_answerers;
   o.question_topics = a.question_topics;
   o.validation_fraction = a.validation_fraction;
+  o.subject_weight = a.subject_weight;
+  o.cases_out = a.cases_out;
   o.train.blend_weight = a.blend_weight;
   o.train.reg_lambda = a.ltr_lambda;
   o.train.reg_alpha = a.ltr_alpha;
@@ -315,6 +319,14 @@ void RegisterEvalCommand(CLI::App& app, int* exit_code) {
                   "those without a matching document (0: any vote counts)")
       ->check(CLI::Range(0.0, 1.0))
       ->capture_default_str();
+  cmd->add_option("--subject-weight", a->subject_weight,
+                  "replies: a mail/chat thread start is searched with its subject's hits added at this weight "
+                  "(test cases and training history; 0: the whole text only)")
+      ->check(CLI::Range(0.0, 100.0))
+      ->capture_default_str();
+  cmd->add_option("--cases-out", a->cases_out,
+                  "routing/replies: write each method's reciprocal rank per test case to this file "
+                  "(tab-separated: data set, method, case key, RR), for paired differences between runs");
   cmd->add_flag("--json", a->json, "JSON output");
   cmd->add_flag("--quiet", a->quiet, "No progress on stderr");
   cmd->callback([a, exit_code] { *exit_code = RunEvalCommand(*a); });

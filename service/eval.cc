@@ -8,6 +8,8 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
+#include <iomanip>
 #include <memory>
 #include <string>
 #include <system_error>
@@ -127,6 +129,10 @@ bool IsMailKey(std::string_view key) { return key.starts_with("mail:") || key.st
 struct Case {
   std::string key;    // sampling key: the query record id, or the person id
   std::string query;  // routing / replies
+  // replies: a conversation start (mail, chat) is searched by ranker::SearchConversationStart,
+  // as training searches the history's
+  bool conversation = false;
+  std::string title, body;
   int64_t now = 0;
   std::vector<std::string> exclude;  // person ids
   std::string asker;                 // routing / replies: the asker / thread starter ("" unknown)
@@ -449,6 +455,12 @@ void Prepared::MakeRepliesCases(std::span<const Record> records, size_t begin, s
     Case c;
     c.key = root.id;
     c.query = TruncateUtf8(root.title.empty() ? root.text : root.title + "\n" + root.text, o_->max_query_bytes);
+    c.conversation = root.kind != RecordKind::kQuestion && root.kind != RecordKind::kAnswer &&
+                     root.kind != RecordKind::kComment;
+    if (c.conversation) {
+      c.title = root.title;
+      c.body = root.text;
+    }
     c.now = root.timestamp;
     if (!starter.empty()) c.exclude.push_back(starter);
     c.asker = starter;
@@ -573,7 +585,7 @@ absl::StatusOr<std::unique_ptr<Prepared>> Prepared::Build(EvalTask task, const s
                         p->history_.begin() + static_cast<std::ptrdiff_t>(p->history_.size() - o.max_history));
     }
     WK_RETURN_IF_ERROR(ranker::SearchHistory(p->reader_.get(), *p->snap_, o.retrieve_n, o.max_query_bytes,
-                                             std::span<ranker::HistoryQuery>(p->history_)));
+                                             std::span<ranker::HistoryQuery>(p->history_), o.subject_weight));
     WK_RETURN_IF_ERROR(p->Train());
   } else {
     WK_RETURN_IF_ERROR(p->TrainConnect());
@@ -593,7 +605,11 @@ absl::Status Prepared::Search(std::vector<Case>* cases) {
       Log(*o_, absl::StrFormat("eval: %s: searching %d/%d", name_, i, cases->size()));
     }
     if (c.query.empty()) continue;
-    absl::StatusOr<std::vector<indexer::SearchHit>> hits = reader_->Search(c.query, filter, o_->retrieve_n);
+    absl::StatusOr<std::vector<indexer::SearchHit>> hits =
+        c.conversation
+            ? ranker::SearchConversationStart(reader_.get(), c.title, c.body, o_->max_query_bytes, o_->retrieve_n,
+                                              o_->subject_weight)
+            : reader_->Search(c.query, filter, o_->retrieve_n);
     if (hits.ok()) {
       c.hits = std::move(*hits);
     } else if (hits.status().code() != absl::StatusCode::kInvalidArgument) {
@@ -979,6 +995,12 @@ absl::StatusOr<EvalReport> RunEval(EvalTask task, const std::vector<std::string>
     for (const engine::TrainOptions& v : o.connect_variants) methods.push_back(ConnectVariantName(v));
   }
   std::vector<Sums> pooled(methods.size());
+  std::ofstream cases_out;  // EvalOptions::cases_out
+  if (!o.cases_out.empty() && task != EvalTask::kConnect) {
+    cases_out.open(o.cases_out, std::ios::trunc);
+    if (!cases_out) return absl::InvalidArgumentError(absl::StrFormat("cannot write %s", o.cases_out));
+    cases_out << std::setprecision(17);
+  }
   for (size_t di = 0; di < paths.size(); ++di) {
     const std::string& path = paths[di];
     uint64_t bad = 0;
@@ -1016,6 +1038,11 @@ absl::StatusOr<EvalReport> RunEval(EvalTask task, const std::vector<std::string>
       Log(o, absl::StrFormat("eval: %s: %-22s %d cases  MRR %.3f  (%.1fs)", path, methods[mi], s.n,
                              s.n ? s.rr / static_cast<double>(s.n) : 0.0, secs));
       d.methods.push_back(s.Mean(methods[mi]));
+      if (cases_out.is_open()) {
+        for (size_t ci = 0; ci < prep->cases_.size() && ci < s.rr_cases.size(); ++ci) {
+          cases_out << path << '\t' << methods[mi] << '\t' << prep->cases_[ci].key << '\t' << s.rr_cases[ci] << '\n';
+        }
+      }
       pooled[mi].Merge(s);
       sums.push_back(std::move(s));
     }
@@ -1026,6 +1053,10 @@ absl::StatusOr<EvalReport> RunEval(EvalTask task, const std::vector<std::string>
   report.pooled.n = pooled.empty() ? 0 : pooled[0].n;
   for (size_t mi = 0; mi < methods.size(); ++mi) report.pooled.methods.push_back(pooled[mi].Mean(methods[mi]));
   if (task != EvalTask::kConnect) report.pooled.paired = PairedDiffs(methods, pooled);
+  if (cases_out.is_open()) {
+    cases_out.close();
+    if (!cases_out) return absl::DataLossError(absl::StrFormat("writing %s failed", o.cases_out));
+  }
   return report;
 }
 

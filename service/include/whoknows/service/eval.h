@@ -123,6 +123,14 @@ struct EvalOptions {
   // The validation split inside the training period (0 = split_fraction): a
   // smaller fraction gives more validation cases (and less history).
   double validation_fraction = 0;
+  // Replies: a thread start that is a conversation (mail, chat) is searched with its subject
+  // weighed up, in the test cases and in the training history alike
+  // (ranker::SearchConversationStart; 0 = the whole text only, as before).
+  double subject_weight = ranker::kSubjectWeight;
+  // Routing/replies: every method's reciprocal rank per test case is written here as
+  // tab-separated lines "data set, method, case key (query record id), RR", for paired
+  // differences between runs (two builds or settings on the same cases). "" = none.
+  std::string cases_out;
 };
 
 struct MethodResult {
