@@ -10,6 +10,7 @@
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -200,6 +201,55 @@ TEST_F(EvalTest, RepliesMetricsByHand) {
   EXPECT_NEAR(pop->ndcg_at_3, (1.0 + kInvLog3 / idcg2) / 2, kTol);
   EXPECT_NEAR(pop->ndcg_at_10, (1.0 + (kInvLog3 + kInvLog5) / idcg2) / 2, kTol);
   EXPECT_NEAR(pop->hits_at_10, 1.0, kTol);
+}
+
+TEST_F(EvalTest, CasesOutHasEveryMethodsReciprocalRankPerCase) {
+  options_.split_fraction = 0.62;
+  options_.cases_out = tmp_ + "/cases.tsv";
+  ASSERT_OK_AND_ASSIGN(EvalReport r, RunEval(EvalTask::kReplies, {kChat}, options_));
+  const DatasetResult& d = r.datasets[0];
+  FILE* f = std::fopen(options_.cases_out.c_str(), "r");
+  ASSERT_NE(f, nullptr);
+  std::string text;
+  char buf[4096];
+  for (size_t n; (n = std::fread(buf, 1, sizeof(buf), f)) > 0;) text.append(buf, n);
+  std::fclose(f);
+  // One line per method and case: data set, method, case key, RR; each method's mean is its MRR.
+  std::map<std::string, std::vector<double>> rr;
+  std::map<std::string, std::vector<std::string>> keys;
+  size_t lines = 0;
+  for (size_t pos = 0; pos < text.size();) {
+    const size_t nl = text.find('\n', pos);
+    ASSERT_NE(nl, std::string::npos);
+    std::vector<std::string> cols;
+    for (size_t a = pos; a <= nl;) {
+      size_t tab = text.find('\t', a);
+      if (tab == std::string::npos || tab > nl) tab = nl;
+      cols.push_back(text.substr(a, tab - a));
+      a = tab + 1;
+    }
+    ASSERT_EQ(cols.size(), 4u) << text.substr(pos, nl - pos);
+    EXPECT_EQ(cols[0], kChat);
+    rr[cols[1]].push_back(std::stod(cols[3]));
+    keys[cols[1]].push_back(cols[2]);
+    ++lines;
+    pos = nl + 1;
+  }
+  EXPECT_EQ(lines, d.methods.size() * d.n);
+  for (const MethodResult& m : d.methods) {
+    ASSERT_EQ(rr[m.method].size(), d.n) << m.method;
+    double sum = 0;
+    for (double x : rr[m.method]) sum += x;
+    EXPECT_NEAR(sum / static_cast<double>(d.n), m.mrr, 1e-9) << m.method;
+    EXPECT_EQ(keys[m.method], keys["popularity"]) << m.method;  // the same cases in the same order
+  }
+  // Popularity by hand (RepliesMetricsByHand): t1 bob first, t4 dave second.
+  EXPECT_EQ(rr["popularity"], (std::vector<double>{1.0, 0.5}));
+  // An unwritable file is an error naming it.
+  options_.cases_out = tmp_ + "/no/such/dir/cases.tsv";
+  absl::StatusOr<EvalReport> bad = RunEval(EvalTask::kReplies, {kChat}, options_);
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("no/such/dir"), std::string::npos);
 }
 
 TEST_F(EvalTest, ConnectMetricsByHand) {
