@@ -718,7 +718,7 @@ bool IsQuoteLine(std::string_view l) {
 // scrubbed...", "A non-text attachment was scrubbed...": pipermail's stub for a removed part.
 bool IsScrubbedStub(std::string_view l) {
   l = Trim(l);
-  return (StartsWith(l, "An ") || StartsWith(l, "A ")) && IContains(l, " was scrubbed");
+  return (StartsWith(l, "An ") || StartsWith(l, "A ")) && IEndsWith(l, " was scrubbed...");
 }
 
 // Appends the author's own words of `text` to *out: drops quoted lines, the
