@@ -714,6 +714,13 @@ bool IsQuoteLine(std::string_view l) {
   return i < l.size() && l[i] == '>';
 }
 
+// "An embedded and charset-unspecified text was scrubbed...", "An HTML attachment was
+// scrubbed...", "A non-text attachment was scrubbed...": pipermail's stub for a removed part.
+bool IsScrubbedStub(std::string_view l) {
+  l = Trim(l);
+  return (StartsWith(l, "An ") || StartsWith(l, "A ")) && IEndsWith(l, " was scrubbed...");
+}
+
 // Appends the author's own words of `text` to *out: drops quoted lines, the
 // attribution before a quote block, the signature, pipermail attachment
 // stubs and list footers.
@@ -721,6 +728,7 @@ void AppendOwnWords(std::string_view text, std::string* out) {
   // Start offsets in *out of the last two emitted non-blank lines.
   size_t last = std::string::npos, prev = std::string::npos;
   bool in_quote = false;
+  bool in_stub = false;
   size_t pos = 0;
   auto next_line = [&](size_t* p) -> std::string_view {
     size_t nl = text.find('\n', *p);
@@ -736,6 +744,20 @@ void AppendOwnWords(std::string_view text, std::string* out) {
     if (pos > text.size() && l.empty()) break;
     if (l == "-- " || l == "--") break;
     if (StartsWith(Trim(l), "-------------- next part --------------")) break;
+    // A part the archive scrubbed, without a "next part" line before it (a mail whose only
+    // part was HTML): the stub and its Name/Type/Size/Desc/URL lines are not the author's words.
+    if (IsScrubbedStub(l)) {
+      in_stub = true;
+      continue;
+    }
+    if (in_stub) {
+      std::string_view t = Trim(l);
+      if (t.empty() || StartsWith(t, "Name:") || StartsWith(t, "Type:") || StartsWith(t, "Size:") ||
+          StartsWith(t, "Desc:") || StartsWith(t, "URL:") || StartsWith(t, "Url:")) {
+        continue;
+      }
+      in_stub = false;
+    }
     if (IsBannerRule(l)) {
       size_t p2 = pos;
       std::string_view n2;

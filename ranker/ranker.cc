@@ -4,6 +4,7 @@
 #include <chrono>
 #include <nlohmann/json.hpp>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
@@ -95,7 +96,7 @@ absl::StatusOr<T> ReadRetryingAfterCommits(indexer::IndexReader* reader, Read&& 
 }  // namespace
 
 absl::Status SearchHistory(indexer::IndexReader* reader, const engine::Snapshot& s, size_t retrieve_n,
-                           size_t max_query_bytes, std::span<HistoryQuery> queries) {
+                           size_t max_query_bytes, std::span<HistoryQuery> queries, double subject_weight) {
   const indexer::SearchFilter filter;
   for (HistoryQuery& h : queries) {
     absl::StatusOr<indexer::DocText> doc =
@@ -104,8 +105,13 @@ absl::Status SearchHistory(indexer::IndexReader* reader, const engine::Snapshot&
     const indexer::DocText& d = *doc;
     const std::string text = TruncateUtf8(d.title.empty() ? d.text : d.title + "\n" + d.text, max_query_bytes);
     if (text.empty()) continue;
+    // Q&A questions as they are; conversation starts with their subject weighed up.
+    const bool qa = d.kind == RecordKind::kQuestion || d.kind == RecordKind::kAnswer || d.kind == RecordKind::kComment;
     absl::StatusOr<std::vector<indexer::SearchHit>> hits = ReadRetryingAfterCommits<std::vector<indexer::SearchHit>>(
-        reader, [&] { return reader->Search(text, filter, retrieve_n); });
+        reader, [&] {
+          return qa ? reader->Search(text, filter, retrieve_n)
+                    : SearchConversationStart(reader, d.title, d.text, max_query_bytes, retrieve_n, subject_weight);
+        });
     if (hits.ok()) {
       h.hits = std::move(*hits);
     } else if (hits.status().code() != absl::StatusCode::kInvalidArgument) {
@@ -113,6 +119,47 @@ absl::Status SearchHistory(indexer::IndexReader* reader, const engine::Snapshot&
     }
   }
   return absl::OkStatus();
+}
+
+absl::StatusOr<std::vector<indexer::SearchHit>> SearchConversationStart(indexer::IndexReader* reader,
+                                                                        std::string_view title,
+                                                                        std::string_view text,
+                                                                        size_t max_query_bytes, size_t n,
+                                                                        double subject_weight) {
+  const indexer::SearchFilter filter;
+  std::string whole(title);
+  if (!whole.empty()) whole += '\n';
+  whole.append(text);
+  absl::StatusOr<std::vector<indexer::SearchHit>> full =
+      reader->Search(TruncateUtf8(std::move(whole), max_query_bytes), filter, n);
+  if (!full.ok() || !(subject_weight > 0) || title.find_first_not_of(" \t\r\n") == std::string_view::npos) {
+    return full;
+  }
+  absl::StatusOr<std::vector<indexer::SearchHit>> subject =
+      reader->Search(TruncateUtf8(std::string(title), max_query_bytes), filter, n);
+  if (!subject.ok()) {
+    if (subject.status().code() == absl::StatusCode::kInvalidArgument) return full;  // nothing searchable
+    return subject.status();
+  }
+  double best_full = 0, best_subject = 0;
+  for (const indexer::SearchHit& h : *full) best_full = std::max(best_full, h.score);
+  for (const indexer::SearchHit& h : *subject) best_subject = std::max(best_subject, h.score);
+  if (!(best_subject > 0)) return full;
+  // The subject's hits on the scale of the whole query's (its best hit scores subject_weight x
+  // the whole query's best), added to them.
+  const double scale = subject_weight * (best_full > 0 ? best_full / best_subject : 1.0);
+  absl::flat_hash_map<uint32_t, double> score;
+  score.reserve(full->size() + subject->size());
+  for (const indexer::SearchHit& h : *full) score[h.docid] += h.score;
+  for (const indexer::SearchHit& h : *subject) score[h.docid] += scale * h.score;
+  std::vector<indexer::SearchHit> out;
+  out.reserve(score.size());
+  for (const auto& [docid, x] : score) out.push_back({docid, x});
+  std::sort(out.begin(), out.end(), [](const indexer::SearchHit& a, const indexer::SearchHit& b) {
+    return a.score > b.score || (a.score == b.score && a.docid < b.docid);
+  });
+  if (out.size() > n) out.resize(n);
+  return out;
 }
 
 namespace {
@@ -258,7 +305,8 @@ absl::Status KeepNewestAndSearch(indexer::IndexReader* reader, const engine::Sna
     history->erase(history->begin(),
                    history->begin() + static_cast<std::ptrdiff_t>(history->size() - o.max_history));
   }
-  return SearchHistory(reader, s, o.retrieve_n, o.max_query_bytes, std::span<HistoryQuery>(*history));
+  return SearchHistory(reader, s, o.retrieve_n, o.max_query_bytes, std::span<HistoryQuery>(*history),
+                       o.subject_weight);
 }
 
 }  // namespace

@@ -40,13 +40,14 @@ struct EvalArgs {
   double blend_weight = -1;
   double ltr_lambda = 10, ltr_alpha = 0;
   double min_vote_share = engine::AskOptions{}.min_vote_share;
+  double subject_weight = ranker::kSubjectWeight;
+  std::string cases_out;
   engine::TrainOptions connect_train = engine::ConnectTrainOptions{}.train;
   std::vector<std::string> connect_variants;
   std::vector<double> connect_fractions = engine::ConnectTrainOptions{}.history_fractions;
   size_t connect_recent = engine::ConnectFeatureOptions{}.max_recent_candidates;
   size_t connect_link = engine::ConnectFeatureOptions{}.max_link_candidates;
   bool on_validation = false;
-  std::string cases_out;
   bool balance = false;
   BalanceEvalOptions balance_options;
   double min_mrr_ratio = 0.95;
@@ -100,6 +101,7 @@ int RunEvalCommand(const EvalArgs& a) {
   o.history.other_answerers = a.other_answerers;
   o.question_topics = a.question_topics;
   o.validation_fraction = a.validation_fraction;
+  o.subject_weight = a.subject_weight;
   o.cases_out = a.cases_out;
   o.train.blend_weight = a.blend_weight;
   o.train.reg_lambda = a.ltr_lambda;
@@ -329,6 +331,11 @@ void RegisterEvalCommand(CLI::App& app, int* exit_code) {
                 "weighted W)");
   cmd->add_option("--pooled-other-weight", a->pooled_other_weights,
                   "--pooled-training: weight of the other data sets' history in whoknows-mix[W] (repeatable)")
+      ->capture_default_str();
+  cmd->add_option("--subject-weight", a->subject_weight,
+                  "replies: a mail/chat thread start is searched with its subject's hits added at this weight "
+                  "(test cases and training history; 0: the whole text only)")
+      ->check(CLI::Range(0.0, 100.0))
       ->capture_default_str();
   cmd->add_flag("--json", a->json, "JSON output");
   cmd->add_flag("--quiet", a->quiet, "No progress on stderr");

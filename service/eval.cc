@@ -128,6 +128,10 @@ bool IsMailKey(std::string_view key) { return key.starts_with("mail:") || key.st
 struct Case {
   std::string key;    // sampling key: the query record id, or the person id
   std::string query;  // routing / replies
+  // replies: a conversation start (mail, chat) is searched by ranker::SearchConversationStart,
+  // as training searches the history's
+  bool conversation = false;
+  std::string title, body;
   int64_t now = 0;
   std::vector<std::string> exclude;  // person ids
   std::string asker;                 // routing / replies: the asker / thread starter ("" unknown)
@@ -479,6 +483,12 @@ void Prepared::MakeRepliesCases(std::span<const Record> records, size_t begin, s
     Case c;
     c.key = root.id;
     c.query = TruncateUtf8(root.title.empty() ? root.text : root.title + "\n" + root.text, o_->max_query_bytes);
+    c.conversation = root.kind != RecordKind::kQuestion && root.kind != RecordKind::kAnswer &&
+                     root.kind != RecordKind::kComment;
+    if (c.conversation) {
+      c.title = root.title;
+      c.body = root.text;
+    }
     c.now = root.timestamp;
     if (!starter.empty()) c.exclude.push_back(starter);
     c.asker = starter;
@@ -603,7 +613,7 @@ absl::StatusOr<std::unique_ptr<Prepared>> Prepared::Build(EvalTask task, const s
                         p->history_.begin() + static_cast<std::ptrdiff_t>(p->history_.size() - o.max_history));
     }
     WK_RETURN_IF_ERROR(ranker::SearchHistory(p->reader_.get(), *p->snap_, o.retrieve_n, o.max_query_bytes,
-                                             std::span<ranker::HistoryQuery>(p->history_)));
+                                             std::span<ranker::HistoryQuery>(p->history_), o.subject_weight));
     WK_RETURN_IF_ERROR(p->Train());
   } else {
     WK_RETURN_IF_ERROR(p->TrainConnect());
@@ -623,7 +633,11 @@ absl::Status Prepared::Search(std::vector<Case>* cases) {
       Log(*o_, absl::StrFormat("eval: %s: searching %d/%d", name_, i, cases->size()));
     }
     if (c.query.empty()) continue;
-    absl::StatusOr<std::vector<indexer::SearchHit>> hits = reader_->Search(c.query, filter, o_->retrieve_n);
+    absl::StatusOr<std::vector<indexer::SearchHit>> hits =
+        c.conversation
+            ? ranker::SearchConversationStart(reader_.get(), c.title, c.body, o_->max_query_bytes, o_->retrieve_n,
+                                              o_->subject_weight)
+            : reader_->Search(c.query, filter, o_->retrieve_n);
     if (hits.ok()) {
       c.hits = std::move(*hits);
     } else if (hits.status().code() != absl::StatusCode::kInvalidArgument) {

@@ -503,5 +503,25 @@ TEST(MboxRealDataTest, RDevelArchiveMatchesManifest) {
   EXPECT_GT(all.ripley_late, 0);   // from `ripley at stats.ox.ac.uk`
 }
 
+// pipermail replaces a removed part by a stub ("An embedded and charset-unspecified text was
+// scrubbed...", Name:, URL: ...); without a "next part" line before it (a mail whose only
+// part was HTML) the stub used to be the message's whole text, so every such mail matched
+// every other one. The stub is not the author's words; the words around it are.
+TEST(MboxTest, ScrubbedAttachmentStubsAreNotText) {
+  CollectingSink sink;
+  ASSERT_OK(ReadMbox(kFixtures + "scrubbed.mbox", ReadOptions(), &sink));
+  const Record* only = sink.Find("mbox:testlist:scrub1@example.org");
+  ASSERT_NE(only, nullptr);
+  EXPECT_EQ(only->title, "Tab formatting in dummy.coef.R");
+  EXPECT_EQ(only->text, "");
+  const Record* mixed = sink.Find("mbox:testlist:scrub2@example.org");
+  ASSERT_NE(mixed, nullptr);
+  EXPECT_NE(mixed->text.find("The tabs come from the deparser."), std::string::npos);
+  EXPECT_NE(mixed->text.find("Patch above; it replaces each tab by four spaces."), std::string::npos);
+  for (const char* stub : {"scrubbed", "Name:", "URL:", "attachment", "tabs.patch", "Size:"}) {
+    EXPECT_EQ(mixed->text.find(stub), std::string::npos) << stub;
+  }
+}
+
 }  // namespace
 }  // namespace whoknows::indexer

@@ -740,5 +740,125 @@ TEST(RankerTest, CoverageFavoursThePersonCoveringTheRareTermsOverManyHitsOnAComm
   EXPECT_NEAR(asker1_v->score, Component(*asker1_v, "vote"), 1e-9);
 }
 
+// A mail list where a thread start's body is mostly a session dump that matches another
+// thread better than its subject's thread: the subject's hits weighed up
+// (SearchConversationStart) bring the subject's thread and its replier first; weight 0 and a
+// Q&A question are searched as the whole text, as before.
+std::vector<Record> MailList() {
+  std::vector<Record> out;
+  int64_t t = kT0;
+  auto mail = [&](const std::string& id, const std::string& author, const std::string& thread,
+                  const std::string& subject, const std::string& text) {
+    Record r = Rec(id, RecordKind::kMail, author, thread, t += 3600, text);
+    r.source = "mbox:devel";
+    r.community = "devel";
+    r.title = subject;
+    out.push_back(std::move(r));
+  };
+  const std::string dump = "platform x86_64 locale utf8 attached base packages stats utils datasets methods";
+  // Gina answers every graphics device question, with short replies.
+  for (int i = 0; i < 3; ++i) {
+    const std::string th = "g" + std::to_string(i);
+    mail(th, "asker" + std::to_string(i), th, "graphics device crash in cairo", "the cairo device crashes");
+    mail(th + "r", "gina", th, "graphics device crash in cairo", "fixed in trunk, a cairo surface bug");
+  }
+  // Bob answers session and locale questions, whose messages repeat the dump.
+  for (int i = 0; i < 3; ++i) {
+    const std::string th = "s" + std::to_string(i);
+    mail(th, "asker" + std::to_string(3 + i), th, "odd session setup", dump + " " + dump);
+    mail(th + "r", "bob", th, "odd session setup", "your locale and platform: " + dump);
+  }
+  // Unrelated traffic, so that the terms above are not in most documents.
+  for (int i = 0; i < 20; ++i) {
+    const std::string th = "o" + std::to_string(i);
+    mail(th, "other" + std::to_string(i % 4), th, "release schedule " + std::to_string(i),
+         "the next release freezes on friday");
+  }
+  return out;
+}
+
+TEST(RankerTest, AConversationStartIsSearchedWithItsSubjectWeighedUp) {
+  TempDir dir;
+  ASSERT_OK_AND_ASSIGN(Index ix, Build(dir.Sub("db"), MailList()));
+  const std::string subject = "graphics device crash";
+  const std::string body = "R segfaults when plotting. sessionInfo: platform x86_64 locale utf8 attached base "
+                           "packages stats utils datasets methods";
+  ASSERT_OK_AND_ASSIGN(std::vector<indexer::SearchHit> whole,
+                       ix.reader->Search(subject + "\n" + body, indexer::SearchFilter{}, 50));
+  ASSERT_OK_AND_ASSIGN(std::vector<indexer::SearchHit> w0,
+                       SearchConversationStart(ix.reader.get(), subject, body, 4096, 50, 0.0));
+  ASSERT_OK_AND_ASSIGN(std::vector<indexer::SearchHit> w1,
+                       SearchConversationStart(ix.reader.get(), subject, body, 4096, 50, 1.0));
+  ASSERT_OK_AND_ASSIGN(std::vector<indexer::SearchHit> untitled,
+                       SearchConversationStart(ix.reader.get(), "", body, 4096, 50, 1.0));
+  ASSERT_OK_AND_ASSIGN(std::vector<indexer::SearchHit> body_only, ix.reader->Search(body, indexer::SearchFilter{}, 50));
+  auto ids = [](const std::vector<indexer::SearchHit>& h) {
+    std::vector<std::pair<uint32_t, double>> v;
+    for (const indexer::SearchHit& x : h) v.emplace_back(x.docid, x.score);
+    return v;
+  };
+  // Weight 0 and no subject: the whole text, exactly.
+  EXPECT_EQ(ids(w0), ids(whole));
+  EXPECT_EQ(ids(untitled), ids(body_only));
+  // The whole text's best hit is a session thread; with the subject weighed up, a graphics one.
+  auto is_graphics = [&](const indexer::SearchHit& h) {
+    absl::StatusOr<indexer::DocText> d = ix.reader->GetDoc(h.docid);
+    return d.ok() && d->title.starts_with("graphics");
+  };
+  ASSERT_FALSE(whole.empty());
+  ASSERT_FALSE(w1.empty());
+  EXPECT_FALSE(is_graphics(whole.front()));
+  EXPECT_TRUE(is_graphics(w1.front()));
+  EXPECT_LE(w1.size(), 50u);
+  for (size_t i = 1; i < w1.size(); ++i) EXPECT_GE(w1[i - 1].score, w1[i].score);
+
+  // Who knows: the thread starter's question goes to gina, the graphics replier, only with the subject.
+  engine::AskOptions ao;
+  ao.method = engine::Method::kBm25Voting;
+  ao.k = 3;
+  ASSERT_OK_AND_ASSIGN(std::vector<engine::Expert> before, engine::RankExperts(*ix.snap, whole, ao));
+  ASSERT_OK_AND_ASSIGN(std::vector<engine::Expert> after, engine::RankExperts(*ix.snap, w1, ao));
+  ASSERT_FALSE(before.empty());
+  ASSERT_FALSE(after.empty());
+  EXPECT_EQ(before.front().name, "bob");
+  EXPECT_EQ(after.front().name, "gina");
+
+  // The history searches a mail thread start the same way (and with weight 0 as the whole text).
+  std::vector<HistoryQuery> h = CollectHistory(*ix.snap);
+  ASSERT_FALSE(h.empty());
+  std::vector<HistoryQuery> h0 = h;
+  ASSERT_OK(SearchHistory(ix.reader.get(), *ix.snap, 50, 4096, std::span<HistoryQuery>(h)));
+  ASSERT_OK(SearchHistory(ix.reader.get(), *ix.snap, 50, 4096, std::span<HistoryQuery>(h0), 0.0));
+  size_t differ = 0;
+  for (size_t i = 0; i < h.size(); ++i) {
+    ASSERT_OK_AND_ASSIGN(indexer::DocText d, ix.reader->GetDoc(ix.snap->doc(h[i].doc).docid));
+    ASSERT_OK_AND_ASSIGN(std::vector<indexer::SearchHit> want,
+                         SearchConversationStart(ix.reader.get(), d.title, d.text, 4096, 50, kSubjectWeight));
+    ASSERT_OK_AND_ASSIGN(std::vector<indexer::SearchHit> want0,
+                         ix.reader->Search(d.title + "\n" + d.text, indexer::SearchFilter{}, 50));
+    EXPECT_EQ(ids(h[i].hits), ids(want)) << i;
+    EXPECT_EQ(ids(h0[i].hits), ids(want0)) << i;
+    differ += ids(h[i].hits) != ids(h0[i].hits) ? 1 : 0;
+  }
+  EXPECT_GT(differ, 0u);
+}
+
+TEST(RankerTest, AQuestionIsSearchedAsItsWholeTextWhateverTheSubjectWeight) {
+  TempDir dir;
+  ASSERT_OK_AND_ASSIGN(Index ix, Build(dir.Sub("db"), QaSite(30)));
+  std::vector<HistoryQuery> h = CollectHistory(*ix.snap);
+  ASSERT_FALSE(h.empty());
+  std::vector<HistoryQuery> h0 = h;
+  ASSERT_OK(SearchHistory(ix.reader.get(), *ix.snap, 50, 4096, std::span<HistoryQuery>(h), 5.0));
+  ASSERT_OK(SearchHistory(ix.reader.get(), *ix.snap, 50, 4096, std::span<HistoryQuery>(h0), 0.0));
+  for (size_t i = 0; i < h.size(); ++i) {
+    ASSERT_EQ(h[i].hits.size(), h0[i].hits.size()) << i;
+    for (size_t j = 0; j < h[i].hits.size(); ++j) {
+      EXPECT_EQ(h[i].hits[j].docid, h0[i].hits[j].docid);
+      EXPECT_EQ(h[i].hits[j].score, h0[i].hits[j].score);
+    }
+  }
+}
+
 }  // namespace
 }  // namespace whoknows::ranker

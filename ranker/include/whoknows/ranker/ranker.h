@@ -84,9 +84,26 @@ struct HistoryQuery {
 // Every history query of the snapshot, oldest first.
 std::vector<HistoryQuery> CollectHistory(const engine::Snapshot& s, const HistoryOptions& options = {});
 
-// Searches each query's text (title + text, cut at max_query_bytes) in `reader`.
+// A conversation start (the first message of a mail or chat thread) as a query: its subject
+// says what the thread is about in a few words, while its body brings every word of a log,
+// a patch, a session dump or a long story, of which BM25 keeps the 40 rarest (IndexReader::
+// Search). So the hits of title + "\n" + text (cut at max_query_bytes) get the hits of the
+// title alone added, scaled so that the title's best hit adds subject_weight x the whole
+// query's best score. Without a title, or with subject_weight 0, the hits of the whole text.
+// Not for Q&A: a question's title is a question ("How do I ..."), and weighing it up costs
+// routing MRR on validation (bench/RESULTS.md, "Replies: the subject of a conversation").
+inline constexpr double kSubjectWeight = 2.0;  // chosen on the replies validation splits
+absl::StatusOr<std::vector<indexer::SearchHit>> SearchConversationStart(indexer::IndexReader* reader,
+                                                                        std::string_view title,
+                                                                        std::string_view text,
+                                                                        size_t max_query_bytes, size_t n,
+                                                                        double subject_weight = kSubjectWeight);
+
+// Searches each query's text (title + text, cut at max_query_bytes) in `reader`; a
+// conversation start (not a Q&A question) by SearchConversationStart.
 absl::Status SearchHistory(indexer::IndexReader* reader, const engine::Snapshot& s, size_t retrieve_n,
-                           size_t max_query_bytes, std::span<HistoryQuery> queries);
+                           size_t max_query_bytes, std::span<HistoryQuery> queries,
+                           double subject_weight = kSubjectWeight);
 
 // A community's own model (Ranker::by_community).
 struct CommunityModel {
@@ -141,6 +158,8 @@ struct RankerOptions {
   bool question_topics = false;
   // A model per community with enough history of its own (see the top).
   bool per_community = true;
+  // History conversation starts: SearchConversationStart's subject weight (0: the whole text only).
+  double subject_weight = kSubjectWeight;
 };
 
 // Trains on `queries` (searched). FailedPrecondition from the model (too few

@@ -138,6 +138,10 @@ struct EvalOptions {
   // quarter of each. All data sets are prepared before any is ranked.
   bool pooled_training = false;
   std::vector<double> pooled_other_weights = {0.25};
+  // Replies: a thread start that is a conversation (mail, chat) is searched with its subject
+  // weighed up, in the test cases and in the training history alike
+  // (ranker::SearchConversationStart; 0 = the whole text only, as before).
+  double subject_weight = ranker::kSubjectWeight;
   // When set, every routing/replies case's reciprocal rank per method is
   // appended to this file, one JSON line each ({data, method, case, rr}):
   // paired differences between runs (say, with and without a feature).
