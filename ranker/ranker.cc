@@ -194,12 +194,11 @@ std::string Ranker::DescribeFor(std::string_view community) const {
 }
 
 std::string Ranker::Describe() const {
-  std::string out = DescribeFor("");
-  if (by_community.empty()) return out;
+  if (by_community.empty()) return DescribeFor("");
   std::vector<std::string> parts;
   for (const CommunityModel& c : by_community) parts.push_back(absl::StrFormat("%s %d", c.community, c.groups));
-  absl::StrAppend(&out, "; models of their own (history queries): ", absl::StrJoin(parts, ", "));
-  return out;
+  return absl::StrCat("learned per community (history queries: ", absl::StrJoin(parts, ", "),
+                      "); other communities: ", DescribeFor(""));
 }
 
 std::string QuestionCommunity(const engine::Snapshot& s, std::span<const indexer::SearchHit> hits, size_t n) {

@@ -132,7 +132,8 @@ struct Ranker {
   // unknown): the community's own, else `model` (null: the blend).
   std::shared_ptr<const engine::RankModel> ModelFor(std::string_view community) const;
   // "learned (xgboost rank:pairwise, 412 history queries, trained 2026-11-27)"
-  // or "blend (fallback: ...)"; with community models, each of them.
+  // or "blend (fallback: ...)"; with community models "learned per community
+  // (history queries: r-devel 1926, ...); other communities: learned (...)".
   std::string Describe() const;
   // What ranks a question of `community`: "learned (..., community r-devel)".
   std::string DescribeFor(std::string_view community) const;
