@@ -1,7 +1,6 @@
 #include "whoknows/engine/rank.h"
 
 #include <algorithm>
-#include <bit>
 #include <cmath>
 #include <limits>
 
@@ -32,7 +31,6 @@ const char* RoleName(Role r) {
 void VoteScratch::Prepare(uint32_t persons) {
   if (vote.size() != persons) {
     vote.assign(persons, 0.0);
-    terms.assign(persons, 0);
     excluded.assign(persons, 0);
     touched.clear();
     excluded_list.clear();
@@ -40,18 +38,12 @@ void VoteScratch::Prepare(uint32_t persons) {
 }
 
 void VoteScratch::Reset() {
-  for (uint32_t p : touched) {
-    vote[p] = 0;
-    terms[p] = 0;
-  }
+  for (uint32_t p : touched) vote[p] = 0;
   for (uint32_t p : excluded_list) excluded[p] = 0;
   touched.clear();
   excluded_list.clear();
   contributions.clear();
   hit_docs.clear();
-  hit_terms.clear();
-  hits.clear();
-  query = nullptr;
 }
 
 VoteScratch& ThreadVoteScratch() {
@@ -121,61 +113,41 @@ void Vote(const Snapshot& s, std::span<const indexer::SearchHit> hits, const Ask
     return Decay(di.timestamp, ref, is_qa(d) ? o.half_life_days_qa : o.half_life_days);
   };
 
-  // Hit docs that pass, deduplicated (best score kept, matched terms united).
+  // Hit docs that pass, deduplicated (best score kept).
   double best = 0;
-  std::vector<internal::VoteScratch::Hit>& hv = sc->hits;
   for (const indexer::SearchHit& h : hits) {
     const uint32_t d = s.DocIndex(h.docid);
     if (d == kNone || !filter.Passes(s, d) || !std::isfinite(h.score)) continue;
-    hv.push_back({d, std::max(h.score, 0.0), h.terms});
+    sc->hit_docs.emplace_back(d, std::max(h.score, 0.0));
     best = std::max(best, h.score);
-    if (sc->query == nullptr && h.query != nullptr) sc->query = h.query.get();
   }
   auto dedupe = [&] {
-    std::sort(hv.begin(), hv.end(), [](const auto& a, const auto& b) {
-      return a.doc < b.doc || (a.doc == b.doc && a.score > b.score);
+    std::sort(sc->hit_docs.begin(), sc->hit_docs.end(), [](const auto& a, const auto& b) {
+      return a.first < b.first || (a.first == b.first && a.second > b.second);
     });
-    size_t out = 0;
-    for (size_t i = 0; i < hv.size(); ++i) {
-      if (out > 0 && hv[out - 1].doc == hv[i].doc) {
-        hv[out - 1].terms |= hv[i].terms;
-      } else {
-        hv[out++] = hv[i];
-      }
-    }
-    hv.resize(out);
+    sc->hit_docs.erase(std::unique(sc->hit_docs.begin(), sc->hit_docs.end(),
+                                   [](const auto& a, const auto& b) { return a.first == b.first; }),
+                       sc->hit_docs.end());
   };
   dedupe();
   // Q&A: the thread is the unit of expertise. A matching question lends its
-  // score (and its matched terms) to its answers (the answerer is credited
-  // with the question).
+  // score to its answers (the answerer is credited with the question).
   if (o.credit_answerers) {
-    const size_t n = hv.size();
+    const size_t n = sc->hit_docs.size();
     for (size_t i = 0; i < n; ++i) {
-      const auto [d, score, terms] = hv[i];
+      const auto [d, score] = sc->hit_docs[i];
       if (s.doc(d).kind != indexer::RecordKind::kQuestion) continue;
       size_t seen = 0;
       for (uint32_t e : s.ThreadDocs(s.doc(d).thread)) {
         if (e == d || s.doc(e).kind != indexer::RecordKind::kAnswer || !filter.Passes(s, e)) continue;
         if (++seen > o.max_thread_docs) break;
-        hv.push_back({e, score, terms});
+        sc->hit_docs.emplace_back(e, score);
       }
     }
-    if (hv.size() != n) dedupe();
-  }
-  sc->hit_docs.reserve(hv.size());
-  sc->hit_terms.reserve(hv.size());
-  for (const auto& h : hv) {
-    sc->hit_docs.emplace_back(h.doc, h.score);
-    sc->hit_terms.push_back(h.terms);
+    if (sc->hit_docs.size() != n) dedupe();
   }
 
-  for (size_t hi = 0; hi < sc->hit_docs.size(); ++hi) {
-    auto& [d, score] = sc->hit_docs[hi];
-    // Coverage counts conversation documents only (mail, chat, posts): a Q&A
-    // answerer is credited with the whole question, so on Q&A it measures
-    // little beyond the votes (bench/RESULTS.md "Query-term coverage").
-    const uint64_t hit_terms = is_qa(d) ? 0 : sc->hit_terms[hi];
+  for (auto& [d, score] : sc->hit_docs) {
     const double norm = best > 0 ? score / best : 1.0;
     score = norm * decay(d);  // the doc's seed mass for PPR
     sc->roles.clear();
@@ -222,7 +194,6 @@ void Vote(const Snapshot& s, std::span<const indexer::SearchHit> hits, const Ask
       const auto [p, amount] = sc->roles[i];
       if (sc->vote[p] == 0) sc->touched.push_back(p);
       sc->vote[p] += amount;
-      sc->terms[p] |= hit_terms;
       sc->contributions.push_back({p, d, amount, sc->role_kinds[i]});
     }
   }
@@ -281,7 +252,6 @@ AskOptions WithMethod(AskOptions o, Method method) {
       o.w_recent = 0;
       o.w_topic = 0;
       o.w_contact = 0;
-      o.w_coverage = 0;
       o.w_thread = 0;
       o.w_thread_qa = 0;
       o.topic_candidates = 0;
@@ -312,7 +282,7 @@ namespace {
 
 absl::Status CheckOptions(const AskOptions& o) {
   for (double w : {o.w_answer, o.w_accepted, o.w_asker, o.w_author, o.w_comment, o.w_mention, o.w_thread, o.w_thread_qa, o.w_vote, o.w_ppr,
-                   o.w_prior, o.w_recent, o.w_topic, o.w_contact, o.w_coverage}) {
+                   o.w_prior, o.w_recent, o.w_topic, o.w_contact}) {
     if (!std::isfinite(w) || w < 0) return absl::InvalidArgumentError("ask: weights must be finite and >= 0");
   }
   if (!(o.recent_days > 0) || !std::isfinite(o.recent_days)) return absl::InvalidArgumentError("ask: recent_days must be > 0");
@@ -357,7 +327,6 @@ struct Scored {
   double score, vote, ppr, prior, recent, topic, contact, vote_raw, ppr_raw;
   double activity = 0, recent_activity = 0, idle_days = 0, model = 0;
   double answers = 0, accepted = 0, questions = 0;  // before `now`
-  double coverage = 0;  // idf share of the query's terms in the person's voting conversation documents
   uint8_t via = 0;  // Via bits
 };
 
@@ -635,13 +604,6 @@ absl::StatusOr<std::vector<Scored>> Score(const Snapshot& s, std::span<const ind
     }
   }
 
-  // Query-term coverage: the idf of the query's terms that a person's voting
-  // (conversation) documents contain, over the idf of all of them.
-  double idf_total = 0;
-  if (sc.query != nullptr) {
-    for (double w : sc.query->idf) idf_total += w;
-  }
-
   std::sort(via.begin(), via.end());
   std::vector<Scored> scored;
   scored.reserve(cand.size());
@@ -719,14 +681,6 @@ absl::StatusOr<std::vector<Scored>> Score(const Snapshot& s, std::span<const ind
     if (!contact.empty()) {
       if (auto it = contact.find(p); it != contact.end()) x.contact = it->second;
     }
-    if (idf_total > 0) {
-      double covered = 0;
-      for (uint64_t m = sc.terms[p]; m != 0; m &= m - 1) {
-        const size_t b = static_cast<size_t>(std::countr_zero(m));
-        if (b < sc.query->idf.size()) covered += sc.query->idf[b];
-      }
-      x.coverage = covered / idf_total;
-    }
     for (auto it = std::lower_bound(via.begin(), via.end(), std::make_pair(p, uint8_t{0}));
          it != via.end() && it->first == p; ++it) {
       x.via |= it->second;
@@ -750,7 +704,7 @@ absl::StatusOr<std::vector<Scored>> Score(const Snapshot& s, std::span<const ind
     x.topic = norm(x.topic, max_topic);
     x.contact = norm(x.contact, max_contact);
     x.score = o.w_vote * x.vote + o.w_ppr * x.ppr + o.w_prior * x.prior + o.w_recent * x.recent +
-              o.w_topic * x.topic + o.w_contact * x.contact + o.w_coverage * x.coverage;
+              o.w_topic * x.topic + o.w_contact * x.contact;
     if (x.score > 0) out.push_back(x);
   }
   if (o.model != nullptr && !out.empty()) {
@@ -881,7 +835,7 @@ absl::StatusOr<std::vector<Expert>> RankExperts(const Snapshot& s, std::span<con
     e.score = tier(x) == 1 ? std::min(x.score, upper_min) : x.score;
     e.components = {{"vote", x.vote},       {"ppr", x.ppr},           {"prior", x.prior},
                     {"recent", x.recent},   {"topic", x.topic},       {"contact", x.contact},
-                    {"vote_raw", x.vote_raw}, {"ppr_raw", x.ppr_raw}, {"coverage", x.coverage}};
+                    {"vote_raw", x.vote_raw}, {"ppr_raw", x.ppr_raw}};
     if (o.model != nullptr) e.components.emplace_back("model", x.model);
     if (!o.explain) {
       out.push_back(std::move(e));

@@ -31,19 +31,6 @@ struct VoteScratch {
   std::vector<uint32_t> excluded_list;
   std::vector<Contribution> contributions;
   std::vector<std::pair<uint32_t, double>> hit_docs;  // (doc, normalised bm25 * decay)
-  // Query-term coverage (SearchHit::terms): hit_terms[i] is hit_docs[i]'s
-  // matched terms (a credited answer: its question's too), terms[p] the union
-  // over the documents that voted for person p, query the hits' QueryTerms
-  // (null when the hits carry none).
-  std::vector<uint64_t> hit_terms;
-  std::vector<uint64_t> terms;  // per person
-  const indexer::QueryTerms* query = nullptr;
-  struct Hit {
-    uint32_t doc;
-    double score;
-    uint64_t terms;
-  };
-  std::vector<Hit> hits;  // Vote's dedupe
   std::vector<std::pair<uint32_t, double>> roles;     // per-doc scratch (person, weight)
   std::vector<Role> role_kinds;
   void Prepare(uint32_t persons);

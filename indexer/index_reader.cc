@@ -1,7 +1,6 @@
 #include <xapian.h>
 
 #include <algorithm>
-#include <cmath>
 #include <cstdlib>
 #include <map>
 #include <optional>
@@ -215,14 +214,12 @@ class XapianIndexReader final : public IndexReader {
       std::vector<std::string> or_terms;
       const bool unfiltered = filter.visibility.empty() && filter.communities.empty() && filter.topics.empty() &&
                               filter.sources.empty() && filter.from == 0 && filter.to == 0;
-      std::vector<std::string> unique;
-      Xapian::Query q = ParseQuery(text, lengths_, unfiltered && own_matcher_ ? &or_terms : nullptr, &unique);
+      Xapian::Query q = ParseQuery(text, lengths_, unfiltered && own_matcher_ ? &or_terms : nullptr);
       if (q.empty()) return;
       if (!or_terms.empty()) {
         if (auto m = internal::MatchOrOfTerms(db_, lengths_, or_terms, n); m.has_value()) {
           hits.reserve(m->size());
           for (const internal::ScoredDoc& d : *m) hits.push_back({d.docid, d.weight});
-          MarkHitTerms(unique, &hits);
           return;
         }
         q = internal::WithInMemoryLengths(q, lengths_);  // a term that does not fit the cache: Xapian's matcher
@@ -234,67 +231,8 @@ class XapianIndexReader final : public IndexReader {
       Xapian::MSet mset = enquire.get_mset(0, static_cast<Xapian::doccount>(n));
       hits.reserve(mset.size());
       for (auto it = mset.begin(); it != mset.end(); ++it) hits.push_back({*it, it.get_weight()});
-      MarkHitTerms(unique, &hits);
     }));
     return hits;
-  }
-
-  // SearchHit::terms and ::query of `hits` for the parsed query's distinct
-  // terms `unique` (QueryTerms): each kept term's postings are probed for the
-  // hits' docids, from the revision's decoded postings when they are cached
-  // (what the search itself read), else from Xapian's posting list. May throw
-  // Xapian::Error. Not for remote shards (xapian-tcpsrv sends a term's whole
-  // posting list): their hits carry no terms (SearchHit::query null).
-  void MarkHitTerms(const std::vector<std::string>& unique, std::vector<SearchHit>* hits) {
-    if (hits->empty() || remote_ || !hit_terms_) return;
-    struct Term {
-      Xapian::doccount tf;
-      const std::string* term;
-      std::shared_ptr<const internal::TermPostings> postings;  // null: read Xapian's posting list
-    };
-    std::vector<Term> kept;
-    kept.reserve(unique.size());
-    for (const std::string& t : unique) {
-      // A term the search read is in the revision's cache already, with its frequency.
-      std::shared_ptr<const internal::TermPostings> p =
-          lengths_ != nullptr ? internal::CachedPostings(db_, t, lengths_) : nullptr;
-      const Xapian::doccount tf = p != nullptr ? p->termfreq : db_.get_termfreq(t);
-      if (tf > 0) kept.push_back({tf, &t, std::move(p)});
-    }
-    std::sort(kept.begin(), kept.end(), [](const Term& a, const Term& b) {
-      return a.tf < b.tf || (a.tf == b.tf && *a.term < *b.term);
-    });
-    if (kept.size() > QueryTerms::kMaxHitTerms) kept.resize(QueryTerms::kMaxHitTerms);
-    auto query = std::make_shared<QueryTerms>();
-    std::vector<std::pair<Xapian::docid, size_t>> order;  // (docid, hit), ascending
-    order.reserve(hits->size());
-    for (size_t i = 0; i < hits->size(); ++i) order.emplace_back((*hits)[i].docid, i);
-    std::sort(order.begin(), order.end());
-    const double docs = static_cast<double>(db_.get_doccount());
-    for (size_t b = 0; b < kept.size(); ++b) {
-      const std::string& term = *kept[b].term;
-      query->terms.push_back(term);
-      query->idf.push_back(std::log(1.0 + docs / static_cast<double>(kept[b].tf)));
-      const uint64_t bit = uint64_t{1} << b;
-      const internal::TermPostings* p = kept[b].postings.get();
-      if (p != nullptr) {
-        auto at = p->docid.begin();
-        for (const auto& [d, i] : order) {
-          at = std::lower_bound(at, p->docid.end(), d);
-          if (at == p->docid.end()) break;
-          if (*at == d) (*hits)[i].terms |= bit;
-        }
-      } else {
-        Xapian::PostingIterator at = db_.postlist_begin(term);
-        const Xapian::PostingIterator end = db_.postlist_end(term);
-        for (const auto& [d, i] : order) {
-          at.skip_to(d);
-          if (at == end) break;
-          if (*at == d) (*hits)[i].terms |= bit;
-        }
-      }
-    }
-    for (SearchHit& h : *hits) h.query = query;
   }
 
   absl::StatusOr<DocText> GetDoc(uint32_t docid) override {
@@ -533,9 +471,8 @@ class XapianIndexReader final : public IndexReader {
   // `or_terms` (may be null; needs `lengths`): when the query is an OR of
   // plain terms, set to its leaves (internal::OrOfTerms), and the query is
   // returned unweighed (the caller matches the terms itself).
-  // `unique` (may be null): set to the parsed query's distinct terms.
   Xapian::Query ParseQuery(std::string_view text, const std::shared_ptr<const internal::DocLengths>& lengths,
-                           std::vector<std::string>* or_terms = nullptr, std::vector<std::string>* unique_out = nullptr) {
+                           std::vector<std::string>* or_terms = nullptr) {
     static const Xapian::SimpleStopper* const stopper = [] {
       static const char* const kWords[] = {
           "a", "about", "above", "after", "again", "against", "all", "am", "an", "and", "any", "are", "as", "at",
@@ -565,7 +502,6 @@ class XapianIndexReader final : public IndexReader {
       parsed = qp.parse_query(q, 0);
     }
     const std::vector<std::string> unique(parsed.get_unique_terms_begin(), parsed.get_unique_terms_end());
-    if (unique_out != nullptr) *unique_out = unique;
     if (unique.size() <= kMaxQueryTerms) {
       if (or_terms != nullptr && lengths != nullptr && internal::OrOfTerms(parsed, or_terms)) return parsed;
       if (or_terms != nullptr) or_terms->clear();
@@ -618,9 +554,6 @@ class XapianIndexReader final : public IndexReader {
   // Search(): an OR of plain terms matched by internal::MatchOrOfTerms (WHOKNOWS_XAPIAN_MATCHER=1: Xapian's
   // matcher over Bm25Sources, the A/B switch).
   bool own_matcher_ = std::getenv("WHOKNOWS_XAPIAN_MATCHER") == nullptr;
-  // Search(): each hit's matched query terms (MarkHitTerms; WHOKNOWS_NO_HIT_TERMS=1: none, the A/B switch
-  // of its cost in bench/RESULTS.md "Query-term coverage").
-  bool hit_terms_ = std::getenv("WHOKNOWS_NO_HIT_TERMS") == nullptr;
   // Snippet(): the words of the last query (3+ letters, lower case).
   std::string snippet_query_;
   absl::flat_hash_set<std::string> snippet_words_;

@@ -102,7 +102,6 @@ int RunEvalCommand(const EvalArgs& a) {
   o.question_topics = a.question_topics;
   o.validation_fraction = a.validation_fraction;
   o.subject_weight = a.subject_weight;
-  o.cases_out = a.cases_out;
   o.train.blend_weight = a.blend_weight;
   o.train.reg_lambda = a.ltr_lambda;
   o.train.reg_alpha = a.ltr_alpha;
@@ -190,7 +189,7 @@ void RegisterEvalCommand(CLI::App& app, int* exit_code) {
   cmd->add_option("--param", a->params,
                   "Override a weight for every whoknows method, NAME=VALUE (repeatable): half_life_days, "
                   "half_life_days_qa, w_thread, w_thread_qa, w_ppr, w_asker, w_prior, w_recent, w_topic, w_contact, "
-                  "w_comment, w_accepted, w_coverage, ppr.alpha, "
+                  "w_comment, w_accepted, ppr.alpha, "
                   "ppr.r_max, connect.beta, connect.ppr.alpha, connect.ppr.r_max");
   cmd->add_option("--tune-rounds", a->tune_rounds,
                   "With --validate: coordinate-ascent rounds (0 = just score the current weights)")
@@ -214,8 +213,6 @@ void RegisterEvalCommand(CLI::App& app, int* exit_code) {
                 "other answerers 1) instead of questions with an accepted answer");
   cmd->add_flag("--validation-tables", a->validation_tables,
                 "With --validate: every method's table on the validation split instead of tuning");
-  cmd->add_option("--cases-out", a->cases_out,
-                  "routing/replies: append each case's reciprocal rank per method to this file (JSON lines)");
   cmd->add_flag("--on-validation", a->on_validation,
                 "Report every method on the validation split (the training period split again), not the test split");
   cmd->add_option("--connect-variant", a->connect_variants,

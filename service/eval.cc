@@ -8,7 +8,6 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
-#include <fstream>
 #include <memory>
 #include <string>
 #include <system_error>
@@ -873,19 +872,6 @@ absl::StatusOr<Sums> Prepared::Run(const std::string& method, const engine::AskO
 
 double Round4(double x) { return std::round(x * 1e4) / 1e4; }
 
-// EvalOptions::cases_out: one JSON line per case of `method` on data set `path`.
-absl::Status AppendCases(const std::string& file, const std::string& path, const std::string& method,
-                         const std::vector<Case>& cases, const Sums& sums) {
-  std::ofstream out(file, std::ios::app);
-  if (!out) return absl::InternalError(absl::StrFormat("eval: cannot open %s", file));
-  for (size_t i = 0; i < sums.rr_cases.size() && i < cases.size(); ++i) {
-    out << nlohmann::json{{"data", path}, {"method", method}, {"case", cases[i].key}, {"rr", sums.rr_cases[i]}}.dump()
-        << "\n";
-  }
-  if (!out) return absl::InternalError(absl::StrFormat("eval: cannot write %s", file));
-  return absl::OkStatus();
-}
-
 nlohmann::json MethodsJson(const std::vector<MethodResult>& methods) {
   nlohmann::json arr = nlohmann::json::array();
   for (const MethodResult& m : methods) {
@@ -967,7 +953,6 @@ const std::vector<Param>& TunableParams() {
       {"w_accepted", {0, 0.5, 1.0, 2.0}, [](engine::AskOptions* a) { return &a->w_accepted; }, nullptr},
       {"ppr.alpha", {0.1, 0.15, 0.25, 0.4, 0.6}, [](engine::AskOptions* a) { return &a->ppr.alpha; }, nullptr},
       {"ppr.r_max", {1e-6, 1e-5, 1e-4, 1e-3}, [](engine::AskOptions* a) { return &a->ppr.r_max; }, nullptr},
-      {"w_coverage", {0, 0.25, 0.5, 1.0}, [](engine::AskOptions* a) { return &a->w_coverage; }, nullptr},
       {"connect.ppr.r_max", {1e-7, 1e-6, 1e-5, 1e-4}, nullptr, [](engine::ConnectOptions* c) { return &c->ppr.r_max; }},
       {"connect.beta", {0, 0.25, 0.5, 0.75, 1.0}, nullptr, [](engine::ConnectOptions* c) { return &c->beta; }},
       {"connect.ppr.alpha", {0.1, 0.15, 0.25, 0.4, 0.6}, nullptr,
@@ -1178,7 +1163,6 @@ absl::StatusOr<EvalReport> RunEval(EvalTask task, const std::vector<std::string>
       Log(o, absl::StrFormat("eval: %s: %-22s %d cases  MRR %.3f  (%.1fs)", path, methods[mi], s.n,
                              s.n ? s.rr / static_cast<double>(s.n) : 0.0, secs));
       d.methods.push_back(s.Mean(methods[mi]));
-      if (!o.cases_out.empty()) WK_RETURN_IF_ERROR(AppendCases(o.cases_out, path, methods[mi], prep->cases_, s));
       pooled[mi].Merge(s);
       sums.push_back(std::move(s));
     }

@@ -24,7 +24,7 @@
 //    vertices) and people recently active in the hits' communities.
 // 4. Blend of components, each normalised by its maximum over candidates:
 //      w_vote * vote + w_ppr * ppr + w_prior * prior + w_recent * recent
-//      + w_topic * topic + w_contact * contact + w_coverage * coverage
+//      + w_topic * topic + w_contact * contact
 //    prior   = log(1 + answers + accepted + replies), all visible docs
 //    recent  = the same count over the recent_days before `now`
 //    topic   = person-topic strength: sum over the query's topics t (from the
@@ -33,12 +33,6 @@
 //              q(t) * log(1 + the person's docs on t)
 //    contact = log(1 + interactions) between the asker and the person in the
 //              contact graph (replies, shared threads); 0 without an asker
-//    coverage = the idf-weighted share of the query's terms (the hits'
-//              indexer::QueryTerms) in the person's voting conversation
-//              documents (mail, chat, posts; Q&A credits every answerer with
-//              the whole question, so there it adds nothing): one person
-//              covering the question's rare words beats many hits on one
-//              common word. 0 when the hits carry no terms (remote shards).
 //    The graph components are ppr, topic and contact (Method::kNoGraph drops
 //    them and the topic candidates).
 //    With a learned model (AskOptions::model) its score replaces the blend.
@@ -126,11 +120,6 @@ struct AskOptions {
   double recent_days = 365;  // window of `recent` and of kRecentPopularity
   double w_topic = 0.0;
   double w_contact = 0.0;
-  // Query-term coverage in the blend: the idf-weighted share of the query's
-  // terms (indexer::QueryTerms) that the person's voting conversation
-  // documents contain (mail, chat and posts they wrote, were mentioned in or
-  // took part in the thread of; not Q&A). Replies validation (bench/RESULTS.md).
-  double w_coverage = 0.5;
   // Person id of who asks ("" = unknown): the contact component measures the
   // candidate's interactions with them. Not excluded unless listed there too.
   std::string asker;
@@ -196,7 +185,7 @@ struct Expert {
   std::string id;
   std::string name;
   double score = 0;
-  std::vector<std::pair<std::string, double>> components;  // "vote", "ppr", "prior", "recent", "topic", "contact" (normalised), "vote_raw", "ppr_raw", "coverage"
+  std::vector<std::pair<std::string, double>> components;  // "vote", "ppr", "prior", "recent", "topic", "contact" (normalised), "vote_raw", "ppr_raw"
   std::vector<Evidence> evidence;                          // best first
   std::vector<std::string> topics;                          // from visible evidence docs
   int64_t last_active = 0;                                  // newest visible doc

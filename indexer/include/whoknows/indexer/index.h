@@ -192,23 +192,9 @@ struct SearchFilter {
   int64_t to = 0;                        // timestamp < to (0 = unbounded)
 };
 
-// The terms one search matched documents against, shared by all its hits:
-// the parsed query's distinct terms that occur in the index, at most
-// kMaxHitTerms (the rarest kept), rarest first, each with its idf
-// log(1 + documents / term frequency).
-struct QueryTerms {
-  static constexpr size_t kMaxHitTerms = 64;
-  std::vector<std::string> terms;
-  std::vector<double> idf;
-};
-
 struct SearchHit {
-  SearchHit() = default;
-  SearchHit(uint32_t d, double s) : docid(d), score(s) {}
   uint32_t docid = 0;
   double score = 0;  // BM25
-  uint64_t terms = 0;  // bit i: the document contains query->terms[i]
-  std::shared_ptr<const QueryTerms> query;  // null: the matched terms are unknown
 };
 
 struct DocText {
