@@ -328,12 +328,14 @@ document.addEventListener('DOMContentLoaded', () => {
     const t = $('token-input').value.trim();
     if (t) localStorage.setItem(TOKEN_KEY, t); else localStorage.removeItem(TOKEN_KEY);
     $('token-input').value = '';
+    $('token-input').blur();  // a hidden input keeps the focus until the next layout: "/" must work at once
     $('token-form').hidden = true;
     route();
   });
   $('token-button').addEventListener('click', () => showTokenForm(''));
   document.addEventListener('keydown', (ev) => {
-    if (ev.key === '/' && document.activeElement.tagName !== 'INPUT') {
+    const typing = document.activeElement.tagName === 'INPUT' && document.activeElement.offsetParent !== null;
+    if (ev.key === '/' && !typing) {
       ev.preventDefault();
       $('q').focus();
     }
