@@ -30,6 +30,13 @@ json FeatureList() {
 
 }  // namespace
 
+namespace {
+
+// History order: oldest first, ties by doc.
+bool Older(const HistoryQuery& a, const HistoryQuery& b) { return a.now != b.now ? a.now < b.now : a.doc < b.doc; }
+
+}  // namespace
+
 std::vector<HistoryQuery> CollectHistory(const engine::Snapshot& s, const HistoryOptions& o) {
   std::vector<HistoryQuery> out;
   // Active strictly before t: a ranking at time t could have named them.
@@ -73,8 +80,7 @@ std::vector<HistoryQuery> CollectHistory(const engine::Snapshot& s, const Histor
     }
     out.push_back(std::move(h));
   }
-  std::sort(out.begin(), out.end(),
-            [](const HistoryQuery& a, const HistoryQuery& b) { return a.now != b.now ? a.now < b.now : a.doc < b.doc; });
+  std::sort(out.begin(), out.end(), Older);
   return out;
 }
 
@@ -106,11 +112,11 @@ absl::Status SearchHistory(indexer::IndexReader* reader, const engine::Snapshot&
     const std::string text = TruncateUtf8(d.title.empty() ? d.text : d.title + "\n" + d.text, max_query_bytes);
     if (text.empty()) continue;
     // Q&A questions as they are; conversation starts with their subject weighed up.
-    const bool qa = d.kind == RecordKind::kQuestion || d.kind == RecordKind::kAnswer || d.kind == RecordKind::kComment;
     absl::StatusOr<std::vector<indexer::SearchHit>> hits = ReadRetryingAfterCommits<std::vector<indexer::SearchHit>>(
         reader, [&] {
-          return qa ? reader->Search(text, filter, retrieve_n)
-                    : SearchConversationStart(reader, d.title, d.text, max_query_bytes, retrieve_n, subject_weight);
+          return IsConversationStart(d.kind)
+                     ? SearchConversationStart(reader, d.title, d.text, max_query_bytes, retrieve_n, subject_weight)
+                     : reader->Search(text, filter, retrieve_n);
         });
     if (hits.ok()) {
       h.hits = std::move(*hits);
@@ -345,9 +351,7 @@ absl::StatusOr<Ranker> Train(indexer::IndexReader* reader, const engine::Snapsho
       }
       history.insert(history.end(), std::make_move_iterator(queries.begin()), std::make_move_iterator(queries.end()));
     }
-    std::sort(history.begin(), history.end(), [](const HistoryQuery& a, const HistoryQuery& b) {
-      return a.now != b.now ? a.now < b.now : a.doc < b.doc;
-    });
+    std::sort(history.begin(), history.end(), Older);
   } else if (by.size() == 1) {
     history = std::move(by.front().second);
   }

@@ -482,8 +482,7 @@ void Prepared::MakeRepliesCases(std::span<const Record> records, size_t begin, s
     Case c;
     c.key = root.id;
     c.query = TruncateUtf8(root.title.empty() ? root.text : root.title + "\n" + root.text, o_->max_query_bytes);
-    c.conversation = root.kind != RecordKind::kQuestion && root.kind != RecordKind::kAnswer &&
-                     root.kind != RecordKind::kComment;
+    c.conversation = ranker::IsConversationStart(root.kind);
     if (c.conversation) {
       c.title = root.title;
       c.body = root.text;

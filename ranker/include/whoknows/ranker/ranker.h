@@ -93,6 +93,12 @@ std::vector<HistoryQuery> CollectHistory(const engine::Snapshot& s, const Histor
 // Not for Q&A: a question's title is a question ("How do I ..."), and weighing it up costs
 // routing MRR on validation (bench/RESULTS.md, "Replies: the subject of a conversation").
 inline constexpr double kSubjectWeight = 2.0;  // chosen on the replies validation splits
+// A thread start searched by SearchConversationStart (training's history and eval's cases
+// alike): anything but a Q&A record.
+inline bool IsConversationStart(indexer::RecordKind kind) {
+  return kind != indexer::RecordKind::kQuestion && kind != indexer::RecordKind::kAnswer &&
+         kind != indexer::RecordKind::kComment;
+}
 absl::StatusOr<std::vector<indexer::SearchHit>> SearchConversationStart(indexer::IndexReader* reader,
                                                                         std::string_view title,
                                                                         std::string_view text,
