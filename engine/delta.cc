@@ -89,8 +89,7 @@ std::vector<Expert> MergeDeltaExperts(std::vector<Expert> base, std::vector<Expe
     *Component(e, "vote") += raw / norm;
     e.evidence.insert(e.evidence.end(), std::make_move_iterator(d.evidence.begin()),
                       std::make_move_iterator(d.evidence.end()));
-    std::stable_sort(e.evidence.begin(), e.evidence.end(),
-                     [](const Evidence& a, const Evidence& b) { return a.contribution > b.contribution; });
+    std::stable_sort(e.evidence.begin(), e.evidence.end(), EvidenceBefore);
     if (e.evidence.size() > m.max_evidence) e.evidence.resize(m.max_evidence);
     for (std::string& t : d.topics) {
       if (e.topics.size() >= m.max_topics) break;

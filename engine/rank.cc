@@ -152,13 +152,16 @@ void Vote(const Snapshot& s, std::span<const indexer::SearchHit> hits, const Ask
     score = norm * decay(d);  // the doc's seed mass for PPR
     sc->roles.clear();
     sc->role_kinds.clear();
+    // One role per person and doc: the largest weight offered, named by it,
+    // except that the doc's author keeps the author's role (the first offer)
+    // when the thread of their own other messages weighs more.
     auto offer = [&](uint32_t p, double w, Role role) {
       if (p == kNone || w <= 0 || sc->excluded[p] || s.person(p).opted_out) return;
       for (size_t i = 0; i < sc->roles.size(); ++i) {
         if (sc->roles[i].first == p) {
           if (w > sc->roles[i].second) {
             sc->roles[i].second = w;
-            sc->role_kinds[i] = role;
+            if (p != s.doc(d).author) sc->role_kinds[i] = role;
           }
           return;
         }
@@ -717,6 +720,39 @@ absl::StatusOr<std::vector<Scored>> Score(const Snapshot& s, std::span<const ind
   return out;
 }
 
+// Up to `max` documents of one person's contributions as evidence, in
+// EvidenceBefore order; within a class, one document per thread before a
+// second one of any thread already shown, so answers in five threads show
+// before three messages of one long thread.
+void SelectEvidence(const Snapshot& s, std::span<const Contribution> mine, size_t max, std::vector<Evidence>* out) {
+  if (max == 0 || mine.empty()) return;
+  std::vector<const Contribution*> order;
+  order.reserve(mine.size());
+  for (const Contribution& c : mine) order.push_back(&c);
+  auto cls = [](const Contribution* c) { return EvidenceClass(internal::RoleName(c->role)); };
+  std::stable_sort(order.begin(), order.end(), [&](const Contribution* a, const Contribution* b) {
+    return cls(a) != cls(b) ? cls(a) < cls(b) : a->amount > b->amount;
+  });
+  std::vector<uint32_t> threads;  // shown so far
+  std::vector<uint8_t> taken(order.size(), 0);
+  for (size_t begin = 0; begin < order.size() && out->size() < max;) {
+    size_t end = begin;
+    while (end < order.size() && cls(order[end]) == cls(order[begin])) ++end;
+    for (int pass = 0; pass < 2; ++pass) {
+      for (size_t i = begin; i < end && out->size() < max; ++i) {
+        if (taken[i]) continue;
+        const uint32_t t = s.doc(order[i]->doc).thread;
+        const bool seen = std::find(threads.begin(), threads.end(), t) != threads.end();
+        if (pass == 0 && seen) continue;
+        if (!seen) threads.push_back(t);
+        taken[i] = 1;
+        out->push_back({s.doc(order[i]->doc).docid, order[i]->amount, internal::RoleName(order[i]->role)});
+      }
+    }
+    begin = end;
+  }
+}
+
 std::vector<Expert> PopularityFor(const Snapshot& s, const AskOptions& o) {
   PopularityOptions po;
   po.k = o.k;
@@ -734,6 +770,17 @@ std::vector<Expert> PopularityFor(const Snapshot& s, const AskOptions& o) {
 }
 
 }  // namespace
+
+int EvidenceClass(std::string_view role) {
+  if (role == "question") return 1;
+  if (role == "thread" || role == "mention") return 2;
+  return 0;
+}
+
+bool EvidenceBefore(const Evidence& a, const Evidence& b) {
+  const int ca = EvidenceClass(a.role), cb = EvidenceClass(b.role);
+  return ca != cb ? ca < cb : a.contribution > b.contribution;
+}
 
 const std::array<const char*, kNumRankFeatures>& FeatureNames() {
   static const std::array<const char*, kNumRankFeatures> names = {
@@ -846,10 +893,10 @@ absl::StatusOr<std::vector<Expert>> RankExperts(const Snapshot& s, std::span<con
                                [](const Contribution& c, uint32_t p) { return c.person < p; });
     int answered = 0, accepted = 0, asked = 0, wrote = 0, threads = 0, mentioned = 0;
     topic_counts.clear();
-    for (auto it = lo; it != contrib.end() && it->person == x.p; ++it) {
-      if (e.evidence.size() < o.max_evidence) {
-        e.evidence.push_back({s.doc(it->doc).docid, it->amount, internal::RoleName(it->role)});
-      }
+    auto hi = lo;
+    while (hi != contrib.end() && hi->person == x.p) ++hi;
+    SelectEvidence(s, std::span<const Contribution>(lo, hi), o.max_evidence, &e.evidence);
+    for (auto it = lo; it != hi; ++it) {
       switch (it->role) {
         case Role::kAccepted: ++accepted; [[fallthrough]];
         case Role::kAnswer: ++answered; break;

@@ -476,5 +476,48 @@ TEST(RankDecayTest, ActivityIsMeasuredByTheClockOfThePersonsCommunity) {
   EXPECT_GT(features_of(f, "p:old").x[idle], std::log1p(3000.0));
 }
 
+// Evidence shows what the person wrote before the threads they only took part
+// in, and one document per thread before a second of the same thread: Sam's
+// reply to Kim's long matching message is worth more vote than each of his own
+// short matching messages, but "wrote 4 matching messages" lists those.
+TEST(RankEvidenceTest, OwnWritingFirstAndOneDocumentPerThread) {
+  using indexer::RecordKind;
+  Corpus c;
+  c.Person("p:sam", "Sam");
+  c.Person("p:kim", "Kim");
+  const uint32_t kim = c.Add(RecordKind::kMail, "t1", "p:kim", kT0, "t1");
+  c.Add(RecordKind::kMail, "t1-re", "p:sam", kT0 + 60, "t1", "t1");
+  const uint32_t a = c.Add(RecordKind::kMail, "t2", "p:sam", kT0 + kDay, "t2");
+  const uint32_t b = c.Add(RecordKind::kMail, "t2-re", "p:sam", kT0 + kDay + 60, "t2", "t2");
+  const uint32_t d = c.Add(RecordKind::kMail, "t2-re2", "p:sam", kT0 + kDay + 120, "t2", "t2-re");
+  const uint32_t e = c.Add(RecordKind::kMail, "t3", "p:sam", kT0 + 2 * kDay, "t3");
+  ASSERT_OK_AND_ASSIGN(auto snap, BuildSnapshot(c.docs, c.persons));
+  const std::vector<indexer::SearchHit> hits = {{kim, 40}, {a, 3}, {b, 2.9}, {d, 2.8}, {e, 1}};
+  auto evidence_of_sam = [&](size_t max) {
+    AskOptions o;
+    o.max_evidence = max;
+    auto experts = RankExperts(*snap, hits, o);
+    EXPECT_TRUE(experts.ok()) << experts.status();
+    std::vector<std::pair<uint32_t, std::string>> out;
+    const Expert* sam = experts.ok() ? Find(*experts, "p:sam") : nullptr;
+    if (sam == nullptr) {
+      ADD_FAILURE() << "Sam is not ranked";
+      return out;
+    }
+    for (const Evidence& ev : sam->evidence) out.emplace_back(ev.docid, ev.role);
+    return out;
+  };
+  using Ev = std::vector<std::pair<uint32_t, std::string>>;
+  // The thread's match is the largest single contribution...
+  ASSERT_OK_AND_ASSIGN(auto experts, RankExperts(*snap, hits, {}));
+  const Expert* sam = Find(experts, "p:sam");
+  ASSERT_NE(sam, nullptr);
+  EXPECT_NE(sam->reason.find("wrote 4 matching messages"), std::string::npos) << sam->reason;
+  // ...yet his own messages come first: t2's best, then t3's (another thread), then t2's others.
+  EXPECT_EQ(evidence_of_sam(2), (Ev{{a, "author"}, {e, "author"}}));
+  EXPECT_EQ(evidence_of_sam(4), (Ev{{a, "author"}, {e, "author"}, {b, "author"}, {d, "author"}}));
+  EXPECT_EQ(evidence_of_sam(5), (Ev{{a, "author"}, {e, "author"}, {b, "author"}, {d, "author"}, {kim, "thread"}}));
+}
+
 }  // namespace
 }  // namespace whoknows::engine

@@ -180,6 +180,14 @@ struct Evidence {
   std::string role;         // "answer", "accepted-answer", "question", "author", "mention", "thread"
 };
 
+// Where evidence of a role is listed for a person: their own answers and
+// messages (0) first, then their questions (1), then the matching documents of
+// threads they took part in or that mention them (2), whatever the vote mass:
+// "wrote 9 matching messages" shows those messages, not a longer thread reply
+// by someone else. Within a class, the larger contribution first.
+int EvidenceClass(std::string_view role);
+bool EvidenceBefore(const Evidence& a, const Evidence& b);
+
 struct Expert {
   uint32_t person = kNone;  // person index in the snapshot
   std::string id;
