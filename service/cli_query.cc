@@ -315,7 +315,7 @@ void RegisterQueryCommands(CLI::App& app, int* exit_code) {
   CLI::App* ask = app.add_subcommand("ask", "Who knows about TEXT? Ranked people with evidence and reasons");
   AddTargetOptions(ask, &a->t);
   ask->add_option("text", a->text, "What you want to know about (up to 64 KiB; - reads standard input)")->required();
-  ask->add_option("--k", a->k, "Number of people")->capture_default_str();
+  ask->add_option("-k,--k", a->k, "Number of people")->capture_default_str();
   ask->add_option("--offset", a->offset, "Skip this many (paging)");
   ask->add_option("--community", a->communities, "Only documents of these communities");
   ask->add_option("--topic", a->topics, "Only documents with any of these topics/tags/hashtags");
@@ -339,7 +339,7 @@ void RegisterQueryCommands(CLI::App& app, int* exit_code) {
   AddTargetOptions(connect, &c->t);
   connect->add_option("--person", c->person, "Person id or identity key")->required();
   connect->add_option("--about", c->about, "Focus on people who know about this");
-  connect->add_option("--k", c->k, "Number of people")->capture_default_str();
+  connect->add_option("-k,--k", c->k, "Number of people")->capture_default_str();
   connect->callback([c, exit_code] { *exit_code = RunConnect(*c); });
 
   auto pt = std::make_shared<Target>();
