@@ -20,7 +20,11 @@
 //   - text: mentions become "@name", links <url|label> become the label (or
 //     the url), <#C1|chan> becomes "#chan", <!here> "@here"; then &amp; &lt;
 //     &gt; are unescaped.
-//   - topics: the channel name plus #hashtags in the text, lower-cased.
+//   - topics: the channel name plus #hashtags in the text, lower-cased. The
+//     workspace's default channels are not topics, as a list's name is not:
+//     the one channels.json marks "is_general" (#general, where every member
+//     is) and #random (named so, or still with Slack's default purpose "A
+//     place for non-work-related flimflam...", whatever it was renamed to).
 //
 // Threads. With thread_ts (modern exports) thread_id is
 // "<source>:<channel>:<thread_ts>" and reply_to is the same id when
@@ -86,6 +90,7 @@ struct Context {
   std::string visibility;
   absl::flat_hash_map<std::string, SlackUser> users;
   absl::flat_hash_map<std::string, std::string> channel_names;  // id -> name
+  absl::flat_hash_set<std::string> default_channels;            // names: not topics
 };
 
 const std::string* GetString(const json& obj, const char* key) {
@@ -177,6 +182,14 @@ absl::Status LoadChannels(const std::string& path, const ReadOptions& options, R
     const std::string* id = GetString(c, "id");
     const std::string* name = GetString(c, "name");
     if (id != nullptr && name != nullptr) ctx->channel_names[*id] = *name;
+    if (name == nullptr) continue;
+    const auto general = c.find("is_general");
+    const auto purpose = c.find("purpose");
+    const std::string* purpose_text = purpose != c.end() && purpose->is_object() ? GetString(*purpose, "value") : nullptr;
+    if ((general != c.end() && general->is_boolean() && general->get<bool>()) || AsciiLower(*name) == "random" ||
+        (purpose_text != nullptr && absl::StartsWith(*purpose_text, "A place for non-work-related flimflam"))) {
+      ctx->default_channels.insert(*name);
+    }
   }
   return absl::OkStatus();
 }
@@ -450,7 +463,7 @@ absl::Status ReadDayFile(const std::string& file, const std::string& channel, co
         r.mentions.push_back(std::move(key));
       }
     }
-    r.topics.push_back(AsciiLower(channel));
+    if (!ctx.default_channels.contains(channel)) r.topics.push_back(AsciiLower(channel));
     AddHashtags(r.text, &r.topics);
 
     // Threads: explicit thread_ts, else inferred by time proximity.

@@ -1,5 +1,6 @@
 #include <algorithm>
 #include <filesystem>
+#include <fstream>
 #include <map>
 #include <set>
 #include <string>
@@ -70,7 +71,8 @@ TEST_F(SlackFixtureTest, TextMentionsAndTopics) {
   EXPECT_EQ(r->text,
             "Hello @bob & @carol, see D3 and https://example.com/page#frag #DataViz #d3 in #data-viz cc @channel");
   EXPECT_THAT(r->mentions, ElementsAre("slack:acme:U2", "slack:acme:U3"));
-  EXPECT_THAT(r->topics, ElementsAre("general", "dataviz", "d3", "data-viz"));
+  // #general (is_general) is no topic, as a list's name is not; #hashtags are.
+  EXPECT_THAT(r->topics, ElementsAre("dataviz", "d3", "data-viz"));
 
   const Record* reply = sink_.Find(Id("general", 600));
   ASSERT_NE(reply, nullptr);
@@ -174,6 +176,36 @@ TEST(SlackTest, NotADirectory) {
   EXPECT_THAT(std::string(s.message()), HasSubstr("users.json"));
 }
 
+// The default channels are known by channels.json: "is_general", the name
+// "random", or Slack's default purpose of #random under another name.
+TEST(SlackTest, DefaultChannelsAreNotTopics) {
+  testing::TempDir dir;
+  const std::string ws = dir.Sub("ws");
+  std::filesystem::create_directories(ws);
+  auto write = [](const std::string& path, const std::string& text) {
+    std::ofstream(path) << text;
+  };
+  write(ws + "/channels.json",
+        R"([{"id": "C1", "name": "all-hands", "is_general": true},
+            {"id": "C2", "name": "random"},
+            {"id": "C3", "name": "chatter", "purpose": {"value": "A place for non-work-related flimflam, faffing"}},
+            {"id": "C4", "name": "d3", "is_general": false, "purpose": {"value": "A place for d3"}}])");
+  for (const char* c : {"all-hands", "random", "chatter", "d3", "no-metadata"}) {
+    std::filesystem::create_directories(ws + "/" + c);
+    write(ws + "/" + c + "/2016-01-01.json",
+          R"([{"type": "message", "user": "U1", "text": "hi #maps", "ts": "1451606400.000100"}])");
+  }
+  CollectSink sink;
+  ASSERT_OK(ReadSlackExport(ws, ReadOptions(), &sink));
+  std::map<std::string, std::vector<std::string>> topics;
+  for (const Record& r : sink.records) topics[r.id.substr(9, r.id.rfind(':') - 9)] = r.topics;
+  EXPECT_THAT(topics["all-hands"], ElementsAre("maps"));
+  EXPECT_THAT(topics["random"], ElementsAre("maps"));
+  EXPECT_THAT(topics["chatter"], ElementsAre("maps"));
+  EXPECT_THAT(topics["d3"], ElementsAre("d3", "maps"));
+  EXPECT_THAT(topics["no-metadata"], ElementsAre("no-metadata", "maps"));
+}
+
 // Real data: shared/data/slack/houstondatavis (see MANIFEST.md section 4).
 TEST(SlackRealDataTest, HoustonDataVis) {
   const std::string path = std::string(WK_SHARED_DATA_DIR) + "/slack/houstondatavis";
@@ -192,8 +224,14 @@ TEST(SlackRealDataTest, HoustonDataVis) {
     EXPECT_FALSE(r.author_name.empty()) << r.id;
     authors.insert(r.author_key);
     ids.insert(r.id);
-    channels.insert(r.topics.at(0));
-    ++per_channel[r.topics.at(0)];
+    // id "slack:houstondatavis:<channel>:<ts>"
+    const std::string channel = r.id.substr(21, r.id.rfind(':') - 21);
+    channels.insert(channel);
+    ++per_channel[channel];
+    // #general (is_general) and "meetup-" (Slack's default #random purpose) are
+    // the workspace's default channels: no topic; every other channel is one.
+    const bool named = std::find(r.topics.begin(), r.topics.end(), channel) != r.topics.end();
+    EXPECT_EQ(named, channel != "general" && channel != "meetup-") << r.id;
     EXPECT_GE(r.timestamp, 1433548800);  // 2015-06-06
     EXPECT_LT(r.timestamp, 1469664000);  // 2016-07-28
     EXPECT_EQ(r.text.find("<@"), std::string::npos) << r.id;
