@@ -105,6 +105,8 @@ absl::Status SearchHistory(indexer::IndexReader* reader, const engine::Snapshot&
                            size_t max_query_bytes, std::span<HistoryQuery> queries, double subject_weight) {
   const indexer::SearchFilter filter;
   for (HistoryQuery& h : queries) {
+    if (h.searched) continue;  // e.g. a community's queries, searched for its own model that fell back
+    h.searched = true;
     absl::StatusOr<indexer::DocText> doc =
         ReadRetryingAfterCommits<indexer::DocText>(reader, [&] { return reader->GetDoc(s.doc(h.doc).docid); });
     WK_RETURN_IF_ERROR(doc.status());

@@ -78,6 +78,7 @@ struct HistoryQuery {
   uint32_t asker = engine::kNone;
   std::vector<std::pair<uint32_t, uint8_t>> truth;  // (person index, grade >= 1)
   std::vector<indexer::SearchHit> hits;             // SearchHistory
+  bool searched = false;                            // SearchHistory has run it (once is enough)
   std::vector<std::string> topics;                  // Q&A: the question's own topics (its tags)
 };
 
