@@ -14,7 +14,35 @@ int64_t ReferenceTime(const Snapshot& s, const DocInfo& di, const TopicStrengthO
   return o.now != 0 ? o.now : s.community_max_timestamp(di.community);
 }
 
-// Adds document d (of the person) to entry e.
+// A topic document d has from its thread's root (a reply carries its
+// thread's topics: engine/snapshot.cc) counts once per thread for a person, at
+// the largest weight of their documents there: ten chat replies in one
+// conversation about X are one conversation about X, not ten. A topic of the
+// person's own text that the root lacks counts per document.
+bool FromThreadRoot(const Snapshot& s, uint32_t d, uint32_t t) {
+  const uint32_t r = s.ThreadRoot(s.doc(d).thread);
+  if (r == d) return false;
+  const auto rt = s.DocTopics(r);
+  return std::find(rt.begin(), rt.end(), t) != rt.end();
+}
+
+// The strength document d adds to a topic t: w, or for a topic from the
+// thread's root what w adds to the best weight counted in that thread so far.
+class ThreadOnce {
+ public:
+  double Add(const Snapshot& s, uint32_t person, uint32_t d, uint32_t t, double w) {
+    if (!FromThreadRoot(s, d, t)) return w;
+    double& best = best_[std::make_tuple(s.doc(d).thread, person, t)];
+    const double add = std::max(0.0, w - best);
+    best = std::max(best, w);
+    return add;
+  }
+
+ private:
+  absl::flat_hash_map<std::tuple<uint32_t, uint32_t, uint32_t>, double> best_;  // (thread, person, topic)
+};
+
+// Adds document d (of the person) to entry e; `weight` is its strength.
 void AddDoc(const Snapshot& s, uint32_t d, const TopicStrengthOptions& o, double weight, PersonTopicStrength* e) {
   const DocInfo& di = s.doc(d);
   e->strength += weight;
@@ -98,6 +126,7 @@ std::vector<PersonTopicStrength> PersonTopicStrengths(const Snapshot& s, uint32_
   if (p >= s.num_persons()) return out;
   // Dense slots for the person's topics (a person has few; the map stays small).
   absl::flat_hash_map<uint32_t, uint32_t> slot;
+  ThreadOnce once;
   for (uint32_t d : s.PersonDocs(p)) {
     if (!s.DocVisible(d, o.group_mask)) continue;
     const auto topics = s.DocTopics(d);
@@ -109,7 +138,7 @@ std::vector<PersonTopicStrength> PersonTopicStrengths(const Snapshot& s, uint32_
         out.emplace_back();
         out.back().topic = t;
       }
-      AddDoc(s, d, o, w, &out[it->second]);
+      AddDoc(s, d, o, once.Add(s, p, d, t, w), &out[it->second]);
     }
   }
   for (PersonTopicStrength& e : out) e.trend = TrendOf(e.recent, e.previous);
@@ -131,16 +160,17 @@ std::vector<double> TopicStrengthsOf(const Snapshot& s, uint32_t p, std::span<co
   std::sort(sorted.begin(), sorted.end());
   const auto docs = s.PersonDocs(p);  // oldest first
   const size_t first = o.max_docs > 0 && docs.size() > o.max_docs ? docs.size() - o.max_docs : 0;
+  ThreadOnce once;
   for (size_t i = first; i < docs.size(); ++i) {
     const uint32_t d = docs[i];
     if (!s.DocVisible(d, o.group_mask)) continue;
     double w = -1;  // computed on the first matching topic only
     for (uint32_t t : s.DocTopics(d)) {
       auto it = std::lower_bound(sorted.begin(), sorted.end(), std::make_pair(t, 0u));
-      for (; it != sorted.end() && it->first == t; ++it) {
-        if (w < 0) w = DocWeight(s, d, o);
-        out[it->second] += w;
-      }
+      if (it == sorted.end() || it->first != t) continue;
+      if (w < 0) w = DocWeight(s, d, o);
+      const double add = once.Add(s, p, d, t, w);
+      for (; it != sorted.end() && it->first == t; ++it) out[it->second] += add;
     }
   }
   return out;
@@ -148,6 +178,7 @@ std::vector<double> TopicStrengthsOf(const Snapshot& s, uint32_t p, std::span<co
 
 std::vector<TopicPersonStrength> AllTopicStrengths(const Snapshot& s, const TopicStrengthOptions& o) {
   absl::flat_hash_map<uint64_t, std::pair<double, uint32_t>> acc;  // topic << 32 | person -> (strength, docs)
+  ThreadOnce once;
   for (uint32_t d = 0; d < s.num_docs(); ++d) {
     const DocInfo& di = s.doc(d);
     if (di.author == kNone || s.person(di.author).opted_out || !s.DocVisible(d, o.group_mask)) continue;
@@ -156,7 +187,7 @@ std::vector<TopicPersonStrength> AllTopicStrengths(const Snapshot& s, const Topi
     const double w = DocWeight(s, d, o);
     for (uint32_t t : topics) {
       auto& e = acc[(static_cast<uint64_t>(t) << 32) | di.author];
-      e.first += w;
+      e.first += once.Add(s, di.author, d, t, w);
       ++e.second;
     }
   }

@@ -210,5 +210,45 @@ TEST(TopicStrengthTest, ConnectReasonsListSharedTopicsByStrength) {
   EXPECT_EQ(you->shared_topics, (std::vector<std::string>{"beta", "alpha"}));
 }
 
+// A reply carries its thread's topics; a person's strength counts each thread
+// once for them: "bob", chatty in one conversation about shiny (six replies),
+// is weaker in it than "cy", who replied in three conversations about it. A
+// topic of bob's own text counts per message.
+TEST(TopicStrengthTest, TheThreadsTopicCountsOncePerThread) {
+  Corpus c;
+  c.Add(RecordKind::kChat, "r1", "ann", kT0, "r1", "", {"shiny"});
+  for (int i = 0; i < 6; ++i) {
+    const std::string id = "b" + std::to_string(i);
+    c.Add(RecordKind::kChat, id, "bob", kT0 + 60 * (i + 1), "r1", "r1", i < 2 ? std::vector<std::string>{"figs"}
+                                                                              : std::vector<std::string>{});
+  }
+  for (int t = 2; t <= 4; ++t) {
+    const std::string root = "r" + std::to_string(t);
+    c.Add(RecordKind::kChat, root, "ann", kT0 + t * kDay, root, "", {"shiny"});
+    c.Add(RecordKind::kChat, root + "-cy", "cy", kT0 + t * kDay + 60, root, root);
+  }
+  ASSERT_OK_AND_ASSIGN(auto snap, BuildSnapshot(c.docs, {}));
+  TopicStrengthOptions o;
+  o.now = kT0 + 5 * kDay;
+  const auto bob = PersonTopicStrengths(*snap, snap->FindPerson("bob"), o);
+  const auto cy = PersonTopicStrengths(*snap, snap->FindPerson("cy"), o);
+  const PersonTopicStrength* bob_shiny = Find(bob, *snap, "shiny");
+  const PersonTopicStrength* bob_figs = Find(bob, *snap, "figs");
+  const PersonTopicStrength* cy_shiny = Find(cy, *snap, "shiny");
+  ASSERT_TRUE(bob_shiny && bob_figs && cy_shiny);
+  EXPECT_EQ(bob_shiny->docs, 6u);  // the documents are all listed...
+  EXPECT_EQ(cy_shiny->docs, 3u);
+  EXPECT_GT(cy_shiny->strength, 2.5 * bob_shiny->strength);  // ...but bob's count as one conversation
+  EXPECT_GT(bob_figs->strength, 1.5 * bob_shiny->strength);  // his own topic: two messages
+  // The same rule in the per-topic lookup and in the listing of every topic.
+  const uint32_t shiny = snap->FindTopic("shiny");
+  ASSERT_NE(shiny, kNone);
+  const std::vector<uint32_t> q = {shiny};
+  EXPECT_DOUBLE_EQ(TopicStrengthsOf(*snap, snap->FindPerson("bob"), q, o)[0], bob_shiny->strength);
+  for (const TopicPersonStrength& e : AllTopicStrengths(*snap, o)) {
+    if (e.topic == shiny && snap->person(e.person).id == "bob") EXPECT_DOUBLE_EQ(e.strength, bob_shiny->strength);
+  }
+}
+
 }  // namespace
 }  // namespace whoknows::engine
