@@ -354,6 +354,7 @@ CandidateFeatures Featurize(const Scored& x) {
   return f;
 }
 
+constexpr size_t kWhyQueryTopics = 2;    // an expert's topics start with at most this many of the query's
 constexpr size_t kQueryTopics = 5;        // the query's topic distribution keeps this many
 constexpr size_t kCandidateTopics = 3;    // topic vertices walked for candidates
 constexpr size_t kTopicScanDocs = 4000;   // newest docs scanned per topic vertex
@@ -914,9 +915,13 @@ absl::StatusOr<std::vector<Expert>> RankExperts(const Snapshot& s, std::span<con
         }
       }
     }
-    // The matching documents' topics, ordered by the person's strength in
-    // them (engine/topic_strength.h), then by matching documents. Without a
-    // matching document: the query's topics the person has written on.
+    // The matching documents' topics: first those of the query's own
+    // (its most characteristic, engine: kQueryTopics) that the person's
+    // matches carry, at most kWhyQueryTopics of them and in the query's order
+    // ("blas-lapack" for "LAPACK", not a big generic topic the matches also
+    // carry), then by the person's strength in them (engine/topic_strength.h,
+    // what sets people apart), then by matching documents. Without a matching
+    // document: the query's topics the person has written on.
     const bool evidence = x.vote_raw > 0;
     const bool weak = evidence && o.evidence_first && tier(x) == 1;
     if (!evidence) {
@@ -934,7 +939,24 @@ absl::StatusOr<std::vector<Expert>> RankExperts(const Snapshot& s, std::span<con
       }
       std::vector<size_t> order(topic_counts.size());
       for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+      std::vector<size_t> query_rank(topic_counts.size());
+      for (size_t i = 0; i < query_rank.size(); ++i) {
+        query_rank[i] = static_cast<size_t>(
+            std::find(query_topics.begin(), query_topics.end(), topic_counts[i].first) - query_topics.begin());
+      }
+      {  // beyond the first kWhyQueryTopics of them, query topics go by strength too
+        std::vector<size_t> ranks;
+        for (size_t r : query_rank) {
+          if (r < query_topics.size()) ranks.push_back(r);
+        }
+        std::sort(ranks.begin(), ranks.end());
+        const size_t cut = ranks.size() > kWhyQueryTopics ? ranks[kWhyQueryTopics] : query_topics.size();
+        for (size_t& r : query_rank) {
+          if (r >= cut) r = query_topics.size();
+        }
+      }
       std::sort(order.begin(), order.end(), [&](size_t a, size_t b) {
+        if (query_rank[a] != query_rank[b]) return query_rank[a] < query_rank[b];
         if (strength[a] != strength[b]) return strength[a] > strength[b];
         if (topic_counts[a].second != topic_counts[b].second) return topic_counts[a].second > topic_counts[b].second;
         return s.topic_name(topic_counts[a].first) < s.topic_name(topic_counts[b].first);

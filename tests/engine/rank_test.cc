@@ -519,5 +519,32 @@ TEST(RankEvidenceTest, OwnWritingFirstAndOneDocumentPerThread) {
   EXPECT_EQ(evidence_of_sam(5), (Ev{{a, "author"}, {e, "author"}, {b, "author"}, {d, "author"}, {kim, "thread"}}));
 }
 
+// An expert's topics start with the question's own: Rip's matches on LAPACK
+// also carry the big generic topic "builds", his strongest, but "lapack" is
+// what the question is about and comes first; his other topics follow by
+// strength.
+TEST(RankEvidenceTest, TheQuestionsTopicsComeFirstInTheWhy) {
+  using indexer::RecordKind;
+  Corpus c;
+  c.Person("rip", "Rip");
+  c.Person("x", "X");
+  std::vector<indexer::SearchHit> hits;
+  for (int i = 0; i < 30; ++i) {
+    const std::string id = "b" + std::to_string(i);
+    c.Add(RecordKind::kMail, id, i % 2 == 0 ? "rip" : "x", kT0 + i * kDay, id, "", {"builds", "windows"});
+  }
+  for (int i = 0; i < 3; ++i) {
+    const std::string id = "l" + std::to_string(i);
+    hits.push_back({c.Add(RecordKind::kMail, id, "rip", kT0 + (40 + i) * kDay, id, "", {"lapack", "builds"}), 5.0});
+  }
+  ASSERT_OK_AND_ASSIGN(auto snap, BuildSnapshot(c.docs, c.persons));
+  AskOptions o;
+  o.max_topics = 3;
+  ASSERT_OK_AND_ASSIGN(auto experts, RankExperts(*snap, hits, o));
+  const Expert* rip = Find(experts, "rip");
+  ASSERT_NE(rip, nullptr);
+  EXPECT_EQ(rip->topics, (std::vector<std::string>{"lapack", "builds"})) << rip->reason;
+}
+
 }  // namespace
 }  // namespace whoknows::engine
