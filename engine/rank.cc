@@ -2,8 +2,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <cstdlib>
-#include <string>
 #include <limits>
 
 #include "absl/container/flat_hash_map.h"
@@ -11,7 +9,6 @@
 #include "absl/strings/str_join.h"
 #include "absl/time/time.h"
 #include "rank_internal.h"
-#include "whoknows/engine/expertise_rank.h"
 #include "whoknows/engine/rank_model.h"
 #include "whoknows/engine/topic_strength.h"
 #include "whoknows/base/status_macros.h"
@@ -330,18 +327,8 @@ struct Scored {
   double score, vote, ppr, prior, recent, topic, contact, vote_raw, ppr_raw;
   double activity = 0, recent_activity = 0, idle_days = 0, model = 0;
   double answers = 0, accepted = 0, questions = 0;  // before `now`
-  double erank = 0, local_erank = 0;                // ExpertiseRank: global (as of `now`), within the hits' threads
   uint8_t via = 0;  // Via bits
 };
-
-// Experiment switches (not for merging): WHOKNOWS_EXP=noer,nolocal,noz,hits,...
-bool Exp(const char* name) {
-  static const std::string v = [] {
-    const char* e = std::getenv("WHOKNOWS_EXP");
-    return e == nullptr ? std::string() : std::string(",") + e + ",";
-  }();
-  return v.find(std::string(",") + name + ",") != std::string::npos;
-}
 
 CandidateFeatures Featurize(const Scored& x) {
   CandidateFeatures f;
@@ -359,19 +346,8 @@ CandidateFeatures Featurize(const Scored& x) {
                                       std::log1p(x.answers),
                                       std::log1p(x.questions),
                                       std::log1p(x.idle_days),
-                                      Exp("noer") ? 0.0 : std::log1p(x.erank),
-                                      Exp("nolocal") ? 0.0 : x.local_erank,
-                                      Exp("noz") || x.answers + x.questions <= 0
-                                          ? 0.0
-                                          : (x.answers - x.questions) / std::sqrt(x.answers + x.questions),
                                       x.score};
   for (size_t i = 0; i < kNumRankFeatures; ++i) f.x[i] = static_cast<float>(v[i]);
-  const int only = Exp("onlyer") ? 13 : Exp("onlylocal") ? 14 : Exp("onlyz") ? 15 : Exp("onlyppr") ? 1 : -1;
-  if (only >= 0) {
-    for (int i = 0; i < static_cast<int>(kNumRankFeatures); ++i) {
-      if (i != only) f.x[i] = 0;
-    }
-  }
   return f;
 }
 
@@ -628,88 +604,6 @@ absl::StatusOr<std::vector<Scored>> Score(const Snapshot& s, std::span<const ind
     }
   }
 
-  // ExpertiseRank (engine/expertise_rank.h): the global walk as of `ref`, and
-  // the walk over the asker -> answerer edges of the hits' threads.
-  std::shared_ptr<const std::vector<float>> erank;
-  absl::flat_hash_map<uint32_t, double> local_erank;
-  if (o.use_graph && features) {
-    const int64_t cut = o.now != 0 ? (o.to != 0 ? std::min(o.now, o.to) : o.now) : o.to;
-    if (!Exp("noer")) erank = ExpertiseRankOf(s)->AsOf(cut);
-    if (!Exp("nolocal")) {
-      absl::flat_hash_map<uint32_t, double> thread_w;
-      for (const auto& [d, m] : sc.hit_docs) {
-        double& w = thread_w[s.doc(d).thread];
-        w = std::max(w, m);
-      }
-      absl::flat_hash_map<uint32_t, uint32_t> local;  // person -> local node
-      std::vector<uint32_t> people;
-      std::vector<PeopleEdge> edges;
-      auto node = [&](uint32_t p) {
-        auto [it, added] = local.try_emplace(p, static_cast<uint32_t>(people.size()));
-        if (added) people.push_back(p);
-        return it->second;
-      };
-      if (Exp("topicer")) {  // experiment: the asker -> answerer edges of the query's top topics' newest docs
-        thread_w.clear();
-        const Graph& g = s.graph();
-        for (size_t i = 0; i < qtopics.size() && i < kCandidateTopics; ++i) {
-          const VertexId tv = s.TopicVertex(qtopics[i].first);
-          size_t seen = 0, scanned = 0;
-          for (EdgeIndex e = g.row_end(tv); e-- > g.row_begin(tv) && seen < kTopicScanDocs && scanned < 5 * kTopicScanDocs;) {
-            const VertexId v = g.target(e);
-            if (s.KindOf(v) != VertexKind::kDoc) continue;
-            const uint32_t d = s.IndexOf(v);
-            ++scanned;
-            if (!before(d)) continue;
-            ++seen;
-            const DocInfo& di = s.doc(d);
-            const uint32_t r = s.ThreadRoot(di.thread);
-            if (r == d || r >= s.num_docs() || di.author == kNone) continue;
-            const DocInfo& root = s.doc(r);
-            if (root.author == kNone || root.author == di.author || root.kind == indexer::RecordKind::kAnswer ||
-                root.kind == indexer::RecordKind::kComment) {
-              continue;
-            }
-            const bool qa = root.kind == indexer::RecordKind::kQuestion;
-            if (qa ? di.kind != indexer::RecordKind::kAnswer : di.kind == indexer::RecordKind::kComment) continue;
-            edges.push_back({node(root.author), node(di.author), qtopics[i].second});
-          }
-        }
-      }
-      for (const auto& [t, w] : thread_w) {
-        if (!(w > 0)) continue;
-        ForEachAnswerEdge(s, t, o.max_thread_docs, before, [&](uint32_t from, uint32_t to, uint32_t d) {
-          const double acc = s.doc(d).accepted && Exp("acc") ? 2.0 : 1.0;
-          edges.push_back({node(from), node(to), w * acc});
-        });
-      }
-      if (!edges.empty()) {
-        std::vector<double> pr;
-        if (Exp("hits")) {  // HITS authority
-          const uint32_t n = static_cast<uint32_t>(people.size());
-          std::vector<double> a(n, 1.0), h(n, 1.0);
-          for (int it = 0; it < 30; ++it) {
-            std::fill(a.begin(), a.end(), 0.0);
-            for (const PeopleEdge& e : edges) a[e.to] += e.weight * h[e.from];
-            double na = 0;
-            for (double x : a) na = std::max(na, x);
-            for (double& x : a) x = na > 0 ? x / na : 0;
-            std::fill(h.begin(), h.end(), 0.0);
-            for (const PeopleEdge& e : edges) h[e.from] += e.weight * a[e.to];
-            double nh = 0;
-            for (double x : h) nh = std::max(nh, x);
-            for (double& x : h) x = nh > 0 ? x / nh : 0;
-          }
-          pr = a;
-        } else {
-          pr = WeightedPageRank(static_cast<uint32_t>(people.size()), edges);
-          for (double& x : pr) x = std::log1p(x);
-        }
-        for (size_t i = 0; i < people.size(); ++i) local_erank[people[i]] = pr[i];
-      }
-    }
-  }
-
   std::sort(via.begin(), via.end());
   std::vector<Scored> scored;
   scored.reserve(cand.size());
@@ -728,8 +622,6 @@ absl::StatusOr<std::vector<Scored>> Score(const Snapshot& s, std::span<const ind
   };
   for (uint32_t p : cand) {
     Scored x{p, 0, 0, 0, 0, 0, 0, 0, sc.vote[p], have_ppr ? static_cast<double>(ws.score(p)) : 0.0};
-    if (erank != nullptr && p < erank->size()) x.erank = (*erank)[p];
-    if (auto it = local_erank.find(p); it != local_erank.end()) x.local_erank = it->second;
     PersonActivity::Counts counts;
     const int64_t p_ref = person_ref(p);
     const int64_t p_recent_from = p_ref - (ref - recent_from);
@@ -846,8 +738,7 @@ std::vector<Expert> PopularityFor(const Snapshot& s, const AskOptions& o) {
 const std::array<const char*, kNumRankFeatures>& FeatureNames() {
   static const std::array<const char*, kNumRankFeatures> names = {
       "vote",       "ppr",          "prior",         "recent",           "topic",   "contact",   "log_vote_raw",
-      "log_activity", "log_recent_activity", "acceptance_ratio", "log_answers", "log_questions", "log_idle_days", "expertise_rank", "local_expertise_rank", "zscore",
-      "blend"};
+      "log_activity", "log_recent_activity", "acceptance_ratio", "log_answers", "log_questions", "log_idle_days", "blend"};
   return names;
 }
 

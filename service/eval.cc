@@ -3,9 +3,6 @@
 #include <stdlib.h>
 
 #include <algorithm>
-#include <cstdio>
-#include <cstdlib>
-#include <mutex>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -866,22 +863,6 @@ absl::StatusOr<Sums> Prepared::Run(const std::string& method, const engine::AskO
         }
       }
       sums.cand += found ? 1 : 0;
-    }
-    if (const char* dump = std::getenv("WHOKNOWS_CASES"); dump != nullptr) {  // experiment (not for merging)
-      double rr = 0;
-      for (size_t k = 0; k < ranked.size(); ++k) {
-        if (std::find(c.truth.begin(), c.truth.end(), ranked[k]) != c.truth.end()) {
-          rr = 1.0 / static_cast<double>(k + 1);
-          break;
-        }
-      }
-      static std::mutex dump_mu;
-      std::lock_guard<std::mutex> lock(dump_mu);
-      FILE* f = std::fopen(dump, "a");
-      if (f != nullptr) {
-        std::fprintf(f, "%s\t%s\t%s\t%.6f\n", name_.c_str(), method.c_str(), c.key.c_str(), rr);
-        std::fclose(f);
-      }
     }
     sums.Add(ranked, c.truth);
   }

@@ -227,7 +227,7 @@ std::vector<std::pair<uint32_t, double>> VoteScores(const Snapshot& snapshot, st
 // log(1+vote_raw), log(1+activity), log(1+recent activity), acceptance ratio
 // (accepted / answers), log(1+answers), log(1+questions), log(1+days since
 // last active), the blend score. The graph features are ppr, topic, contact.
-inline constexpr size_t kNumRankFeatures = 17;
+inline constexpr size_t kNumRankFeatures = 14;
 const std::array<const char*, kNumRankFeatures>& FeatureNames();
 struct CandidateFeatures {
   uint32_t person = kNone;
