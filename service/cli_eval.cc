@@ -102,6 +102,7 @@ int RunEvalCommand(const EvalArgs& a) {
   o.question_topics = a.question_topics;
   o.validation_fraction = a.validation_fraction;
   o.subject_weight = a.subject_weight;
+  o.cases_out = a.cases_out;
   o.train.blend_weight = a.blend_weight;
   o.train.reg_lambda = a.ltr_lambda;
   o.train.reg_alpha = a.ltr_alpha;
@@ -213,6 +214,8 @@ void RegisterEvalCommand(CLI::App& app, int* exit_code) {
                 "other answerers 1) instead of questions with an accepted answer");
   cmd->add_flag("--validation-tables", a->validation_tables,
                 "With --validate: every method's table on the validation split instead of tuning");
+  cmd->add_option("--cases-out", a->cases_out,
+                  "routing/replies: append each case's reciprocal rank per method to this file (JSON lines)");
   cmd->add_flag("--on-validation", a->on_validation,
                 "Report every method on the validation split (the training period split again), not the test split");
   cmd->add_option("--connect-variant", a->connect_variants,

@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <memory>
 #include <string>
 #include <system_error>
@@ -871,6 +872,19 @@ absl::StatusOr<Sums> Prepared::Run(const std::string& method, const engine::AskO
 
 double Round4(double x) { return std::round(x * 1e4) / 1e4; }
 
+// EvalOptions::cases_out: one JSON line per case of `method` on data set `path`.
+absl::Status AppendCases(const std::string& file, const std::string& path, const std::string& method,
+                         const std::vector<Case>& cases, const Sums& sums) {
+  std::ofstream out(file, std::ios::app);
+  if (!out) return absl::InternalError(absl::StrFormat("eval: cannot open %s", file));
+  for (size_t i = 0; i < sums.rr_cases.size() && i < cases.size(); ++i) {
+    out << nlohmann::json{{"data", path}, {"method", method}, {"case", cases[i].key}, {"rr", sums.rr_cases[i]}}.dump()
+        << "\n";
+  }
+  if (!out) return absl::InternalError(absl::StrFormat("eval: cannot write %s", file));
+  return absl::OkStatus();
+}
+
 nlohmann::json MethodsJson(const std::vector<MethodResult>& methods) {
   nlohmann::json arr = nlohmann::json::array();
   for (const MethodResult& m : methods) {
@@ -1162,6 +1176,7 @@ absl::StatusOr<EvalReport> RunEval(EvalTask task, const std::vector<std::string>
       Log(o, absl::StrFormat("eval: %s: %-22s %d cases  MRR %.3f  (%.1fs)", path, methods[mi], s.n,
                              s.n ? s.rr / static_cast<double>(s.n) : 0.0, secs));
       d.methods.push_back(s.Mean(methods[mi]));
+      if (!o.cases_out.empty()) WK_RETURN_IF_ERROR(AppendCases(o.cases_out, path, methods[mi], prep->cases_, s));
       pooled[mi].Merge(s);
       sums.push_back(std::move(s));
     }

@@ -7,9 +7,11 @@
 //       Messages before the split: bob 4, dave 3, alice 2, carol 2, erin 1.
 // Expected metrics below are worked out by hand in the comments.
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
 #include <map>
 #include <memory>
 #include <string>
@@ -157,6 +159,57 @@ TEST_F(EvalTest, RoutingMetricsByHand) {
   EXPECT_NEAR(Find(r.pooled, "popularity")->mrr_se, pop->mrr_se, kTol);
   ASSERT_EQ(r.pooled.paired.size(), 3u);
   EXPECT_NEAR(r.pooled.paired[0].mrr_diff, d.paired[0].mrr_diff, kTol);
+}
+
+// --cases-out: every case's reciprocal rank per method, one JSON line each,
+// appended (two runs, say with and without a feature, pair up by case).
+TEST_F(EvalTest, CasesOutHasEveryCasesReciprocalRankPerMethod) {
+  options_.split_fraction = 0.67;
+  options_.cases_out = tmp_ + "/cases.jsonl";
+  ASSERT_OK_AND_ASSIGN(EvalReport r, RunEval(EvalTask::kRouting, {kSite}, options_));
+  const DatasetResult& d = r.datasets[0];
+  auto read = [&] {
+    std::map<std::string, std::vector<std::pair<std::string, double>>> by_method;  // method -> (case, rr)
+    std::ifstream in(options_.cases_out);
+    std::string line;
+    while (std::getline(in, line)) {
+      const nlohmann::json j = nlohmann::json::parse(line);
+      EXPECT_EQ(j.at("data").get<std::string>(), kSite);
+      by_method[j.at("method").get<std::string>()].emplace_back(j.at("case").get<std::string>(),
+                                                               j.at("rr").get<double>());
+    }
+    return by_method;
+  };
+  auto once = read();
+  ASSERT_EQ(once.size(), d.methods.size());
+  const auto& cases = once.begin()->second;
+  for (const MethodResult& m : d.methods) {
+    const auto& v = once[m.method];
+    ASSERT_EQ(v.size(), 3u) << m.method;
+    double sum = 0;
+    for (size_t i = 0; i < v.size(); ++i) {
+      EXPECT_EQ(v[i].first, cases[i].first) << m.method;  // the same cases in the same order
+      sum += v[i].second;
+    }
+    EXPECT_NEAR(sum / 3, m.mrr, kTol) << m.method;
+  }
+  std::vector<double> pop;
+  for (const auto& [c, rr] : once["popularity"]) pop.push_back(rr);
+  std::sort(pop.begin(), pop.end());
+  EXPECT_NEAR(pop[0], 1.0 / 3, kTol);
+  EXPECT_NEAR(pop[1], 0.5, kTol);
+  EXPECT_NEAR(pop[2], 1.0, kTol);
+  EXPECT_NE(cases[0].first, cases[1].first);
+
+  // A second run appends.
+  ASSERT_OK(RunEval(EvalTask::kRouting, {kSite}, options_).status());
+  EXPECT_EQ(read()["whoknows"].size(), 6u);
+
+  // A file that cannot be written is an error naming it.
+  options_.cases_out = tmp_ + "/no/such/dir/cases.jsonl";
+  absl::StatusOr<EvalReport> bad = RunEval(EvalTask::kRouting, {kSite}, options_);
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find(options_.cases_out), std::string_view::npos) << bad.status();
 }
 
 TEST_F(EvalTest, NoTestPeriodDocumentIsIndexed) {

@@ -142,6 +142,10 @@ struct EvalOptions {
   // weighed up, in the test cases and in the training history alike
   // (ranker::SearchConversationStart; 0 = the whole text only, as before).
   double subject_weight = ranker::kSubjectWeight;
+  // When set, every routing/replies case's reciprocal rank per method is
+  // appended to this file, one JSON line each ({data, method, case, rr}):
+  // paired differences between runs (say, with and without a feature).
+  std::string cases_out;
 };
 
 struct MethodResult {
