@@ -107,7 +107,7 @@ bool IsSignOffWord(std::string_view w) {
 
 }  // namespace
 
-std::string_view StripGreetingAndSignOff(std::string_view text) {
+std::string_view StripGreetingAndSignOff(std::string_view text, std::span<const std::string> author_keys) {
   // Archive attachment stubs (pipermail): "-------------- next part ------"
   // then "An embedded and charset-unspecified text was scrubbed...".
   for (std::string_view marker : {std::string_view("-------------- next part --------------"),
@@ -137,7 +137,12 @@ std::string_view StripGreetingAndSignOff(std::string_view text) {
     start = start == std::string_view::npos ? 0 : start + 1;
     const std::string_view line = text.substr(start, pos - start);
     if (line.size() > 60) break;
-    if (IsSignOffWord(FirstWordLower(line, &buf))) return text.substr(0, start);
+    const std::string_view first = FirstWordLower(line, &buf);
+    if (IsSignOffWord(first)) return text.substr(0, start);
+    if (first.size() >= 2 && !author_keys.empty() &&
+        std::find(author_keys.begin(), author_keys.end(), TopicKey(first)) != author_keys.end()) {
+      return text.substr(0, start);
+    }
     ++short_lines;
     if (start == 0) break;
     pos = start - 1;
@@ -309,7 +314,7 @@ std::vector<ExtractedTopic> TopicExtractor::Extract(std::string_view title, std:
   tokens.reserve(256);
   Tokenize(title, options_.title_weight, &tokens);
   const size_t title_tokens = tokens.size();
-  Tokenize(StripGreetingAndSignOff(text), 1, &tokens);
+  Tokenize(StripGreetingAndSignOff(text, extra_stop_keys), 1, &tokens);
   if (title_tokens < tokens.size()) tokens[title_tokens].joined = false;
 
   // Single words and adjacent pairs of candidate words, by key. Pairs are

@@ -137,6 +137,17 @@ TEST(TopicExtractTest, GreetingAndSignOffAreNotRead) {
   const std::string body = "Thanks for the patch.\nIt fixes the build of the LAPACK sources on every platform we "
                            "test, including the old compilers that we still need to support.\n";
   EXPECT_EQ(StripGreetingAndSignOff(body), body);
+  // A signature without a sign-off word or "-- ": the author's name, then an affiliation.
+  const std::string signed_body = "The lapack build fails on Windows.\n\nMartin Maechler,\nETH Zurich\n";
+  const std::vector<std::string> author = {TopicKey("Martin"), TopicKey("Maechler")};
+  EXPECT_EQ(StripGreetingAndSignOff(signed_body, author), "The lapack build fails on Windows.\n\n");
+  EXPECT_EQ(StripGreetingAndSignOff("The build fails.\n--\nMartin Maechler, ETH Zurich\n", author),
+            "The build fails.\n--\n");
+  EXPECT_EQ(StripGreetingAndSignOff(signed_body), signed_body);  // whose name it is must be known
+  // The author's name far from the end is text.
+  const std::string named = "Maechler's patch fixes the build of the LAPACK sources on every platform we test, "
+                            "including the old compilers that we still need to support.\n";
+  EXPECT_EQ(StripGreetingAndSignOff(named, author), named);
 }
 
 TEST_F(TopicsTest, MailThreadsGetTheirSubjectsNotBoilerplate) {

@@ -109,9 +109,10 @@ class TopicExtractor {
   std::string Key(std::string_view topic);
 
   // The best topics of one document (title + text), best first. Keys in
-  // `stop_keys` (see StopKeys) or `extra_stop_keys` (e.g. the author's name)
-  // are never returned. `vocabulary` may be null. A closing sign-off
-  // ("Thanks,\nAnn") and an opening greeting line are not read.
+  // `stop_keys` (see StopKeys) or `extra_stop_keys` (the keys of the author's
+  // name) are never returned. `vocabulary` may be null. A closing sign-off
+  // ("Thanks,\nAnn", or a last line starting with the author's name: "Martin
+  // Maechler,\nETH Zurich") and an opening greeting line are not read.
   // When `words` is not null it receives every distinct candidate word
   // (lower case) of the document, for keeping document frequencies current.
   std::vector<ExtractedTopic> Extract(std::string_view title, std::string_view text, const DocFreqSource& freqs,
@@ -163,10 +164,12 @@ std::string TopicKey(std::string_view topic);
 bool IsTopicStopWord(std::string_view lower_word);
 
 // `text` without an opening greeting line ("Hi all,"), a closing sign-off
-// (a line starting "Thanks", "Regards", "Cheers", "Best", ... followed by at
-// most four short lines) and mail-archive attachment stubs ("-------------- next
-// part --------------" and what follows).
-std::string_view StripGreetingAndSignOff(std::string_view text);
+// (a line starting "Thanks", "Regards", "Cheers", "Best", ... or, when
+// `author_keys` (TopicKey of each word of the author's name) are given, with
+// one of the author's names, as in "Martin Maechler,\nETH Zurich": among the
+// last five short lines, that line and what follows) and mail-archive
+// attachment stubs ("-------------- next part --------------" and what follows).
+std::string_view StripGreetingAndSignOff(std::string_view text, std::span<const std::string> author_keys = {});
 
 }  // namespace whoknows::indexer
 
