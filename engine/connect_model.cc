@@ -176,15 +176,31 @@ ConnectFeaturizer::ConnectFeaturizer(const Snapshot& s, const InteractionGraph& 
   new_contacts_.assign(P, 0);
   wdeg_.assign(P, 0);
   last_active_.assign(P, 0);
-  const int64_t recent_from = as_of_ - static_cast<int64_t>(o.recent_days * kDaySeconds);
-  const int64_t recent90_from = as_of_ - static_cast<int64_t>(90 * kDaySeconds);
+  person_ref_.assign(P, as_of_);
+  const auto recent_span = static_cast<int64_t>(o.recent_days * kDaySeconds);
+  const auto span90 = static_cast<int64_t>(90 * kDaySeconds);
+  // The clock a doc's recency is measured by (ConnectFeatureOptions::as_of).
+  const bool own_clocks = o.as_of == 0;
+  auto clock = [&](uint32_t community) {
+    return own_clocks && community != kNone ? s.community_max_timestamp(community) + 1 : as_of_;
+  };
+  const uint32_t C = s.num_communities();
+  std::vector<std::pair<uint32_t, uint32_t>> recent_in;  // (community slot, person): recent there
   for (uint32_t d = 0; d < s.num_docs(); ++d) {
     const DocInfo& di = s.doc(d);
     if (di.author == kNone || di.timestamp >= as_of_ || !s.DocVisible(d, o.group_mask)) continue;
-    ++activity_[di.author];
-    if (di.timestamp >= recent_from) ++recent_[di.author];
-    if (di.timestamp >= recent90_from) ++recent90_[di.author];
-    last_active_[di.author] = std::max(last_active_[di.author], di.timestamp);
+    const uint32_t a = di.author;
+    const int64_t ref = clock(di.community);
+    ++activity_[a];
+    if (di.timestamp >= ref - recent_span) {
+      ++recent_[a];
+      recent_in.emplace_back(di.community < C ? di.community : C, a);
+    }
+    if (di.timestamp >= ref - span90) ++recent90_[a];
+    if (di.timestamp >= last_active_[a]) {
+      last_active_[a] = di.timestamp;
+      person_ref_[a] = ref;
+    }
   }
   for (uint32_t p = 0; p < P && p < g.num_persons(); ++p) {
     for (const auto& e : g.Row(p)) {
@@ -192,19 +208,25 @@ ConnectFeaturizer::ConnectFeaturizer(const Snapshot& s, const InteractionGraph& 
       if (Contact(e)) {
         ++contact_deg_[p];
         wdeg_[p] += e.first_reply < as_of_ ? 1.0f : 0.5f;
-        if (e.first_contact >= recent_from) ++new_contacts_[p];
+        if (e.first_contact >= person_ref_[p] - recent_span) ++new_contacts_[p];
       }
     }
   }
-  std::vector<uint32_t> order;
-  for (uint32_t p = 0; p < P; ++p) {
-    if (recent_[p] > 0 && !s.person(p).opted_out) order.push_back(p);
+  std::sort(recent_in.begin(), recent_in.end());
+  recent_in.erase(std::unique(recent_in.begin(), recent_in.end()), recent_in.end());
+  recent_top_.assign(C + 1, {});
+  const size_t keep = o.max_recent_candidates * 4 + 64;
+  for (size_t i = 0; i < recent_in.size();) {
+    const uint32_t c = recent_in[i].first;
+    std::vector<uint32_t>& order = recent_top_[c];
+    for (; i < recent_in.size() && recent_in[i].first == c; ++i) {
+      if (!s.person(recent_in[i].second).opted_out) order.push_back(recent_in[i].second);
+    }
+    const size_t k = std::min(order.size(), keep);
+    std::partial_sort(order.begin(), order.begin() + static_cast<std::ptrdiff_t>(k), order.end(),
+                      [&](uint32_t a, uint32_t b) { return recent_[a] > recent_[b] || (recent_[a] == recent_[b] && a < b); });
+    order.resize(k);
   }
-  const size_t keep = std::min(order.size(), o.max_recent_candidates * 4 + 64);
-  std::partial_sort(order.begin(), order.begin() + static_cast<std::ptrdiff_t>(keep), order.end(),
-                    [&](uint32_t a, uint32_t b) { return recent_[a] > recent_[b] || (recent_[a] == recent_[b] && a < b); });
-  order.resize(keep);
-  recent_top_ = std::move(order);
   topic_done_.assign(P, 0);
   topics_.resize(P);
   communities_.resize(P);
@@ -374,8 +396,22 @@ std::vector<ConnectCandidate> ConnectFeaturizer::Candidates(uint32_t p, std::spa
     std::partial_sort(pp.begin(), pp.begin() + static_cast<std::ptrdiff_t>(kp), pp.end(),
                       [&](uint32_t a, uint32_t b) { return reserve_[a] > reserve_[b] || (reserve_[a] == reserve_[b] && a < b); });
     for (size_t i = 0; i < kp; ++i) choose(pp[i]);
+    // The most active lately in p's own communities (each by its clock), not
+    // the busiest people of an unrelated community of the index.
+    TopicVector(p);  // fills communities_[p]
+    std::vector<uint32_t> recent;
+    for (uint32_t c : communities_[p]) {
+      const std::vector<uint32_t>& top = recent_top_[c < s_.num_communities() ? c : s_.num_communities()];
+      recent.insert(recent.end(), top.begin(), top.end());
+    }
+    if (communities_[p].empty()) {  // nothing visible to go by: every community's
+      for (const std::vector<uint32_t>& top : recent_top_) recent.insert(recent.end(), top.begin(), top.end());
+    }
+    std::sort(recent.begin(), recent.end(),
+              [&](uint32_t a, uint32_t b) { return recent_[a] > recent_[b] || (recent_[a] == recent_[b] && a < b); });
+    recent.erase(std::unique(recent.begin(), recent.end()), recent.end());
     size_t kr = 0;
-    for (uint32_t w : recent_top_) {
+    for (uint32_t w : recent) {
       if (kr >= o_.max_recent_candidates) break;
       if (!ok(w)) continue;
       choose(w);
@@ -404,7 +440,7 @@ std::vector<ConnectCandidate> ConnectFeaturizer::Candidates(uint32_t p, std::spa
     x[10] = Log1p(activity_[w]);
     x[11] = Log1p(recent_[w]);
     x[12] = Log1p(recent90_[w]);
-    x[13] = Log1p(static_cast<double>(as_of_ - last_active_[w]) / kDaySeconds);
+    x[13] = Log1p(static_cast<double>(person_ref_[w] - last_active_[w]) / kDaySeconds);
     x[14] = Log1p(new_contacts_[w]);
     const auto& theirs = TopicVector(w);
     double dot = 0;

@@ -222,5 +222,60 @@ TEST(ConnectModelTest, TrainsFromHistoryElseFallsBack) {
             absl::StatusCode::kInvalidArgument);
 }
 
+// Without an explicit as_of (serving), recency goes by each community's own
+// clock and the recently active candidates come from the person's own
+// communities: in an index holding a 2016 chat archive and a live list, the
+// archive's people are neither ten years idle nor offered the list's busiest.
+TEST(ConnectFeaturizerTest, RecentCandidatesComeFromThePersonsCommunitiesByTheirClock) {
+  Corpus c;
+  const int64_t ten_years = 10 * 365 * kDay;
+  // The archive: "me" replied to "a1"; "a2" and "a3" are active there too, unconnected to me.
+  auto add = [&](const std::string& id, const std::string& who, int64_t ts, const std::string& thread,
+                 const std::string& reply_to, const std::string& community) {
+    c.Add(RecordKind::kChat, id, who, ts, thread, reply_to, {}, "public", false, {}, community);
+  };
+  add("x1", "a1", kT0, "x1", "", "archive");
+  add("x1r", "me", kT0 + 60, "x1", "x1", "archive");
+  for (int i = 0; i < 3; ++i) {
+    add(absl::StrCat("x2-", i), "a2", kT0 + (i + 1) * kDay, absl::StrCat("x2-", i), "", "archive");
+  }
+  add("x3", "a3", kT0 + 5 * kDay, "x3", "", "archive");
+  // The live list, ten years later: "busy" wrote 20 threads.
+  for (int i = 0; i < 20; ++i) {
+    add(absl::StrCat("l", i), "busy", kT0 + ten_years + i * kDay, absl::StrCat("l", i), "", "list");
+  }
+  ASSERT_OK_AND_ASSIGN(auto snap, BuildSnapshot(c.docs, {}));
+  auto graph = InteractionGraph::Build(*snap);
+  auto P = [&](const std::string& id) { return snap->FindPerson(id); };
+  const size_t idle = static_cast<size_t>(
+      std::find(ConnectFeatureNames().begin(), ConnectFeatureNames().end(), std::string_view("idle_days")) -
+      ConnectFeatureNames().begin());
+  ASSERT_LT(idle, ConnectFeatureNames().size());
+  ConnectFeatureOptions fo;
+  fo.max_recent_candidates = 2;
+  fo.max_link_candidates = 0;
+  fo.max_ppr_candidates = 0;
+  ConnectFeaturizer f(*snap, *graph, fo);
+  std::vector<uint32_t> got;
+  for (const ConnectCandidate& x : f.Candidates(P("me"))) {
+    got.push_back(x.person);
+    if (x.person == P("a2")) EXPECT_LT(x.x[idle], std::log1p(5.0));  // a2 was active 2 days before the archive ends
+  }
+  std::sort(got.begin(), got.end());
+  std::vector<uint32_t> want = {P("a2"), P("a3")};
+  std::sort(want.begin(), want.end());
+  EXPECT_EQ(got, want);  // never "busy", and a1 is a contact already
+
+  // As of an explicit time (eval, training), one clock for all: the list's busiest is the most recent.
+  fo.as_of = kT0 + ten_years + 30 * kDay;
+  ConnectFeaturizer at(*snap, *graph, fo);
+  bool busy = false;
+  for (const ConnectCandidate& x : at.Candidates(P("me"))) {
+    busy |= x.person == P("busy");
+    if (x.person == P("a2")) EXPECT_GT(x.x[idle], std::log1p(3000.0));
+  }
+  EXPECT_FALSE(busy);  // still only the person's own communities' recently active, and the archive has none
+}
+
 }  // namespace
 }  // namespace whoknows::engine

@@ -89,10 +89,13 @@ struct ConnectCandidate {
 
 struct ConnectFeatureOptions {
   GroupBits group_mask = kAllGroups;
-  int64_t as_of = 0;                 // 0 = after the snapshot's newest doc
+  int64_t as_of = 0;                 // 0 = after the snapshot's newest doc, and each
+                                     // community's recent activity and idle days by its own
+                                     // clock (its newest doc): an archive ten years older than
+                                     // the index's live list is not ten years idle
   size_t max_link_candidates = 200;  // best reply-graph Adamic-Adar at distance two
   size_t max_ppr_candidates = 100;   // best PPR over the contact graph
-  size_t max_recent_candidates = 50;  // most active in the last recent_days
+  size_t max_recent_candidates = 50;  // most active in the last recent_days, of the person's communities
   double recent_days = 365;
   double ppr_alpha = 0.15;
   double ppr_r_max = 1e-4;
@@ -125,7 +128,9 @@ class ConnectFeaturizer {
   std::vector<uint32_t> reply_deg_, contact_deg_, activity_, recent_, recent90_, new_contacts_;
   std::vector<float> wdeg_;  // weighted contact degree (reply 1, thread-only 0.5)
   std::vector<int64_t> last_active_;
-  std::vector<uint32_t> recent_top_;
+  std::vector<int64_t> person_ref_;  // the clock p's recency is measured by (as_of_, or see as_of)
+  // The most recently active people of each community (index: community, kNone's last), best first.
+  std::vector<std::vector<uint32_t>> recent_top_;
   std::vector<std::vector<uint32_t>> communities_;  // per person, sorted (lazily)
   std::vector<uint8_t> topic_done_;  // topics_ and communities_ computed
   std::vector<std::vector<std::pair<uint32_t, float>>> topics_;
