@@ -915,8 +915,8 @@ absl::StatusOr<std::vector<Expert>> RankExperts(const Snapshot& s, std::span<con
         }
       }
     }
-    // The matching documents' topics: first those of the query's own
-    // (its most characteristic, engine: kQueryTopics) that the person's
+    // The matching documents' topics: first the query's own (its
+    // kQueryTopics most characteristic, computed by Score) that the person's
     // matches carry, at most kWhyQueryTopics of them and in the query's order
     // ("blas-lapack" for "LAPACK", not a big generic topic the matches also
     // carry), then by the person's strength in them (engine/topic_strength.h,
