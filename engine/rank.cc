@@ -155,13 +155,14 @@ void Vote(const Snapshot& s, std::span<const indexer::SearchHit> hits, const Ask
     // One role per person and doc: the largest weight offered, named by it,
     // except that the doc's author keeps the author's role (the first offer)
     // when the thread of their own other messages weighs more.
+    const uint32_t doc_author = s.doc(d).author;  // (clang 14 cannot capture the structured binding d)
     auto offer = [&](uint32_t p, double w, Role role) {
       if (p == kNone || w <= 0 || sc->excluded[p] || s.person(p).opted_out) return;
       for (size_t i = 0; i < sc->roles.size(); ++i) {
         if (sc->roles[i].first == p) {
           if (w > sc->roles[i].second) {
             sc->roles[i].second = w;
-            if (p != s.doc(d).author) sc->role_kinds[i] = role;
+            if (p != doc_author) sc->role_kinds[i] = role;
           }
           return;
         }
