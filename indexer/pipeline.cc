@@ -111,12 +111,20 @@ class ReadAhead final : public RecordSink {
   // Writer side: the next event, false once the readers closed and all were taken.
   bool Pop(ReadEvent* out) {
     std::unique_lock<std::mutex> lock(mu_);
-    not_empty_.wait(lock, [&] { return !queue_.empty() || closed_; });
+    if (queue_.empty() && !closed_) {
+      consumer_waiting_ = true;
+      not_empty_.wait(lock, [&] { return !queue_.empty() || closed_; });
+      consumer_waiting_ = false;
+    }
     if (queue_.empty()) return false;
     *out = std::move(queue_.front());
     queue_.pop_front();
     bytes_ -= Bytes(*out);
-    not_full_.notify_one();
+    // Wake a waiting reader only once half the room is free: one wake-up per
+    // many records rather than a thread switch for each.
+    if (producer_waiting_ && (queue_.empty() || (queue_.size() <= kMaxEvents / 2 && bytes_ <= kMaxBytes / 2))) {
+      not_full_.notify_one();
+    }
     return true;
   }
 
@@ -135,13 +143,18 @@ class ReadAhead final : public RecordSink {
   absl::Status Push(ReadEvent e) {
     const size_t bytes = Bytes(e);
     std::unique_lock<std::mutex> lock(mu_);
-    not_full_.wait(lock, [&] {
+    auto room = [&] {
       return !stopped_.ok() || queue_.empty() || (queue_.size() < kMaxEvents && bytes_ + bytes <= kMaxBytes);
-    });
+    };
+    if (!room()) {
+      producer_waiting_ = true;
+      not_full_.wait(lock, room);
+      producer_waiting_ = false;
+    }
     if (!stopped_.ok()) return stopped_;
     bytes_ += bytes;
     queue_.push_back(std::move(e));
-    not_empty_.notify_one();
+    if (consumer_waiting_) not_empty_.notify_one();
     return absl::OkStatus();
   }
 
@@ -150,6 +163,7 @@ class ReadAhead final : public RecordSink {
   std::deque<ReadEvent> queue_;
   size_t bytes_ = 0;
   bool closed_ = false;
+  bool producer_waiting_ = false, consumer_waiting_ = false;
   absl::Status stopped_;
 };
 
