@@ -237,10 +237,14 @@ void TopicExtractor::Tokenize(std::string_view text, double weight, std::vector<
     while (j < n && !IsSpace(text[j])) ++j;
     std::string_view chunk = text.substr(i, j - i);
     i = j;
-    // Addresses, URLs and paths are not words; they also end a phrase.
-    if (chunk.find('@') != std::string_view::npos || chunk.find("://") != std::string_view::npos ||
-        chunk.rfind("www.", 0) == 0 || std::count(chunk.begin(), chunk.end(), '/') >= 2 ||
-        chunk.find('=') != std::string_view::npos || chunk.find('_') != std::string_view::npos) {
+    // Addresses, URLs and paths are not words; they also end a phrase: a
+    // chunk with '@', '=' or '_', two slashes (so any "://") or "www." first.
+    bool skip = chunk.rfind("www.", 0) == 0;
+    for (size_t x = 0, slashes = 0; x < chunk.size() && !skip; ++x) {
+      const char c = chunk[x];
+      skip = c == '@' || c == '=' || c == '_' || (c == '/' && ++slashes >= 2);
+    }
+    if (skip) {
       joined = false;
       continue;
     }
