@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/cleanup/cleanup.h"
 #include "absl/container/inlined_vector.h"
 #include "absl/strings/str_split.h"
 
@@ -348,6 +349,10 @@ std::vector<ExtractedTopic> TopicExtractor::Extract(std::string_view title, std:
     uint32_t second = 0;  // token index of the pair's second word (first occurrence)
   };
   std::vector<Single> singles;
+  // single_of_stem_ is all -1 between documents (also when a df lookup throws).
+  absl::Cleanup reset = [&] {
+    for (const Single& c : singles) single_of_stem_[c.stem] = -1;
+  };
   absl::flat_hash_map<uint64_t, PairCount> pair_counts;
   int64_t prev = -1;  // stem of the previous token when it was a candidate
   for (size_t ti = 0; ti < tokens.size(); ++ti) {
@@ -505,7 +510,6 @@ std::vector<ExtractedTopic> TopicExtractor::Extract(std::string_view title, std:
     }
     out.push_back({std::string(t.key), std::move(display), t.score});
   }
-  for (const Single& c : singles) single_of_stem_[c.stem] = -1;
   return out;
 }
 
