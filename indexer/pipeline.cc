@@ -8,6 +8,7 @@
 #include <string>
 #include <thread>
 
+#include "absl/cleanup/cleanup.h"
 #include "absl/strings/str_cat.h"
 #include "whoknows/base/status_macros.h"
 #include "whoknows/indexer/aliases.h"
@@ -192,11 +193,19 @@ absl::StatusOr<PipelineResult> IndexPaths(const std::string& db_dir, const std::
         s = ReadAny(path, options.read, &ahead);
       } catch (const std::exception& e) {  // readers return statuses; never let one end the process
         s = absl::InternalError(absl::StrCat("reading ", path, ": ", e.what()));
+      } catch (...) {
+        s = absl::InternalError(absl::StrCat("reading ", path, ": unknown exception"));
       }
       ahead.PathDone(path, std::move(s));
     }
     ahead.Close();
   });
+  // Whatever way this function is left, the reader is stopped and joined first.
+  absl::Cleanup join_reader = [&] {
+    if (!reader.joinable()) return;
+    ahead.Stop(absl::CancelledError("the index writer stopped"));
+    reader.join();
+  };
   absl::Status fatal;
   ReadEvent e;
   while (fatal.ok() && ahead.Pop(&e)) {
