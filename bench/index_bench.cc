@@ -2,6 +2,8 @@
 // command path) against a minimal raw-Xapian loop over the same text
 // (TermGenerator with positions, same stemmer, same commit batch), in one
 // process, alternating, several rounds. Prints docs/s of both and the ratio.
+// `whoknows index` reads on a second thread ahead of its writer (wall-clock
+// ratios profit from a free second core; the CPU-time ratio counts both threads).
 //
 //   build/release/bench/index_bench [--rounds 3] [--commit-every 5000] PATH...
 //   (default PATH: ../shared/data)

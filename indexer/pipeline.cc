@@ -1,8 +1,15 @@
 #include "whoknows/indexer/pipeline.h"
 
+#include <condition_variable>
+#include <deque>
+#include <exception>
 #include <map>
+#include <mutex>
 #include <string>
+#include <thread>
 
+#include "absl/cleanup/cleanup.h"
+#include "absl/strings/str_cat.h"
 #include "whoknows/base/status_macros.h"
 #include "whoknows/indexer/aliases.h"
 
@@ -38,6 +45,134 @@ class WriterSink final : public RecordSink {
   std::map<std::string, uint64_t> warnings_;
 };
 
+// What a reader reported, kept for the writer's thread in the order it came.
+struct ReadEvent {
+  enum class Kind { kRecord, kBad, kWarning, kProgress, kPathDone };
+  Kind kind = Kind::kRecord;
+  Record record;
+  SourcePos pos;
+  std::string label;  // reason (bad, warning), file (progress) or path (path done)
+  absl::Status status;
+  uint64_t done = 0, total = 0;
+};
+
+// The readers run on their own thread (decompression, XML and MIME parsing,
+// HTML to text) while the index writer works on the records they produced
+// before: a bounded first-in first-out queue of everything the readers report,
+// which the writer's thread replays into the WriterSink in the same order, so
+// the index, the counts and the callbacks (all on the caller's thread) are
+// those of reading and writing one after the other.
+class ReadAhead final : public RecordSink {
+ public:
+  // Room for this many events or this many bytes of record text, whichever
+  // fills first (one event always fits).
+  static constexpr size_t kMaxEvents = 256;
+  static constexpr size_t kMaxBytes = 32u << 20;
+
+  absl::Status OnRecord(Record record) override {
+    ReadEvent e;
+    e.kind = ReadEvent::Kind::kRecord;
+    e.record = std::move(record);
+    return Push(std::move(e));
+  }
+  void OnBadRecord(const SourcePos& pos, std::string_view reason, const absl::Status& status) override {
+    Push(Report(ReadEvent::Kind::kBad, pos, reason, status)).IgnoreError();
+  }
+  void OnWarning(const SourcePos& pos, std::string_view reason, const absl::Status& status) override {
+    Push(Report(ReadEvent::Kind::kWarning, pos, reason, status)).IgnoreError();
+  }
+  void OnProgress(std::string_view file, uint64_t done, uint64_t total) override {
+    ReadEvent e = Report(ReadEvent::Kind::kProgress, {}, file, absl::OkStatus());
+    e.done = done;
+    e.total = total;
+    Push(std::move(e)).IgnoreError();
+  }
+  void PathDone(const std::string& path, absl::Status s) {
+    Push(Report(ReadEvent::Kind::kPathDone, {}, path, std::move(s))).IgnoreError();
+  }
+
+  // Reader side: no more events.
+  void Close() {
+    std::lock_guard<std::mutex> lock(mu_);
+    closed_ = true;
+    not_empty_.notify_all();
+  }
+  // Writer side: stop the readers; their next report returns `why`.
+  void Stop(const absl::Status& why) {
+    std::lock_guard<std::mutex> lock(mu_);
+    stopped_ = why;
+    queue_.clear();
+    bytes_ = 0;
+    not_full_.notify_all();
+  }
+  bool stopped() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return !stopped_.ok();
+  }
+  // Writer side: the next event, false once the readers closed and all were taken.
+  bool Pop(ReadEvent* out) {
+    std::unique_lock<std::mutex> lock(mu_);
+    if (queue_.empty() && !closed_) {
+      consumer_waiting_ = true;
+      not_empty_.wait(lock, [&] { return !queue_.empty() || closed_; });
+      consumer_waiting_ = false;
+    }
+    if (queue_.empty()) return false;
+    *out = std::move(queue_.front());
+    queue_.pop_front();
+    bytes_ -= Bytes(*out);
+    // Wake a waiting reader only once half the room is free: one wake-up per
+    // many records rather than a thread switch for each.
+    if (producer_waiting_ && (queue_.empty() || (queue_.size() <= kMaxEvents / 2 && bytes_ <= kMaxBytes / 2))) {
+      not_full_.notify_one();
+    }
+    return true;
+  }
+
+ private:
+  static ReadEvent Report(ReadEvent::Kind kind, const SourcePos& pos, std::string_view label,
+                          const absl::Status& status) {
+    ReadEvent e;
+    e.kind = kind;
+    e.pos = pos;
+    e.label = std::string(label);
+    e.status = status;
+    return e;
+  }
+  static size_t Bytes(const ReadEvent& e) { return e.record.text.size() + e.record.title.size(); }
+
+  absl::Status Push(ReadEvent e) {
+    const size_t bytes = Bytes(e);
+    std::unique_lock<std::mutex> lock(mu_);
+    auto room = [&] {
+      return !stopped_.ok() || queue_.empty() || (queue_.size() < kMaxEvents && bytes_ + bytes <= kMaxBytes);
+    };
+    if (!room()) {
+      producer_waiting_ = true;
+      not_full_.wait(lock, room);
+      producer_waiting_ = false;
+    }
+    if (!stopped_.ok()) return stopped_;
+    bytes_ += bytes;
+    queue_.push_back(std::move(e));
+    if (consumer_waiting_) not_empty_.notify_one();
+    return absl::OkStatus();
+  }
+
+  std::mutex mu_;
+  std::condition_variable not_full_, not_empty_;
+  std::deque<ReadEvent> queue_;
+  size_t bytes_ = 0;
+  bool closed_ = false;
+  bool producer_waiting_ = false, consumer_waiting_ = false;
+  absl::Status stopped_;
+};
+
+// A sink failure (the index) stops the run; a read failure is per path.
+bool Fatal(const absl::Status& s) {
+  return s.code() == absl::StatusCode::kInternal || s.code() == absl::StatusCode::kUnavailable;
+}
+
 }  // namespace
 
 absl::StatusOr<PipelineResult> IndexPaths(const std::string& db_dir, const std::vector<std::string>& paths,
@@ -49,14 +184,56 @@ absl::StatusOr<PipelineResult> IndexPaths(const std::string& db_dir, const std::
     WK_RETURN_IF_ERROR(writer->ApplyAliases(groups));
   }
   WriterSink sink(writer.get(), options);
-  for (const std::string& path : paths) {
-    absl::Status s = ReadAny(path, options.read, &sink);
-    if (!s.ok()) {
-      // A sink (index) failure is fatal; a read failure is per path.
-      if (s.code() == absl::StatusCode::kInternal || s.code() == absl::StatusCode::kUnavailable) return s;
-      result.failed_paths.emplace_back(path, std::string(s.message()));
+  ReadAhead ahead;
+  std::thread reader([&] {
+    for (const std::string& path : paths) {
+      if (ahead.stopped()) break;
+      absl::Status s;
+      try {
+        s = ReadAny(path, options.read, &ahead);
+      } catch (const std::exception& e) {  // readers return statuses; never let one end the process
+        s = absl::InternalError(absl::StrCat("reading ", path, ": ", e.what()));
+      } catch (...) {
+        s = absl::InternalError(absl::StrCat("reading ", path, ": unknown exception"));
+      }
+      ahead.PathDone(path, std::move(s));
+    }
+    ahead.Close();
+  });
+  // Whatever way this function is left, the reader is stopped and joined first.
+  absl::Cleanup join_reader = [&] {
+    if (!reader.joinable()) return;
+    ahead.Stop(absl::CancelledError("the index writer stopped"));
+    reader.join();
+  };
+  absl::Status fatal;
+  ReadEvent e;
+  while (fatal.ok() && ahead.Pop(&e)) {
+    switch (e.kind) {
+      case ReadEvent::Kind::kRecord:
+        fatal = sink.OnRecord(std::move(e.record));
+        break;
+      case ReadEvent::Kind::kBad:
+        sink.OnBadRecord(e.pos, e.label, e.status);
+        break;
+      case ReadEvent::Kind::kWarning:
+        sink.OnWarning(e.pos, e.label, e.status);
+        break;
+      case ReadEvent::Kind::kProgress:
+        sink.OnProgress(e.label, e.done, e.total);
+        break;
+      case ReadEvent::Kind::kPathDone:
+        if (Fatal(e.status)) {
+          fatal = e.status;
+        } else if (!e.status.ok()) {
+          result.failed_paths.emplace_back(e.label, std::string(e.status.message()));
+        }
+        break;
     }
   }
+  if (!fatal.ok()) ahead.Stop(fatal);
+  reader.join();
+  WK_RETURN_IF_ERROR(fatal);
   WK_RETURN_IF_ERROR(writer->Commit());
   result.summary = writer->summary();
   for (const auto& [reason, n] : sink.warnings()) {

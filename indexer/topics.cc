@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include "absl/cleanup/cleanup.h"
+#include "absl/container/inlined_vector.h"
 #include "absl/strings/str_split.h"
 
 namespace whoknows::indexer {
@@ -157,13 +159,6 @@ class TopicExtractor::StemmerHolder {
   Xapian::Stem stem{"en"};
 };
 
-struct TopicExtractor::Token {
-  std::string word;     // lower case
-  double weight = 1;
-  bool candidate = false;
-  bool joined = false;  // adjacent to the previous token (no punctuation or skipped chunk between)
-};
-
 std::string TopicKey(std::string_view topic) {
   // Keys need a stemmer: one extractor per thread serves every caller.
   thread_local TopicExtractor keyer;
@@ -187,20 +182,31 @@ const TopicVocabulary::Entry* TopicVocabulary::Find(std::string_view key) const 
 TopicExtractor::TopicExtractor(const TopicOptions& options)
     : options_(options), stemmer_(std::make_shared<StemmerHolder>()) {}
 
-const std::string& TopicExtractor::Stem(const std::string& word) {
-  auto it = stems_.find(word);
-  if (it != stems_.end()) return it->second;
-  if (stems_.size() > 2'000'000) stems_.clear();  // bound memory on endless vocabularies
+uint32_t TopicExtractor::StemId(std::string_view word) {
+  const absl::string_view w(word.data(), word.size());
+  if (auto it = stem_of_.find(w); it != stem_of_.end()) return it->second;
   std::string s;
   try {
-    s = stemmer_->stem(word);
+    s = stemmer_->stem(std::string(word));
   } catch (...) {  // Xapian::Error has no std base; stemming plain ASCII does not throw in practice
-    s = word;
+    s = std::string(word);
   }
-  return stems_.emplace(word, std::move(s)).first->second;
+  auto [id, added] = stem_ids_.try_emplace(s, static_cast<uint32_t>(stem_text_.size()));
+  if (added) stem_text_.push_back(std::move(s));
+  stem_of_.emplace(w, id->second);
+  return id->second;
+}
+
+void TopicExtractor::TrimStems() {
+  if (stem_of_.size() <= 2'000'000) return;
+  stem_of_.clear();
+  stem_ids_.clear();
+  stem_text_.clear();
+  single_of_stem_.clear();
 }
 
 std::string TopicExtractor::Key(std::string_view topic) {
+  TrimStems();
   std::string key, word;
   auto flush = [&] {
     if (word.empty()) return;
@@ -232,10 +238,14 @@ void TopicExtractor::Tokenize(std::string_view text, double weight, std::vector<
     while (j < n && !IsSpace(text[j])) ++j;
     std::string_view chunk = text.substr(i, j - i);
     i = j;
-    // Addresses, URLs and paths are not words; they also end a phrase.
-    if (chunk.find('@') != std::string_view::npos || chunk.find("://") != std::string_view::npos ||
-        chunk.rfind("www.", 0) == 0 || std::count(chunk.begin(), chunk.end(), '/') >= 2 ||
-        chunk.find('=') != std::string_view::npos || chunk.find('_') != std::string_view::npos) {
+    // Addresses, URLs and paths are not words; they also end a phrase: a
+    // chunk with '@', '=' or '_', two slashes (so any "://") or "www." first.
+    bool skip = chunk.rfind("www.", 0) == 0;
+    for (size_t x = 0, slashes = 0; x < chunk.size() && !skip; ++x) {
+      const char c = chunk[x];
+      skip = c == '@' || c == '=' || c == '_' || (c == '/' && ++slashes >= 2);
+    }
+    if (skip) {
       joined = false;
       continue;
     }
@@ -249,12 +259,13 @@ void TopicExtractor::Tokenize(std::string_view text, double weight, std::vector<
           ++e;
         }
         Token t;
-        t.word.reserve(e - k);
-        for (size_t x = k; x < e; ++x) t.word.push_back(Lower(chunk[x]));
+        t.begin = static_cast<uint32_t>(lower_.size());
+        t.size = static_cast<uint32_t>(e - k);
+        for (size_t x = k; x < e; ++x) lower_.push_back(Lower(chunk[x]));
         t.weight = weight;
-        t.candidate = IsCandidate(t.word);
+        t.candidate = IsCandidate(Word(t));
         t.joined = joined;
-        out->push_back(std::move(t));
+        out->push_back(t);
         joined = true;
         k = e;
       } else {
@@ -267,16 +278,30 @@ void TopicExtractor::Tokenize(std::string_view text, double weight, std::vector<
   }
 }
 
-void TopicExtractor::Words(std::string_view title, std::string_view text, std::vector<std::string>* out) {
-  std::vector<Token> tokens;
-  Tokenize(title, 1, &tokens);
-  Tokenize(text, 1, &tokens);
-  out->clear();
-  for (Token& t : tokens) {
-    if (t.candidate) out->push_back(std::move(t.word));
+namespace {
+
+// Distinct candidate words of `tokens`, sorted, into `out` (its strings reused).
+template <typename WordOf, typename Tokens>
+void DistinctWords(const Tokens& tokens, WordOf word_of, std::vector<std::string>* out) {
+  std::vector<std::string_view> w;
+  w.reserve(tokens.size());
+  for (const auto& t : tokens) {
+    if (t.candidate) w.push_back(word_of(t));
   }
-  std::sort(out->begin(), out->end());
-  out->erase(std::unique(out->begin(), out->end()), out->end());
+  std::sort(w.begin(), w.end());
+  w.erase(std::unique(w.begin(), w.end()), w.end());
+  out->resize(w.size());
+  for (size_t i = 0; i < w.size(); ++i) (*out)[i].assign(w[i]);
+}
+
+}  // namespace
+
+void TopicExtractor::Words(std::string_view title, std::string_view text, std::vector<std::string>* out) {
+  lower_.clear();
+  tokens_.clear();
+  Tokenize(title, 1, &tokens_);
+  Tokenize(text, 1, &tokens_);
+  DistinctWords(tokens_, [&](const Token& t) { return Word(t); }, out);
 }
 
 absl::flat_hash_set<std::string> TopicExtractor::StopKeys(std::span<const std::string> names) {
@@ -290,102 +315,105 @@ absl::flat_hash_set<std::string> TopicExtractor::StopKeys(std::span<const std::s
   return keys;
 }
 
-namespace {
-
-struct Candidate {
-  std::string key;
-  std::string surface;  // the most frequent surface form in this document
-  double tf = 0;
-  uint32_t surface_count = 0;
-  uint64_t df = 0;      // single words: max df of their surface forms
-  uint32_t count = 0;   // occurrences (a title occurrence counts once)
-  std::string first, second;  // phrases: the two word keys
-  std::vector<std::pair<std::string, uint32_t>> surfaces;  // single words: surface form -> count
-};
-
-}  // namespace
-
 std::vector<ExtractedTopic> TopicExtractor::Extract(std::string_view title, std::string_view text,
                                                     const DocFreqSource& freqs, const TopicVocabulary* vocabulary,
                                                     const absl::flat_hash_set<std::string>& stop_keys,
                                                     std::vector<std::string>* words,
                                                     std::span<const std::string> extra_stop_keys) {
-  std::vector<Token> tokens;
-  tokens.reserve(256);
+  TrimStems();
+  lower_.clear();
+  std::vector<Token>& tokens = tokens_;
+  tokens.clear();
   Tokenize(title, options_.title_weight, &tokens);
   const size_t title_tokens = tokens.size();
   Tokenize(StripGreetingAndSignOff(text, extra_stop_keys), 1, &tokens);
   if (title_tokens < tokens.size()) tokens[title_tokens].joined = false;
 
-  // Single words and adjacent pairs of candidate words, by key. Pairs are
+  // Single words (by stem) and adjacent pairs of candidate words (by their
+  // two stems). Stems are interned, so a key compares as its id. Pairs are
   // many and mostly seen once: only counts, details for the survivors below.
+  struct Single {
+    uint32_t stem = 0;
+    double tf = 0;
+    uint32_t count = 0;  // occurrences (a title occurrence counts once)
+    uint32_t surface = 0;  // token of the most frequent surface form in this document (first to get there)
+    uint32_t surface_count = 0;
+    uint64_t df = 0;     // max df of the surface forms
+    double idf = 0;      // negative: too frequent alone
+    bool has_idf = false;  // false: below min_df
+    absl::InlinedVector<std::pair<uint32_t, uint32_t>, 2> surfaces;  // (first token, count) per surface form
+  };
   struct PairCount {
     double tf = 0;
     uint32_t count = 0;
     uint32_t second = 0;  // token index of the pair's second word (first occurrence)
   };
-  absl::flat_hash_map<std::string, Candidate> singles;
-  absl::flat_hash_map<std::string, PairCount> pair_counts;
-  // A copy: the stem cache may rehash on the next Stem() call.
-  std::string prev_key_buf;
-  const std::string* prev_key = nullptr;
-  for (const Token& t : tokens) {
+  std::vector<Single> singles;
+  // single_of_stem_ is all -1 between documents (also when a df lookup throws).
+  absl::Cleanup reset = [&] {
+    for (const Single& c : singles) single_of_stem_[c.stem] = -1;
+  };
+  absl::flat_hash_map<uint64_t, PairCount> pair_counts;
+  int64_t prev = -1;  // stem of the previous token when it was a candidate
+  for (size_t ti = 0; ti < tokens.size(); ++ti) {
+    const Token& t = tokens[ti];
     if (!t.candidate) {
-      prev_key = nullptr;
+      prev = -1;
       continue;
     }
-    const std::string key = Stem(t.word);
-    Candidate& c = singles[key];
-    if (c.key.empty()) c.key = key;
+    const std::string_view word = Word(t);
+    const uint32_t stem = StemId(word);
+    if (single_of_stem_.size() <= stem) single_of_stem_.resize(stem_text_.size() + 1024, -1);
+    int32_t& slot = single_of_stem_[stem];
+    if (slot < 0) {
+      slot = static_cast<int32_t>(singles.size());
+      singles.emplace_back().stem = stem;
+    }
+    Single& c = singles[static_cast<size_t>(slot)];
     c.tf += t.weight;
     ++c.count;
     // Surface forms of a key are few (plural, -ing): a small vector.
-    auto sf = std::find_if(c.surfaces.begin(), c.surfaces.end(), [&](const auto& x) { return x.first == t.word; });
+    auto sf = std::find_if(c.surfaces.begin(), c.surfaces.end(),
+                           [&](const auto& x) { return Word(tokens[x.first]) == word; });
     if (sf == c.surfaces.end()) {
-      c.surfaces.emplace_back(t.word, 0);
+      c.surfaces.emplace_back(static_cast<uint32_t>(ti), 0);
       sf = c.surfaces.end() - 1;
     }
     const uint32_t sc = ++sf->second;
     if (sc > c.surface_count) {
       c.surface_count = sc;
-      c.surface = t.word;
+      c.surface = static_cast<uint32_t>(ti);
     }
-    if (prev_key != nullptr && t.joined && *prev_key != key) {
-      std::string pk;
-      pk.reserve(prev_key->size() + 1 + key.size());
-      pk.append(*prev_key).push_back(' ');
-      pk.append(key);
-      PairCount& p = pair_counts[pk];
-      if (p.count == 0) p.second = static_cast<uint32_t>(&t - tokens.data());
+    if (prev >= 0 && t.joined && static_cast<uint32_t>(prev) != stem) {
+      PairCount& p = pair_counts[(static_cast<uint64_t>(prev) << 32) | stem];
+      if (p.count == 0) p.second = static_cast<uint32_t>(ti);
       p.tf += t.weight;
       ++p.count;
     }
-    prev_key_buf = key;
-    prev_key = &prev_key_buf;
+    prev = stem;
   }
-  absl::flat_hash_map<std::string, Candidate> pairs;
-  for (auto& [pk, pc] : pair_counts) {
-    if (pc.count < options_.min_phrase_tf &&
-        (vocabulary == nullptr || vocabulary->Find(pk) == nullptr || !vocabulary->Find(pk)->established())) {
-      continue;  // not frequent enough, and not a known topic
+  auto single = [&](uint32_t stem) -> Single& { return singles[static_cast<size_t>(single_of_stem_[stem])]; };
+
+  struct Pair {
+    std::string key;  // "stem1 stem2"
+    uint32_t first = 0, second = 0;  // stems
+    uint32_t token = 0;  // token index of the second word (first occurrence)
+    double tf = 0;
+    uint32_t count = 0;
+  };
+  std::vector<Pair> pairs;
+  std::string pk;
+  for (const auto& [ids, pc] : pair_counts) {
+    const uint32_t a = static_cast<uint32_t>(ids >> 32), b = static_cast<uint32_t>(ids);
+    pk.assign(stem_text_[a]).push_back(' ');
+    pk.append(stem_text_[b]);
+    if (pc.count < options_.min_phrase_tf) {
+      const TopicVocabulary::Entry* known = vocabulary != nullptr ? vocabulary->Find(pk) : nullptr;
+      if (known == nullptr || !known->established()) continue;  // not frequent enough, and not a known topic
     }
-    Candidate& p = pairs[pk];
-    p.key = pk;
-    const size_t sp = pk.find(' ');
-    p.first = pk.substr(0, sp);
-    p.second = pk.substr(sp + 1);
-    p.surface = tokens[pc.second - 1].word + '-' + tokens[pc.second].word;
-    p.tf = pc.tf;
-    p.count = pc.count;
+    pairs.push_back({pk, a, b, pc.second, pc.tf, pc.count});
   }
-  if (words != nullptr) {
-    words->clear();
-    for (const Token& t : tokens) {
-      if (t.candidate) words->push_back(t.word);
-    }
-    std::sort(words->begin(), words->end());
-    words->erase(std::unique(words->begin(), words->end()), words->end());
-  }
+  if (words != nullptr) DistinctWords(tokens, [&](const Token& t) { return Word(t); }, words);
 
   // Frequencies count the document itself.
   const uint64_t self = freqs.includes_document ? 0 : 1;
@@ -398,9 +426,9 @@ std::vector<ExtractedTopic> TopicExtractor::Extract(std::string_view title, std:
                                               static_cast<double>(std::max<uint64_t>(options_.warmup_docs, 1)))));
   }
   const double max_df = std::max(options_.max_df_fraction * n_docs, 10.0);
-  for (auto& [key, c] : singles) {
-    for (const auto& [surface, count] : c.surfaces) {
-      c.df = std::max<uint64_t>(c.df, (freqs.df ? freqs.df(surface) : 0) + self);
+  for (Single& c : singles) {
+    for (const auto& [token, count] : c.surfaces) {
+      c.df = std::max<uint64_t>(c.df, (freqs.df ? freqs.df(Word(tokens[token])) : 0) + self);
     }
   }
   auto idf = [&](uint64_t df) { return std::log(n_docs / static_cast<double>(std::max<uint64_t>(df, 1))); };
@@ -409,71 +437,95 @@ std::vector<ExtractedTopic> TopicExtractor::Extract(std::string_view title, std:
            std::find(extra_stop_keys.begin(), extra_stop_keys.end(), key) != extra_stop_keys.end();
   };
 
-  std::vector<ExtractedTopic> scored;
-  absl::flat_hash_map<std::string, double> single_idf;
-  for (const auto& [key, c] : singles) {
+  // Candidates with their scores; strings are made only for the ones taken.
+  struct Scored {
+    double score;
+    std::string_view key;
+    const TopicVocabulary::Entry* known;
+    uint32_t index;  // into singles or pairs
+    bool pair;
+  };
+  std::vector<Scored> scored;
+  for (uint32_t i = 0; i < singles.size(); ++i) {
+    Single& c = singles[i];
     if (c.df < min_df) continue;
     const double w_idf = idf(c.df);
-    single_idf[key] = static_cast<double>(c.df) > max_df ? -w_idf : w_idf;  // negative: too frequent alone
+    c.idf = static_cast<double>(c.df) > max_df ? -w_idf : w_idf;
+    c.has_idf = true;
+    const std::string& key = stem_text_[c.stem];
     const TopicVocabulary::Entry* known = vocabulary != nullptr ? vocabulary->Find(key) : nullptr;
     const bool established = known != nullptr && known->established();
     // An established topic (a tag) is specific however frequent its word.
     if ((static_cast<double>(c.df) > max_df && !established) || stopped(key)) continue;
     double s = (1 + std::log(c.tf)) * w_idf;
     if (established) s *= known->tag ? options_.known_boost : options_.established_boost;
-    scored.push_back({key, known != nullptr ? known->display : c.surface, s});
+    scored.push_back({s, key, known, i, false});
   }
-  for (const auto& [key, p] : pairs) {
-    auto a = single_idf.find(p.first), b = single_idf.find(p.second);
-    if (a == single_idf.end() || b == single_idf.end()) continue;  // a word below min_df
-    if (stopped(key) || stopped(p.first) || stopped(p.second)) continue;
-    const TopicVocabulary::Entry* known = vocabulary != nullptr ? vocabulary->Find(key) : nullptr;
+  for (uint32_t i = 0; i < pairs.size(); ++i) {
+    const Pair& p = pairs[i];
+    const Single& a = single(p.first);
+    const Single& b = single(p.second);
+    if (!a.has_idf || !b.has_idf) continue;  // a word below min_df
+    if (stopped(p.key) || stopped(stem_text_[p.first]) || stopped(stem_text_[p.second])) continue;
+    const TopicVocabulary::Entry* known = vocabulary != nullptr ? vocabulary->Find(p.key) : nullptr;
     const bool established = known != nullptr && known->established();
-    if (a->second < 0 && b->second < 0 && !established) continue;  // both words too frequent
+    if (a.idf < 0 && b.idf < 0 && !established) continue;  // both words too frequent
     if (!established) {
       if (p.count < options_.min_phrase_tf) continue;
-      const double words = std::max(singles[p.first].count, singles[p.second].count);
+      const double words = std::max(a.count, b.count);
       if (p.count < options_.min_phrase_cohesion * words) continue;
     }
-    double s = (1 + std::log(p.tf)) * (std::abs(a->second) + std::abs(b->second)) / 2 * options_.phrase_boost;
+    double s = (1 + std::log(p.tf)) * (std::abs(a.idf) + std::abs(b.idf)) / 2 * options_.phrase_boost;
     if (established) s *= known->tag ? options_.known_boost : options_.established_boost;
-    scored.push_back({key, known != nullptr ? known->display : p.surface, s});
+    scored.push_back({s, p.key, known, i, true});
   }
-  std::sort(scored.begin(), scored.end(), [](const ExtractedTopic& x, const ExtractedTopic& y) {
+  std::sort(scored.begin(), scored.end(), [](const Scored& x, const Scored& y) {
     return x.score > y.score || (x.score == y.score && x.key < y.key);
   });
 
   // Greedy, best first: a phrase is taken only while none of its words is
   // (so it must outscore them), and a word of a taken phrase is not taken.
   std::vector<ExtractedTopic> out;
-  absl::flat_hash_set<std::string> used_words;
-  for (ExtractedTopic& t : scored) {
+  absl::InlinedVector<uint32_t, 16> used_words;  // stems
+  auto used = [&](uint32_t stem) { return std::find(used_words.begin(), used_words.end(), stem) != used_words.end(); };
+  for (const Scored& t : scored) {
     if (out.size() >= options_.max_topics || t.score < options_.min_score) break;
-    const size_t sp = t.key.find(' ');
-    if (sp == std::string::npos) {
-      if (used_words.contains(t.key)) continue;
-      used_words.insert(t.key);
+    std::string display;
+    if (!t.pair) {
+      const Single& c = singles[t.index];
+      if (used(c.stem)) continue;
+      used_words.push_back(c.stem);
+      display = t.known != nullptr ? t.known->display : std::string(Word(tokens[c.surface]));
     } else {
-      const std::string w1 = t.key.substr(0, sp), w2 = t.key.substr(sp + 1);
-      if (used_words.contains(w1) || used_words.contains(w2)) continue;
-      used_words.insert(w1);
-      used_words.insert(w2);
+      const Pair& p = pairs[t.index];
+      if (used(p.first) || used(p.second)) continue;
+      used_words.push_back(p.first);
+      used_words.push_back(p.second);
+      if (t.known != nullptr) {
+        display = t.known->display;
+      } else {
+        display.assign(Word(tokens[p.token - 1])).push_back('-');
+        display.append(Word(tokens[p.token]));
+      }
     }
-    out.push_back(std::move(t));
+    out.push_back({std::string(t.key), std::move(display), t.score});
   }
   return out;
 }
 
 std::vector<std::string> TopicExtractor::TfIdfTerms(std::string_view title, std::string_view text,
                                                     const DocFreqSource& freqs, size_t k) {
-  std::vector<Token> tokens;
+  TrimStems();
+  lower_.clear();
+  std::vector<Token>& tokens = tokens_;
+  tokens.clear();
   Tokenize(title, 1, &tokens);
   Tokenize(text, 1, &tokens);
   absl::flat_hash_map<std::string, std::pair<double, uint64_t>> tf;  // key -> (tf, df)
   for (const Token& t : tokens) {
     if (!t.candidate) continue;
-    auto& e = tf[Stem(t.word)];
-    if (e.first == 0) e.second = freqs.df ? freqs.df(t.word) : 0;
+    auto& e = tf[Stem(Word(t))];
+    if (e.first == 0) e.second = freqs.df ? freqs.df(Word(t)) : 0;
     e.first += 1;
   }
   const uint64_t self = freqs.includes_document ? 0 : 1;

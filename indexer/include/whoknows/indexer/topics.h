@@ -25,6 +25,7 @@
 // Thread-compatible: one TopicExtractor per thread (it caches stems).
 
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <memory>
 #include <span>
@@ -142,13 +143,30 @@ class TopicExtractor {
   void set_options(const TopicOptions& options) { options_ = options; }
 
  private:
-  struct Token;
+  struct Token {
+    uint32_t begin = 0, size = 0;  // the word, lower case: lower_[begin, begin + size)
+    double weight = 1;
+    bool candidate = false;
+    bool joined = false;  // adjacent to the previous token (no punctuation or skipped chunk between)
+  };
+  // Appends the tokens of `text` to `out` and their lower-case words to lower_.
   void Tokenize(std::string_view text, double weight, std::vector<Token>* out);
-  const std::string& Stem(const std::string& word);
+  std::string_view Word(const Token& t) const { return std::string_view(lower_).substr(t.begin, t.size); }
+  // The stem of a lower-case word, interned: one id (and one string) per distinct stem.
+  uint32_t StemId(std::string_view word);
+  const std::string& Stem(std::string_view word) { return stem_text_[StemId(word)]; }
+  // Bounds the stem cache on endless vocabularies; only between documents (ids stay valid within one).
+  void TrimStems();
 
   TopicOptions options_;
   const absl::flat_hash_set<std::string>* name_keys_ = nullptr;
-  absl::flat_hash_map<std::string, std::string> stems_;
+  absl::flat_hash_map<std::string, uint32_t> stem_of_;   // word -> stem id
+  absl::flat_hash_map<std::string, uint32_t> stem_ids_;  // stem -> stem id
+  std::deque<std::string> stem_text_;                    // stem id -> stem (stable references)
+  // Scratch reused from one document to the next (no allocation per token).
+  std::string lower_;
+  std::vector<Token> tokens_;
+  std::vector<int32_t> single_of_stem_;  // stem id -> index into this document's singles, -1 when none
   class StemmerHolder;
   std::shared_ptr<StemmerHolder> stemmer_;
 };
