@@ -207,11 +207,20 @@ absl::StatusOr<PipelineResult> IndexPaths(const std::string& db_dir, const std::
     reader.join();
   };
   absl::Status fatal;
+  // A writer error on a record that is not fatal ends that path, as it did when
+  // the reader got it back from the sink: the path's later events are dropped and
+  // the path is reported failed with that error.
+  absl::Status path_error;
   ReadEvent e;
   while (fatal.ok() && ahead.Pop(&e)) {
+    if (!path_error.ok() && e.kind != ReadEvent::Kind::kPathDone) continue;
     switch (e.kind) {
       case ReadEvent::Kind::kRecord:
-        fatal = sink.OnRecord(std::move(e.record));
+        if (absl::Status s = sink.OnRecord(std::move(e.record)); Fatal(s)) {
+          fatal = s;
+        } else {
+          path_error = s;
+        }
         break;
       case ReadEvent::Kind::kBad:
         sink.OnBadRecord(e.pos, e.label, e.status);
@@ -222,13 +231,16 @@ absl::StatusOr<PipelineResult> IndexPaths(const std::string& db_dir, const std::
       case ReadEvent::Kind::kProgress:
         sink.OnProgress(e.label, e.done, e.total);
         break;
-      case ReadEvent::Kind::kPathDone:
-        if (Fatal(e.status)) {
-          fatal = e.status;
-        } else if (!e.status.ok()) {
-          result.failed_paths.emplace_back(e.label, std::string(e.status.message()));
+      case ReadEvent::Kind::kPathDone: {
+        const absl::Status s = path_error.ok() ? e.status : path_error;
+        path_error = absl::OkStatus();
+        if (Fatal(s)) {
+          fatal = s;
+        } else if (!s.ok()) {
+          result.failed_paths.emplace_back(e.label, std::string(s.message()));
         }
         break;
+      }
     }
   }
   if (!fatal.ok()) ahead.Stop(fatal);
