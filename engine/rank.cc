@@ -355,7 +355,7 @@ CandidateFeatures Featurize(const Scored& x) {
   return f;
 }
 
-constexpr size_t kWhyQueryTopics = 2;    // an expert's topics start with at most this many of the query's
+constexpr size_t kWhyQueryTopics = 1;    // an expert's topics start with at most this many of the query's
 constexpr size_t kQueryTopics = 5;        // the query's topic distribution keeps this many
 constexpr size_t kCandidateTopics = 3;    // topic vertices walked for candidates
 constexpr size_t kTopicScanDocs = 4000;   // newest docs scanned per topic vertex
