@@ -186,6 +186,7 @@ ConnectFeaturizer::ConnectFeaturizer(const Snapshot& s, const InteractionGraph& 
   };
   const uint32_t C = s.num_communities();
   std::vector<std::pair<uint32_t, uint32_t>> recent_in;  // (community slot, person): recent there
+  std::vector<uint32_t> last_slot(P, kNone);             // per person: the slot of its last pair
   for (uint32_t d = 0; d < s.num_docs(); ++d) {
     const DocInfo& di = s.doc(d);
     if (di.author == kNone || di.timestamp >= as_of_ || !s.DocVisible(d, o.group_mask)) continue;
@@ -194,7 +195,11 @@ ConnectFeaturizer::ConnectFeaturizer(const Snapshot& s, const InteractionGraph& 
     ++activity_[a];
     if (di.timestamp >= ref - recent_span) {
       ++recent_[a];
-      recent_in.emplace_back(di.community < C ? di.community : C, a);
+      const uint32_t slot = di.community < C ? di.community : C;
+      if (last_slot[a] != slot) {  // one pair per run of a person's docs in one community (sorted below)
+        last_slot[a] = slot;
+        recent_in.emplace_back(slot, a);
+      }
     }
     if (di.timestamp >= ref - span90) ++recent90_[a];
     if (di.timestamp >= last_active_[a]) {
