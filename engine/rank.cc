@@ -940,20 +940,15 @@ absl::StatusOr<std::vector<Expert>> RankExperts(const Snapshot& s, std::span<con
       }
       std::vector<size_t> order(topic_counts.size());
       for (size_t i = 0; i < order.size(); ++i) order[i] = i;
-      std::vector<size_t> query_rank(topic_counts.size());
-      for (size_t i = 0; i < query_rank.size(); ++i) {
-        query_rank[i] = static_cast<size_t>(
-            std::find(query_topics.begin(), query_topics.end(), topic_counts[i].first) - query_topics.begin());
-      }
-      {  // beyond the first kWhyQueryTopics of them, query topics go by strength too
-        std::vector<size_t> ranks;
-        for (size_t r : query_rank) {
-          if (r < query_topics.size()) ranks.push_back(r);
-        }
-        std::sort(ranks.begin(), ranks.end());
-        const size_t cut = ranks.size() > kWhyQueryTopics ? ranks[kWhyQueryTopics] : query_topics.size();
-        for (size_t& r : query_rank) {
-          if (r >= cut) r = query_topics.size();
+      // The first kWhyQueryTopics query topics the matches carry lead, in the query's order.
+      std::vector<size_t> query_rank(topic_counts.size(), query_topics.size());
+      size_t leading = 0;
+      for (size_t q = 0; q < query_topics.size() && leading < kWhyQueryTopics; ++q) {
+        for (size_t i = 0; i < topic_counts.size(); ++i) {
+          if (topic_counts[i].first != query_topics[q]) continue;
+          query_rank[i] = q;
+          ++leading;
+          break;
         }
       }
       std::sort(order.begin(), order.end(), [&](size_t a, size_t b) {
